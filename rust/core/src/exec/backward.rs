@@ -1,0 +1,68 @@
+//! Phase 1b: backpropagation through time of one chunk. Steps run
+//! T−1..0 and levels deepest first, so a row's delta is complete (loss,
+//! deeper levels at the same step, recurrent consumers at later steps)
+//! before it is turned into dz = delta · g'(z) in place and pushed to the
+//! block sources: dsrc[t − skip] += Wᵀ · dz.
+
+use super::forward::source_range;
+use super::{split_read_write, Geometry, MaskedWeights};
+use crate::kernels::{activation, gemm, vector};
+use crate::plan::{BlockKind, Plan};
+use crate::real::Real;
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run<T: Real>(
+    plan: &Plan,
+    params: &[T],
+    masked: &MaskedWeights<T>,
+    steps: usize,
+    g: Geometry,
+    values: &[T],
+    deltas: &mut [T],
+    input_grads: bool,
+) {
+    let w = g.width;
+    let n_in = plan.n_inputs;
+    for t in (0..steps).rev() {
+        for (l, level) in plan.levels.iter().enumerate().skip(1).rev() {
+            let dz_range = g.at(t, level.rows.start)..g.at(t, level.rows.start) + level.rows.len() * w;
+            for (i, &act) in level.acts.iter().enumerate() {
+                let r = dz_range.start + i * w..dz_range.start + (i + 1) * w;
+                activation::backprop(act, &values[r.clone()], &mut deltas[r]);
+            }
+            for (bi, block) in level.blocks.iter().enumerate() {
+                if block.skip > t {
+                    continue;
+                }
+                let feeds_inputs_only = block.is_dense() && block.src_rows.end <= n_in;
+                if feeds_inputs_only && !input_grads {
+                    continue; // nobody needs deltas of the input rows
+                }
+                let src = source_range(block, g, t, level.rows.start);
+                let src_row0 = (src.start - g.at(t - block.skip, 0)) / w;
+                let (dz, dsrc) = split_read_write(deltas, dz_range.clone(), src);
+                let n_dst = level.rows.len();
+                match block.kind {
+                    BlockKind::Dense | BlockKind::MaskedDense => {
+                        let weights = masked[l][bi].as_deref().unwrap_or(&params[block.params.clone()]);
+                        let wt = gemm::View::row_major(weights, n_dst, block.n_src()).t();
+                        gemm::gemm(dsrc, w, true, wt, gemm::View::row_major(dz, n_dst, w));
+                    }
+                    BlockKind::Sparse => {
+                        for i in 0..n_dst {
+                            let d = &dz[i * w..(i + 1) * w];
+                            for k in block.row_ptr[i]..block.row_ptr[i + 1] {
+                                let s = block.cols[k] as usize;
+                                if s < n_in && !input_grads {
+                                    continue;
+                                }
+                                let s = s - src_row0;
+                                vector::axpy(params[block.params.start + k], d, &mut dsrc[s * w..(s + 1) * w]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

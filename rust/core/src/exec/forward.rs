@@ -1,0 +1,103 @@
+//! Phase 1a: the forward pass of one chunk over every time step. Each level
+//! starts from its biases, accumulates its blocks (GEMM or CSR axpys, reading
+//! sources at t − skip), then applies the activation of each row.
+
+use super::input::Sequences;
+use super::{split_read_write, Geometry, MaskedWeights};
+use crate::kernels::{activation, gemm, vector};
+use crate::plan::{Block, BlockKind, Plan};
+use crate::real::Real;
+use std::ops::Range;
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run<T: Real>(
+    plan: &Plan,
+    params: &[T],
+    masked: &MaskedWeights<T>,
+    x: &Sequences<'_, T>,
+    samples: Range<usize>,
+    g: Geometry,
+    values: &mut [T],
+    outputs: &mut [T],
+    record_outputs: bool,
+) {
+    let w = g.width;
+    let n_out = plan.n_outputs();
+    for t in 0..x.steps {
+        // Inputs: (sample, feature) -> row-major [feature][sample].
+        let base = g.at(t, 0);
+        for (b, sample) in samples.clone().enumerate() {
+            for f in 0..plan.n_inputs {
+                values[base + f * w + b] = x.at(sample, t, f);
+            }
+        }
+        for (l, level) in plan.levels.iter().enumerate().skip(1) {
+            let dst_range = g.at(t, level.rows.start)..g.at(t, level.rows.start) + level.rows.len() * w;
+            for (i, bias) in level.bias.iter().enumerate() {
+                let fill = bias.map_or(T::ZERO, |p| params[p]);
+                values[dst_range.start + i * w..dst_range.start + (i + 1) * w].fill(fill);
+            }
+            for (bi, block) in level.blocks.iter().enumerate() {
+                if block.skip > t {
+                    continue; // sources before the sequence start are 0
+                }
+                let src = source_range(block, g, t, level.rows.start);
+                let (src_vals, dst) = split_read_write(values, src.clone(), dst_range.clone());
+                let src_row0 = (src.start - g.at(t - block.skip, 0)) / w.max(1);
+                accumulate(block, params, masked[l][bi].as_deref(), src_vals, src_row0, dst, w);
+            }
+            let dst = &mut values[dst_range];
+            for (i, &act) in level.acts.iter().enumerate() {
+                activation::apply(act, &mut dst[i * w..(i + 1) * w]);
+            }
+        }
+        if record_outputs {
+            for (b, _) in samples.clone().enumerate() {
+                for (k, &row) in plan.output_rows.iter().enumerate() {
+                    outputs[(b * x.steps + t) * n_out + k] = values[g.at(t, row) + b];
+                }
+            }
+        }
+    }
+}
+
+/// Rows a block reads at step t: the dense source level, or for sparse
+/// blocks every row below the level (same step) or the whole earlier step.
+pub(super) fn source_range(block: &Block, g: Geometry, t: usize, level_start: usize) -> Range<usize> {
+    let s = t - block.skip;
+    match block.kind {
+        BlockKind::Sparse if block.skip == 0 => g.at(s, 0)..g.at(s, level_start),
+        BlockKind::Sparse => g.at(s, 0)..g.at(s, 0) + g.slot_len(),
+        _ => g.at(s, block.src_rows.start)..g.at(s, block.src_rows.start) + block.src_rows.len() * g.width,
+    }
+}
+
+/// dst (level rows × w) += W · src.
+fn accumulate<T: Real>(
+    block: &Block,
+    params: &[T],
+    masked: Option<&[T]>,
+    src: &[T],
+    src_row0: usize,
+    dst: &mut [T],
+    w: usize,
+) {
+    let n_dst = block.row_ptr.len() - 1;
+    match block.kind {
+        BlockKind::Dense | BlockKind::MaskedDense => {
+            let weights = masked.unwrap_or(&params[block.params.clone()]);
+            let wm = gemm::View::row_major(weights, n_dst, block.n_src());
+            let sm = gemm::View::row_major(src, block.n_src(), w);
+            gemm::gemm(dst, w, true, wm, sm);
+        }
+        BlockKind::Sparse => {
+            for i in 0..n_dst {
+                let out = &mut dst[i * w..(i + 1) * w];
+                for k in block.row_ptr[i]..block.row_ptr[i + 1] {
+                    let s = block.cols[k] as usize - src_row0;
+                    vector::axpy(params[block.params.start + k], &src[s * w..(s + 1) * w], out);
+                }
+            }
+        }
+    }
+}

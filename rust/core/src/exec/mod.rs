@@ -1,0 +1,222 @@
+//! Execution of a plan over a batch of sequences: forward, loss, backward
+//! through time, weight gradients.
+//!
+//! The batch is cut into fixed-size chunks (CHUNK samples, independent of
+//! the thread count). Each chunk owns a contiguous buffer of activations
+//! `[step][row][sample]` and runs forward, loss and the backward deltas on
+//! its own (phase 1, chunks in parallel). Weight gradients are then reduced
+//! over chunks and steps in a fixed order by the plan's gradient tasks
+//! (phase 2, tasks in parallel). No gradient is ever summed in an order that
+//! depends on scheduling, so results are bitwise identical for any number
+//! of threads.
+
+mod backward;
+mod forward;
+mod input;
+mod threads;
+mod weight_grad;
+
+pub use input::{Seed, Sequences, Targets};
+pub use threads::{num_threads, set_num_threads, ENV_VAR};
+
+use crate::error::Result;
+use crate::plan::{BlockKind, Plan};
+use crate::real::Real;
+
+/// Samples per chunk: the unit of batch parallelism.
+pub const CHUNK: usize = 64;
+
+/// What a run should produce.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Want {
+    /// Outputs (batch, steps, n_outputs).
+    pub outputs: bool,
+    /// Parameter gradients (needs a seed).
+    pub param_grads: bool,
+    /// Gradients with respect to the inputs (batch, steps, n_inputs).
+    pub input_grads: bool,
+    /// Use the thread pool (off inside already-parallel callers).
+    pub parallel: bool,
+}
+
+/// Results of a run; fields not asked for are empty / None.
+#[derive(Clone, Debug, Default)]
+pub struct RunOutput<T> {
+    /// Summed (or mean) loss; 0 without a loss seed.
+    pub loss: f64,
+    pub outputs: Option<Vec<T>>,
+    pub param_grads: Option<Vec<T>>,
+    pub input_grads: Option<Vec<T>>,
+}
+
+/// Row-major buffer geometry of one chunk.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Geometry {
+    pub rows: usize,
+    /// Samples in this chunk.
+    pub width: usize,
+    /// Steps stored (all of them when training, a ring of max_skip+1 otherwise).
+    pub slots: usize,
+}
+
+impl Geometry {
+    pub fn slot_len(&self) -> usize {
+        self.rows * self.width
+    }
+    /// Offset of (step, row) in the chunk buffer.
+    #[inline]
+    pub fn at(&self, step: usize, row: usize) -> usize {
+        (step % self.slots) * self.slot_len() + row * self.width
+    }
+}
+
+/// Dense copies of the masked blocks' weights, indexed [level][block].
+pub(crate) type MaskedWeights<T> = Vec<Vec<Option<Vec<T>>>>;
+
+fn masked_weights<T: Real>(plan: &Plan, params: &[T]) -> MaskedWeights<T> {
+    plan.levels
+        .iter()
+        .map(|level| {
+            level
+                .blocks
+                .iter()
+                .map(|b| {
+                    (b.kind == BlockKind::MaskedDense).then(|| {
+                        let n_src = b.n_src();
+                        let mut w = vec![T::ZERO; level.rows.len() * n_src];
+                        for i in 0..level.rows.len() {
+                            for k in b.row_ptr[i]..b.row_ptr[i + 1] {
+                                w[i * n_src + b.cols[k] as usize] = params[b.params.start + k];
+                            }
+                        }
+                        w
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// One chunk's share of every buffer, for phase 1.
+struct ChunkJob<'a, T> {
+    samples: std::ops::Range<usize>,
+    values: &'a mut [T],
+    deltas: &'a mut [T],
+    outputs: &'a mut [T],
+    input_grads: &'a mut [T],
+    loss: f64,
+}
+
+/// Runs the plan on a batch. See [`Want`] for what is computed.
+pub fn run<T: Real>(
+    plan: &Plan,
+    params: &[T],
+    x: &Sequences<'_, T>,
+    seed: Option<&Seed<'_, T>>,
+    want: Want,
+) -> Result<RunOutput<T>> {
+    x.check(plan)?;
+    if let Some(seed) = seed {
+        seed.check(plan, x)?;
+    }
+    let (batch, steps) = (x.batch, x.steps);
+    let backward = seed.is_some() && (want.param_grads || want.input_grads);
+    let slots = if backward { steps } else { steps.min(plan.max_skip + 1) };
+    let geometry = |width: usize| Geometry { rows: plan.n_rows(), width, slots };
+    let n_chunks = batch.div_ceil(CHUNK);
+    let width = |c: usize| CHUNK.min(batch - c * CHUNK);
+    let chunk_len = |c: usize| geometry(width(c)).slot_len() * slots;
+    let total: usize = (0..n_chunks).map(chunk_len).sum();
+
+    let masked = masked_weights(plan, params);
+    let mut values = vec![T::ZERO; total];
+    let mut deltas = vec![T::ZERO; if backward { total } else { 0 }];
+    let mut outputs = vec![T::ZERO; if want.outputs { batch * steps * plan.n_outputs() } else { 0 }];
+    let want_dx = backward && want.input_grads;
+    let mut input_grads = vec![T::ZERO; if want_dx { batch * steps * plan.n_inputs } else { 0 }];
+
+    let mut jobs: Vec<ChunkJob<'_, T>> = Vec::with_capacity(n_chunks);
+    {
+        let (mut v, mut d, mut o, mut dx) =
+            (&mut values[..], &mut deltas[..], &mut outputs[..], &mut input_grads[..]);
+        for c in 0..n_chunks {
+            let n = width(c);
+            let len = chunk_len(c);
+            let (vc, vr) = v.split_at_mut(len);
+            let (dc, dr) = d.split_at_mut(if backward { len } else { 0 });
+            let (oc, or) = o.split_at_mut(if want.outputs { n * steps * plan.n_outputs() } else { 0 });
+            let (xc, xr) = dx.split_at_mut(if want_dx { n * steps * plan.n_inputs } else { 0 });
+            jobs.push(ChunkJob {
+                samples: c * CHUNK..c * CHUNK + n,
+                values: vc,
+                deltas: dc,
+                outputs: oc,
+                input_grads: xc,
+                loss: 0.0,
+            });
+            (v, d, o, dx) = (vr, dr, or, xr);
+        }
+    }
+
+    threads::for_each_mut(&mut jobs, want.parallel, |job| {
+        let g = geometry(job.samples.len());
+        forward::run(plan, params, &masked, x, job.samples.clone(), g, job.values, job.outputs, want.outputs);
+        if let Some(seed) = seed {
+            job.loss = seed.apply(plan, x, job.samples.clone(), g, job.values, job.deltas);
+            if backward {
+                backward::run(plan, params, &masked, steps, g, job.values, job.deltas, want.input_grads);
+                if want_dx {
+                    input::write_input_grads(plan, steps, g, job.deltas, job.input_grads);
+                }
+            }
+        }
+    })?;
+    let loss = jobs.iter().map(|j| j.loss).sum::<f64>() * seed.map_or(1.0, |s| s.loss_scale(x));
+    drop(jobs);
+
+    let param_grads = if backward && want.param_grads {
+        let chunks: Vec<weight_grad::ChunkRef<'_, T>> = (0..n_chunks)
+            .map(|c| {
+                let start: usize = (0..c).map(chunk_len).sum();
+                let len = chunk_len(c);
+                weight_grad::ChunkRef {
+                    values: &values[start..start + len],
+                    deltas: &deltas[start..start + len],
+                    geometry: geometry(width(c)),
+                }
+            })
+            .collect();
+        Some(weight_grad::run(plan, &chunks, steps, want.parallel)?)
+    } else {
+        None
+    };
+    Ok(RunOutput {
+        loss,
+        outputs: want.outputs.then_some(outputs),
+        param_grads,
+        input_grads: want_dx.then_some(input_grads),
+    })
+}
+
+/// Borrows `buf[read]` immutably and `buf[write]` mutably at once; the two
+/// ranges never overlap (sources are earlier rows or an earlier step).
+pub(crate) fn split_read_write<T>(
+    buf: &mut [T],
+    read: std::ops::Range<usize>,
+    write: std::ops::Range<usize>,
+) -> (&[T], &mut [T]) {
+    if read.end <= write.start {
+        let (lo, hi) = buf.split_at_mut(write.start);
+        (&lo[read], &mut hi[..write.len()])
+    } else {
+        assert!(write.end <= read.start, "read and write ranges overlap");
+        let (lo, hi) = buf.split_at_mut(read.start);
+        (&hi[..read.len()], &mut lo[write])
+    }
+}
+
+/// Maps `0..n` on the pool (results in index order), for callers such as
+/// the numeric gradient that parallelise over something else than chunks.
+pub fn threads_map<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync + Send) -> Result<Vec<R>> {
+    threads::map_indices(n, true, f)
+}

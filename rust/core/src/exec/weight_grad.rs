@@ -1,0 +1,178 @@
+//! Phase 2: weight and bias gradients. After phase 1 every chunk holds
+//! dz (deltas times g') and the saved activations for every step; each
+//! gradient task reduces Σ_chunk Σ_step dz · srcᵀ for its own disjoint
+//! parameter range, always in the same order.
+
+use super::{threads, Geometry};
+use crate::error::Result;
+use crate::kernels::{gemm, vector};
+use crate::plan::{Block, BlockKind, GradTask, Plan};
+use crate::real::Real;
+use std::ops::Range;
+
+/// One chunk's saved buffers, read-only.
+pub(super) struct ChunkRef<'a, T> {
+    pub values: &'a [T],
+    pub deltas: &'a [T],
+    pub geometry: Geometry,
+}
+
+pub(super) fn run<T: Real>(plan: &Plan, chunks: &[ChunkRef<'_, T>], steps: usize, parallel: bool) -> Result<Vec<T>> {
+    let mut grads = vec![T::ZERO; plan.n_params()];
+    {
+        let mut work: Vec<(&GradTask, &mut [T])> = Vec::with_capacity(plan.tasks.len());
+        let mut rest = &mut grads[..];
+        let mut offset = 0;
+        for task in &plan.tasks {
+            let r = task.params();
+            let (_, tail) = rest.split_at_mut(r.start - offset);
+            let (mine, tail) = tail.split_at_mut(r.len());
+            work.push((task, mine));
+            rest = tail;
+            offset = r.end;
+        }
+        threads::for_each_mut(&mut work, parallel, |(task, out)| match task {
+            GradTask::Bias { level, .. } => bias(plan, *level, chunks, steps, out),
+            GradTask::Block { level, block, rows, .. } => {
+                let lv = &plan.levels[*level];
+                let b = &lv.blocks[*block];
+                let dst0 = lv.rows.start + rows.start;
+                match b.kind {
+                    BlockKind::Sparse => sparse(b, rows.clone(), dst0, chunks, steps, out),
+                    _ => dense(b, rows.clone(), dst0, chunks, steps, out),
+                }
+            }
+        })?;
+    }
+    for (g, p) in grads.iter_mut().zip(&plan.params) {
+        if !p.trainable {
+            *g = T::ZERO;
+        }
+    }
+    Ok(grads)
+}
+
+fn bias<T: Real>(plan: &Plan, level: usize, chunks: &[ChunkRef<'_, T>], steps: usize, out: &mut [T]) {
+    let lv = &plan.levels[level];
+    let mut k = 0;
+    for (i, b) in lv.bias.iter().enumerate() {
+        if b.is_none() {
+            continue;
+        }
+        let row = lv.rows.start + i;
+        let mut acc = T::ZERO;
+        for c in chunks {
+            let g = c.geometry;
+            for t in 0..steps {
+                acc += vector::sum(&c.deltas[g.at(t, row)..g.at(t, row) + g.width]);
+            }
+        }
+        out[k] = acc;
+        k += 1;
+    }
+}
+
+/// Rows `rows` of a dense block: dW += dz[t] · src[t − skip]ᵀ over chunks
+/// and steps, as GEMMs whose inner dimension is the chunk's samples — or
+/// the steps, when a chunk has more steps than samples.
+fn dense<T: Real>(
+    block: &Block,
+    rows: Range<usize>,
+    dst0: usize,
+    chunks: &[ChunkRef<'_, T>],
+    steps: usize,
+    out: &mut [T],
+) {
+    if block.kind == BlockKind::Dense {
+        return dense_rows(block, rows.len(), dst0, chunks, steps, out);
+    }
+    let n = block.n_src();
+    let mut dw = vec![T::ZERO; rows.len() * n];
+    dense_rows(block, rows.len(), dst0, chunks, steps, &mut dw);
+    let base = block.row_ptr[rows.start];
+    for i in rows.clone() {
+        for k in block.row_ptr[i]..block.row_ptr[i + 1] {
+            out[k - base] = dw[(i - rows.start) * n + block.cols[k] as usize];
+        }
+    }
+}
+
+/// dw (m × n_src) = Σ_chunks Σ_t dz[t][dst0..dst0+m] · src[t − skip]ᵀ.
+fn dense_rows<T: Real>(block: &Block, m: usize, dst0: usize, chunks: &[ChunkRef<'_, T>], steps: usize, dw: &mut [T]) {
+    let n = block.n_src();
+    let skip = block.skip;
+    let mut first = true;
+    if steps > skip {
+        let span = steps - skip;
+        for c in chunks {
+            let g = c.geometry;
+            let (w, slot) = (g.width, g.slot_len());
+            if span > w {
+                // For each sample: [m × span] · [span × n], strided over steps.
+                for b in 0..w {
+                    let a = gemm::View {
+                        data: &c.deltas[g.at(skip, dst0) + b..],
+                        rows: m,
+                        cols: span,
+                        row_stride: w,
+                        col_stride: slot,
+                    };
+                    let s = gemm::View {
+                        data: &c.values[g.at(0, block.src_rows.start) + b..],
+                        rows: span,
+                        cols: n,
+                        row_stride: slot,
+                        col_stride: w,
+                    };
+                    gemm::gemm(dw, n, !first, a, s);
+                    first = false;
+                }
+            } else {
+                for t in skip..steps {
+                    let a = gemm::View::row_major(&c.deltas[g.at(t, dst0)..g.at(t, dst0) + m * w], m, w);
+                    let src = g.at(t - skip, block.src_rows.start);
+                    let s = gemm::View::row_major(&c.values[src..src + n * w], n, w).t();
+                    gemm::gemm(dw, n, !first, a, s);
+                    first = false;
+                }
+            }
+        }
+    }
+    if first {
+        dw.fill(T::ZERO);
+    }
+}
+
+/// Rows `rows` of a sparse block: one dot product per edge.
+fn sparse<T: Real>(
+    block: &Block,
+    rows: Range<usize>,
+    dst0: usize,
+    chunks: &[ChunkRef<'_, T>],
+    steps: usize,
+    out: &mut [T],
+) {
+    let base = block.row_ptr[rows.start];
+    for i in rows.clone() {
+        let row = dst0 + (i - rows.start);
+        for k in block.row_ptr[i]..block.row_ptr[i + 1] {
+            let src = block.cols[k] as usize;
+            let mut acc = T::ZERO;
+            for c in chunks {
+                let g = c.geometry;
+                if g.width == 1 {
+                    for t in block.skip..steps {
+                        acc += c.deltas[g.at(t, row)] * c.values[g.at(t - block.skip, src)];
+                    }
+                } else {
+                    for t in block.skip..steps {
+                        let d = &c.deltas[g.at(t, row)..g.at(t, row) + g.width];
+                        let v = &c.values[g.at(t - block.skip, src)..g.at(t - block.skip, src) + g.width];
+                        acc += vector::dot(d, v);
+                    }
+                }
+            }
+            out[k - base] = acc;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Edges of the graph IR: scalar weights (feed-forward or recurrent with any
+//! time skip), identity (residual) links, and the reserved CNN kinds.
+
+use super::node::NodeId;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Stable edge id; never reused after removal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EdgeId(pub u32);
+
+impl fmt::Display for EdgeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "edge {}", self.0)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolOp {
+    Max,
+    Avg,
+    FractionalMax,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EdgeKind {
+    /// One scalar weight: dst += w · src.
+    Weight,
+    /// A fixed link of weight 1 (residual / skip connection); no parameter.
+    Identity,
+    /// A convolution filter between feature maps (kernels land with the CNN issue).
+    Filter { kh: u32, kw: u32, kc: Option<u32>, stride: u32, padding: u32 },
+    /// A pooling operation between feature maps (kernels land with the CNN issue).
+    Pool { op: PoolOp, size: u32, stride: u32 },
+}
+
+impl EdgeKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            EdgeKind::Weight => "weight",
+            EdgeKind::Identity => "identity",
+            EdgeKind::Filter { .. } => "filter",
+            EdgeKind::Pool { .. } => "pool",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Edge {
+    pub id: EdgeId,
+    pub src: NodeId,
+    pub dst: NodeId,
+    pub kind: EdgeKind,
+    /// 0: feed-forward; d ≥ 1: reads `src` at t − d (0 before the sequence starts).
+    #[serde(default)]
+    pub time_skip: u32,
+    /// Fixed edges keep their weight (e.g. a NARX feedback weight of 1).
+    #[serde(default = "super::node::yes", skip_serializing_if = "super::node::is_true")]
+    pub trainable: bool,
+    /// Initial (or, for fixed edges, permanent) weight; `None` lets the
+    /// initialiser choose (fixed edges then default to 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    #[serde(default = "super::node::yes", skip_serializing_if = "super::node::is_true")]
+    pub enabled: bool,
+}
+
+impl Edge {
+    pub fn is_recurrent(&self) -> bool {
+        self.time_skip > 0
+    }
+}

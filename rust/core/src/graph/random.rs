@@ -1,0 +1,113 @@
+//! Seeded random graphs: a random DAG of feed-forward edges (layer skips
+//! included) plus recurrent edges of random skips — self loops, backward and
+//! forward in depth. Used by the engine's property tests, the sparse
+//! benchmarks, and as seeds for evolution.
+
+use super::{Activation, EdgeKind, EdgeSpec, Graph, NodeId, NodeKind, Role};
+use crate::error::Result;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RandomGraphSpec {
+    pub inputs: usize,
+    pub hidden: usize,
+    pub outputs: usize,
+    /// Probability of each possible feed-forward edge (i -> j, i before j).
+    pub density: f64,
+    /// Number of recurrent edges to add (duplicates are skipped).
+    pub recurrent: usize,
+    /// Recurrent skips are drawn from 1..=max_skip.
+    pub max_skip: u32,
+    /// Hidden and output activations are drawn from this list.
+    pub activations: Vec<Activation>,
+    /// Probability that a hidden / output node has a bias.
+    pub bias_probability: f64,
+    /// Probability that a feed-forward edge is fixed (or identity).
+    pub fixed_probability: f64,
+    pub seed: u64,
+}
+
+impl Default for RandomGraphSpec {
+    fn default() -> Self {
+        RandomGraphSpec {
+            inputs: 3,
+            hidden: 8,
+            outputs: 2,
+            density: 0.3,
+            recurrent: 0,
+            max_skip: 1,
+            activations: vec![Activation::Tanh],
+            bias_probability: 0.5,
+            fixed_probability: 0.0,
+            seed: 0,
+        }
+    }
+}
+
+/// Builds the graph. Every hidden and output node gets at least one
+/// incoming feed-forward edge, so every node depends on the inputs.
+pub fn random_graph(spec: &RandomGraphSpec) -> Result<Graph> {
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+    let mut g = Graph::new();
+    let acts = if spec.activations.is_empty() { vec![Activation::Tanh] } else { spec.activations.clone() };
+    let pick_act = |rng: &mut ChaCha8Rng| acts[rng.random_range(0..acts.len())];
+    let mut order: Vec<NodeId> = Vec::new();
+    for _ in 0..spec.inputs {
+        order.push(g.add_node(Role::Input, NodeKind::simple(Activation::Identity), None)?);
+    }
+    let n_in = order.len();
+    for _ in 0..spec.hidden {
+        let act = pick_act(&mut rng);
+        let bias = rng.random_bool(spec.bias_probability.clamp(0.0, 1.0));
+        order.push(g.add_node(Role::Hidden, NodeKind::simple(act), Some(bias))?);
+    }
+    for _ in 0..spec.outputs {
+        let act = pick_act(&mut rng);
+        let bias = rng.random_bool(spec.bias_probability.clamp(0.0, 1.0));
+        order.push(g.add_node(Role::Output, NodeKind::simple(act), Some(bias))?);
+    }
+    let fixed_p = spec.fixed_probability.clamp(0.0, 1.0);
+    let ff_spec = |rng: &mut ChaCha8Rng| {
+        if rng.random_bool(fixed_p) {
+            if rng.random_bool(0.5) {
+                EdgeSpec { kind: EdgeKind::Identity, trainable: false, ..EdgeSpec::default() }
+            } else {
+                EdgeSpec { trainable: false, weight: Some(rng.random_range(-1.0..1.0)), ..EdgeSpec::default() }
+            }
+        } else {
+            EdgeSpec::default()
+        }
+    };
+    for j in n_in..order.len() {
+        let mut any = false;
+        for i in 0..j {
+            // Outputs do not feed each other in the feed-forward part.
+            if i >= n_in + spec.hidden {
+                continue;
+            }
+            if rng.random_bool(spec.density.clamp(0.0, 1.0)) {
+                let s = ff_spec(&mut rng);
+                g.add_edge(order[i], order[j], s)?;
+                any = true;
+            }
+        }
+        if !any {
+            let i = rng.random_range(0..j.min(n_in + spec.hidden));
+            g.add_edge(order[i], order[j], EdgeSpec::default())?;
+        }
+    }
+    let non_inputs = order.len() - n_in;
+    for _ in 0..spec.recurrent {
+        if non_inputs == 0 {
+            break;
+        }
+        let src = order[rng.random_range(0..order.len())];
+        let dst = order[n_in + rng.random_range(0..non_inputs)];
+        let skip = rng.random_range(1..=spec.max_skip.max(1));
+        if g.find_edge(src, dst, skip).is_none() {
+            g.add_edge(src, dst, EdgeSpec { time_skip: skip, ..EdgeSpec::default() })?;
+        }
+    }
+    Ok(g)
+}

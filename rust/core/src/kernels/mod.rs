@@ -1,0 +1,6 @@
+//! Compute kernels: activations (forward and derivative side by side),
+//! vector primitives with runtime-dispatched SIMD, and faer GEMM wrappers.
+
+pub mod activation;
+pub mod gemm;
+pub mod vector;

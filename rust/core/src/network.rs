@@ -1,0 +1,135 @@
+//! A network: a graph, its compiled plan and the flat parameter buffer, with
+//! forward, loss-and-gradient and backward (vector-Jacobian product) passes.
+
+use crate::bail;
+use crate::error::{Error, Result};
+use crate::exec::{self, RunOutput, Seed, Sequences, Want};
+use crate::graph::Graph;
+use crate::init::{initial_values, Init};
+use crate::plan::{Plan, PlanOptions};
+use crate::real::Real;
+use std::collections::HashMap;
+
+#[derive(Clone, Debug)]
+pub struct Network<T: Real> {
+    graph: Graph,
+    plan: Plan,
+    params: Vec<T>,
+    index: HashMap<String, usize>,
+}
+
+/// Loss and gradients of one batch.
+#[derive(Clone, Debug)]
+pub struct Gradients<T> {
+    pub loss: f64,
+    /// dL/dθ in flat-buffer order (0 for fixed parameters).
+    pub params: Vec<T>,
+    /// dL/dx `(batch, steps, n_inputs)`, when asked for.
+    pub inputs: Option<Vec<T>>,
+}
+
+impl<T: Real> Network<T> {
+    pub fn new(graph: Graph, init: &Init, seed: u64) -> Result<Self> {
+        Network::with_options(graph, init, seed, PlanOptions::default())
+    }
+
+    pub fn with_options(graph: Graph, init: &Init, seed: u64, options: PlanOptions) -> Result<Self> {
+        let plan = Plan::compile_with(&graph, options)?;
+        let params = initial_values(&plan.params, init, seed).into_iter().map(T::from_f64).collect();
+        let index = plan.params.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect();
+        Ok(Network { graph, plan, params, index })
+    }
+
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    pub fn params(&self) -> &[T] {
+        &self.params
+    }
+
+    pub fn n_inputs(&self) -> usize {
+        self.plan.n_inputs
+    }
+
+    pub fn n_outputs(&self) -> usize {
+        self.plan.n_outputs()
+    }
+
+    /// Replaces every parameter; fixed parameters must keep their values.
+    pub fn set_params(&mut self, values: &[T]) -> Result<()> {
+        if values.len() != self.params.len() {
+            bail!(Shape, "got {} parameter values, the network has {}", values.len(), self.params.len());
+        }
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            bail!(Value, "parameter {} ({}) would be set to {:?}", i, self.plan.params[i].name, values[i]);
+        }
+        for (i, p) in self.plan.params.iter().enumerate() {
+            if !p.trainable && values[i] != self.params[i] {
+                bail!(Parameter, "parameter {} is fixed and cannot change", p.name);
+            }
+        }
+        self.params.copy_from_slice(values);
+        Ok(())
+    }
+
+    pub fn param_names(&self) -> Vec<&str> {
+        self.plan.params.iter().map(|p| p.name.as_str()).collect()
+    }
+
+    pub fn param_index(&self, name: &str) -> Result<usize> {
+        self.index.get(name).copied().ok_or_else(|| {
+            Error::Parameter(format!(
+                "no parameter named {name:?}; names look like \"edge:17\" or \"node:5:bias\" (see param_names())"
+            ))
+        })
+    }
+
+    pub fn get_param(&self, name: &str) -> Result<T> {
+        Ok(self.params[self.param_index(name)?])
+    }
+
+    pub fn set_param(&mut self, name: &str, value: T) -> Result<()> {
+        let i = self.param_index(name)?;
+        if !self.plan.params[i].trainable {
+            bail!(Parameter, "parameter {name} is fixed and cannot change");
+        }
+        if !value.is_finite() {
+            bail!(Value, "parameter {name} would be set to {value:?}");
+        }
+        self.params[i] = value;
+        Ok(())
+    }
+
+    /// Outputs `(batch, steps, n_outputs)`.
+    pub fn forward(&self, x: &Sequences<'_, T>) -> Result<Vec<T>> {
+        let want = Want { outputs: true, parallel: true, ..Want::default() };
+        Ok(self.run(&self.params, x, None, want)?.outputs.unwrap_or_default())
+    }
+
+    /// Loss and dL/dθ (and dL/dx if `input_grads`) for a loss seed, or the
+    /// vector-Jacobian product for an output-gradient seed.
+    pub fn gradient(&self, x: &Sequences<'_, T>, seed: &Seed<'_, T>, input_grads: bool) -> Result<Gradients<T>> {
+        let want = Want { param_grads: true, input_grads, parallel: true, ..Want::default() };
+        let out = self.run(&self.params, x, Some(seed), want)?;
+        Ok(Gradients { loss: out.loss, params: out.param_grads.unwrap_or_default(), inputs: out.input_grads })
+    }
+
+    /// The loss alone (no backward pass) at the given parameter values.
+    pub fn loss_at(&self, params: &[T], x: &Sequences<'_, T>, seed: &Seed<'_, T>, parallel: bool) -> Result<f64> {
+        let want = Want { parallel, ..Want::default() };
+        Ok(self.run(params, x, Some(seed), want)?.loss)
+    }
+
+    /// The general entry point: any combination of outputs and gradients.
+    pub fn run(&self, params: &[T], x: &Sequences<'_, T>, seed: Option<&Seed<'_, T>>, want: Want) -> Result<RunOutput<T>> {
+        if params.len() != self.params.len() {
+            bail!(Shape, "got {} parameter values, the network has {}", params.len(), self.params.len());
+        }
+        exec::run(&self.plan, params, x, seed, want)
+    }
+}

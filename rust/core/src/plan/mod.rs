@@ -1,0 +1,140 @@
+//! Graph -> Plan: a fixed schedule the executor replays for every batch and
+//! time step. Nodes become rows of a node-major activation buffer ordered by
+//! topological level; the edges into each level become blocks — dense
+//! (a GEMM, missing edges masked) when dense enough, sparse (CSR, each edge
+//! an axpy over the batch) otherwise — grouped by source level and time skip.
+//! The plan also fixes the flat parameter layout (blocks contiguous) and the
+//! tasks that reduce weight gradients in a fixed order.
+
+mod blocks;
+mod params;
+
+pub use blocks::{Block, BlockKind, Level};
+pub use params::{GradTask, ParamInfo, ParamKind};
+
+use crate::bail;
+use crate::error::Result;
+use crate::graph::{topological_levels, Activation, EdgeKind, Graph, NodeId, NodeKind, Role};
+use std::collections::BTreeMap;
+
+/// When the edges between two groups of nodes become a dense block.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PlanOptions {
+    /// Minimum fraction of present edges (n_edges / (n_dst · n_src)).
+    pub dense_min_density: f64,
+    /// Minimum number of edges; tiny blocks run faster as CSR.
+    pub dense_min_edges: usize,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions { dense_min_density: 0.5, dense_min_edges: 32 }
+    }
+}
+
+impl PlanOptions {
+    /// Every block sparse (for tests comparing kernels).
+    pub fn all_sparse() -> Self {
+        PlanOptions { dense_min_density: f64::INFINITY, dense_min_edges: usize::MAX }
+    }
+    /// Every block dense, masked where edges are missing (for tests).
+    pub fn all_dense() -> Self {
+        PlanOptions { dense_min_density: 0.0, dense_min_edges: 0 }
+    }
+}
+
+/// The compiled schedule of a graph. Topology only: parameter values live
+/// in the network's flat buffer laid out as `params` says.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Node at each row of the activation buffer.
+    pub row_node: Vec<NodeId>,
+    /// Input nodes occupy rows `0..n_inputs`, in id order.
+    pub n_inputs: usize,
+    /// Row of each output node, in id order.
+    pub output_rows: Vec<usize>,
+    /// `levels[0]` holds the inputs; deeper levels hold everything else.
+    pub levels: Vec<Level>,
+    /// Largest time skip of any edge (0 for feed-forward networks).
+    pub max_skip: usize,
+    /// One entry per parameter, in flat-buffer order.
+    pub params: Vec<ParamInfo>,
+    /// Weight-gradient reductions, sorted by (disjoint) parameter range.
+    pub tasks: Vec<GradTask>,
+}
+
+impl Plan {
+    pub fn compile(graph: &Graph) -> Result<Plan> {
+        Plan::compile_with(graph, PlanOptions::default())
+    }
+
+    pub fn compile_with(graph: &Graph, options: PlanOptions) -> Result<Plan> {
+        graph.validate()?;
+        check_supported(graph)?;
+        if graph.inputs().is_empty() {
+            bail!(Graph, "the graph has no input nodes");
+        }
+        if graph.outputs().is_empty() {
+            bail!(Graph, "the graph has no output nodes");
+        }
+        let level_of = topological_levels(graph)?;
+        let depth = level_of.values().copied().max().unwrap_or(0) + 1;
+        let mut by_level: Vec<Vec<NodeId>> = vec![Vec::new(); depth];
+        for (&node, &l) in &level_of {
+            by_level[l].push(node); // BTreeMap order: ids ascending within a level
+        }
+        let row_node: Vec<NodeId> = by_level.iter().flatten().copied().collect();
+        let row_of: BTreeMap<NodeId, usize> = row_node.iter().enumerate().map(|(r, &n)| (n, r)).collect();
+        let n_inputs = by_level[0].len();
+        let output_rows = graph.outputs().iter().map(|n| row_of[n]).collect();
+        let (levels, params, max_skip) = blocks::build(graph, &by_level, &row_of, options)?;
+        let tasks = params::grad_tasks(&levels);
+        Ok(Plan { row_node, n_inputs, output_rows, levels, max_skip, params, tasks })
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.row_node.len()
+    }
+
+    pub fn n_outputs(&self) -> usize {
+        self.output_rows.len()
+    }
+
+    pub fn n_params(&self) -> usize {
+        self.params.len()
+    }
+
+    /// Activation of every row (inputs report identity).
+    pub fn row_activation(&self, row: usize) -> Activation {
+        let level = self.levels.iter().find(|l| l.rows.contains(&row)).expect("row in a level");
+        level.acts[row - level.rows.start]
+    }
+}
+
+/// Rejects node and edge kinds whose kernels have not landed yet, by name.
+fn check_supported(graph: &Graph) -> Result<()> {
+    for n in graph.nodes().filter(|n| n.enabled) {
+        if !matches!(n.kind, NodeKind::Simple { .. }) {
+            bail!(
+                Unsupported,
+                "{} is a {} node; the execution engine runs simple nodes only so far",
+                n.id,
+                n.kind.name()
+            );
+        }
+        if n.role == Role::Input && n.bias {
+            bail!(Graph, "{}: input nodes carry no bias", n.id);
+        }
+    }
+    for e in graph.edges().filter(|e| e.enabled) {
+        if !matches!(e.kind, EdgeKind::Weight | EdgeKind::Identity) {
+            bail!(
+                Unsupported,
+                "{} is a {} edge; the execution engine runs weight and identity edges only so far",
+                e.id,
+                e.kind.name()
+            );
+        }
+    }
+    Ok(())
+}
