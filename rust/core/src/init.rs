@@ -1,7 +1,8 @@
 //! Weight initialisers (lecture 4 and 6 of the notes) and the seeded RNG.
-//! Parameters are drawn in flat-buffer order from one ChaCha8 stream, one
-//! draw per weight whether or not the graph presets it, so a seed always
-//! gives the same values to the same parameters.
+//! Weights are drawn from one ChaCha8 stream in edge-id order (not the
+//! plan's layout order), one draw per weight whether or not the graph
+//! presets it, so a seed gives the same values to the same edges whatever
+//! blocks the plan chose.
 
 use crate::bail;
 use crate::error::Result;
@@ -57,16 +58,25 @@ impl Default for Init {
 /// Initial values for `params`, in f64; presets from the graph win.
 pub fn initial_values(params: &[ParamInfo], init: &Init, seed: u64) -> Vec<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    params
+    let mut weights: Vec<(u32, usize)> = params
         .iter()
-        .map(|p| {
-            let drawn = match p.kind {
-                ParamKind::Bias { .. } => init.bias,
-                ParamKind::Weight { .. } => draw(init.weights, p, &mut rng),
-            };
-            p.preset.unwrap_or(drawn)
+        .enumerate()
+        .filter_map(|(i, p)| match p.kind {
+            ParamKind::Weight { edge, .. } => Some((edge.0, i)),
+            ParamKind::Bias { .. } => None,
         })
-        .collect()
+        .collect();
+    weights.sort_unstable();
+    let mut values: Vec<f64> = params.iter().map(|_| init.bias).collect();
+    for (_, i) in weights {
+        values[i] = draw(init.weights, &params[i], &mut rng);
+    }
+    for (v, p) in values.iter_mut().zip(params) {
+        if let Some(preset) = p.preset {
+            *v = preset;
+        }
+    }
+    values
 }
 
 fn draw(kind: WeightInit, p: &ParamInfo, rng: &mut ChaCha8Rng) -> f64 {

@@ -1,1 +1,40 @@
+//! nervenet-py: the `nervenet._core` extension module. It exposes the core's
+//! Graph and Network, random graphs and the thread pool to Python; the
+//! `nervenet` package wraps these in the user-facing API. Every failure is a
+//! `nervenet.NervenetError` subclass (see `errors.rs`), never a panic, and all
+//! compute runs with the GIL released.
 
+mod arrays;
+mod errors;
+mod graph;
+mod ids;
+mod network;
+mod ops;
+mod random;
+mod threads;
+
+use pyo3::prelude::*;
+
+/// Whether `array` would be read in place (no copy) by a network of `dtype`.
+#[pyfunction]
+fn _reads_in_place(py: Python<'_>, array: &Bound<'_, PyAny>, dtype: &str) -> PyResult<bool> {
+    let ndim = array.getattr("ndim")?.extract::<usize>()?;
+    match dtype {
+        "float32" => Ok(arrays::read::<f32>(array, "array", ndim)?.is_borrowed()),
+        "float64" => Ok(arrays::read::<f64>(array, "array", ndim)?.is_borrowed()),
+        _ => Err(errors::raise(py, errors::Kind::DType, format!("unknown dtype {dtype:?}"))),
+    }
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<graph::PyGraph>()?;
+    m.add_class::<network::PyNetwork>()?;
+    m.add_function(wrap_pyfunction!(random::random_graph, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::loss_takes_classes, m)?)?;
+    m.add_function(wrap_pyfunction!(_reads_in_place, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

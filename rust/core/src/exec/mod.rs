@@ -121,7 +121,9 @@ pub fn run<T: Real>(
     }
     let (batch, steps) = (x.batch, x.steps);
     let backward = seed.is_some() && (want.param_grads || want.input_grads);
-    let slots = if backward { steps } else { steps.min(plan.max_skip + 1) };
+    // The loss reads every step after the forward pass; pure inference keeps
+    // only the ring of states the recurrent edges can reach.
+    let slots = if seed.is_some() { steps } else { steps.min(plan.max_skip + 1) };
     let geometry = |width: usize| Geometry { rows: plan.n_rows(), width, slots };
     let n_chunks = batch.div_ceil(CHUNK);
     let width = |c: usize| CHUNK.min(batch - c * CHUNK);

@@ -52,13 +52,13 @@ pub fn gemm<T: Real>(dst: &mut [T], dst_stride: usize, accumulate: bool, a: View
     if m == 0 || n == 0 {
         return;
     }
-    assert!((m - 1) * dst_stride + n <= dst.len(), "gemm destination out of bounds");
-    let out: MatMut<'_, T> = MatMut::from_row_major_slice_with_stride_mut(
-        &mut dst[..(m - 1) * dst_stride + n],
-        m,
-        n,
-        dst_stride,
-    );
+    assert!(n <= dst_stride && (m - 1) * dst_stride + n <= dst.len(), "gemm destination out of bounds");
+    // Built by hand: faer 0.24's `from_row_major_slice_with_stride_mut`
+    // swaps the strides (a column-major view), which the tests caught.
+    // SAFETY: rows are `dst_stride ≥ n` apart and the last element
+    // (m−1)·dst_stride + n − 1 lies inside `dst`, borrowed mutably here.
+    let out: MatMut<'_, T> =
+        unsafe { MatMut::from_raw_parts_mut(dst.as_mut_ptr(), m, n, dst_stride as isize, 1) };
     if a.cols == 0 {
         if !accumulate {
             for i in 0..m {

@@ -1,0 +1,176 @@
+//! The graph IR: validation errors that name the culprit, exact JSON round
+//! trips, cheap mutation, and plans that reject what they cannot run.
+
+mod common;
+use common::*;
+use nervenet_core::*;
+
+fn message(e: Error) -> String {
+    e.to_string()
+}
+
+#[test]
+fn cycles_are_refused_naming_the_nodes() {
+    let mut g = Graph::new();
+    let x = input(&mut g);
+    let a = node(&mut g, Role::Hidden, "tanh", true);
+    let b = node(&mut g, Role::Hidden, "tanh", true);
+    edge(&mut g, x, a, 0.1);
+    edge(&mut g, a, b, 0.1);
+    let err = g.add_edge(b, a, EdgeSpec::default()).unwrap_err();
+    assert!(matches!(err, Error::Graph(_)));
+    let m = message(err);
+    assert!(m.contains("cycle") && m.contains(&a.0.to_string()) && m.contains(&b.0.to_string()), "{m}");
+    // A self loop at skip 0 is a cycle too; at skip >= 1 it is recurrent.
+    assert!(g.add_edge(a, a, EdgeSpec::default()).is_err());
+    assert!(g.add_edge(b, a, EdgeSpec { time_skip: 1, ..EdgeSpec::default() }).is_ok());
+    assert!(g.add_edge(a, a, EdgeSpec { time_skip: 3, ..EdgeSpec::default() }).is_ok());
+}
+
+#[test]
+fn bad_edges_are_refused() {
+    let mut g = Graph::new();
+    let x = input(&mut g);
+    let y = node(&mut g, Role::Output, "identity", false);
+    let e = edge(&mut g, x, y, 1.0);
+    let into_input = message(g.add_edge(y, x, EdgeSpec { time_skip: 1, ..EdgeSpec::default() }).unwrap_err());
+    assert!(into_input.contains("input node") && into_input.contains(&x.0.to_string()), "{into_input}");
+    let dup = message(g.add_edge(x, y, EdgeSpec::default()).unwrap_err());
+    assert!(dup.contains("duplicate") && dup.contains(&format!("edge {}", e.0)), "{dup}");
+    let unknown = message(g.add_edge(x, NodeId(99), EdgeSpec::default()).unwrap_err());
+    assert!(unknown.contains("99"), "{unknown}");
+    assert!(message(g.remove_edge(EdgeId(42)).unwrap_err()).contains("42"));
+    let nan = g.add_edge(y, y, EdgeSpec { time_skip: 1, weight: Some(f64::NAN), ..EdgeSpec::default() });
+    assert!(matches!(nan, Err(Error::Value(_))));
+    let bad_cap = g.add_node(Role::Hidden, NodeKind::simple(Activation::Relu6 { cap: -1.0 }), None);
+    assert!(message(bad_cap.unwrap_err()).contains("cap"));
+}
+
+#[test]
+fn json_round_trip_is_exact() {
+    let mut g = random_graph(&RandomGraphSpec {
+        hidden: 12,
+        recurrent: 6,
+        max_skip: 4,
+        fixed_probability: 0.3,
+        activations: vec![
+            Activation::Relu6 { cap: 4.5 },
+            Activation::LeakyRelu { slope: 0.125 },
+            Activation::Sigmoid,
+            Activation::Softsign,
+        ],
+        ..RandomGraphSpec::default()
+    })
+    .unwrap();
+    let h = g.nodes().find(|n| n.role == Role::Hidden).unwrap().id;
+    g.set_bias_value(h, 0.1 + 0.2).unwrap(); // a value with a long decimal expansion
+    let e = g.edges().next().unwrap().id;
+    g.set_edge_enabled(e, false).unwrap();
+    g.remove_node(NodeId(5)).unwrap();
+    let text = g.to_json();
+    let back = Graph::from_json(&text).unwrap();
+    assert_eq!(back, g);
+    assert_eq!(back.to_json(), text);
+    // Ids are never reused after removal, even across a round trip.
+    let mut back = back;
+    let fresh = back.add_node(Role::Hidden, NodeKind::simple(Activation::Tanh), None).unwrap();
+    assert!(g.node(fresh).is_err());
+}
+
+#[test]
+fn json_errors_are_clear() {
+    assert!(matches!(Graph::from_json("{"), Err(Error::Format(_))));
+    assert!(message(Graph::from_json(r#"{"format":"x"}"#).unwrap_err()).contains("invalid graph JSON"));
+    let mut g = Graph::new();
+    let x = input(&mut g);
+    let y = node(&mut g, Role::Output, "identity", false);
+    edge(&mut g, x, y, 1.0);
+    // Tamper: point the edge into the input node.
+    let bad = g.to_json().replace(r#""src":0,"dst":1"#, r#""src":1,"dst":0"#);
+    let m = message(Graph::from_json(&bad).unwrap_err());
+    assert!(m.contains("input node"), "{m}");
+    let unknown = g.to_json().replace(r#""dst":1"#, r#""dst":7"#);
+    assert!(message(Graph::from_json(&unknown).unwrap_err()).contains("unknown destination node id 7"));
+}
+
+#[test]
+fn mutation_split_disable_remove() {
+    let mut g = Graph::new();
+    let x = input(&mut g);
+    let y = node(&mut g, Role::Output, "identity", false);
+    let e = edge(&mut g, x, y, 0.75);
+    let before: Network<f64> = net64(g.clone());
+    let (mid, e1, e2) = g.split_edge(e, NodeKind::simple(Activation::Identity)).unwrap();
+    assert!(g.edge(e).is_err());
+    assert_eq!(g.edge(e1).unwrap().weight, Some(0.75));
+    assert_eq!((g.edge(e2).unwrap().src, g.edge(e2).unwrap().dst), (mid, y));
+    let after = net64(g.clone());
+    let xs = Sequences::new(&[2.0], 1, 1, 1);
+    assert_eq!(before.forward(&xs).unwrap(), after.forward(&xs).unwrap()); // identity split keeps the function
+    g.set_node_enabled(mid, false).unwrap();
+    assert_eq!(net64(g.clone()).forward(&xs).unwrap(), vec![0.0]);
+    assert!(g.set_node_enabled(x, false).is_err());
+    g.set_node_enabled(mid, true).unwrap();
+    g.remove_node(mid).unwrap();
+    assert_eq!(g.num_edges(), 0);
+    assert_eq!(g.num_nodes(), 2);
+}
+
+#[test]
+fn plans_name_unsupported_kinds() {
+    let mut g = Graph::new();
+    let x = input(&mut g);
+    let c = g.add_node(Role::Hidden, NodeKind::Lstm, None).unwrap();
+    let y = node(&mut g, Role::Output, "identity", false);
+    edge(&mut g, x, c, 1.0);
+    edge(&mut g, c, y, 1.0);
+    let err = Plan::compile(&g).unwrap_err();
+    assert!(matches!(err, Error::Unsupported(ref m) if m.contains("lstm") && m.contains(&format!("node {}", c.0))));
+    let mut g = Graph::new();
+    let x = input(&mut g);
+    assert!(message(Plan::compile(&g).unwrap_err()).contains("no output"));
+    let y = node(&mut g, Role::Output, "identity", false);
+    edge(&mut g, x, y, 1.0);
+    assert!(Plan::compile(&g).is_ok());
+}
+
+#[test]
+fn parameters_have_stable_names_and_presets() {
+    let mut g = Graph::new();
+    let x = input(&mut g);
+    let h = node(&mut g, Role::Hidden, "tanh", true);
+    let y = node(&mut g, Role::Output, "identity", false);
+    let e0 = edge(&mut g, x, h, 0.25);
+    let e1 = g.add_edge(h, y, EdgeSpec { trainable: false, weight: Some(2.0), ..EdgeSpec::default() }).unwrap();
+    let e2 = g.add_edge(y, h, EdgeSpec { kind: EdgeKind::Identity, time_skip: 2, ..EdgeSpec::default() }).unwrap();
+    let mut net = net64(g);
+    assert_eq!(net.get_param(&format!("edge:{}", e0.0)).unwrap(), 0.25);
+    assert_eq!(net.get_param(&format!("edge:{}", e1.0)).unwrap(), 2.0);
+    assert_eq!(net.get_param(&format!("edge:{}", e2.0)).unwrap(), 1.0);
+    assert_eq!(net.get_param(&format!("node:{}:bias", h.0)).unwrap(), 0.0);
+    assert!(matches!(net.set_param(&format!("edge:{}", e1.0), 3.0), Err(Error::Parameter(_))));
+    let err = net.get_param("edge:99").unwrap_err();
+    assert!(matches!(err, Error::Parameter(ref m) if m.contains("edge:99")));
+    net.set_param(&format!("edge:{}", e0.0), -1.5).unwrap();
+    assert_eq!(net.get_param(&format!("edge:{}", e0.0)).unwrap(), -1.5);
+}
+
+#[test]
+fn bad_batches_are_named() {
+    let g = random_graph(&RandomGraphSpec::default()).unwrap();
+    let net = net64(g);
+    let x = vec![0.0; 2 * 3];
+    let wrong_features = net.forward(&Sequences::new(&x, 3, 1, 2)).unwrap_err();
+    assert!(matches!(wrong_features, Error::Shape(ref m) if m.contains("2 features") && m.contains("3 input")));
+    let mut nan = vec![0.0; 2 * 4 * 3];
+    nan[3 * 4 + 2 * 3 + 1] = f64::NAN;
+    let err = message(net.forward(&Sequences::new(&nan, 2, 4, 3)).unwrap_err());
+    assert!(err.contains("[1, 2, 1]"), "{err}");
+    let xs = vec![0.0; 3];
+    let labels = [5i64];
+    let seed = Seed::Loss { loss: Loss::Softmax, targets: Targets::Classes(&labels), reduction: Reduction::Sum, mask: None };
+    assert!(matches!(net.gradient(&Sequences::new(&xs, 1, 1, 3), &seed, false), Err(Error::Value(ref m)) if m.contains('5')));
+    let y = [0.0, 1.0];
+    let wrong = Seed::Loss { loss: Loss::Hinge, targets: Targets::Values(&y), reduction: Reduction::Sum, mask: None };
+    assert!(net.gradient(&Sequences::new(&xs, 1, 1, 3), &wrong, false).is_err());
+}

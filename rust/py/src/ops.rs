@@ -1,0 +1,237 @@
+//! The generic (f32 / f64) work behind `nervenet._core.Network`: reading the
+//! arrays of one call, building the backward seed, running the core with the
+//! GIL released, and turning the results into numpy arrays. `network.rs`
+//! dispatches on the network's dtype and calls these once per dtype.
+
+use crate::arrays::{expect_shape, read, to_numpy, ArrayIn, Wanted};
+use crate::errors::{raise, Kind, OrRaise};
+use nervenet_core::{Loss, Network, Real, Reduction, Seed, Sequences, Targets};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+/// The element types a network runs in.
+pub trait Float: Real + Wanted {}
+impl<T: Real + Wanted> Float for T {}
+
+/// The inputs of one call: `(batch, steps, features)`.
+pub struct Inputs<'py, T: Float> {
+    array: ArrayIn<'py, T>,
+}
+
+impl<'py, T: Float> Inputs<'py, T> {
+    pub fn read(x: &Bound<'py, PyAny>) -> PyResult<Self> {
+        Ok(Inputs { array: read::<T>(x, "inputs", 3)? })
+    }
+
+    pub fn batch(&self) -> usize {
+        self.array.shape[0]
+    }
+
+    pub fn steps(&self) -> usize {
+        self.array.shape[1]
+    }
+
+    pub fn sequences(&self) -> Sequences<'_, T> {
+        let s = &self.array.shape;
+        Sequences::new(self.array.as_slice(), s[0], s[1], s[2])
+    }
+}
+
+enum TargetArray<'py, T: Float> {
+    Values(ArrayIn<'py, T>),
+    Classes(ArrayIn<'py, i64>),
+}
+
+/// A loss with its targets and optional mask, read and shape-checked.
+pub struct LossArgs<'py, T: Float> {
+    loss: Loss,
+    reduction: Reduction,
+    targets: TargetArray<'py, T>,
+    mask: Option<ArrayIn<'py, T>>,
+}
+
+impl<'py, T: Float> LossArgs<'py, T> {
+    pub fn read(
+        net: &Network<T>,
+        x: &Inputs<'py, T>,
+        targets: &Bound<'py, PyAny>,
+        loss: &str,
+        reduction: &str,
+        mask: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Self> {
+        let py = targets.py();
+        let loss = Loss::parse(loss).or_raise(py)?;
+        let reduction = Reduction::parse(reduction).or_raise(py)?;
+        let (b, s, o) = (x.batch(), x.steps(), net.n_outputs());
+        let targets = if loss.takes_classes() {
+            let labels = read::<i64>(targets, "class labels", 2)?;
+            expect_shape(py, "class labels", &labels, &[b, s])?;
+            TargetArray::Classes(labels)
+        } else {
+            let values = read::<T>(targets, "targets", 3)?;
+            expect_shape(py, "targets", &values, &[b, s, o])?;
+            TargetArray::Values(values)
+        };
+        let mask = match mask {
+            Some(m) => {
+                let m = read::<T>(m, "mask", 2)?;
+                expect_shape(py, "mask", &m, &[b, s])?;
+                Some(m)
+            }
+            None => None,
+        };
+        Ok(LossArgs { loss, reduction, targets, mask })
+    }
+
+    pub fn seed(&self) -> Seed<'_, T> {
+        let targets = match &self.targets {
+            TargetArray::Values(v) => Targets::Values(v.as_slice()),
+            TargetArray::Classes(c) => Targets::Classes(c.as_slice()),
+        };
+        Seed::Loss {
+            loss: self.loss,
+            targets,
+            reduction: self.reduction,
+            mask: self.mask.as_ref().map(|m| m.as_slice()),
+        }
+    }
+}
+
+/// Whether a loss takes integer class labels (and not float targets).
+#[pyfunction]
+pub fn loss_takes_classes(py: Python<'_>, loss: &str) -> PyResult<bool> {
+    Ok(Loss::parse(loss).or_raise(py)?.takes_classes())
+}
+
+pub fn forward<'py, T: Float>(py: Python<'py>, net: &Network<T>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let x = Inputs::<T>::read(x)?;
+    let seq = x.sequences();
+    let out = py.detach(|| net.forward(&seq)).or_raise(py)?;
+    to_numpy(py, out, &[x.batch(), x.steps(), net.n_outputs()])
+}
+
+/// (loss, dL/dθ, dL/dx or None)
+pub type GradResult<'py> = (f64, Bound<'py, PyAny>, Option<Bound<'py, PyAny>>);
+
+fn run_gradient<'py, T: Float>(
+    py: Python<'py>,
+    net: &Network<T>,
+    x: &Inputs<'py, T>,
+    seed: &Seed<'_, T>,
+    input_grads: bool,
+) -> PyResult<GradResult<'py>> {
+    let seq = x.sequences();
+    let grads = py.detach(|| net.gradient(&seq, seed, input_grads)).or_raise(py)?;
+    let n = grads.params.len();
+    let params = to_numpy(py, grads.params, &[n])?;
+    let inputs = match grads.inputs {
+        Some(dx) => Some(to_numpy(py, dx, &[x.batch(), x.steps(), net.n_inputs()])?),
+        None => None,
+    };
+    Ok((grads.loss, params, inputs))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn loss_and_gradient<'py, T: Float>(
+    py: Python<'py>,
+    net: &Network<T>,
+    x: &Bound<'py, PyAny>,
+    targets: &Bound<'py, PyAny>,
+    loss: &str,
+    reduction: &str,
+    mask: Option<&Bound<'py, PyAny>>,
+    input_grads: bool,
+) -> PyResult<GradResult<'py>> {
+    let x = Inputs::<T>::read(x)?;
+    let args = LossArgs::read(net, &x, targets, loss, reduction, mask)?;
+    run_gradient(py, net, &x, &args.seed(), input_grads)
+}
+
+/// Vector-Jacobian product: (dL/dθ, dL/dx or None) for dL/d(outputs) given.
+pub fn backward<'py, T: Float>(
+    py: Python<'py>,
+    net: &Network<T>,
+    x: &Bound<'py, PyAny>,
+    output_grad: &Bound<'py, PyAny>,
+    input_grads: bool,
+) -> PyResult<(Bound<'py, PyAny>, Option<Bound<'py, PyAny>>)> {
+    let x = Inputs::<T>::read(x)?;
+    let g = read::<T>(output_grad, "output gradient", 3)?;
+    expect_shape(py, "output gradient", &g, &[x.batch(), x.steps(), net.n_outputs()])?;
+    let (_, params, inputs) = run_gradient(py, net, &x, &Seed::OutputGrad(g.as_slice()), input_grads)?;
+    Ok((params, inputs))
+}
+
+fn check_step(py: Python<'_>, step: f64) -> PyResult<()> {
+    if step.is_finite() && step > 0.0 {
+        Ok(())
+    } else {
+        Err(raise(py, Kind::Config, format!("finite-difference step must be a positive number, got {step}")))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn numeric_gradient<'py, T: Float>(
+    py: Python<'py>,
+    net: &Network<T>,
+    x: &Bound<'py, PyAny>,
+    targets: &Bound<'py, PyAny>,
+    loss: &str,
+    reduction: &str,
+    mask: Option<&Bound<'py, PyAny>>,
+    step: f64,
+) -> PyResult<Bound<'py, PyAny>> {
+    check_step(py, step)?;
+    let x = Inputs::<T>::read(x)?;
+    let args = LossArgs::read(net, &x, targets, loss, reduction, mask)?;
+    let (seq, seed) = (x.sequences(), args.seed());
+    let grad = py.detach(|| nervenet_core::numeric_gradient(net, &seq, &seed, step)).or_raise(py)?;
+    let n = grad.len();
+    to_numpy(py, grad, &[n])
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn check_gradients<'py, T: Float>(
+    py: Python<'py>,
+    net: &Network<T>,
+    x: &Bound<'py, PyAny>,
+    targets: &Bound<'py, PyAny>,
+    loss: &str,
+    reduction: &str,
+    mask: Option<&Bound<'py, PyAny>>,
+    step: f64,
+) -> PyResult<Bound<'py, PyDict>> {
+    check_step(py, step)?;
+    let x = Inputs::<T>::read(x)?;
+    let args = LossArgs::read(net, &x, targets, loss, reduction, mask)?;
+    let (seq, seed) = (x.sequences(), args.seed());
+    let report = py.detach(|| nervenet_core::check_gradients(net, &seq, &seed, step)).or_raise(py)?;
+    let n = report.names.len();
+    let d = PyDict::new(py);
+    d.set_item("names", report.names)?;
+    d.set_item("analytic", to_numpy(py, report.analytic, &[n])?)?;
+    d.set_item("numeric", to_numpy(py, report.numeric, &[n])?)?;
+    d.set_item("relative_errors", to_numpy(py, report.relative_errors, &[n])?)?;
+    d.set_item("max_error", report.max_error)?;
+    d.set_item("worst", report.worst)?;
+    Ok(d)
+}
+
+pub fn get_parameters<'py, T: Float>(py: Python<'py>, net: &Network<T>) -> PyResult<Bound<'py, PyAny>> {
+    let values = net.params().to_vec();
+    let n = values.len();
+    to_numpy(py, values, &[n])
+}
+
+pub fn set_parameters<T: Float>(py: Python<'_>, net: &mut Network<T>, values: &Bound<'_, PyAny>) -> PyResult<()> {
+    let values = read::<T>(values, "parameters", 1)?;
+    net.set_params(values.as_slice()).or_raise(py)
+}
+
+pub fn get_param<T: Float>(py: Python<'_>, net: &Network<T>, name: &str) -> PyResult<f64> {
+    Ok(net.get_param(name).or_raise(py)?.to_f64())
+}
+
+pub fn set_param<T: Float>(py: Python<'_>, net: &mut Network<T>, name: &str, value: f64) -> PyResult<()> {
+    net.set_param(name, T::from_f64(value)).or_raise(py)
+}
