@@ -12,7 +12,12 @@ pub const DEFAULT_STEP: f64 = 1e-5;
 /// (f(θ + h e_i) − f(θ − h e_i)) / 2h for every trainable parameter i
 /// (0 for fixed ones). Parameters are perturbed in parallel; each loss
 /// evaluation runs on one thread.
-pub fn numeric_gradient<T: Real>(net: &Network<T>, x: &Sequences<'_, T>, seed: &Seed<'_, T>, step: f64) -> Result<Vec<f64>> {
+pub fn numeric_gradient<T: Real>(
+    net: &Network<T>,
+    x: &Sequences<'_, T>,
+    seed: &Seed<'_, T>,
+    step: f64,
+) -> Result<Vec<f64>> {
     if !(step.is_finite() && step > 0.0) {
         crate::bail!(Config, "finite-difference step must be a positive number, got {step}");
     }
@@ -54,21 +59,22 @@ pub struct GradientReport {
     pub worst: Option<String>,
 }
 
-pub fn check_gradients<T: Real>(net: &Network<T>, x: &Sequences<'_, T>, seed: &Seed<'_, T>, step: f64) -> Result<GradientReport> {
+pub fn check_gradients<T: Real>(
+    net: &Network<T>,
+    x: &Sequences<'_, T>,
+    seed: &Seed<'_, T>,
+    step: f64,
+) -> Result<GradientReport> {
     let analytic: Vec<f64> = net.gradient(x, seed, false)?.params.iter().map(|v| v.to_f64()).collect();
     let numeric = numeric_gradient(net, x, seed, step)?;
     let relative_errors: Vec<f64> = analytic.iter().zip(&numeric).map(|(&a, &n)| relative_error(a, n)).collect();
     let names: Vec<String> = net.param_names().into_iter().map(String::from).collect();
-    let (worst, max_error) = relative_errors
-        .iter()
-        .enumerate()
-        .fold((None, 0.0f64), |(w, m), (i, &e)| if e > m || w.is_none() { (Some(i), e.max(m)) } else { (w, m) });
-    Ok(GradientReport {
-        worst: worst.map(|i| names[i].clone()),
-        names,
-        analytic,
-        numeric,
-        relative_errors,
-        max_error,
-    })
+    let (worst, max_error) = relative_errors.iter().enumerate().fold((None, 0.0f64), |(w, m), (i, &e)| {
+        if e > m || w.is_none() {
+            (Some(i), e.max(m))
+        } else {
+            (w, m)
+        }
+    });
+    Ok(GradientReport { worst: worst.map(|i| names[i].clone()), names, analytic, numeric, relative_errors, max_error })
 }

@@ -33,7 +33,10 @@ pub mod real;
 pub use error::{Error, Result};
 pub use exec::{num_threads, set_num_threads, Seed, Sequences, Targets, Want};
 pub use gradcheck::{check_gradients, numeric_gradient, relative_error, GradientReport};
-pub use graph::{random_graph, Activation, Edge, EdgeId, EdgeKind, EdgeSpec, Graph, Node, NodeId, NodeKind, PoolOp, RandomGraphSpec, Role};
+pub use graph::{
+    random_graph, Activation, Edge, EdgeId, EdgeKind, EdgeSpec, Graph, Node, NodeId, NodeKind, PoolOp, RandomGraphSpec,
+    Role,
+};
 pub use init::{Init, WeightInit};
 pub use loss::{Loss, Reduction};
 pub use network::{Gradients, Network};

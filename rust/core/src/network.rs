@@ -83,9 +83,7 @@ impl<T: Real> Network<T> {
 
     pub fn param_index(&self, name: &str) -> Result<usize> {
         self.index.get(name).copied().ok_or_else(|| {
-            Error::Parameter(format!(
-                "no parameter named {name:?}; names look like \"edge:17\" or \"node:5:bias\" (see param_names())"
-            ))
+            Error::Parameter(format!("no parameter named {name:?}; names look like \"edge:17\" or \"node:5:bias\""))
         })
     }
 
@@ -126,7 +124,13 @@ impl<T: Real> Network<T> {
     }
 
     /// The general entry point: any combination of outputs and gradients.
-    pub fn run(&self, params: &[T], x: &Sequences<'_, T>, seed: Option<&Seed<'_, T>>, want: Want) -> Result<RunOutput<T>> {
+    pub fn run(
+        &self,
+        params: &[T],
+        x: &Sequences<'_, T>,
+        seed: Option<&Seed<'_, T>>,
+        want: Want,
+    ) -> Result<RunOutput<T>> {
         if params.len() != self.params.len() {
             bail!(Shape, "got {} parameter values, the network has {}", params.len(), self.params.len());
         }

@@ -231,7 +231,8 @@ fn masks_handle_different_lengths() {
             mask[b * steps + t] = 1.0;
         }
     }
-    let seed = Seed::Loss { loss: Loss::L2, targets: Targets::Values(&y), reduction: Reduction::Sum, mask: Some(&mask) };
+    let seed =
+        Seed::Loss { loss: Loss::L2, targets: Targets::Values(&y), reduction: Reduction::Sum, mask: Some(&mask) };
     let batched = net.gradient(&Sequences::new(&x, 3, steps, 3), &seed, false).unwrap();
     let mut loss = 0.0;
     let mut grad = vec![0.0; net.params().len()];
@@ -249,7 +250,8 @@ fn masks_handle_different_lengths() {
         assert_close(*a, *b, 1e-12);
     }
     // Mean reduction divides by the number of counted steps (11).
-    let mean = Seed::Loss { loss: Loss::L2, targets: Targets::Values(&y), reduction: Reduction::Mean, mask: Some(&mask) };
+    let mean =
+        Seed::Loss { loss: Loss::L2, targets: Targets::Values(&y), reduction: Reduction::Mean, mask: Some(&mask) };
     let m = net.gradient(&Sequences::new(&x, 3, steps, 3), &mean, false).unwrap();
     assert_close(m.loss, loss / 11.0, 1e-12);
 }

@@ -280,7 +280,8 @@ fn softmax_example_through_a_network() {
     }
     let net = net64(g);
     let batch = Sequences::new(&[1.0], 1, 1, 1);
-    let seed = Seed::Loss { loss: Loss::Softmax, targets: Targets::Classes(&[0]), reduction: Reduction::Sum, mask: None };
+    let seed =
+        Seed::Loss { loss: Loss::Softmax, targets: Targets::Classes(&[0]), reduction: Reduction::Sum, mask: None };
     let grads = net.gradient(&batch, &seed, false).unwrap();
     assert_close(grads.loss, -(0.9503f64.ln()), 1e-4);
     // With input 1, each weight's gradient is dL/dz_j.

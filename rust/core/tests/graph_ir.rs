@@ -168,9 +168,32 @@ fn bad_batches_are_named() {
     assert!(err.contains("[1, 2, 1]"), "{err}");
     let xs = vec![0.0; 3];
     let labels = [5i64];
-    let seed = Seed::Loss { loss: Loss::Softmax, targets: Targets::Classes(&labels), reduction: Reduction::Sum, mask: None };
-    assert!(matches!(net.gradient(&Sequences::new(&xs, 1, 1, 3), &seed, false), Err(Error::Value(ref m)) if m.contains('5')));
+    let seed =
+        Seed::Loss { loss: Loss::Softmax, targets: Targets::Classes(&labels), reduction: Reduction::Sum, mask: None };
+    assert!(
+        matches!(net.gradient(&Sequences::new(&xs, 1, 1, 3), &seed, false), Err(Error::Value(ref m)) if m.contains('5'))
+    );
     let y = [0.0, 1.0];
     let wrong = Seed::Loss { loss: Loss::Hinge, targets: Targets::Values(&y), reduction: Reduction::Sum, mask: None };
     assert!(net.gradient(&Sequences::new(&xs, 1, 1, 3), &wrong, false).is_err());
+}
+
+#[test]
+fn bulk_edges_are_all_or_nothing() {
+    let mut g = Graph::new();
+    let xs: Vec<NodeId> = (0..784).map(|_| input(&mut g)).collect();
+    let hs: Vec<NodeId> = (0..512).map(|_| node(&mut g, Role::Hidden, "relu", true)).collect();
+    let edges: Vec<(NodeId, NodeId, EdgeSpec)> =
+        hs.iter().flat_map(|&h| xs.iter().map(move |&x| (x, h, EdgeSpec::default()))).collect();
+    let ids = g.add_edges(&edges).unwrap(); // one cycle check for 401k edges
+    assert_eq!(ids.len(), 784 * 512);
+    // A batch that closes a cycle adds nothing.
+    let (a, b) = (hs[0], hs[1]);
+    let before = g.num_edges();
+    let err = g.add_edges(&[(a, b, EdgeSpec::default()), (b, a, EdgeSpec::default())]).unwrap_err();
+    assert!(err.to_string().contains("cycle"));
+    assert_eq!(g.num_edges(), before);
+    let fresh = g.add_edge(a, b, EdgeSpec::default()).unwrap();
+    assert_eq!(fresh.0 as usize, ids.len(), "ids continue after a failed batch");
+    assert!(g.add_edges(&[(b, a, EdgeSpec { time_skip: 1, ..EdgeSpec::default() })]).is_ok());
 }

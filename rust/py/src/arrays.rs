@@ -50,6 +50,8 @@ enum Data<'py, T: Element> {
 pub struct ArrayIn<'py, T: Element> {
     data: Data<'py, T>,
     pub shape: Vec<usize>,
+    /// Whether the values are read from the caller's own array (no copy).
+    in_place: bool,
 }
 
 impl<'py, T: Wanted> ArrayIn<'py, T> {
@@ -64,8 +66,8 @@ impl<'py, T: Wanted> ArrayIn<'py, T> {
     }
 
     /// Whether the values are read in place from the caller's array.
-    pub fn is_borrowed(&self) -> bool {
-        matches!(self.data, Data::Borrowed(_))
+    pub fn in_place(&self) -> bool {
+        self.in_place
     }
 }
 
@@ -81,7 +83,7 @@ fn shape_text(shape: &[usize]) -> String {
 pub fn read<'py, T: Wanted>(obj: &Bound<'py, PyAny>, what: &str, ndim: usize) -> PyResult<ArrayIn<'py, T>> {
     let py = obj.py();
     if let Ok(arr) = obj.cast::<PyArrayDyn<T>>() {
-        return from_typed(arr, what, ndim);
+        return from_typed(arr, what, ndim, true);
     }
     let untyped = match obj.cast::<PyUntypedArray>() {
         Ok(a) => a.clone(),
@@ -101,7 +103,7 @@ pub fn read<'py, T: Wanted>(obj: &Bound<'py, PyAny>, what: &str, ndim: usize) ->
     check_ndim(py, what, untyped.shape(), ndim)?;
     let converted = untyped.call_method1("astype", (T::NAME,))?;
     let arr = converted.cast::<PyArrayDyn<T>>().map_err(|e| raise(py, Kind::DType, e.to_string()))?;
-    from_typed(arr, what, ndim)
+    from_typed(arr, what, ndim, false)
 }
 
 fn check_ndim(py: Python<'_>, what: &str, shape: &[usize], ndim: usize) -> PyResult<()> {
@@ -115,17 +117,23 @@ fn check_ndim(py: Python<'_>, what: &str, shape: &[usize], ndim: usize) -> PyRes
     Ok(())
 }
 
-fn from_typed<'py, T: Wanted>(arr: &Bound<'py, PyArrayDyn<T>>, what: &str, ndim: usize) -> PyResult<ArrayIn<'py, T>> {
+/// `callers` says whether `arr` is the caller's array or a converted copy.
+fn from_typed<'py, T: Wanted>(
+    arr: &Bound<'py, PyArrayDyn<T>>,
+    what: &str,
+    ndim: usize,
+    callers: bool,
+) -> PyResult<ArrayIn<'py, T>> {
     let py = arr.py();
     let shape = arr.shape().to_vec();
     check_ndim(py, what, &shape, ndim)?;
     let view = arr.try_readonly().map_err(|e| raise(py, Kind::Data, format!("{what} cannot be read: {e}")))?;
-    let data = if arr.is_c_contiguous() && view.as_slice().is_ok() {
-        Data::Borrowed(view)
+    let (data, borrowed) = if arr.is_c_contiguous() && view.as_slice().is_ok() {
+        (Data::Borrowed(view), true)
     } else {
-        Data::Owned(view.as_array().iter().copied().collect())
+        (Data::Owned(view.as_array().iter().copied().collect()), false)
     };
-    Ok(ArrayIn { data, shape })
+    Ok(ArrayIn { data, shape, in_place: callers && borrowed })
 }
 
 /// Checks that `arr` has exactly `expected` shape.

@@ -161,6 +161,11 @@ impl PyGraph {
 
     /// Sets a node's initial bias value (and turns its bias on).
     fn set_bias(&mut self, py: Python<'_>, node: NodeArg, value: f64) -> PyResult<()> {
+        // The core checks this only when a network is built; fail here, at the cause.
+        if !value.is_finite() {
+            self.inner.node(node.0).or_raise(py)?;
+            return Err(raise(py, Kind::Data, format!("{}: bias value must be finite, got {value}", node.0)));
+        }
         self.inner.set_bias_value(node.0, value).or_raise(py)
     }
 
@@ -181,7 +186,12 @@ impl PyGraph {
         weight: Option<f64>,
         kind: &str,
     ) -> PyResult<u32> {
-        let spec = EdgeSpec { kind: parse_edge_kind(py, kind)?, time_skip: self::time_skip(py, time_skip)?, trainable, weight };
+        let spec = EdgeSpec {
+            kind: parse_edge_kind(py, kind)?,
+            time_skip: self::time_skip(py, time_skip)?,
+            trainable,
+            weight,
+        };
         Ok(self.inner.add_edge(src.0, dst.0, spec).or_raise(py)?.0)
     }
 
@@ -197,15 +207,9 @@ impl PyGraph {
         trainable: bool,
     ) -> PyResult<Vec<u32>> {
         let spec = EdgeSpec { time_skip: self::time_skip(py, time_skip)?, trainable, ..EdgeSpec::default() };
-        let mut g = self.inner.clone();
-        let mut ids = Vec::with_capacity(srcs.len() * dsts.len());
-        for s in &srcs {
-            for d in &dsts {
-                ids.push(g.add_edge(s.0, d.0, spec).or_raise(py)?.0);
-            }
-        }
-        self.inner = g;
-        Ok(ids)
+        let edges: Vec<_> = srcs.iter().flat_map(|s| dsts.iter().map(move |d| (s.0, d.0, spec))).collect();
+        let ids = self.inner.add_edges(&edges).or_raise(py)?;
+        Ok(ids.into_iter().map(|e| e.0).collect())
     }
 
     /// Removes a node and every edge touching it.

@@ -51,7 +51,6 @@ impl PyNetwork {
         graph, dtype = "float32", init = "xavier", bias_init = 0.0, seed = 0,
         dense_min_density = None, dense_min_edges = None
     ))]
-    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         graph: PyRef<'_, PyGraph>,
@@ -72,13 +71,7 @@ impl PyNetwork {
         let net = match dtype {
             "float32" => Net::F32(py.detach(|| Network::with_options(graph, &init, seed, options)).or_raise(py)?),
             "float64" => Net::F64(py.detach(|| Network::with_options(graph, &init, seed, options)).or_raise(py)?),
-            _ => {
-                return Err(raise(
-                    py,
-                    Kind::DType,
-                    format!("networks run in float32 or float64, not {dtype:?}"),
-                ))
-            }
+            _ => return Err(raise(py, Kind::DType, format!("networks run in float32 or float64, not {dtype:?}"))),
         };
         Ok(PyNetwork { net })
     }
@@ -157,7 +150,6 @@ impl PyNetwork {
 
     /// (loss, dL/dθ, dL/dx or None).
     #[pyo3(signature = (x, targets, loss, reduction = "sum", mask = None, input_grads = false))]
-    #[allow(clippy::too_many_arguments)]
     fn loss_and_gradient<'py>(
         &self,
         py: Python<'py>,
@@ -185,7 +177,6 @@ impl PyNetwork {
 
     /// Central-difference gradient of the loss (float64).
     #[pyo3(signature = (x, targets, loss, reduction = "sum", mask = None, step = 1e-5))]
-    #[allow(clippy::too_many_arguments)]
     fn numeric_gradient<'py>(
         &self,
         py: Python<'py>,
@@ -201,7 +192,6 @@ impl PyNetwork {
 
     /// Backprop against finite differences, per parameter.
     #[pyo3(signature = (x, targets, loss, reduction = "sum", mask = None, step = 1e-5))]
-    #[allow(clippy::too_many_arguments)]
     fn check_gradients<'py>(
         &self,
         py: Python<'py>,

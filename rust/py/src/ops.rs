@@ -131,7 +131,6 @@ fn run_gradient<'py, T: Float>(
     Ok((grads.loss, params, inputs))
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn loss_and_gradient<'py, T: Float>(
     py: Python<'py>,
     net: &Network<T>,
@@ -170,7 +169,6 @@ fn check_step(py: Python<'_>, step: f64) -> PyResult<()> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn numeric_gradient<'py, T: Float>(
     py: Python<'py>,
     net: &Network<T>,
@@ -190,7 +188,6 @@ pub fn numeric_gradient<'py, T: Float>(
     to_numpy(py, grad, &[n])
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn check_gradients<'py, T: Float>(
     py: Python<'py>,
     net: &Network<T>,

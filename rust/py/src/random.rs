@@ -22,7 +22,6 @@ fn probability(py: Python<'_>, name: &str, p: f64) -> PyResult<f64> {
     inputs, hidden, outputs, density = 0.3, recurrent = 0, max_skip = 1,
     activations = vec!["tanh".to_string()], bias_probability = 0.5, fixed_probability = 0.0, seed = 0
 ))]
-#[allow(clippy::too_many_arguments)]
 pub fn random_graph(
     py: Python<'_>,
     inputs: usize,
@@ -42,10 +41,8 @@ pub fn random_graph(
     if max_skip == 0 && recurrent > 0 {
         return Err(raise(py, Kind::Config, "max_skip must be at least 1 when recurrent edges are asked for"));
     }
-    let activations = activations
-        .iter()
-        .map(|name| parse_activation(py, name, None, None))
-        .collect::<PyResult<Vec<_>>>()?;
+    let activations =
+        activations.iter().map(|name| parse_activation(py, name, None, None)).collect::<PyResult<Vec<_>>>()?;
     if activations.is_empty() {
         return Err(raise(py, Kind::Config, "activations must name at least one activation"));
     }

@@ -41,7 +41,10 @@ impl<'a, T: Real> Sequences<'a, T> {
             bail!(
                 Shape,
                 "input buffer holds {} values, expected batch {} x steps {} x features {}",
-                self.data.len(), self.batch, self.steps, self.features
+                self.data.len(),
+                self.batch,
+                self.steps,
+                self.features
             );
         }
         check_finite("inputs", self.data, &[self.batch, self.steps, self.features])

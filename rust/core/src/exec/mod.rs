@@ -139,8 +139,7 @@ pub fn run<T: Real>(
 
     let mut jobs: Vec<ChunkJob<'_, T>> = Vec::with_capacity(n_chunks);
     {
-        let (mut v, mut d, mut o, mut dx) =
-            (&mut values[..], &mut deltas[..], &mut outputs[..], &mut input_grads[..]);
+        let (mut v, mut d, mut o, mut dx) = (&mut values[..], &mut deltas[..], &mut outputs[..], &mut input_grads[..]);
         for c in 0..n_chunks {
             let n = width(c);
             let len = chunk_len(c);

@@ -73,7 +73,7 @@ fn pool() -> Result<Option<Arc<rayon::ThreadPool>>> {
 pub fn for_each_mut<I: Send>(items: &mut [I], parallel: bool, f: impl Fn(&mut I) + Sync + Send) -> Result<()> {
     let pool = if parallel && items.len() > 1 { pool()? } else { None };
     match pool {
-        Some(pool) => pool.install(|| items.par_iter_mut().for_each(|i| f(i))),
+        Some(pool) => pool.install(|| items.par_iter_mut().for_each(f)),
         None => items.iter_mut().for_each(f),
     }
     Ok(())

@@ -12,14 +12,14 @@ pub use node::{Activation, Node, NodeId, NodeKind, Role};
 pub use random::{random_graph, RandomGraphSpec};
 pub use validate::topological_levels;
 
-use crate::error::{Error, Result};
 use crate::bail;
-use std::collections::{BTreeMap, HashMap};
+use crate::error::{Error, Result};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// A directed graph of nodes and edges. Edges with `time_skip = 0` always form
 /// a DAG: every mutation keeps that invariant, and [`Graph::validate`]
 /// re-checks it for graphs that arrive from JSON.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Graph {
     nodes: BTreeMap<NodeId, Node>,
     edges: BTreeMap<EdgeId, Edge>,
@@ -27,6 +27,20 @@ pub struct Graph {
     next_edge: u32,
     /// (src, dst, time_skip) -> edge, for the duplicate check.
     pairs: HashMap<(NodeId, NodeId, u32), EdgeId>,
+    /// Successors through feed-forward edges (enabled or not), for the
+    /// incremental cycle check.
+    ff_out: HashMap<NodeId, BTreeSet<NodeId>>,
+}
+
+/// Two graphs are equal when their nodes, edges and id counters are; the
+/// lookup indexes are derived from those.
+impl PartialEq for Graph {
+    fn eq(&self, other: &Graph) -> bool {
+        self.nodes == other.nodes
+            && self.edges == other.edges
+            && self.next_node == other.next_node
+            && self.next_edge == other.next_edge
+    }
 }
 
 /// Options for a new edge; `EdgeSpec::default()` is a trainable scalar weight
@@ -124,6 +138,9 @@ impl Graph {
         if node.role == Role::Input {
             bail!(Graph, "{id} is an input node and carries no bias");
         }
+        if !value.is_finite() {
+            bail!(Value, "{id}: bias value must be finite, got {value}");
+        }
         node.bias = true;
         node.bias_value = Some(value);
         Ok(())
@@ -133,6 +150,58 @@ impl Graph {
     /// `dst` is an input, the edge already exists, or a `time_skip = 0` edge
     /// would close a cycle.
     pub fn add_edge(&mut self, src: NodeId, dst: NodeId, spec: EdgeSpec) -> Result<EdgeId> {
+        let edge = self.new_edge(src, dst, spec)?;
+        if spec.time_skip == 0 && (src == dst || self.reaches_ff(dst, src)) {
+            bail!(
+                Graph,
+                "edge {} -> {} with time_skip 0 would close a cycle (node {} already reaches node {}); \
+                 give it time_skip >= 1 to make it recurrent",
+                src.0,
+                dst.0,
+                dst.0,
+                src.0
+            );
+        }
+        Ok(self.insert_edge(edge))
+    }
+
+    /// Adds many edges at once, checking acyclicity once for the whole set
+    /// (O(V + E) instead of a search per edge). All or nothing: on any
+    /// error no edge is added.
+    pub fn add_edges(&mut self, edges: &[(NodeId, NodeId, EdgeSpec)]) -> Result<Vec<EdgeId>> {
+        let mut fresh = HashSet::with_capacity(edges.len());
+        for &(src, dst, spec) in edges {
+            self.new_edge(src, dst, spec)?;
+            if !fresh.insert((src, dst, spec.time_skip)) {
+                bail!(
+                    Graph,
+                    "duplicate edge: node {} -> node {} with time_skip {} is listed twice",
+                    src.0,
+                    dst.0,
+                    spec.time_skip
+                );
+            }
+        }
+        let mut ids = Vec::with_capacity(edges.len());
+        for &(src, dst, spec) in edges {
+            let edge = self.new_edge(src, dst, spec)?;
+            ids.push(self.insert_edge(edge));
+        }
+        if edges.iter().any(|e| e.2.time_skip == 0) {
+            if let Err(e) = validate::check_acyclic(self) {
+                for &id in &ids {
+                    self.remove_edge(id)?;
+                }
+                self.next_edge -= ids.len() as u32;
+                return Err(e);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Builds (but does not insert) an edge after the checks every edge
+    /// needs: known nodes, no edge into an input, no duplicate, finite weight.
+    fn new_edge(&self, src: NodeId, dst: NodeId, spec: EdgeSpec) -> Result<Edge> {
         self.node(src)?;
         let d = self.node(dst)?;
         if d.role == Role::Input {
@@ -142,15 +211,10 @@ impl Graph {
             bail!(
                 Graph,
                 "duplicate edge: {} already connects node {} -> node {} with time_skip {}",
-                e, src.0, dst.0, spec.time_skip
-            );
-        }
-        if spec.time_skip == 0 && (src == dst || self.reaches_ff(dst, src)) {
-            bail!(
-                Graph,
-                "edge {} -> {} with time_skip 0 would close a cycle (node {} already reaches node {}); \
-                 give it time_skip >= 1 to make it recurrent",
-                src.0, dst.0, dst.0, src.0
+                e,
+                src.0,
+                dst.0,
+                spec.time_skip
             );
         }
         let edge = Edge {
@@ -164,11 +228,23 @@ impl Graph {
             enabled: true,
         };
         validate::check_edge_value(&edge)?;
+        Ok(edge)
+    }
+
+    fn insert_edge(&mut self, mut edge: Edge) -> EdgeId {
+        edge.id = EdgeId(self.next_edge);
         self.next_edge += 1;
-        self.pairs.insert((src, dst, spec.time_skip), edge.id);
+        self.index_edge(&edge);
         let id = edge.id;
         self.edges.insert(id, edge);
-        Ok(id)
+        id
+    }
+
+    fn index_edge(&mut self, edge: &Edge) {
+        self.pairs.insert((edge.src, edge.dst, edge.time_skip), edge.id);
+        if edge.time_skip == 0 {
+            self.ff_out.entry(edge.src).or_default().insert(edge.dst);
+        }
     }
 
     /// Sets an edge's initial (or, if fixed, permanent) weight.
@@ -185,17 +261,22 @@ impl Graph {
     pub fn remove_edge(&mut self, id: EdgeId) -> Result<Edge> {
         let edge = self.edges.remove(&id).ok_or_else(|| Error::Graph(format!("unknown edge id {}", id.0)))?;
         self.pairs.remove(&(edge.src, edge.dst, edge.time_skip));
+        if edge.time_skip == 0 {
+            if let Some(next) = self.ff_out.get_mut(&edge.src) {
+                next.remove(&edge.dst);
+            }
+        }
         Ok(edge)
     }
 
     /// Removes a node and every edge touching it.
     pub fn remove_node(&mut self, id: NodeId) -> Result<Node> {
         let node = self.nodes.remove(&id).ok_or_else(|| Error::Graph(format!("unknown node id {}", id.0)))?;
-        let incident: Vec<EdgeId> =
-            self.edges.values().filter(|e| e.src == id || e.dst == id).map(|e| e.id).collect();
+        let incident: Vec<EdgeId> = self.edges.values().filter(|e| e.src == id || e.dst == id).map(|e| e.id).collect();
         for e in incident {
             self.remove_edge(e)?;
         }
+        self.ff_out.remove(&id);
         Ok(node)
     }
 
@@ -242,18 +323,14 @@ impl Graph {
     /// Whether `from` reaches `to` through feed-forward edges (disabled
     /// edges included: they may be re-enabled later).
     fn reaches_ff(&self, from: NodeId, to: NodeId) -> bool {
-        let mut out: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
-        for e in self.edges.values().filter(|e| e.time_skip == 0) {
-            out.entry(e.src).or_default().push(e.dst);
-        }
         let mut stack = vec![from];
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         while let Some(n) = stack.pop() {
             if n == to {
                 return true;
             }
             if seen.insert(n) {
-                if let Some(next) = out.get(&n) {
+                if let Some(next) = self.ff_out.get(&n) {
                     stack.extend(next.iter().copied());
                 }
             }
@@ -281,16 +358,22 @@ impl Graph {
             if e.id.0 >= next_edge {
                 bail!(Format, "{} is not below next_edge_id {next_edge}", e.id);
             }
-            if let Some(other) = g.pairs.insert((e.src, e.dst, e.time_skip), e.id) {
+            if let Some(&other) = g.pairs.get(&(e.src, e.dst, e.time_skip)) {
                 bail!(
                     Graph,
                     "duplicate edge: {} and {} both connect node {} -> node {} with time_skip {}",
-                    other, e.id, e.src.0, e.dst.0, e.time_skip
+                    other,
+                    e.id,
+                    e.src.0,
+                    e.dst.0,
+                    e.time_skip
                 );
             }
-            if g.edges.insert(e.id, e.clone()).is_some() {
+            if g.edges.contains_key(&e.id) {
                 bail!(Graph, "edge id {} appears twice", e.id.0);
             }
+            g.index_edge(&e);
+            g.edges.insert(e.id, e);
         }
         g.validate()?;
         Ok(g)

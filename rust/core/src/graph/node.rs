@@ -39,9 +39,13 @@ pub enum Activation {
     Identity,
     Relu,
     /// min(max(0, x), cap); the notes' ReLU-6 has cap = 6.
-    Relu6 { cap: f64 },
+    Relu6 {
+        cap: f64,
+    },
     /// x for x > 0, slope·x otherwise; the notes use slope = 0.01.
-    LeakyRelu { slope: f64 },
+    LeakyRelu {
+        slope: f64,
+    },
     Sigmoid,
     Tanh,
     /// x / (1 + |x|)
@@ -89,7 +93,9 @@ impl Activation {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum NodeKind {
     /// A neuron: g(bias + Σ incoming edge contributions).
-    Simple { activation: Activation },
+    Simple {
+        activation: Activation,
+    },
     /// Peephole LSTM cell with scalar parameters (DESIGN.md equations).
     Lstm,
     Gru,
@@ -97,12 +103,21 @@ pub enum NodeKind {
     Ugrnn,
     Delta,
     /// A fully connected LSTM layer of `units` cells, matching torch.nn.LSTM.
-    LstmLayer { units: u32 },
+    LstmLayer {
+        units: u32,
+    },
     /// A fully connected GRU layer of `units` cells, matching torch.nn.GRU.
-    GruLayer { units: u32 },
+    GruLayer {
+        units: u32,
+    },
     /// A CNN feature map [channels, height, width]; `untied_bias` gives one
     /// bias per cell instead of one per map.
-    FeatureMap { channels: u32, height: u32, width: u32, untied_bias: bool },
+    FeatureMap {
+        channels: u32,
+        height: u32,
+        width: u32,
+        untied_bias: bool,
+    },
 }
 
 impl NodeKind {

@@ -4,6 +4,7 @@
 //! benchmarks, and as seeds for evolution.
 
 use super::{Activation, EdgeKind, EdgeSpec, Graph, NodeId, NodeKind, Role};
+use crate::bail;
 use crate::error::Result;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -48,6 +49,23 @@ impl Default for RandomGraphSpec {
 /// Builds the graph. Every hidden and output node gets at least one
 /// incoming feed-forward edge, so every node depends on the inputs.
 pub fn random_graph(spec: &RandomGraphSpec) -> Result<Graph> {
+    if spec.inputs == 0 || spec.outputs == 0 {
+        bail!(
+            Config,
+            "a random graph needs at least one input and one output (got {} and {})",
+            spec.inputs,
+            spec.outputs
+        );
+    }
+    for (name, p) in [
+        ("density", spec.density),
+        ("bias_probability", spec.bias_probability),
+        ("fixed_probability", spec.fixed_probability),
+    ] {
+        if !(0.0..=1.0).contains(&p) {
+            bail!(Config, "{name} must be a probability in [0, 1], got {p}");
+        }
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let mut g = Graph::new();
     let acts = if spec.activations.is_empty() { vec![Activation::Tanh] } else { spec.activations.clone() };
@@ -59,15 +77,15 @@ pub fn random_graph(spec: &RandomGraphSpec) -> Result<Graph> {
     let n_in = order.len();
     for _ in 0..spec.hidden {
         let act = pick_act(&mut rng);
-        let bias = rng.random_bool(spec.bias_probability.clamp(0.0, 1.0));
+        let bias = rng.random_bool(spec.bias_probability);
         order.push(g.add_node(Role::Hidden, NodeKind::simple(act), Some(bias))?);
     }
     for _ in 0..spec.outputs {
         let act = pick_act(&mut rng);
-        let bias = rng.random_bool(spec.bias_probability.clamp(0.0, 1.0));
+        let bias = rng.random_bool(spec.bias_probability);
         order.push(g.add_node(Role::Output, NodeKind::simple(act), Some(bias))?);
     }
-    let fixed_p = spec.fixed_probability.clamp(0.0, 1.0);
+    let fixed_p = spec.fixed_probability;
     let ff_spec = |rng: &mut ChaCha8Rng| {
         if rng.random_bool(fixed_p) {
             if rng.random_bool(0.5) {
@@ -86,7 +104,7 @@ pub fn random_graph(spec: &RandomGraphSpec) -> Result<Graph> {
             if i >= n_in + spec.hidden {
                 continue;
             }
-            if rng.random_bool(spec.density.clamp(0.0, 1.0)) {
+            if rng.random_bool(spec.density) {
                 let s = ff_spec(&mut rng);
                 g.add_edge(order[i], order[j], s)?;
                 any = true;

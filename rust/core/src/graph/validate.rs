@@ -63,23 +63,30 @@ pub(super) fn validate(g: &Graph) -> Result<()> {
             bail!(Graph, "{} ({} -> {}) points into input node {}", e.id, e.src.0, e.dst.0, e.dst.0);
         }
     }
-    // All ff edges (enabled or not) must be acyclic: mutation keeps it so.
-    levels_of(g, |_| true)?;
-    Ok(())
+    check_acyclic(g)
+}
+
+/// All feed-forward edges, enabled or not, must form a DAG (disabled parts
+/// may be re-enabled at any time).
+pub(super) fn check_acyclic(g: &Graph) -> Result<()> {
+    levels_of(g, true).map(|_| ())
 }
 
 /// Topological levels over the enabled nodes and enabled `time_skip = 0`
 /// edges: inputs are level 0, every other node is one more than the deepest
 /// of its feed-forward predecessors (at least 1). Fails naming a cycle.
 pub fn topological_levels(g: &Graph) -> Result<BTreeMap<NodeId, usize>> {
-    levels_of(g, |e| e.enabled)
+    levels_of(g, false)
 }
 
-fn levels_of(g: &Graph, use_edge: impl Fn(&Edge) -> bool) -> Result<BTreeMap<NodeId, usize>> {
-    let live = |id: NodeId| g.node(id).map(|n| n.enabled).unwrap_or(false);
-    let mut indeg: BTreeMap<NodeId, usize> = g.nodes().filter(|n| n.enabled).map(|n| (n.id, 0)).collect();
+/// Levels over the enabled part of the graph, or over all of it when
+/// `include_disabled`.
+fn levels_of(g: &Graph, include_disabled: bool) -> Result<BTreeMap<NodeId, usize>> {
+    let live = |id: NodeId| g.node(id).map(|n| n.enabled || include_disabled).unwrap_or(false);
+    let mut indeg: BTreeMap<NodeId, usize> =
+        g.nodes().filter(|n| n.enabled || include_disabled).map(|n| (n.id, 0)).collect();
     let mut succ: BTreeMap<NodeId, Vec<NodeId>> = BTreeMap::new();
-    for e in g.edges().filter(|e| e.time_skip == 0 && use_edge(e) && live(e.src) && live(e.dst)) {
+    for e in g.edges().filter(|e| e.time_skip == 0 && (e.enabled || include_disabled) && live(e.src) && live(e.dst)) {
         *indeg.get_mut(&e.dst).expect("live node") += 1;
         succ.entry(e.src).or_default().push(e.dst);
     }
@@ -118,18 +125,12 @@ fn levels_of(g: &Graph, use_edge: impl Fn(&Edge) -> bool) -> Result<BTreeMap<Nod
 
 /// Walks successors among the nodes left with positive in-degree until a node
 /// repeats; returns that cycle.
-fn find_cycle(
-    succ: &BTreeMap<NodeId, Vec<NodeId>>,
-    remaining: &BTreeMap<NodeId, usize>,
-    start: NodeId,
-) -> Vec<NodeId> {
+fn find_cycle(succ: &BTreeMap<NodeId, Vec<NodeId>>, remaining: &BTreeMap<NodeId, usize>, start: NodeId) -> Vec<NodeId> {
     let mut path = vec![start];
     let mut pos: BTreeMap<NodeId, usize> = BTreeMap::from([(start, 0)]);
     let mut cur = start;
     loop {
-        let next = succ
-            .get(&cur)
-            .and_then(|v| v.iter().copied().find(|m| remaining.get(m).is_some_and(|&d| d > 0)));
+        let next = succ.get(&cur).and_then(|v| v.iter().copied().find(|m| remaining.get(m).is_some_and(|&d| d > 0)));
         let Some(next) = next else { return path };
         if let Some(&i) = pos.get(&next) {
             let mut cycle = path[i..].to_vec();

@@ -99,7 +99,7 @@ pub fn backprop<T: Real>(act: Activation, v: &[T], d: &mut [T]) {
             #[inline(always)]
             || {
                 for (dx, &y) in d.iter_mut().zip(v) {
-                    *dx = *dx * derivative_from_output(act, y);
+                    *dx *= derivative_from_output(act, y);
                 }
             },
         ),

@@ -57,8 +57,7 @@ pub fn gemm<T: Real>(dst: &mut [T], dst_stride: usize, accumulate: bool, a: View
     // swaps the strides (a column-major view), which the tests caught.
     // SAFETY: rows are `dst_stride ≥ n` apart and the last element
     // (m−1)·dst_stride + n − 1 lies inside `dst`, borrowed mutably here.
-    let out: MatMut<'_, T> =
-        unsafe { MatMut::from_raw_parts_mut(dst.as_mut_ptr(), m, n, dst_stride as isize, 1) };
+    let out: MatMut<'_, T> = unsafe { MatMut::from_raw_parts_mut(dst.as_mut_ptr(), m, n, dst_stride as isize, 1) };
     if a.cols == 0 {
         if !accumulate {
             for i in 0..m {

@@ -48,10 +48,9 @@ impl Loss {
             "hinge" | "svm" => Loss::Hinge,
             "squared_hinge" => Loss::SquaredHinge,
             "softmax" | "cross_entropy" => Loss::Softmax,
-            _ => bail!(
-                Config,
-                "unknown loss {name:?}; expected one of l1, l2, mse, mae, hinge, squared_hinge, softmax"
-            ),
+            _ => {
+                bail!(Config, "unknown loss {name:?}; expected one of l1, l2, mse, mae, hinge, squared_hinge, softmax")
+            }
         })
     }
 

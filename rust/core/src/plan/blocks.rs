@@ -66,10 +66,8 @@ pub(super) fn build(
     row_of: &BTreeMap<NodeId, usize>,
     options: PlanOptions,
 ) -> Result<Built> {
-    let live: Vec<&Edge> = graph
-        .edges()
-        .filter(|e| e.enabled && row_of.contains_key(&e.src) && row_of.contains_key(&e.dst))
-        .collect();
+    let live: Vec<&Edge> =
+        graph.edges().filter(|e| e.enabled && row_of.contains_key(&e.src) && row_of.contains_key(&e.dst)).collect();
     let mut fan_in: BTreeMap<NodeId, u32> = BTreeMap::new();
     let mut fan_out: BTreeMap<NodeId, u32> = BTreeMap::new();
     for e in &live {
@@ -140,10 +138,8 @@ pub(super) fn build(
                 continue;
             }
             let src_rows = level_ranges[src_level].clone();
-            let mut cells: Vec<(usize, usize, &Edge)> = edges
-                .iter()
-                .map(|e| (row_of[&e.dst] - rows.start, row_of[&e.src] - src_rows.start, *e))
-                .collect();
+            let mut cells: Vec<(usize, usize, &Edge)> =
+                edges.iter().map(|e| (row_of[&e.dst] - rows.start, row_of[&e.src] - src_rows.start, *e)).collect();
             cells.sort_by_key(|&(i, j, _)| (i, j));
             let complete = cells.len() == n_dst * n_src;
             let mut row_ptr = vec![0usize; n_dst + 1];
@@ -198,7 +194,13 @@ fn edge_param(e: &Edge, fan_in: &BTreeMap<NodeId, u32>, fan_out: &BTreeMap<NodeI
         name: format!("edge:{}", e.id.0),
         kind: ParamKind::Weight { edge: e.id, src: e.src, dst: e.dst },
         trainable: e.trainable && !identity,
-        preset: if identity { Some(1.0) } else if e.trainable { e.weight } else { Some(e.weight.unwrap_or(1.0)) },
+        preset: if identity {
+            Some(1.0)
+        } else if e.trainable {
+            e.weight
+        } else {
+            Some(e.weight.unwrap_or(1.0))
+        },
         fan_in: fan_in.get(&e.dst).copied().unwrap_or(0),
         fan_out: fan_out.get(&e.src).copied().unwrap_or(0),
     }

@@ -1,0 +1,59 @@
+"""nervenet: neural networks as explicit graphs of nodes and edges.
+
+You decide how nodes connect (skipped layers, sparse edges, recurrent edges of
+any time skip); a Rust core compiles the graph into batched kernels::
+
+    import nervenet as nv
+    g = nv.Graph()
+    x = g.add_inputs(2); h = g.add_nodes(2, activation="tanh"); y = g.add_outputs(1, activation="sigmoid")
+    g.connect_all(x, h); g.connect_all(h, y)
+    g.connect(h[0], h[0], time_skip=1)                 # a recurrent self edge
+    net = nv.Network(g, dtype="float64", init="xavier", seed=0)
+    net.forward(X)                                     # (batch, inputs) or (batch, time, inputs)
+    loss, grad = net.loss_and_gradient(X, Y, loss="l2")
+    nv.check_gradients(net, X, Y, loss="l2")           # max relative error, per parameter report
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    ConfigError,
+    DataError,
+    DTypeError,
+    FormatError,
+    GraphError,
+    NervenetError,
+    ParameterError,
+    ShapeError,
+    UnsupportedError,
+)
+from . import _core
+from .builders import mlp, random_graph
+from .gradcheck import GradientReport, check_gradients, numeric_gradient
+from .graph import Graph
+from .network import Network
+from .threads import get_num_threads, set_num_threads
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "Graph",
+    "Network",
+    "mlp",
+    "random_graph",
+    "check_gradients",
+    "numeric_gradient",
+    "GradientReport",
+    "set_num_threads",
+    "get_num_threads",
+    "NervenetError",
+    "GraphError",
+    "ShapeError",
+    "DataError",
+    "ParameterError",
+    "UnsupportedError",
+    "ConfigError",
+    "FormatError",
+    "DTypeError",
+    "__version__",
+]

@@ -1,0 +1,91 @@
+"""Builders that return graphs: fully connected MLPs and seeded random graphs."""
+
+from __future__ import annotations
+
+import operator
+from typing import Optional, Sequence
+
+from . import _core
+from .errors import ConfigError
+from .graph import Graph
+
+__all__ = ["mlp", "random_graph"]
+
+
+def mlp(
+    layer_sizes: Sequence[int],
+    activation: str = "tanh",
+    output_activation: str = "identity",
+    *,
+    bias: Optional[bool] = None,
+) -> Graph:
+    """A fully connected multi-layer perceptron.
+
+    ``layer_sizes[0]`` inputs, ``layer_sizes[-1]`` outputs, hidden layers in
+    between; every node of a layer feeds every node of the next. The notes'
+    example is ``mlp([5, 5, 4, 3, 4, 2])``. ``bias=None`` keeps the defaults
+    (hidden nodes have a bias, outputs do not); True/False sets it for every
+    hidden and output node.
+    """
+    sizes = [operator.index(s) for s in layer_sizes]
+    if len(sizes) < 2:
+        raise ConfigError(f"mlp needs at least an input and an output layer, got layer_sizes={sizes}")
+    if any(s < 1 for s in sizes):
+        raise ConfigError(f"every layer needs at least one node, got layer_sizes={sizes}")
+    g = Graph()
+    layers = [g.add_inputs(sizes[0])]
+    for size in sizes[1:-1]:
+        layers.append(g.add_nodes(size, activation, bias=bias))
+    layers.append(g.add_outputs(sizes[-1], output_activation, bias=bias))
+    for src, dst in zip(layers, layers[1:]):
+        g.connect_all(src, dst)
+    return g
+
+
+def _non_negative(value: int, name: str, bits: int = 63) -> int:
+    value = operator.index(value)
+    if not 0 <= value < 2**bits:
+        raise ConfigError(f"{name} must be an integer in [0, 2**{bits}), got {value}")
+    return value
+
+
+def random_graph(
+    inputs: int,
+    hidden: int,
+    outputs: int,
+    *,
+    density: float = 0.3,
+    recurrent: int = 0,
+    max_skip: int = 1,
+    activations: Sequence[str] = ("tanh",),
+    bias_probability: float = 0.5,
+    fixed_probability: float = 0.0,
+    seed: int = 0,
+) -> Graph:
+    """A seeded random graph: a feed-forward DAG plus recurrent edges.
+
+    Each possible feed-forward edge i -> j (i before j; layer skips included)
+    exists with probability ``density``, and every hidden/output node gets at
+    least one incoming edge. ``recurrent`` extra edges with skips drawn from
+    1..``max_skip`` point anywhere (self loops, backward, forward in depth).
+    Activations are drawn from ``activations``; each hidden/output node has a
+    bias with probability ``bias_probability``; each feed-forward edge is fixed
+    (or an identity link) with probability ``fixed_probability``. The same
+    seed always gives the same graph.
+    """
+    if isinstance(activations, str):
+        activations = [activations]
+    return Graph._wrap(
+        _core.random_graph(
+            _non_negative(inputs, "inputs"),
+            _non_negative(hidden, "hidden"),
+            _non_negative(outputs, "outputs"),
+            float(density),
+            _non_negative(recurrent, "recurrent"),
+            _non_negative(max_skip, "max_skip", 32),
+            list(activations),
+            float(bias_probability),
+            float(fixed_probability),
+            _non_negative(seed, "seed", 64),
+        )
+    )

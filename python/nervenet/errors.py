@@ -1,0 +1,79 @@
+"""The nervenet exception hierarchy.
+
+Every error nervenet raises is a :class:`NervenetError`. Most classes also
+derive from the builtin exception a Python user would expect, so existing
+``except ValueError`` / ``except KeyError`` code keeps working:
+
+==================  =========================================================
+class               raised for
+==================  =========================================================
+GraphError          malformed graphs: cycles among ``time_skip=0`` edges,
+                    edges into input nodes, unknown or duplicate ids
+ShapeError          arrays of the wrong shape (also a ``ValueError``)
+DataError           bad values: NaN/Inf, labels out of range, negative mask
+                    (also a ``ValueError``)
+ParameterError      unknown or fixed parameter names (also a ``KeyError``)
+UnsupportedError    node/edge kinds the engine cannot run yet (also a
+                    ``NotImplementedError``)
+ConfigError         unknown names (loss, init, activation) and bad option
+                    values (also a ``ValueError``)
+FormatError         malformed graph JSON / model files (also a ``ValueError``)
+DTypeError          arrays of an unusable dtype (also a ``TypeError``)
+==================  =========================================================
+
+The Rust extension raises these same classes (it looks them up here).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "NervenetError",
+    "GraphError",
+    "ShapeError",
+    "DataError",
+    "ParameterError",
+    "UnsupportedError",
+    "ConfigError",
+    "FormatError",
+    "DTypeError",
+]
+
+
+class NervenetError(Exception):
+    """Base class of every nervenet error."""
+
+
+class GraphError(NervenetError):
+    """The graph is malformed; the message names the node or edge at fault."""
+
+
+class ShapeError(NervenetError, ValueError):
+    """An array has the wrong shape; the message gives the shape received and the one expected."""
+
+
+class DataError(NervenetError, ValueError):
+    """A value is invalid (NaN/Inf, class label out of range, negative mask); the message names its index."""
+
+
+class ParameterError(NervenetError, KeyError):
+    """A parameter name the network does not have, or a fixed parameter that cannot change."""
+
+    def __str__(self) -> str:
+        # KeyError quotes its argument; show the message as written.
+        return str(self.args[0]) if len(self.args) == 1 else super().__str__()
+
+
+class UnsupportedError(NervenetError, NotImplementedError):
+    """The graph uses a node or edge kind the execution engine cannot run yet."""
+
+
+class ConfigError(NervenetError, ValueError):
+    """An unknown name (loss, init, activation, ...) or an invalid option value."""
+
+
+class FormatError(NervenetError, ValueError):
+    """Malformed serialized data (graph JSON)."""
+
+
+class DTypeError(NervenetError, TypeError):
+    """An array has a dtype nervenet cannot use (complex, object, strings, float class labels, ...)."""

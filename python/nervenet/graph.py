@@ -1,0 +1,256 @@
+"""The graph API: build a network node by node and edge by edge.
+
+A :class:`Graph` is a directed graph of nodes (input, hidden, output) and
+edges (scalar weights, fixed identity links) with stable integer ids. Edges
+with ``time_skip=0`` must form a DAG; an edge with ``time_skip=d >= 1`` reads
+its source ``d`` steps back in time and may point anywhere, itself included.
+Every check happens in the Rust core; errors name the node or edge at fault.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+from typing import Any, Iterable, Optional, Union
+
+from . import _core
+from .errors import ConfigError, NervenetError
+
+__all__ = ["Graph"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _count(n: int, what: str = "n") -> int:
+    n = operator.index(n)
+    if n < 0:
+        raise ConfigError(f"{what} must be >= 0, got {n}")
+    return n
+
+
+class Graph:
+    """A neural network as an explicit graph of nodes and edges.
+
+    >>> g = Graph()
+    >>> x = g.add_inputs(2); h = g.add_nodes(3); y = g.add_outputs(1)
+    >>> _ = g.connect_all(x, h); _ = g.connect_all(h, y)
+    >>> _ = g.connect(h[0], h[0], time_skip=1)   # a recurrent self edge
+    >>> g
+    Graph(nodes=6, edges=10, inputs=2, outputs=1)
+    """
+
+    __slots__ = ("_g",)
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __init__(self) -> None:
+        self._g = _core.Graph()
+
+    @classmethod
+    def _wrap(cls, inner: _core.Graph) -> "Graph":
+        g = cls.__new__(cls)
+        g._g = inner
+        return g
+
+    # ---- building ------------------------------------------------------
+
+    def add_node(
+        self,
+        role: str = "hidden",
+        activation: str = "identity",
+        *,
+        bias: Optional[bool] = None,
+        cap: Optional[float] = None,
+        slope: Optional[float] = None,
+    ) -> int:
+        """Adds one node; ``role`` is "input", "hidden" or "output".
+
+        ``bias=None`` uses the default (hidden nodes have a bias, input and
+        output nodes do not). ``cap`` is relu6's cap, ``slope`` leaky_relu's.
+        """
+        return self._g.add_node(role, activation, cap, slope, bias)
+
+    def add_inputs(self, n: int) -> list[int]:
+        """Adds ``n`` input nodes; their id order is the order of input features."""
+        return [self._g.add_node("input") for _ in range(_count(n))]
+
+    def add_nodes(
+        self,
+        n: int,
+        activation: str = "tanh",
+        *,
+        bias: Optional[bool] = None,
+        cap: Optional[float] = None,
+        slope: Optional[float] = None,
+    ) -> list[int]:
+        """Adds ``n`` hidden nodes with the given activation.
+
+        Activations: identity (or linear), relu, relu6 (``cap``, default 6),
+        leaky_relu (``slope``, default 0.01), sigmoid, tanh, softsign.
+        """
+        return [self._g.add_node("hidden", activation, cap, slope, bias) for _ in range(_count(n))]
+
+    def add_outputs(
+        self,
+        n: int,
+        activation: str = "identity",
+        *,
+        bias: Optional[bool] = None,
+        cap: Optional[float] = None,
+        slope: Optional[float] = None,
+    ) -> list[int]:
+        """Adds ``n`` output nodes; their id order is the order of network outputs."""
+        return [self._g.add_node("output", activation, cap, slope, bias) for _ in range(_count(n))]
+
+    def connect(
+        self,
+        src: int,
+        dst: int,
+        *,
+        time_skip: int = 0,
+        weight: Optional[float] = None,
+        trainable: bool = True,
+    ) -> int:
+        """Adds a scalar-weight edge src -> dst and returns its id.
+
+        ``weight=None`` lets the network's initialiser choose the value;
+        ``trainable=False`` keeps the weight fixed (1 unless given).
+        """
+        return self._g.add_edge(src, dst, time_skip, trainable, weight, "weight")
+
+    def connect_all(
+        self, srcs: Iterable[int], dsts: Iterable[int], *, time_skip: int = 0, trainable: bool = True
+    ) -> list[int]:
+        """Connects every src to every dst (src-major order); all or nothing."""
+        return self._g.connect_all(list(srcs), list(dsts), time_skip, trainable)
+
+    def identity(self, src: int, dst: int, *, time_skip: int = 0) -> int:
+        """Adds a fixed weight-1 edge (a residual / skip connection) and returns its id."""
+        return self._g.add_edge(src, dst, time_skip, False, None, "identity")
+
+    def set_bias(self, node: int, value: float) -> None:
+        """Sets a node's initial bias value (and gives it a bias)."""
+        self._g.set_bias(node, value)
+
+    def set_weight(self, edge: int, value: float) -> None:
+        """Sets an edge's initial (or, if fixed, permanent) weight."""
+        self._g.set_weight(edge, value)
+
+    # ---- mutation --------------------------------------------------------
+
+    def remove_node(self, node: int) -> None:
+        """Removes a node and every edge touching it (ids are never reused)."""
+        self._g.remove_node(node)
+
+    def remove_edge(self, edge: int) -> None:
+        self._g.remove_edge(edge)
+
+    def split_edge(self, edge: int, activation: str = "identity") -> tuple[int, int, int]:
+        """Splits src -> dst into src -> new -> dst; returns (new node, first edge, second edge).
+
+        The first edge keeps the original's kind, skip and weight; the second
+        has weight 1, so with the identity activation the function is unchanged.
+        """
+        return self._g.split_edge(edge, activation)
+
+    def set_node_enabled(self, node: int, enabled: bool) -> None:
+        """Disabled hidden nodes (and their edges) are left out of the network."""
+        self._g.set_node_enabled(node, enabled)
+
+    def set_edge_enabled(self, edge: int, enabled: bool) -> None:
+        self._g.set_edge_enabled(edge, enabled)
+
+    # ---- queries ---------------------------------------------------------
+
+    def find_edge(self, src: int, dst: int, *, time_skip: int = 0) -> Optional[int]:
+        """The id of the edge src -> dst with this time skip, or None."""
+        return self._g.find_edge(src, dst, time_skip)
+
+    def inputs(self) -> list[int]:
+        return self._g.inputs()
+
+    def outputs(self) -> list[int]:
+        return self._g.outputs()
+
+    def node(self, node: int) -> dict[str, Any]:
+        """A node as a dict: id, role, kind, activation (+cap/slope), bias, bias_value, enabled."""
+        return self._g.node(node)
+
+    def edge(self, edge: int) -> dict[str, Any]:
+        """An edge as a dict: id, src, dst, kind, time_skip, trainable, weight, enabled."""
+        return self._g.edge(edge)
+
+    def node_ids(self) -> list[int]:
+        return self._g.node_ids()
+
+    def edge_ids(self) -> list[int]:
+        return self._g.edge_ids()
+
+    @property
+    def num_nodes(self) -> int:
+        return self._g.num_nodes
+
+    @property
+    def num_edges(self) -> int:
+        return self._g.num_edges
+
+    def validate(self) -> None:
+        """Raises GraphError naming the culprit if an invariant is broken."""
+        self._g.validate()
+
+    # ---- serialization and copies ---------------------------------------------
+
+    def to_json(self) -> str:
+        """The graph as JSON; ``Graph.from_json`` reads it back exactly."""
+        return self._g.to_json()
+
+    @classmethod
+    def from_json(cls, text: str) -> "Graph":
+        """Parses and validates graph JSON (FormatError / GraphError on failure)."""
+        return cls._wrap(_core.Graph.from_json(text))
+
+    def save(self, path: PathLike) -> None:
+        """Writes the graph's JSON to ``path``."""
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(self.to_json())
+
+    @classmethod
+    def load(cls, path: PathLike) -> "Graph":
+        """Reads a graph saved with :meth:`save`; errors name the file."""
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        try:
+            return cls.from_json(text)
+        except NervenetError as e:
+            raise type(e)(f"{os.fspath(path)}: {e}") from e
+
+    def copy(self) -> "Graph":
+        return self._wrap(self._g.copy())
+
+    def __copy__(self) -> "Graph":
+        return self.copy()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Graph":
+        return self.copy()
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (Graph.from_json, (self.to_json(),))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Graph):
+            return self._g == other._g
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return (
+            f"Graph(nodes={self.num_nodes}, edges={self.num_edges}, "
+            f"inputs={len(self.inputs())}, outputs={len(self.outputs())})"
+        )
+
+
+def _as_core_graph(graph: Union[Graph, _core.Graph]) -> _core.Graph:
+    if isinstance(graph, Graph):
+        return graph._g
+    if isinstance(graph, _core.Graph):
+        return graph
+    raise TypeError(f"expected a nervenet.Graph, got {type(graph).__name__}")
+

@@ -1,0 +1,246 @@
+"""The Network: a compiled graph with its parameters, and the passes over it
+(forward, loss and gradient, vector-Jacobian product, numeric gradient).
+
+Data layout: X is (batch, features) or (batch, time, features); outputs come
+back in the same layout, with n_outputs in place of features. All compute
+runs in Rust with the GIL released; a C-contiguous X already in the
+network's dtype is read in place, without a copy.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from . import _core, _inputs
+from .errors import ConfigError, DataError, DTypeError, ShapeError
+from .graph import Graph, _as_core_graph
+
+__all__ = ["Network"]
+
+_DTYPES = ("float32", "float64")
+
+
+def _dtype_name(dtype: Any) -> str:
+    try:
+        name: str = np.dtype(dtype).name
+    except TypeError:
+        raise DTypeError(f"unknown dtype {dtype!r}; networks run in float32 or float64") from None
+    if name not in _DTYPES:
+        raise DTypeError(f"networks run in float32 or float64, not {name}")
+    return name
+
+
+class Network:
+    """A graph compiled into an execution plan, with a flat parameter vector.
+
+    ``init`` chooses the weight initialiser (xavier, kaiming, fan_in,
+    uniform, small, zeros); biases start at ``bias_init``; weights and biases
+    preset in the graph keep their values. The same seed always gives the
+    same parameters. ``dense_min_density`` / ``dense_min_edges`` tune when a
+    group of edges runs as a dense GEMM rather than a sparse kernel.
+
+    Non-finite data is rejected: NaN or Inf in X, targets or output gradients
+    raises DataError naming the array and the index.
+    """
+
+    __slots__ = ("_net", "_dtype")
+
+    def __init__(
+        self,
+        graph: Union[Graph, "_core.Graph"],
+        dtype: Any = "float32",
+        init: str = "xavier",
+        seed: int = 0,
+        *,
+        bias_init: float = 0.0,
+        dense_min_density: Optional[float] = None,
+        dense_min_edges: Optional[int] = None,
+    ) -> None:
+        name = _dtype_name(dtype)
+        seed = operator.index(seed)
+        if not 0 <= seed < 2**64:
+            raise ConfigError(f"seed must be an integer in [0, 2**64), got {seed}")
+        if dense_min_edges is not None:
+            dense_min_edges = operator.index(dense_min_edges)
+            if dense_min_edges < 0:
+                raise ConfigError(f"dense_min_edges must be >= 0, got {dense_min_edges}")
+        self._net = _core.Network(
+            _as_core_graph(graph),
+            name,
+            init,
+            float(bias_init),
+            seed,
+            None if dense_min_density is None else float(dense_min_density),
+            dense_min_edges,
+        )
+        self._dtype = np.dtype(name)
+
+    # ---- description -------------------------------------------------------
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._dtype
+
+    @property
+    def n_inputs(self) -> int:
+        return self._net.n_inputs
+
+    @property
+    def n_outputs(self) -> int:
+        return self._net.n_outputs
+
+    @property
+    def n_params(self) -> int:
+        return self._net.n_params
+
+    @property
+    def max_skip(self) -> int:
+        """The largest time skip of any edge (0 for a feed-forward network)."""
+        return self._net.max_skip
+
+    @property
+    def graph(self) -> Graph:
+        """A copy of the network's graph."""
+        return Graph._wrap(self._net.graph())
+
+    def __repr__(self) -> str:
+        return (
+            f"Network(inputs={self.n_inputs}, outputs={self.n_outputs}, "
+            f"params={self.n_params}, dtype={self._dtype.name!r})"
+        )
+
+    # ---- parameters ----------------------------------------------------------
+
+    @property
+    def parameter_names(self) -> list[str]:
+        """Stable names in flat-vector order: ``edge:17``, ``node:5:bias``."""
+        return self._net.param_names
+
+    @property
+    def trainable(self) -> np.ndarray:
+        """Bool array: which parameters train (fixed edges do not)."""
+        return self._net.trainable
+
+    @property
+    def parameters(self) -> np.ndarray:
+        """A copy of the flat parameter vector (network dtype).
+
+        Assigning a 1-D array of length ``n_params`` replaces every value;
+        non-finite values raise DataError, a wrong length ShapeError, and
+        changing a fixed parameter ParameterError.
+        """
+        return self._net.get_parameters()
+
+    @parameters.setter
+    def parameters(self, values: Any) -> None:
+        arr = _inputs.as_float(values, "parameters", self._dtype)
+        if arr.ndim != 1:
+            raise ShapeError(f"parameters must be a 1-D array of {self.n_params} values, got shape {arr.shape}")
+        self._net.set_parameters(arr)
+
+    def get_parameter(self, name: str) -> float:
+        """One parameter by name (ParameterError, also a KeyError, if unknown)."""
+        return self._net.get_param(name)
+
+    def set_parameter(self, name: str, value: float) -> None:
+        self._net.set_param(name, float(value))
+
+    def named_parameters(self) -> dict[str, float]:
+        return dict(zip(self._net.param_names, self._net.get_parameters().tolist()))
+
+    # ---- passes ----------------------------------------------------------------
+
+    def forward(self, X: Any) -> np.ndarray:
+        """Outputs: (batch, n_outputs) for 2-D X, (batch, time, n_outputs) for 3-D X.
+
+        NaN or Inf in X raises DataError naming the index.
+        """
+        batch = _inputs.inputs(X, self.n_inputs, self._dtype)
+        try:
+            out = self._net.forward(batch.x)
+        except DataError as e:
+            raise _inputs.explain(e, batch) from None
+        return batch.restore(out)
+
+    def loss_and_gradient(
+        self,
+        X: Any,
+        Y: Any,
+        loss: str = "mse",
+        *,
+        reduction: str = "sum",
+        mask: Any = None,
+    ) -> tuple[float, np.ndarray]:
+        """The loss and its gradient with respect to every parameter.
+
+        Losses: l1, l2, mse, mae (float Y, shaped like the outputs; 1-D Y for
+        a single output and 2-D X) and hinge, squared_hinge, softmax (integer
+        class labels of shape (batch,) or (batch, time)). ``reduction`` is
+        "sum" (the notes' convention) or "mean". ``mask`` (batch,) or
+        (batch, time) weights each sample and step (0 leaves it out).
+        Non-finite X/Y, labels out of range and negative mask values raise
+        DataError naming the index.
+        """
+        batch, y, n_classes, m = self._loss_inputs(X, Y, loss, mask)
+        try:
+            value, grad, _ = self._net.loss_and_gradient(batch.x, y, loss, reduction, m, False)
+        except DataError as e:
+            raise _inputs.explain(e, batch, y, n_classes, m) from None
+        return value, grad
+
+    def backward(
+        self, X: Any, output_grad: Any, *, input_grads: bool = False
+    ) -> tuple[np.ndarray, Optional[np.ndarray]]:
+        """Vector-Jacobian product: (dL/dθ, dL/dX or None) for a given dL/d(outputs).
+
+        ``output_grad`` has the shape of ``forward(X)``; dL/dX has X's shape.
+        """
+        batch = _inputs.inputs(X, self.n_inputs, self._dtype)
+        g = _inputs.per_output(output_grad, "output_grad", batch, self.n_outputs, self._dtype)
+        try:
+            grad, dx = self._net.backward(batch.x, g, bool(input_grads))
+        except DataError as e:
+            raise _inputs.explain(e, batch, g) from None
+        return grad, None if dx is None else batch.restore(dx)
+
+    def numeric_gradient(
+        self,
+        X: Any,
+        Y: Any,
+        loss: str = "mse",
+        *,
+        step: float = 1e-5,
+        reduction: str = "sum",
+        mask: Any = None,
+    ) -> np.ndarray:
+        """Central differences (f(θ+h) − f(θ−h)) / 2h per parameter, as float64."""
+        batch, y, n_classes, m = self._loss_inputs(X, Y, loss, mask)
+        try:
+            return self._net.numeric_gradient(batch.x, y, loss, reduction, m, float(step))
+        except DataError as e:
+            raise _inputs.explain(e, batch, y, n_classes, m) from None
+
+    def _check_gradients(
+        self, X: Any, Y: Any, loss: str, step: float, reduction: str, mask: Any
+    ) -> dict[str, Any]:
+        batch, y, n_classes, m = self._loss_inputs(X, Y, loss, mask)
+        try:
+            return self._net.check_gradients(batch.x, y, loss, reduction, m, float(step))
+        except DataError as e:
+            raise _inputs.explain(e, batch, y, n_classes, m) from None
+
+    def _loss_inputs(
+        self, X: Any, Y: Any, loss: str, mask: Any
+    ) -> tuple[_inputs.Batch, np.ndarray, Optional[int], Optional[np.ndarray]]:
+        if not isinstance(loss, str):
+            raise ConfigError(f"loss must be a name such as 'mse' or 'softmax', got {loss!r}")
+        batch = _inputs.inputs(X, self.n_inputs, self._dtype)
+        if _core.loss_takes_classes(loss):
+            y, n_classes = _inputs.labels(Y, loss, batch), self.n_outputs
+        else:
+            y, n_classes = _inputs.per_output(Y, "Y", batch, self.n_outputs, self._dtype), None
+        m = None if mask is None else _inputs.mask(mask, batch, self._dtype)
+        return batch, y, n_classes, m
