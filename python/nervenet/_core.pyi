@@ -108,6 +108,15 @@ class Network:
         mask: Optional[npt.ArrayLike] = None,
         input_grads: bool = False,
     ) -> tuple[float, npt.NDArray[np.floating[Any]], Optional[npt.NDArray[np.floating[Any]]]]: ...
+    def sgd_step(
+        self,
+        x: npt.ArrayLike,
+        targets: npt.ArrayLike,
+        loss: str,
+        reduction: str = "sum",
+        mask: Optional[npt.ArrayLike] = None,
+        learning_rate: float = 0.01,
+    ) -> float: ...
     def backward(
         self, x: npt.ArrayLike, output_grad: npt.ArrayLike, input_grads: bool = False
     ) -> tuple[npt.NDArray[np.floating[Any]], Optional[npt.NDArray[np.floating[Any]]]]: ...

@@ -191,6 +191,29 @@ class Network:
             raise _inputs.explain(e, batch, y, n_classes, m) from None
         return value, grad
 
+    def sgd_step(
+        self,
+        X: Any,
+        Y: Any,
+        loss: str = "mse",
+        *,
+        learning_rate: float = 0.01,
+        reduction: str = "sum",
+        mask: Any = None,
+    ) -> float:
+        """One step of vanilla gradient descent on this batch, in place.
+
+        θ ← θ − learning_rate · ∇L (fixed parameters stay put), the notes'
+        update. Returns the loss before the step. A step that would make a
+        parameter NaN or infinite raises DataError and changes nothing.
+        Arguments are as for :meth:`loss_and_gradient`.
+        """
+        batch, y, n_classes, m = self._loss_inputs(X, Y, loss, mask)
+        try:
+            return self._net.sgd_step(batch.x, y, loss, reduction, m, float(learning_rate))
+        except DataError as e:
+            raise _inputs.explain(e, batch, y, n_classes, m) from None
+
     def backward(
         self, X: Any, output_grad: Any, *, input_grads: bool = False
     ) -> tuple[np.ndarray, Optional[np.ndarray]]:

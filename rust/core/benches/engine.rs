@@ -32,7 +32,8 @@ fn dense(c: &mut Criterion) {
     let x = data(b * 784);
     let y: Vec<i64> = (0..b as i64).map(|i| i % 10).collect();
     let xs = Sequences::new(&x, b, 1, 784);
-    let seed = Seed::Loss { loss: Loss::Softmax, targets: Targets::Classes(&y), reduction: Reduction::Mean, mask: None };
+    let seed =
+        Seed::Loss { loss: Loss::Softmax, targets: Targets::Classes(&y), reduction: Reduction::Mean, mask: None };
     c.bench_function("dense mlp 784-512-512-10 b256 fwd+bwd", |bench| {
         bench.iter(|| black_box(net.gradient(&xs, &seed, false).unwrap()))
     });

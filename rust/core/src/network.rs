@@ -117,6 +117,29 @@ impl<T: Real> Network<T> {
         Ok(Gradients { loss: out.loss, params: out.param_grads.unwrap_or_default(), inputs: out.input_grads })
     }
 
+    /// One step of vanilla gradient descent, θ ← θ − lr·∇L, on this batch
+    /// (fixed parameters stay put). Returns the loss before the step. A step
+    /// that would make a parameter NaN or infinite is not taken.
+    pub fn sgd_step(&mut self, x: &Sequences<'_, T>, seed: &Seed<'_, T>, learning_rate: f64) -> Result<f64> {
+        if !learning_rate.is_finite() {
+            bail!(Config, "learning rate must be finite, got {learning_rate}");
+        }
+        let grads = self.gradient(x, seed, false)?;
+        let lr = T::from_f64(learning_rate);
+        let updated: Vec<T> = self.params.iter().zip(&grads.params).map(|(&p, &g)| p - lr * g).collect();
+        if let Some(i) = updated.iter().position(|v| !v.is_finite()) {
+            bail!(
+                Value,
+                "the step would make parameter {} non-finite (loss {}, gradient {:?}); parameters left unchanged",
+                self.plan.params[i].name,
+                grads.loss,
+                grads.params[i]
+            );
+        }
+        self.params = updated;
+        Ok(grads.loss)
+    }
+
     /// The loss alone (no backward pass) at the given parameter values.
     pub fn loss_at(&self, params: &[T], x: &Sequences<'_, T>, seed: &Seed<'_, T>, parallel: bool) -> Result<f64> {
         let want = Want { parallel, ..Want::default() };

@@ -27,14 +27,16 @@ pub trait Real:
     const NAME: &'static str;
     fn from_f64(v: f64) -> Self;
     fn to_f64(self) -> f64;
+    /// e^x, vectorisable, within 2 ulp (see `kernels::math`).
     fn exp(self) -> Self;
+    /// tanh, vectorisable, within 4 ulp (see `kernels::math`).
     fn tanh(self) -> Self;
     fn abs(self) -> Self;
     fn is_finite(self) -> bool;
 }
 
 macro_rules! impl_real {
-    ($t:ty, $name:literal) => {
+    ($t:ty, $name:literal, $exp:path, $tanh:path) => {
         impl Real for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -49,11 +51,11 @@ macro_rules! impl_real {
             }
             #[inline(always)]
             fn exp(self) -> Self {
-                <$t>::exp(self)
+                $exp(self)
             }
             #[inline(always)]
             fn tanh(self) -> Self {
-                <$t>::tanh(self)
+                $tanh(self)
             }
             #[inline(always)]
             fn abs(self) -> Self {
@@ -66,5 +68,5 @@ macro_rules! impl_real {
         }
     };
 }
-impl_real!(f32, "float32");
-impl_real!(f64, "float64");
+impl_real!(f32, "float32", crate::kernels::math::exp_f32, crate::kernels::math::tanh_f32);
+impl_real!(f64, "float64", crate::kernels::math::exp_f64, crate::kernels::math::tanh_f64);

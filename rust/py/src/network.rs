@@ -163,6 +163,22 @@ impl PyNetwork {
         with_net!(&self.net, n => ops::loss_and_gradient(py, n, x, targets, loss, reduction, mask, input_grads))
     }
 
+    /// One vanilla gradient-descent step (θ ← θ − lr·∇L); returns the loss before it.
+    #[pyo3(signature = (x, targets, loss, reduction = "sum", mask = None, learning_rate = 0.01))]
+    #[allow(clippy::too_many_arguments)]
+    fn sgd_step(
+        &mut self,
+        py: Python<'_>,
+        x: &Bound<'_, PyAny>,
+        targets: &Bound<'_, PyAny>,
+        loss: &str,
+        reduction: &str,
+        mask: Option<&Bound<'_, PyAny>>,
+        learning_rate: f64,
+    ) -> PyResult<f64> {
+        with_net!(&mut self.net, n => ops::sgd_step(py, n, x, targets, loss, reduction, mask, learning_rate))
+    }
+
     /// Vector-Jacobian product: (dL/dθ, dL/dx or None) for dL/d(outputs).
     #[pyo3(signature = (x, output_grad, input_grads = false))]
     fn backward<'py>(

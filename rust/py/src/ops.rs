@@ -146,6 +146,25 @@ pub fn loss_and_gradient<'py, T: Float>(
     run_gradient(py, net, &x, &args.seed(), input_grads)
 }
 
+/// One vanilla gradient-descent step on the batch; returns the loss before it.
+#[allow(clippy::too_many_arguments)]
+pub fn sgd_step<T: Float>(
+    py: Python<'_>,
+    net: &mut Network<T>,
+    x: &Bound<'_, PyAny>,
+    targets: &Bound<'_, PyAny>,
+    loss: &str,
+    reduction: &str,
+    mask: Option<&Bound<'_, PyAny>>,
+    learning_rate: f64,
+) -> PyResult<f64> {
+    let x = Inputs::<T>::read(x)?;
+    let args = LossArgs::read(net, &x, targets, loss, reduction, mask)?;
+    let seq = x.sequences();
+    let seed = args.seed();
+    py.detach(|| net.sgd_step(&seq, &seed, learning_rate)).or_raise(py)
+}
+
 /// Vector-Jacobian product: (dL/dθ, dL/dx or None) for dL/d(outputs) given.
 pub fn backward<'py, T: Float>(
     py: Python<'py>,

@@ -48,7 +48,8 @@ pub(super) fn run<T: Real>(
                         let wt = gemm::View::row_major(weights, n_dst, block.n_src()).t();
                         gemm::gemm(dsrc, w, true, wt, gemm::View::row_major(dz, n_dst, w));
                     }
-                    BlockKind::Sparse => {
+                    BlockKind::Sparse => vector::simd(|| {
+                        let weights = &params[block.params.clone()];
                         for i in 0..n_dst {
                             let d = &dz[i * w..(i + 1) * w];
                             for k in block.row_ptr[i]..block.row_ptr[i + 1] {
@@ -57,10 +58,10 @@ pub(super) fn run<T: Real>(
                                     continue;
                                 }
                                 let s = s - src_row0;
-                                vector::axpy(params[block.params.start + k], d, &mut dsrc[s * w..(s + 1) * w]);
+                                vector::axpy_inline(weights[k], d, &mut dsrc[s * w..(s + 1) * w]);
                             }
                         }
-                    }
+                    }),
                 }
             }
         }

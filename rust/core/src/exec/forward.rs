@@ -90,14 +90,15 @@ fn accumulate<T: Real>(
             let sm = gemm::View::row_major(src, block.n_src(), w);
             gemm::gemm(dst, w, true, wm, sm);
         }
-        BlockKind::Sparse => {
+        BlockKind::Sparse => vector::simd(|| {
+            let weights = &params[block.params.clone()];
             for i in 0..n_dst {
                 let out = &mut dst[i * w..(i + 1) * w];
                 for k in block.row_ptr[i]..block.row_ptr[i + 1] {
                     let s = block.cols[k] as usize - src_row0;
-                    vector::axpy(params[block.params.start + k], &src[s * w..(s + 1) * w], out);
+                    vector::axpy_inline(weights[k], &src[s * w..(s + 1) * w], out);
                 }
             }
-        }
+        }),
     }
 }

@@ -26,6 +26,11 @@ use crate::real::Real;
 /// Samples per chunk: the unit of batch parallelism.
 pub const CHUNK: usize = 64;
 
+/// Below this much work (parameters × samples × steps) a run stays on the
+/// calling thread: handing tiny networks to the pool costs more than it
+/// saves. The split into chunks and tasks is the same either way.
+const MIN_PARALLEL_WORK: usize = 1 << 21;
+
 /// What a run should produce.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Want {
@@ -120,6 +125,8 @@ pub fn run<T: Real>(
         seed.check(plan, x)?;
     }
     let (batch, steps) = (x.batch, x.steps);
+    let work = (plan.n_params() + plan.n_rows()).saturating_mul(batch).saturating_mul(steps);
+    let want = Want { parallel: want.parallel && work >= MIN_PARALLEL_WORK, ..want };
     let backward = seed.is_some() && (want.param_grads || want.input_grads);
     // The loss reads every step after the forward pass; pure inference keeps
     // only the ring of states the recurrent edges can reach.

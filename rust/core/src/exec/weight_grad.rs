@@ -153,26 +153,22 @@ fn sparse<T: Real>(
     out: &mut [T],
 ) {
     let base = block.row_ptr[rows.start];
-    for i in rows.clone() {
-        let row = dst0 + (i - rows.start);
-        for k in block.row_ptr[i]..block.row_ptr[i + 1] {
-            let src = block.cols[k] as usize;
-            let mut acc = T::ZERO;
-            for c in chunks {
-                let g = c.geometry;
-                if g.width == 1 {
-                    for t in block.skip..steps {
-                        acc += c.deltas[g.at(t, row)] * c.values[g.at(t - block.skip, src)];
-                    }
-                } else {
+    vector::simd(|| {
+        for i in rows.clone() {
+            let row = dst0 + (i - rows.start);
+            for k in block.row_ptr[i]..block.row_ptr[i + 1] {
+                let src = block.cols[k] as usize;
+                let mut acc = T::ZERO;
+                for c in chunks {
+                    let g = c.geometry;
                     for t in block.skip..steps {
                         let d = &c.deltas[g.at(t, row)..g.at(t, row) + g.width];
                         let v = &c.values[g.at(t - block.skip, src)..g.at(t - block.skip, src) + g.width];
-                        acc += vector::dot(d, v);
+                        acc += vector::dot_inline(d, v);
                     }
                 }
+                out[k - base] = acc;
             }
-            out[k - base] = acc;
         }
-    }
+    })
 }

@@ -2,6 +2,7 @@
 //! backward step dz = dv · g'(z) computed from the saved output v = g(z).
 //! Every derivative is written next to its function.
 
+use super::vector;
 use crate::graph::Activation;
 use crate::real::Real;
 
@@ -76,34 +77,42 @@ pub fn derivative_from_output<T: Real>(act: Activation, y: T) -> T {
     }
 }
 
+/// Expands to one loop per activation, so each loop body is free of the
+/// `match` and vectorises.
+macro_rules! per_activation {
+    ($act:expr, $a:ident => $body:expr) => {
+        match $act {
+            Activation::Identity => {}
+            $a @ Activation::Relu => $body,
+            $a @ Activation::Relu6 { .. } => $body,
+            $a @ Activation::LeakyRelu { .. } => $body,
+            $a @ Activation::Sigmoid => $body,
+            $a @ Activation::Tanh => $body,
+            $a @ Activation::Softsign => $body,
+        }
+    };
+}
+
 /// v[i] = g(v[i]) in place.
 pub fn apply<T: Real>(act: Activation, v: &mut [T]) {
-    match act {
-        Activation::Identity => {}
-        _ => pulp::Arch::new().dispatch(
-            #[inline(always)]
-            || {
-                for x in v.iter_mut() {
-                    *x = forward(act, *x);
-                }
-            },
-        ),
-    }
+    vector::simd(|| {
+        per_activation!(act, a => {
+            for x in v.iter_mut() {
+                *x = forward(a, *x);
+            }
+        })
+    })
 }
 
 /// d[i] *= g'(z[i]) given v[i] = g(z[i]).
 pub fn backprop<T: Real>(act: Activation, v: &[T], d: &mut [T]) {
-    match act {
-        Activation::Identity => {}
-        _ => pulp::Arch::new().dispatch(
-            #[inline(always)]
-            || {
-                for (dx, &y) in d.iter_mut().zip(v) {
-                    *dx *= derivative_from_output(act, y);
-                }
-            },
-        ),
-    }
+    vector::simd(|| {
+        per_activation!(act, a => {
+            for (dx, &y) in d.iter_mut().zip(v) {
+                *dx *= derivative_from_output(a, y);
+            }
+        })
+    })
 }
 
 #[cfg(test)]

@@ -3,4 +3,5 @@
 
 pub mod activation;
 pub mod gemm;
+pub mod math;
 pub mod vector;

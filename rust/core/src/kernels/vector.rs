@@ -7,58 +7,61 @@ use crate::real::Real;
 
 const LANES: usize = 8;
 
+/// Runs `f` compiled for the best instruction set of this CPU. Callers put
+/// whole loops of [`axpy_inline`] / [`dot_inline`] inside one dispatch, so
+/// the per-call cost is paid once per block, not once per edge.
+#[inline(always)]
+pub fn simd<R>(f: impl FnOnce() -> R) -> R {
+    pulp::Arch::new().dispatch(
+        #[inline(always)]
+        || f(),
+    )
+}
+
+/// y += a · x (to be inlined inside [`simd`]).
+#[inline(always)]
+pub fn axpy_inline<T: Real>(a: T, x: &[T], y: &mut [T]) {
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        *yi += a * xi;
+    }
+}
+
+/// Σ x[i] · y[i] in LANES independent lanes, then summed (to be inlined
+/// inside [`simd`]).
+#[inline(always)]
+pub fn dot_inline<T: Real>(x: &[T], y: &[T]) -> T {
+    let mut acc = [T::ZERO; LANES];
+    let xc = x.chunks_exact(LANES);
+    let yc = y.chunks_exact(LANES);
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (a, b) in xc.zip(yc) {
+        for k in 0..LANES {
+            acc[k] += a[k] * b[k];
+        }
+    }
+    let mut s = T::ZERO;
+    for (&a, &b) in xr.iter().zip(yr) {
+        s += a * b;
+    }
+    let mut total = T::ZERO;
+    for a in acc {
+        total += a;
+    }
+    total + s
+}
+
 /// y += a · x
 #[inline]
 pub fn axpy<T: Real>(a: T, x: &[T], y: &mut [T]) {
     debug_assert_eq!(x.len(), y.len());
-    if y.len() == 1 {
-        y[0] += a * x[0];
-        return;
-    }
-    pulp::Arch::new().dispatch(
-        #[inline(always)]
-        || {
-            for (yi, &xi) in y.iter_mut().zip(x) {
-                *yi += a * xi;
-            }
-        },
-    )
+    simd(|| axpy_inline(a, x, y))
 }
 
 /// Σ x[i] · y[i], accumulated in LANES independent lanes then summed.
 #[inline]
 pub fn dot<T: Real>(x: &[T], y: &[T]) -> T {
     debug_assert_eq!(x.len(), y.len());
-    if x.len() < LANES {
-        let mut s = T::ZERO;
-        for (&a, &b) in x.iter().zip(y) {
-            s += a * b;
-        }
-        return s;
-    }
-    pulp::Arch::new().dispatch(
-        #[inline(always)]
-        || {
-            let mut acc = [T::ZERO; LANES];
-            let xc = x.chunks_exact(LANES);
-            let yc = y.chunks_exact(LANES);
-            let (xr, yr) = (xc.remainder(), yc.remainder());
-            for (a, b) in xc.zip(yc) {
-                for k in 0..LANES {
-                    acc[k] += a[k] * b[k];
-                }
-            }
-            let mut s = T::ZERO;
-            for (&a, &b) in xr.iter().zip(yr) {
-                s += a * b;
-            }
-            let mut total = T::ZERO;
-            for a in acc {
-                total += a;
-            }
-            total + s
-        },
-    )
+    simd(|| dot_inline(x, y))
 }
 
 /// Σ x[i], in LANES lanes.
