@@ -52,13 +52,14 @@ pub(super) fn run<T: Real>(
                         let weights = &params[block.params.clone()];
                         for i in 0..n_dst {
                             let d = &dz[i * w..(i + 1) * w];
-                            for k in block.row_ptr[i]..block.row_ptr[i + 1] {
-                                let s = block.cols[k] as usize;
+                            let entries = block.row_ptr[i]..block.row_ptr[i + 1];
+                            for (&col, &wk) in block.cols[entries.clone()].iter().zip(&weights[entries]) {
+                                let s = col as usize;
                                 if s < n_in && !input_grads {
                                     continue;
                                 }
                                 let s = s - src_row0;
-                                vector::axpy_inline(weights[k], d, &mut dsrc[s * w..(s + 1) * w]);
+                                vector::axpy_inline(wk, d, &mut dsrc[s * w..(s + 1) * w]);
                             }
                         }
                     }),

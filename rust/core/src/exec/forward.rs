@@ -94,9 +94,10 @@ fn accumulate<T: Real>(
             let weights = &params[block.params.clone()];
             for i in 0..n_dst {
                 let out = &mut dst[i * w..(i + 1) * w];
-                for k in block.row_ptr[i]..block.row_ptr[i + 1] {
-                    let s = block.cols[k] as usize - src_row0;
-                    vector::axpy_inline(weights[k], &src[s * w..(s + 1) * w], out);
+                let entries = block.row_ptr[i]..block.row_ptr[i + 1];
+                for (&col, &wk) in block.cols[entries.clone()].iter().zip(&weights[entries]) {
+                    let s = col as usize - src_row0;
+                    vector::axpy_inline(wk, &src[s * w..(s + 1) * w], out);
                 }
             }
         }),
