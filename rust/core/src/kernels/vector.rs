@@ -11,6 +11,7 @@ const LANES: usize = 8;
 /// whole loops of [`axpy_inline`] / [`dot_inline`] inside one dispatch, so
 /// the per-call cost is paid once per block, not once per edge.
 #[inline(always)]
+#[allow(clippy::redundant_closure)] // the #[inline(always)] wrapper is the point
 pub fn simd<R>(f: impl FnOnce() -> R) -> R {
     pulp::Arch::new().dispatch(
         #[inline(always)]
