@@ -79,13 +79,13 @@ def test_extension_checks_shapes_itself(net: nv.Network) -> None:
     with pytest.raises(nv.ShapeError, match="inputs have 3 features but the network has 2 input nodes"):
         core.forward(np.zeros((4, 1, 3)))
     with pytest.raises(nv.ShapeError, match=r"targets have shape \(4, 1, 2\), expected \(4, 1, 1\)"):
-        core.loss_and_gradient(np.zeros((4, 1, 2)), np.zeros((4, 1, 2)), "mse")
+        core.loss_and_gradient(np.zeros((4, 1, 2)), (np.zeros((4, 1, 2)), "mse", "sum", None))
     with pytest.raises(nv.ShapeError, match=r"mask have shape \(4,\), expected \(4, 1\)|mask must be a 2-D"):
-        core.loss_and_gradient(np.zeros((4, 1, 2)), np.zeros((4, 1, 1)), "mse", mask=np.ones(4))
+        core.loss_and_gradient(np.zeros((4, 1, 2)), (np.zeros((4, 1, 1)), "mse", "sum", np.ones(4)))
     with pytest.raises(nv.DTypeError, match="complex128"):
         core.forward(np.zeros((4, 1, 2), dtype=complex))
     with pytest.raises(nv.DTypeError, match="class labels"):
-        core.loss_and_gradient(np.zeros((4, 1, 2)), np.zeros((4, 1)), "softmax")
+        core.loss_and_gradient(np.zeros((4, 1, 2)), (np.zeros((4, 1)), "softmax", "sum", None))
     with pytest.raises(nv.ShapeError, match="0 time steps"):
         core.forward(np.zeros((4, 0, 2)))
 

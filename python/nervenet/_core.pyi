@@ -19,6 +19,8 @@ __all__ = [
 ]
 __version__: str
 
+Objective = tuple[npt.ArrayLike, str, str, Optional[npt.ArrayLike]]
+
 @final
 class Graph:
     def __new__(cls) -> Graph: ...
@@ -99,45 +101,17 @@ class Network:
     def set_param(self, name: str, value: float) -> None: ...
     def graph(self) -> Graph: ...
     def forward(self, x: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]: ...
+    def plan_summary(self) -> dict[str, int]: ...
+    # objective = (targets, loss name, reduction, mask or None)
     def loss_and_gradient(
-        self,
-        x: npt.ArrayLike,
-        targets: npt.ArrayLike,
-        loss: str,
-        reduction: str = "sum",
-        mask: Optional[npt.ArrayLike] = None,
-        input_grads: bool = False,
+        self, x: npt.ArrayLike, objective: Objective, input_grads: bool = False
     ) -> tuple[float, npt.NDArray[np.floating[Any]], Optional[npt.NDArray[np.floating[Any]]]]: ...
-    def sgd_step(
-        self,
-        x: npt.ArrayLike,
-        targets: npt.ArrayLike,
-        loss: str,
-        reduction: str = "sum",
-        mask: Optional[npt.ArrayLike] = None,
-        learning_rate: float = 0.01,
-    ) -> float: ...
+    def sgd_step(self, x: npt.ArrayLike, objective: Objective, learning_rate: float) -> float: ...
     def backward(
         self, x: npt.ArrayLike, output_grad: npt.ArrayLike, input_grads: bool = False
     ) -> tuple[npt.NDArray[np.floating[Any]], Optional[npt.NDArray[np.floating[Any]]]]: ...
-    def numeric_gradient(
-        self,
-        x: npt.ArrayLike,
-        targets: npt.ArrayLike,
-        loss: str,
-        reduction: str = "sum",
-        mask: Optional[npt.ArrayLike] = None,
-        step: float = 1e-5,
-    ) -> npt.NDArray[np.float64]: ...
-    def check_gradients(
-        self,
-        x: npt.ArrayLike,
-        targets: npt.ArrayLike,
-        loss: str,
-        reduction: str = "sum",
-        mask: Optional[npt.ArrayLike] = None,
-        step: float = 1e-5,
-    ) -> dict[str, Any]: ...
+    def numeric_gradient(self, x: npt.ArrayLike, objective: Objective, step: float) -> npt.NDArray[np.float64]: ...
+    def check_gradients(self, x: npt.ArrayLike, objective: Objective, step: float) -> dict[str, Any]: ...
 
 def random_graph(
     inputs: int,

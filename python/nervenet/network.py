@@ -101,6 +101,12 @@ class Network:
         """The largest time skip of any edge (0 for a feed-forward network)."""
         return self._net.max_skip
 
+    def plan_summary(self) -> dict[str, int]:
+        """What the compiled plan runs: ``levels``, ``max_skip``,
+        ``dense_blocks`` / ``masked_blocks`` / ``sparse_blocks`` and the
+        weights in dense (``dense_params``) and sparse (``sparse_params``) blocks."""
+        return dict(self._net.plan_summary())
+
     @property
     def graph(self) -> Graph:
         """A copy of the network's graph."""
@@ -184,11 +190,7 @@ class Network:
         Non-finite X/Y, labels out of range and negative mask values raise
         DataError naming the index.
         """
-        batch, y, n_classes, m = self._loss_inputs(X, Y, loss, mask)
-        try:
-            value, grad, _ = self._net.loss_and_gradient(batch.x, y, loss, reduction, m, False)
-        except DataError as e:
-            raise _inputs.explain(e, batch, y, n_classes, m) from None
+        value, grad, _ = self._with_objective(X, Y, loss, reduction, mask, self._net.loss_and_gradient, False)
         return value, grad
 
     def sgd_step(
@@ -208,11 +210,7 @@ class Network:
         parameter NaN or infinite raises DataError and changes nothing.
         Arguments are as for :meth:`loss_and_gradient`.
         """
-        batch, y, n_classes, m = self._loss_inputs(X, Y, loss, mask)
-        try:
-            return self._net.sgd_step(batch.x, y, loss, reduction, m, float(learning_rate))
-        except DataError as e:
-            raise _inputs.explain(e, batch, y, n_classes, m) from None
+        return self._with_objective(X, Y, loss, reduction, mask, self._net.sgd_step, float(learning_rate))
 
     def backward(
         self, X: Any, output_grad: Any, *, input_grads: bool = False
@@ -235,23 +233,33 @@ class Network:
         Y: Any,
         loss: str = "mse",
         *,
-        step: float = 1e-5,
+        step: Optional[float] = None,
         reduction: str = "sum",
         mask: Any = None,
     ) -> np.ndarray:
-        """Central differences (f(θ+h) − f(θ−h)) / 2h per parameter, as float64."""
-        batch, y, n_classes, m = self._loss_inputs(X, Y, loss, mask)
-        try:
-            return self._net.numeric_gradient(batch.x, y, loss, reduction, m, float(step))
-        except DataError as e:
-            raise _inputs.explain(e, batch, y, n_classes, m) from None
+        """Central differences (f(θ+h) − f(θ−h)) / 2h per parameter, as float64
+        (0 for fixed parameters). ``step`` defaults to 1e-5 in float64 and
+        1e-3 in float32, whose rounding would swamp a smaller step."""
+        h = self._default_step(step)
+        return self._with_objective(X, Y, loss, reduction, mask, self._net.numeric_gradient, h)
 
     def _check_gradients(
-        self, X: Any, Y: Any, loss: str, step: float, reduction: str, mask: Any
+        self, X: Any, Y: Any, loss: str, step: Optional[float], reduction: str, mask: Any
     ) -> dict[str, Any]:
+        h = self._default_step(step)
+        return self._with_objective(X, Y, loss, reduction, mask, self._net.check_gradients, h)
+
+    def _default_step(self, step: Optional[float]) -> float:
+        if step is None:
+            return 1e-5 if self._dtype == np.float64 else 1e-3
+        return float(step)
+
+    def _with_objective(self, X: Any, Y: Any, loss: str, reduction: str, mask: Any, method: Any, *args: Any) -> Any:
+        """Normalises X, Y and mask, calls ``method(x, objective, *args)`` and
+        restates a DataError in the user's coordinates."""
         batch, y, n_classes, m = self._loss_inputs(X, Y, loss, mask)
         try:
-            return self._net.check_gradients(batch.x, y, loss, reduction, m, float(step))
+            return method(batch.x, (y, loss, reduction, m), *args)
         except DataError as e:
             raise _inputs.explain(e, batch, y, n_classes, m) from None
 

@@ -40,5 +40,5 @@ pub use graph::{
 pub use init::{Init, WeightInit};
 pub use loss::{Loss, Reduction};
 pub use network::{Gradients, Network};
-pub use plan::{Plan, PlanOptions};
+pub use plan::{Plan, PlanOptions, PlanSummary};
 pub use real::Real;

@@ -197,3 +197,22 @@ fn bulk_edges_are_all_or_nothing() {
     assert_eq!(fresh.0 as usize, ids.len(), "ids continue after a failed batch");
     assert!(g.add_edges(&[(b, a, EdgeSpec { time_skip: 1, ..EdgeSpec::default() })]).is_ok());
 }
+
+#[test]
+fn plan_summary_reports_kernels() {
+    let g = random_graph(&RandomGraphSpec {
+        hidden: 20,
+        recurrent: 5,
+        max_skip: 3,
+        density: 0.5,
+        ..RandomGraphSpec::default()
+    })
+    .unwrap();
+    let sparse = Plan::compile_with(&g, PlanOptions::all_sparse()).unwrap().summary();
+    let dense = Plan::compile_with(&g, PlanOptions::all_dense()).unwrap().summary();
+    assert_eq!((sparse.dense_blocks + sparse.masked_blocks, sparse.dense_params), (0, 0));
+    assert_eq!((dense.sparse_blocks, dense.sparse_params), (0, 0));
+    assert_eq!(sparse.sparse_params, dense.dense_params);
+    assert_eq!((sparse.max_skip, sparse.levels), (dense.max_skip, dense.levels));
+    assert!(sparse.max_skip >= 1);
+}

@@ -148,35 +148,28 @@ impl PyNetwork {
         with_net!(&self.net, n => ops::forward(py, n, x))
     }
 
-    /// (loss, dL/dθ, dL/dx or None).
-    #[pyo3(signature = (x, targets, loss, reduction = "sum", mask = None, input_grads = false))]
+    /// (loss, dL/dθ, dL/dx or None). `objective` is
+    /// `(targets, loss, reduction, mask or None)`.
+    #[pyo3(signature = (x, objective, input_grads = false))]
     fn loss_and_gradient<'py>(
         &self,
         py: Python<'py>,
         x: &Bound<'py, PyAny>,
-        targets: &Bound<'py, PyAny>,
-        loss: &str,
-        reduction: &str,
-        mask: Option<&Bound<'py, PyAny>>,
+        objective: ops::Objective<'py>,
         input_grads: bool,
     ) -> PyResult<ops::GradResult<'py>> {
-        with_net!(&self.net, n => ops::loss_and_gradient(py, n, x, targets, loss, reduction, mask, input_grads))
+        with_net!(&self.net, n => ops::loss_and_gradient(py, n, x, &objective, input_grads))
     }
 
     /// One vanilla gradient-descent step (θ ← θ − lr·∇L); returns the loss before it.
-    #[pyo3(signature = (x, targets, loss, reduction = "sum", mask = None, learning_rate = 0.01))]
-    #[allow(clippy::too_many_arguments)]
     fn sgd_step(
         &mut self,
         py: Python<'_>,
         x: &Bound<'_, PyAny>,
-        targets: &Bound<'_, PyAny>,
-        loss: &str,
-        reduction: &str,
-        mask: Option<&Bound<'_, PyAny>>,
+        objective: ops::Objective<'_>,
         learning_rate: f64,
     ) -> PyResult<f64> {
-        with_net!(&mut self.net, n => ops::sgd_step(py, n, x, targets, loss, reduction, mask, learning_rate))
+        with_net!(&mut self.net, n => ops::sgd_step(py, n, x, &objective, learning_rate))
     }
 
     /// Vector-Jacobian product: (dL/dθ, dL/dx or None) for dL/d(outputs).
@@ -192,33 +185,39 @@ impl PyNetwork {
     }
 
     /// Central-difference gradient of the loss (float64).
-    #[pyo3(signature = (x, targets, loss, reduction = "sum", mask = None, step = 1e-5))]
     fn numeric_gradient<'py>(
         &self,
         py: Python<'py>,
         x: &Bound<'py, PyAny>,
-        targets: &Bound<'py, PyAny>,
-        loss: &str,
-        reduction: &str,
-        mask: Option<&Bound<'py, PyAny>>,
+        objective: ops::Objective<'py>,
         step: f64,
     ) -> PyResult<Bound<'py, PyAny>> {
-        with_net!(&self.net, n => ops::numeric_gradient(py, n, x, targets, loss, reduction, mask, step))
+        with_net!(&self.net, n => ops::numeric_gradient(py, n, x, &objective, step))
     }
 
     /// Backprop against finite differences, per parameter.
-    #[pyo3(signature = (x, targets, loss, reduction = "sum", mask = None, step = 1e-5))]
     fn check_gradients<'py>(
         &self,
         py: Python<'py>,
         x: &Bound<'py, PyAny>,
-        targets: &Bound<'py, PyAny>,
-        loss: &str,
-        reduction: &str,
-        mask: Option<&Bound<'py, PyAny>>,
+        objective: ops::Objective<'py>,
         step: f64,
     ) -> PyResult<Bound<'py, PyDict>> {
-        with_net!(&self.net, n => ops::check_gradients(py, n, x, targets, loss, reduction, mask, step))
+        with_net!(&self.net, n => ops::check_gradients(py, n, x, &objective, step))
+    }
+
+    /// What the compiled plan runs: levels, dense / masked / sparse blocks.
+    fn plan_summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = with_net!(&self.net, n => n.plan().summary());
+        let d = PyDict::new(py);
+        d.set_item("levels", s.levels)?;
+        d.set_item("max_skip", s.max_skip)?;
+        d.set_item("dense_blocks", s.dense_blocks)?;
+        d.set_item("masked_blocks", s.masked_blocks)?;
+        d.set_item("sparse_blocks", s.sparse_blocks)?;
+        d.set_item("dense_params", s.dense_params)?;
+        d.set_item("sparse_params", s.sparse_params)?;
+        Ok(d)
     }
 
     fn __repr__(&self) -> String {

@@ -42,6 +42,11 @@ enum TargetArray<'py, T: Float> {
     Classes(ArrayIn<'py, i64>),
 }
 
+/// What a loss-based call optimises, as Python passes it:
+/// `(targets, loss name, reduction, mask or None)`.
+#[derive(FromPyObject)]
+pub struct Objective<'py>(Bound<'py, PyAny>, String, String, Option<Bound<'py, PyAny>>);
+
 /// A loss with its targets and optional mask, read and shape-checked.
 pub struct LossArgs<'py, T: Float> {
     loss: Loss,
@@ -51,18 +56,12 @@ pub struct LossArgs<'py, T: Float> {
 }
 
 impl<'py, T: Float> LossArgs<'py, T> {
-    pub fn read(
-        net: &Network<T>,
-        x: &Inputs<'py, T>,
-        targets: &Bound<'py, PyAny>,
-        loss: &str,
-        reduction: &str,
-        mask: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Self> {
+    pub fn read(n_outputs: usize, x: &Inputs<'py, T>, objective: &Objective<'py>) -> PyResult<Self> {
+        let Objective(targets, loss, reduction, mask) = objective;
         let py = targets.py();
         let loss = Loss::parse(loss).or_raise(py)?;
         let reduction = Reduction::parse(reduction).or_raise(py)?;
-        let (b, s, o) = (x.batch(), x.steps(), net.n_outputs());
+        let (b, s, o) = (x.batch(), x.steps(), n_outputs);
         let targets = if loss.takes_classes() {
             let labels = read::<i64>(targets, "class labels", 2)?;
             expect_shape(py, "class labels", &labels, &[b, s])?;
@@ -135,33 +134,25 @@ pub fn loss_and_gradient<'py, T: Float>(
     py: Python<'py>,
     net: &Network<T>,
     x: &Bound<'py, PyAny>,
-    targets: &Bound<'py, PyAny>,
-    loss: &str,
-    reduction: &str,
-    mask: Option<&Bound<'py, PyAny>>,
+    objective: &Objective<'py>,
     input_grads: bool,
 ) -> PyResult<GradResult<'py>> {
     let x = Inputs::<T>::read(x)?;
-    let args = LossArgs::read(net, &x, targets, loss, reduction, mask)?;
+    let args = LossArgs::read(net.n_outputs(), &x, objective)?;
     run_gradient(py, net, &x, &args.seed(), input_grads)
 }
 
 /// One vanilla gradient-descent step on the batch; returns the loss before it.
-#[allow(clippy::too_many_arguments)]
 pub fn sgd_step<T: Float>(
     py: Python<'_>,
     net: &mut Network<T>,
     x: &Bound<'_, PyAny>,
-    targets: &Bound<'_, PyAny>,
-    loss: &str,
-    reduction: &str,
-    mask: Option<&Bound<'_, PyAny>>,
+    objective: &Objective<'_>,
     learning_rate: f64,
 ) -> PyResult<f64> {
     let x = Inputs::<T>::read(x)?;
-    let args = LossArgs::read(net, &x, targets, loss, reduction, mask)?;
-    let seq = x.sequences();
-    let seed = args.seed();
+    let args = LossArgs::read(net.n_outputs(), &x, objective)?;
+    let (seq, seed) = (x.sequences(), args.seed());
     py.detach(|| net.sgd_step(&seq, &seed, learning_rate)).or_raise(py)
 }
 
@@ -180,29 +171,33 @@ pub fn backward<'py, T: Float>(
     Ok((params, inputs))
 }
 
-fn check_step(py: Python<'_>, step: f64) -> PyResult<()> {
-    if step.is_finite() && step > 0.0 {
-        Ok(())
-    } else {
-        Err(raise(py, Kind::Config, format!("finite-difference step must be a positive number, got {step}")))
+/// Runs a finite-difference computation with the GIL released, after
+/// checking the step and reading the arrays.
+fn finite_differences<'py, T: Float, R: Send>(
+    py: Python<'py>,
+    net: &Network<T>,
+    x: &Bound<'py, PyAny>,
+    objective: &Objective<'py>,
+    step: f64,
+    f: impl FnOnce(&Network<T>, &Sequences<'_, T>, &Seed<'_, T>, f64) -> nervenet_core::Result<R> + Send,
+) -> PyResult<R> {
+    if !(step.is_finite() && step > 0.0) {
+        return Err(raise(py, Kind::Config, format!("finite-difference step must be a positive number, got {step}")));
     }
+    let x = Inputs::<T>::read(x)?;
+    let args = LossArgs::read(net.n_outputs(), &x, objective)?;
+    let (seq, seed) = (x.sequences(), args.seed());
+    py.detach(|| f(net, &seq, &seed, step)).or_raise(py)
 }
 
 pub fn numeric_gradient<'py, T: Float>(
     py: Python<'py>,
     net: &Network<T>,
     x: &Bound<'py, PyAny>,
-    targets: &Bound<'py, PyAny>,
-    loss: &str,
-    reduction: &str,
-    mask: Option<&Bound<'py, PyAny>>,
+    objective: &Objective<'py>,
     step: f64,
 ) -> PyResult<Bound<'py, PyAny>> {
-    check_step(py, step)?;
-    let x = Inputs::<T>::read(x)?;
-    let args = LossArgs::read(net, &x, targets, loss, reduction, mask)?;
-    let (seq, seed) = (x.sequences(), args.seed());
-    let grad = py.detach(|| nervenet_core::numeric_gradient(net, &seq, &seed, step)).or_raise(py)?;
+    let grad = finite_differences(py, net, x, objective, step, nervenet_core::numeric_gradient)?;
     let n = grad.len();
     to_numpy(py, grad, &[n])
 }
@@ -211,17 +206,10 @@ pub fn check_gradients<'py, T: Float>(
     py: Python<'py>,
     net: &Network<T>,
     x: &Bound<'py, PyAny>,
-    targets: &Bound<'py, PyAny>,
-    loss: &str,
-    reduction: &str,
-    mask: Option<&Bound<'py, PyAny>>,
+    objective: &Objective<'py>,
     step: f64,
 ) -> PyResult<Bound<'py, PyDict>> {
-    check_step(py, step)?;
-    let x = Inputs::<T>::read(x)?;
-    let args = LossArgs::read(net, &x, targets, loss, reduction, mask)?;
-    let (seq, seed) = (x.sequences(), args.seed());
-    let report = py.detach(|| nervenet_core::check_gradients(net, &seq, &seed, step)).or_raise(py)?;
+    let report = finite_differences(py, net, x, objective, step, nervenet_core::check_gradients)?;
     let n = report.names.len();
     let d = PyDict::new(py);
     d.set_item("names", report.names)?;

@@ -179,7 +179,7 @@ pub fn run<T: Real>(
             }
         }
     })?;
-    let loss = jobs.iter().map(|j| j.loss).sum::<f64>() * seed.map_or(1.0, |s| s.loss_scale(x));
+    let loss = jobs.iter().fold(0.0, |acc, j| acc + j.loss) * seed.map_or(1.0, |s| s.loss_scale(x));
     drop(jobs);
 
     let param_grads = if backward && want.param_grads {

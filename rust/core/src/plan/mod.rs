@@ -43,6 +43,21 @@ impl PlanOptions {
     }
 }
 
+/// What a plan runs: levels, blocks by kind, and the edge weights each
+/// kind of block carries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlanSummary {
+    pub levels: usize,
+    pub max_skip: usize,
+    pub dense_blocks: usize,
+    pub masked_blocks: usize,
+    pub sparse_blocks: usize,
+    /// Weights in dense and masked-dense blocks.
+    pub dense_params: usize,
+    /// Weights in sparse blocks.
+    pub sparse_params: usize,
+}
+
 /// The compiled schedule of a graph. Topology only: parameter values live
 /// in the network's flat buffer laid out as `params` says.
 #[derive(Clone, Debug)]
@@ -102,6 +117,25 @@ impl Plan {
 
     pub fn n_params(&self) -> usize {
         self.params.len()
+    }
+
+    /// Counts of what the plan runs, for users who want to see which
+    /// kernels their graph compiled to.
+    pub fn summary(&self) -> PlanSummary {
+        let mut sum = PlanSummary { levels: self.levels.len(), max_skip: self.max_skip, ..PlanSummary::default() };
+        for block in self.levels.iter().flat_map(|l| &l.blocks) {
+            let n = block.params.len();
+            match block.kind {
+                BlockKind::Dense => (sum.dense_blocks, sum.dense_params) = (sum.dense_blocks + 1, sum.dense_params + n),
+                BlockKind::MaskedDense => {
+                    (sum.masked_blocks, sum.dense_params) = (sum.masked_blocks + 1, sum.dense_params + n)
+                }
+                BlockKind::Sparse => {
+                    (sum.sparse_blocks, sum.sparse_params) = (sum.sparse_blocks + 1, sum.sparse_params + n)
+                }
+            }
+        }
+        sum
     }
 
     /// Activation of every row (inputs report identity).
