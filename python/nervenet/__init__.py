@@ -33,6 +33,8 @@ from .gradcheck import GradientReport, check_gradients, numeric_gradient
 from .graph import Graph
 from .network import Network
 from .threads import get_num_threads, set_num_threads
+from .training import callbacks, optim
+from .training.history import History
 
 __version__: str = _core.__version__
 
@@ -44,6 +46,9 @@ __all__ = [
     "check_gradients",
     "numeric_gradient",
     "GradientReport",
+    "History",
+    "callbacks",
+    "optim",
     "set_num_threads",
     "get_num_threads",
     "NervenetError",

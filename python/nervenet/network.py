@@ -10,7 +10,7 @@ network's dtype is read in place, without a copy.
 from __future__ import annotations
 
 import operator
-from typing import Any, Optional, Union
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
@@ -243,6 +243,71 @@ class Network:
         h = self._default_step(step)
         return self._with_objective(X, Y, loss, reduction, mask, self._net.numeric_gradient, h)
 
+    # ---- training ------------------------------------------------------------
+
+    def fit(
+        self,
+        X: Any,
+        Y: Any,
+        *,
+        loss: str = "mse",
+        optimizer: Any = None,
+        epochs: int = 10,
+        batch_size: int = 32,
+        shuffle: bool = True,
+        seed: int = 0,
+        reduction: str = "mean",
+        mask: Any = None,
+        validation: Optional[Sequence[Any]] = None,
+        schedule: Any = None,
+        momentum_annealing: Any = None,
+        clip_deltas: Optional[tuple[float, float]] = None,
+        gradient_scale: Optional[float] = None,
+        gradient_boost: Optional[float] = None,
+        weight_cap: Optional[tuple[float, float]] = None,
+        l1: float = 0.0,
+        l2: float = 0.0,
+        on_non_finite: str = "fail",
+        callbacks: Sequence[Any] = (),
+        verbose: int = 1,
+    ) -> Any:
+        """Trains by batch (``batch_size=0``), mini-batch or stochastic
+        (``batch_size=1``) gradient descent; returns a :class:`History`.
+
+        Each epoch shuffles (seeded: the same seed gives the same run) and
+        walks the data, remainder batch included, in one call into Rust.
+        ``optimizer`` is an ``nv.optim`` rule (default ``SGD(0.01)``),
+        ``schedule`` anneals its learning rate per epoch. Safeguards from
+        the notes: ``clip_deltas=(100, 10)`` clips output / hidden node
+        deltas, ``gradient_scale`` / ``gradient_boost`` rescale the whole
+        gradient to that L2 norm when above / below it, ``weight_cap=(t, s)``
+        caps weights, ``l1`` / ``l2`` regularise weights. A NaN or Inf raises
+        DataError naming the epoch, batch and parameters (the network keeps
+        the weights from the start of that epoch), or with
+        ``on_non_finite="rollback"`` the epoch is replayed from there with
+        the learning rate halved. ``validation=(Xv, Yv[, mask])`` adds
+        ``val_*`` metrics.
+        """
+        from .training.fit import fit, train_config
+
+        config = train_config(
+            loss, reduction, batch_size, shuffle, seed, optimizer, schedule, momentum_annealing,
+            clip_deltas, gradient_scale, gradient_boost, weight_cap, l1, l2, on_non_finite,
+        )
+        return fit(self, X, Y, loss=loss, epochs=epochs, validation=validation, callbacks=callbacks,
+                   verbose=verbose, mask=mask, config=config)
+
+    def evaluate(self, X: Any, Y: Any, loss: str = "mse", *, mask: Any = None) -> dict[str, float]:
+        """The loss per sample (and step), with accuracy for class targets or
+        mse and mae for value targets."""
+        from .training.fit import evaluate
+
+        return evaluate(self, X, Y, loss, mask)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The network's outputs (same as :meth:`forward`)."""
+        return self.forward(X)
+
     def _check_gradients(
         self, X: Any, Y: Any, loss: str, step: Optional[float], reduction: str, mask: Any
     ) -> dict[str, Any]:
@@ -257,7 +322,12 @@ class Network:
     def _with_objective(self, X: Any, Y: Any, loss: str, reduction: str, mask: Any, method: Any, *args: Any) -> Any:
         """Normalises X, Y and mask, calls ``method(x, objective, *args)`` and
         restates a DataError in the user's coordinates."""
-        batch, y, n_classes, m = self._loss_inputs(X, Y, loss, mask)
+        return self._call(self._loss_inputs(X, Y, loss, mask), loss, reduction, method, *args)
+
+    def _call(self, prepared: Any, loss: str, reduction: str, method: Any, *args: Any) -> Any:
+        """``method(x, objective, *args)`` on arrays already normalised by
+        :meth:`_loss_inputs` (so a loop can normalise once)."""
+        batch, y, n_classes, m = prepared
         try:
             return method(batch.x, (y, loss, reduction, m), *args)
         except DataError as e:

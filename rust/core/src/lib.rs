@@ -27,8 +27,10 @@ pub mod init;
 pub mod kernels;
 pub mod loss;
 pub mod network;
+pub mod optim;
 pub mod plan;
 pub mod real;
+pub mod train;
 
 pub use error::{Error, Result};
 pub use exec::{num_threads, set_num_threads, Seed, Sequences, Targets, Want};
@@ -40,5 +42,7 @@ pub use graph::{
 pub use init::{Init, WeightInit};
 pub use loss::{Loss, Reduction};
 pub use network::{Gradients, Network};
+pub use optim::{MomentumAnnealing, Optimizer, OptimizerState, ReduceOnPlateau, Schedule};
 pub use plan::{Plan, PlanOptions, PlanSummary};
 pub use real::Real;
+pub use train::{Dataset, EpochReport, Metrics, NonFinite, Safeguards, TrainConfig, Trainer};

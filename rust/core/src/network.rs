@@ -52,6 +52,12 @@ impl<T: Real> Network<T> {
         &self.params
     }
 
+    /// The parameters for in-place updates by the trainer (which keeps
+    /// fixed parameters unchanged: their gradient is always 0).
+    pub(crate) fn params_mut(&mut self) -> &mut [T] {
+        &mut self.params
+    }
+
     pub fn n_inputs(&self) -> usize {
         self.plan.n_inputs
     }

@@ -15,6 +15,7 @@ mod network;
 mod ops;
 mod random;
 mod threads;
+mod train;
 
 use pyo3::prelude::*;
 
@@ -33,6 +34,8 @@ fn _reads_in_place(py: Python<'_>, array: &Bound<'_, PyAny>, dtype: &str) -> PyR
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<graph::PyGraph>()?;
     m.add_class::<network::PyNetwork>()?;
+    m.add_class::<train::PyTrainer>()?;
+    m.add_function(wrap_pyfunction!(train::evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(random::random_graph, m)?)?;
     m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;

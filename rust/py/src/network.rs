@@ -10,7 +10,7 @@ use nervenet_core::{Init, Network, PlanOptions, WeightInit};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-enum Net {
+pub(crate) enum Net {
     F32(Network<f32>),
     F64(Network<f64>),
 }
@@ -27,7 +27,7 @@ macro_rules! with_net {
 
 #[pyclass(name = "Network", module = "nervenet._core")]
 pub struct PyNetwork {
-    net: Net,
+    pub(crate) net: Net,
 }
 
 fn plan_options(py: Python<'_>, density: Option<f64>, edges: Option<usize>) -> PyResult<PlanOptions> {

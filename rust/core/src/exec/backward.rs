@@ -5,7 +5,7 @@
 //! block sources: dsrc[t − skip] += Wᵀ · dz.
 
 use super::forward::source_range;
-use super::{split_read_write, Geometry, MaskedWeights};
+use super::{split_read_write, Geometry, MaskedWeights, Want};
 use crate::kernels::{activation, gemm, vector};
 use crate::plan::{BlockKind, Plan};
 use crate::real::Real;
@@ -19,15 +19,21 @@ pub(super) fn run<T: Real>(
     g: Geometry,
     values: &[T],
     deltas: &mut [T],
-    input_grads: bool,
+    want: Want,
 ) {
     let w = g.width;
     let n_in = plan.n_inputs;
+    let input_grads = want.input_grads;
+    let clip = want.clip_deltas.map(|(o, h)| (T::from_f64(o), T::from_f64(h)));
     for t in (0..steps).rev() {
         for (l, level) in plan.levels.iter().enumerate().skip(1).rev() {
             let dz_range = g.at(t, level.rows.start)..g.at(t, level.rows.start) + level.rows.len() * w;
             for (i, &act) in level.acts.iter().enumerate() {
                 let r = dz_range.start + i * w..dz_range.start + (i + 1) * w;
+                if let Some((out, hidden)) = clip {
+                    let limit = if plan.is_output_row[level.rows.start + i] { out } else { hidden };
+                    clamp(&mut deltas[r.clone()], limit);
+                }
                 activation::backprop(act, &values[r.clone()], &mut deltas[r]);
             }
             for (bi, block) in level.blocks.iter().enumerate() {
@@ -65,6 +71,17 @@ pub(super) fn run<T: Real>(
                     }),
                 }
             }
+        }
+    }
+}
+
+/// d = min(max(d, −limit), limit)
+fn clamp<T: Real>(d: &mut [T], limit: T) {
+    for x in d {
+        if *x > limit {
+            *x = limit;
+        } else if *x < -limit {
+            *x = -limit;
         }
     }
 }

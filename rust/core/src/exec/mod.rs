@@ -42,6 +42,9 @@ pub struct Want {
     pub input_grads: bool,
     /// Use the thread pool (off inside already-parallel callers).
     pub parallel: bool,
+    /// Clip each node's delta dL/d(value) to ±(output, hidden) before it
+    /// passes through the activation (Pascanu et al.: ±100 and ±10).
+    pub clip_deltas: Option<(f64, f64)>,
 }
 
 /// Results of a run; fields not asked for are empty / None.
@@ -172,7 +175,7 @@ pub fn run<T: Real>(
         if let Some(seed) = seed {
             job.loss = seed.apply(plan, x, job.samples.clone(), g, job.values, job.deltas);
             if backward {
-                backward::run(plan, params, &masked, steps, g, job.values, job.deltas, want.input_grads);
+                backward::run(plan, params, &masked, steps, g, job.values, job.deltas, want);
                 if want_dx {
                     input::write_input_grads(plan, steps, g, job.deltas, job.input_grads);
                 }

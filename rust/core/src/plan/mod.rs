@@ -68,6 +68,8 @@ pub struct Plan {
     pub n_inputs: usize,
     /// Row of each output node, in id order.
     pub output_rows: Vec<usize>,
+    /// Whether each row is an output node.
+    pub is_output_row: Vec<bool>,
     /// `levels[0]` holds the inputs; deeper levels hold everything else.
     pub levels: Vec<Level>,
     /// Largest time skip of any edge (0 for feed-forward networks).
@@ -101,10 +103,14 @@ impl Plan {
         let row_node: Vec<NodeId> = by_level.iter().flatten().copied().collect();
         let row_of: BTreeMap<NodeId, usize> = row_node.iter().enumerate().map(|(r, &n)| (n, r)).collect();
         let n_inputs = by_level[0].len();
-        let output_rows = graph.outputs().iter().map(|n| row_of[n]).collect();
+        let output_rows: Vec<usize> = graph.outputs().iter().map(|n| row_of[n]).collect();
+        let mut is_output_row = vec![false; row_node.len()];
+        for &r in &output_rows {
+            is_output_row[r] = true;
+        }
         let (levels, params, max_skip) = blocks::build(graph, &by_level, &row_of, options)?;
         let tasks = params::grad_tasks(&levels);
-        Ok(Plan { row_node, n_inputs, output_rows, levels, max_skip, params, tasks })
+        Ok(Plan { row_node, n_inputs, output_rows, is_output_row, levels, max_skip, params, tasks })
     }
 
     pub fn n_rows(&self) -> usize {

@@ -1,0 +1,136 @@
+"""The fit loop: one Rust call per epoch (the GIL released, no per-batch
+Python), then validation, metrics, the History and callbacks in Python."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
+
+from .. import _core
+from ..errors import ConfigError
+from .callbacks import Callback, ProgressBar
+from .history import History
+from .optim import MomentumAnnealing, Optimizer, Schedule, optimizer_config
+
+if TYPE_CHECKING:
+    from ..network import Network
+
+__all__ = ["fit", "evaluate"]
+
+
+def _positive(value: Optional[float], name: str) -> Optional[float]:
+    if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ConfigError(f"{name} must be a positive number, got {value!r}")
+    return None if value is None else float(value)
+
+
+def train_config(
+    loss: str,
+    reduction: str,
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    optimizer: Optional[Optimizer],
+    schedule: Optional[Schedule],
+    momentum_annealing: Optional[MomentumAnnealing],
+    clip_deltas: Optional[tuple[float, float]],
+    gradient_scale: Optional[float],
+    gradient_boost: Optional[float],
+    weight_cap: Optional[tuple[float, float]],
+    l1: float,
+    l2: float,
+    on_non_finite: str,
+) -> dict[str, Any]:
+    """The JSON-able training configuration the Rust trainer reads (and a
+    checkpoint stores)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 0:
+        raise ConfigError(f"batch_size must be an integer >= 0 (0: the whole set), got {batch_size!r}")
+    if on_non_finite not in ("fail", "rollback"):
+        raise ConfigError(f"on_non_finite must be 'fail' or 'rollback', got {on_non_finite!r}")
+    opt, lr = optimizer_config(optimizer)
+    if schedule is not None and not isinstance(schedule, Schedule):
+        raise ConfigError(f"schedule must be an nv.optim schedule (StepDecay, ExponentialDecay, ...), got {schedule!r}")
+    return {
+        "loss": loss,
+        "reduction": reduction,
+        "batch_size": batch_size,
+        "shuffle": bool(shuffle),
+        "seed": int(seed),
+        "optimizer": opt,
+        "learning_rate": lr,
+        "schedule": None if schedule is None else schedule.config(),
+        "momentum_annealing": None if momentum_annealing is None else momentum_annealing.config(),
+        "safeguards": {
+            "clip_deltas": None if clip_deltas is None else [float(clip_deltas[0]), float(clip_deltas[1])],
+            "gradient_scale": _positive(gradient_scale, "gradient_scale"),
+            "gradient_boost": _positive(gradient_boost, "gradient_boost"),
+            "weight_cap": None if weight_cap is None else [float(weight_cap[0]), float(weight_cap[1])],
+            "l1": float(l1),
+            "l2": float(l2),
+        },
+        "non_finite": on_non_finite,
+    }
+
+
+def evaluate(net: "Network", X: Any, Y: Any, loss: str, mask: Any = None) -> dict[str, float]:
+    """Loss per counted sample (and step), and accuracy (class targets) or
+    mse and mae (value targets)."""
+    metrics = net._with_objective(X, Y, loss, "sum", mask, lambda x, obj: _core.evaluate(net._net, x, obj))
+    return {k: v for k, v in metrics.items() if v is not None}
+
+
+def fit(
+    net: "Network",
+    X: Any,
+    Y: Any,
+    *,
+    loss: str,
+    epochs: int,
+    validation: Optional[Sequence[Any]],
+    callbacks: Iterable[Callback],
+    verbose: int,
+    mask: Any,
+    config: dict[str, Any],
+) -> History:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ConfigError(f"epochs must be an integer >= 0, got {epochs!r}")
+    callbacks = list(callbacks)
+    if verbose and not any(isinstance(c, ProgressBar) for c in callbacks):
+        callbacks.append(ProgressBar())
+    for c in callbacks:
+        if not isinstance(c, Callback):
+            raise ConfigError(f"callbacks must be nv.callbacks.Callback instances, got {c!r}")
+        c.network = net
+        c.stop_training = False
+    trainer = _core.Trainer(net._net, json.dumps(config))
+    history = History()
+    logs: dict[str, Any] = {"epochs": epochs}
+    for c in callbacks:
+        c.on_train_begin(logs)
+    prepared = net._loss_inputs(X, Y, loss, mask)  # normalised once for every epoch
+    reduction = config["reduction"]
+    for epoch in range(epochs):
+        for c in callbacks:
+            c.on_epoch_begin(epoch, {})
+        report = net._call(prepared, loss, reduction, lambda x, obj: trainer.epoch(net._net, x, obj, epoch))
+        logs = {k: report[k] for k in ("loss", "learning_rate", "gradient_norm", "update_ratio")}
+        for key in ("accuracy", "mse", "mae"):  # accumulated over the epoch's batches
+            if report.get(key) is not None:
+                logs[key] = report[key]
+        if report["rollbacks"]:
+            logs["rollbacks"] = report["rollbacks"]
+        if validation is not None:
+            Xv, Yv = validation[0], validation[1]
+            mv = validation[2] if len(validation) > 2 else None
+            for key, value in evaluate(net, Xv, Yv, loss, mv).items():
+                if value is not None and key != "count":
+                    logs[f"val_{key}"] = value
+        history.record(epoch, logs)
+        for c in callbacks:
+            c.on_epoch_end(epoch, logs)
+        if any(c.stop_training for c in callbacks):
+            break
+    for c in callbacks:
+        c.on_train_end(logs)
+    return history

@@ -1,0 +1,321 @@
+//! Training: epochs of batch, mini-batch or stochastic gradient descent run
+//! entirely in Rust. Each batch: gradient (optionally with clipped node
+//! deltas), L1/L2 regularisation, gradient scaling / boosting on the whole
+//! gradient's L2 norm, the optimiser step, weight capping — and a check for
+//! NaN/Inf on the step it appears, which either fails naming the epoch,
+//! batch and parameters, or rolls back to the weights at the start of the
+//! epoch and replays it with the learning rate halved.
+
+mod batches;
+mod config;
+mod metrics;
+
+pub use batches::{batch_ranges, epoch_order, Dataset};
+pub use metrics::{evaluate, MetricSums, Metrics};
+
+use crate::bail;
+use crate::error::{Error, Result};
+use crate::exec::{Seed, Sequences, Want};
+use crate::loss::{Loss, Reduction};
+use crate::network::Network;
+use crate::optim::{self, MomentumAnnealing, Optimizer, OptimizerState, Schedule};
+use crate::plan::ParamKind;
+use crate::real::Real;
+use batches::Batch;
+
+/// What to do when a loss, gradient or parameter turns NaN or infinite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum NonFinite {
+    /// Stop with an error; the network keeps the weights of the last good epoch.
+    #[default]
+    Fail,
+    /// Restore the weights of the last good epoch, halve the learning rate
+    /// and replay the epoch (at most `MAX_ROLLBACKS` times in a row).
+    Rollback,
+}
+
+/// Rollbacks allowed for one epoch before giving up.
+pub const MAX_ROLLBACKS: u32 = 10;
+
+/// The notes' numerical safeguards (lecture 6) and regularisation.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Safeguards {
+    /// Clip node deltas to ±(output, hidden), e.g. Pascanu's (100, 10).
+    pub clip_deltas: Option<(f64, f64)>,
+    /// Scale the gradient down to this L2 norm when it is larger.
+    pub gradient_scale: Option<f64>,
+    /// Scale the gradient up to this L2 norm when it is smaller (not zero).
+    pub gradient_boost: Option<f64>,
+    /// Weight capping (threshold t, scale s): |w| > t becomes s·t.
+    pub weight_cap: Option<(f64, f64)>,
+    /// L1 penalty l1·Σ|w| on weights (not biases).
+    pub l1: f64,
+    /// L2 penalty (l2/2)·Σw² on weights (not biases).
+    pub l2: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainConfig {
+    pub loss: Loss,
+    pub reduction: Reduction,
+    /// Samples per batch: 1 stochastic, n mini-batch, 0 the whole set.
+    pub batch_size: usize,
+    pub shuffle: bool,
+    pub seed: u64,
+    pub optimizer: Optimizer,
+    /// The initial learning rate; `schedule` anneals it per epoch.
+    pub learning_rate: f64,
+    pub schedule: Schedule,
+    /// Anneals momentum's mu (momentum and Nesterov only).
+    pub momentum_annealing: Option<MomentumAnnealing>,
+    pub safeguards: Safeguards,
+    pub non_finite: NonFinite,
+}
+
+/// One epoch's numbers; the loss and metrics are means per counted
+/// (sample, step), accumulated over the epoch's batches as they trained.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EpochReport {
+    pub epoch: u64,
+    pub metrics: Metrics,
+    pub learning_rate: f64,
+    /// Mean over batches of the gradient's L2 norm (before scaling/boosting).
+    pub gradient_norm: f64,
+    /// ‖Δw‖ / ‖w‖ of the epoch's last batch (the notes suggest ~1e-3).
+    pub update_ratio: f64,
+    pub batches: usize,
+    /// Times the epoch was replayed after a non-finite step.
+    pub rollbacks: u32,
+}
+
+/// Optimiser state and settings that persist across epochs.
+#[derive(Clone, Debug)]
+pub struct Trainer<T: Real> {
+    pub config: TrainConfig,
+    pub state: OptimizerState<T>,
+    /// Learning-rate factor left by rollbacks (halved each time) and by
+    /// reduce-on-plateau callbacks.
+    pub lr_factor: f64,
+}
+
+impl<T: Real> Trainer<T> {
+    pub fn new(config: TrainConfig, n_params: usize) -> Result<Self> {
+        config.optimizer.validate()?;
+        if !(config.learning_rate.is_finite() && config.learning_rate > 0.0) {
+            bail!(Config, "learning_rate must be a positive number, got {}", config.learning_rate);
+        }
+        config.schedule.validate()?;
+        if let Some(a) = &config.momentum_annealing {
+            a.validate()?;
+        }
+        let s = &config.safeguards;
+        for (name, v) in [("gradient_scale", s.gradient_scale), ("gradient_boost", s.gradient_boost)] {
+            if let Some(t) = v {
+                if !(t.is_finite() && t > 0.0) {
+                    bail!(Config, "{name} threshold must be a positive number, got {t}");
+                }
+            }
+        }
+        if let Some((o, h)) = s.clip_deltas {
+            if !(o > 0.0 && h > 0.0) {
+                bail!(Config, "clip_deltas ranges must be positive, got ({o}, {h})");
+            }
+        }
+        if !(s.l1 >= 0.0 && s.l2 >= 0.0 && s.l1.is_finite() && s.l2.is_finite()) {
+            bail!(Config, "l1 and l2 must be finite and >= 0, got {} and {}", s.l1, s.l2);
+        }
+        let state = OptimizerState::new(&config.optimizer, n_params)?;
+        Ok(Trainer { config, state, lr_factor: 1.0 })
+    }
+
+    /// The learning rate epoch `epoch` trains at.
+    pub fn learning_rate(&self, epoch: u64) -> f64 {
+        let t = u32::try_from(epoch).unwrap_or(u32::MAX);
+        self.config.schedule.learning_rate(self.config.learning_rate, t) * self.lr_factor
+    }
+
+    /// One epoch over `data`: the scheduled learning rate, annealed
+    /// momentum, every batch of the epoch's order.
+    pub fn epoch(&mut self, net: &mut Network<T>, data: &Dataset<'_, T>, epoch: u64) -> Result<EpochReport> {
+        check_data(net, data, self.config.loss)?;
+        let t = u32::try_from(epoch).unwrap_or(u32::MAX);
+        let mu = self.config.momentum_annealing.as_ref().map(|a| a.mu(t));
+        let start_params = net.params().to_vec();
+        let start_state = self.state.clone();
+        let mut rollbacks = 0;
+        loop {
+            match self.try_epoch(net, data, epoch, self.learning_rate(epoch), mu) {
+                Ok(mut report) => {
+                    report.rollbacks = rollbacks;
+                    return Ok(report);
+                }
+                Err(e) => {
+                    net.params_mut().copy_from_slice(&start_params);
+                    self.state = start_state.clone();
+                    let Error::Value(message) = e else { return Err(e) };
+                    let kept = "the network keeps the weights from the start of the epoch";
+                    match self.config.non_finite {
+                        NonFinite::Fail => bail!(Value, "{message}; {kept}"),
+                        NonFinite::Rollback if rollbacks == MAX_ROLLBACKS => {
+                            bail!(
+                                Value,
+                                "{message}; gave up after {MAX_ROLLBACKS} rollbacks halving the learning rate; {kept}"
+                            )
+                        }
+                        NonFinite::Rollback => {}
+                    }
+                    rollbacks += 1;
+                    self.lr_factor *= 0.5;
+                }
+            }
+        }
+    }
+
+    fn try_epoch(
+        &mut self,
+        net: &mut Network<T>,
+        data: &Dataset<'_, T>,
+        epoch: u64,
+        learning_rate: f64,
+        mu: Option<f64>,
+    ) -> Result<EpochReport> {
+        let n = data.x.batch;
+        let order = epoch_order(n, self.config.shuffle, self.config.seed, epoch);
+        let ranges = batch_ranges(n, self.config.batch_size);
+        let (mut sums, mut norm_sum, mut ratio) = (MetricSums::default(), 0.0, 0.0);
+        for (b, range) in ranges.iter().enumerate() {
+            let last = b + 1 == ranges.len();
+            let batch = Batch::gather(data, &order[range.clone()], net.n_outputs());
+            let step = self.step(net, data, &batch, learning_rate, mu, last);
+            match step {
+                Err(Error::Value(m)) => {
+                    bail!(
+                        Value,
+                        "non-finite values at epoch {epoch}, batch {b} (samples {}..{} of the epoch's order): {m}",
+                        range.start,
+                        range.end
+                    )
+                }
+                Err(e) => return Err(e),
+                Ok(s) => {
+                    sums.add(
+                        &s.outputs,
+                        &batch.targets(&data.targets),
+                        batch.mask.as_deref(),
+                        net.n_outputs(),
+                        s.loss_sum,
+                    );
+                    norm_sum += s.gradient_norm;
+                    ratio = s.update_ratio.unwrap_or(ratio);
+                }
+            }
+        }
+        Ok(EpochReport {
+            epoch,
+            metrics: sums.metrics(matches!(data.targets, crate::exec::Targets::Classes(_)), net.n_outputs()),
+            learning_rate,
+            gradient_norm: norm_sum / ranges.len().max(1) as f64,
+            update_ratio: ratio,
+            batches: ranges.len(),
+            rollbacks: 0,
+        })
+    }
+
+    /// Gradient, safeguards, optimiser step and checks for one batch.
+    fn step(
+        &mut self,
+        net: &mut Network<T>,
+        data: &Dataset<'_, T>,
+        batch: &Batch<T>,
+        learning_rate: f64,
+        mu: Option<f64>,
+        measure_ratio: bool,
+    ) -> Result<StepReport<T>> {
+        let cfg = &self.config;
+        let x = Sequences::new(&batch.x, batch.size, data.x.steps, data.x.features);
+        let seed = Seed::Loss {
+            loss: cfg.loss,
+            targets: batch.targets(&data.targets),
+            reduction: cfg.reduction,
+            mask: batch.mask.as_deref(),
+        };
+        let want = Want {
+            outputs: true,
+            param_grads: true,
+            parallel: true,
+            clip_deltas: cfg.safeguards.clip_deltas,
+            ..Want::default()
+        };
+        let crate::exec::RunOutput { loss, outputs, param_grads, .. } = net.run(net.params(), &x, Some(&seed), want)?;
+        let count = match &batch.mask {
+            Some(m) => m.iter().map(|v| v.to_f64()).sum(),
+            None => (batch.size * data.x.steps) as f64,
+        };
+        let loss_sum = match cfg.reduction {
+            Reduction::Sum => loss,
+            Reduction::Mean => loss * count,
+        };
+        let mut grads = param_grads.unwrap_or_default();
+        if !loss_sum.is_finite() {
+            bail!(Value, "loss is {loss_sum}");
+        }
+        non_finite_check(net, &grads, "gradient")?;
+        let s = cfg.safeguards;
+        if s.l1 > 0.0 || s.l2 > 0.0 {
+            let is_weight: Vec<bool> =
+                net.plan().params.iter().map(|p| p.trainable && matches!(p.kind, ParamKind::Weight { .. })).collect();
+            optim::regularise(net.params(), &mut grads, &is_weight, s.l1, s.l2)?;
+        }
+        let gradient_norm = optim::l2_norm(&grads);
+        if let Some(t) = s.gradient_scale {
+            optim::scale_gradient(&mut grads, t)?;
+        }
+        if let Some(t) = s.gradient_boost {
+            optim::boost_gradient(&mut grads, t)?;
+        }
+        let before = measure_ratio.then(|| net.params().to_vec());
+        let trainable: Vec<bool> = net.plan().params.iter().map(|p| p.trainable).collect();
+        {
+            let params = net.params_mut();
+            self.state.step(&self.config.optimizer, params, &grads, learning_rate, mu)?;
+            if let Some((t, scale)) = s.weight_cap {
+                optim::cap_weights(params, &trainable, t, scale)?;
+            }
+        }
+        non_finite_check(net, net.params(), "parameter")?;
+        let update_ratio = match before {
+            Some(b) => Some(optim::update_ratio(&b, net.params())?),
+            None => None,
+        };
+        Ok(StepReport { loss_sum, gradient_norm, update_ratio, outputs: outputs.unwrap_or_default() })
+    }
+}
+
+struct StepReport<T> {
+    loss_sum: f64,
+    gradient_norm: f64,
+    update_ratio: Option<f64>,
+    /// The batch's outputs as it was trained on (for the epoch's metrics).
+    outputs: Vec<T>,
+}
+
+/// Fails naming (up to five of) the parameters whose values are not finite.
+fn non_finite_check<T: Real>(net: &Network<T>, values: &[T], what: &str) -> Result<()> {
+    let bad: Vec<&str> =
+        values.iter().zip(&net.plan().params).filter(|(v, _)| !v.is_finite()).map(|(_, p)| p.name.as_str()).collect();
+    if !bad.is_empty() {
+        let more = if bad.len() > 5 { format!(" and {} more", bad.len() - 5) } else { String::new() };
+        bail!(Value, "{what} of {}{more} is NaN or infinite", bad[..bad.len().min(5)].join(", "));
+    }
+    Ok(())
+}
+
+/// Shapes and values of the whole set, checked once before an epoch.
+fn check_data<T: Real>(net: &Network<T>, data: &Dataset<'_, T>, loss: Loss) -> Result<()> {
+    if data.x.batch == 0 {
+        bail!(Shape, "the training set is empty");
+    }
+    let seed = Seed::Loss { loss, targets: data.targets, reduction: Reduction::Sum, mask: data.mask };
+    data.x.check(net.plan())?;
+    seed.check(net.plan(), &data.x)
+}

@@ -1,0 +1,136 @@
+//! `nervenet._core.Trainer` and `evaluate`: whole epochs of training, and
+//! evaluation of held-out data, run in Rust with the GIL released.
+
+use crate::errors::{raise, Kind, OrRaise};
+use crate::network::{Net, PyNetwork};
+use crate::ops::{Float, Inputs, LossArgs, Objective};
+use nervenet_core::{Dataset, Metrics, Network, Seed, TrainConfig, Trainer};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+enum AnyTrainer {
+    F32(Trainer<f32>),
+    F64(Trainer<f64>),
+}
+
+/// Optimiser state and settings across the epochs of one `fit`.
+#[pyclass(name = "Trainer", module = "nervenet._core")]
+pub struct PyTrainer {
+    inner: AnyTrainer,
+}
+
+#[pymethods]
+impl PyTrainer {
+    /// `config` is the JSON training configuration (see `TrainConfig::from_json`).
+    #[new]
+    fn new(py: Python<'_>, network: PyRef<'_, PyNetwork>, config: &str) -> PyResult<Self> {
+        let config = TrainConfig::from_json(config).or_raise(py)?;
+        let inner = match &network.net {
+            Net::F32(n) => AnyTrainer::F32(Trainer::new(config, n.params().len()).or_raise(py)?),
+            Net::F64(n) => AnyTrainer::F64(Trainer::new(config, n.params().len()).or_raise(py)?),
+        };
+        Ok(PyTrainer { inner })
+    }
+
+    /// Trains one epoch; returns its report (loss, metrics, learning rate,
+    /// gradient norm, update/weight ratio, batches, rollbacks).
+    fn epoch<'py>(
+        &mut self,
+        py: Python<'py>,
+        mut network: PyRefMut<'_, PyNetwork>,
+        x: &Bound<'py, PyAny>,
+        objective: Objective<'py>,
+        epoch: u64,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        match (&mut self.inner, &mut network.net) {
+            (AnyTrainer::F32(t), Net::F32(n)) => run_epoch(py, t, n, x, &objective, epoch),
+            (AnyTrainer::F64(t), Net::F64(n)) => run_epoch(py, t, n, x, &objective, epoch),
+            _ => Err(raise(py, Kind::DType, "the trainer was made for a network of another dtype")),
+        }
+    }
+
+    /// The learning rate an epoch trains at (schedule × factor).
+    fn learning_rate(&self, epoch: u64) -> f64 {
+        match &self.inner {
+            AnyTrainer::F32(t) => t.learning_rate(epoch),
+            AnyTrainer::F64(t) => t.learning_rate(epoch),
+        }
+    }
+
+    /// Multiplies every later learning rate by `factor` (reduce on plateau).
+    fn scale_learning_rate(&mut self, py: Python<'_>, factor: f64) -> PyResult<()> {
+        if !(factor.is_finite() && factor > 0.0) {
+            return Err(raise(py, Kind::Config, format!("learning-rate factor must be positive, got {factor}")));
+        }
+        match &mut self.inner {
+            AnyTrainer::F32(t) => t.lr_factor *= factor,
+            AnyTrainer::F64(t) => t.lr_factor *= factor,
+        }
+        Ok(())
+    }
+}
+
+fn run_epoch<'py, T: Float>(
+    py: Python<'py>,
+    trainer: &mut Trainer<T>,
+    net: &mut Network<T>,
+    x: &Bound<'py, PyAny>,
+    objective: &Objective<'py>,
+    epoch: u64,
+) -> PyResult<Bound<'py, PyDict>> {
+    let x = Inputs::<T>::read(x)?;
+    let args = LossArgs::read(net.n_outputs(), &x, objective)?;
+    let Seed::Loss { targets, mask, .. } = args.seed() else {
+        return Err(raise(py, Kind::Config, "training needs a loss"));
+    };
+    let data = Dataset { x: x.sequences(), targets, mask };
+    let report = py.detach(|| trainer.epoch(net, &data, epoch)).or_raise(py)?;
+    let d = metrics_dict(py, &report.metrics)?;
+    d.set_item("epoch", report.epoch)?;
+    d.set_item("learning_rate", report.learning_rate)?;
+    d.set_item("gradient_norm", report.gradient_norm)?;
+    d.set_item("update_ratio", report.update_ratio)?;
+    d.set_item("batches", report.batches)?;
+    d.set_item("rollbacks", report.rollbacks)?;
+    Ok(d)
+}
+
+fn metrics_dict<'py>(py: Python<'py>, m: &Metrics) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("loss", m.loss)?;
+    d.set_item("accuracy", m.accuracy)?;
+    d.set_item("mse", m.mse)?;
+    d.set_item("mae", m.mae)?;
+    d.set_item("count", m.count)?;
+    Ok(d)
+}
+
+/// Loss per counted sample and step, plus accuracy or mse and mae.
+#[pyfunction]
+pub fn evaluate<'py>(
+    py: Python<'py>,
+    network: PyRef<'_, PyNetwork>,
+    x: &Bound<'py, PyAny>,
+    objective: Objective<'py>,
+) -> PyResult<Bound<'py, PyDict>> {
+    match &network.net {
+        Net::F32(n) => evaluate_with(py, n, x, &objective),
+        Net::F64(n) => evaluate_with(py, n, x, &objective),
+    }
+}
+
+fn evaluate_with<'py, T: Float>(
+    py: Python<'py>,
+    net: &Network<T>,
+    x: &Bound<'py, PyAny>,
+    objective: &Objective<'py>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let x = Inputs::<T>::read(x)?;
+    let args = LossArgs::read(net.n_outputs(), &x, objective)?;
+    let Seed::Loss { loss, targets, mask, .. } = args.seed() else {
+        return Err(raise(py, Kind::Config, "evaluation needs a loss"));
+    };
+    let data = Dataset { x: x.sequences(), targets, mask };
+    let metrics = py.detach(|| nervenet_core::train::evaluate(net, &data, loss)).or_raise(py)?;
+    metrics_dict(py, &metrics)
+}
