@@ -121,8 +121,8 @@ proptest! {
             // it (seen: a leaky relu at 2e-6 from 0). A wrong backward pass
             // stays wrong at a smaller step; a straddled kink does not.
             let finer = numeric_gradient(&net, &xs, &seed_, 1e-8).unwrap();
-            for i in 0..finer.len() {
-                let (a, n) = (report.analytic[i], finer[i]);
+            for (i, &n) in finer.iter().enumerate() {
+                let a = report.analytic[i];
                 prop_assert!(
                     relative_error(a, n) < 1e-4 || (a - n).abs() < 1e-6,
                     "{}: analytic {} vs numeric {} (h = 1e-5: {})", report.names[i], a, n, report.numeric[i]
