@@ -150,3 +150,49 @@ def test_iris_reaches_96_percent_test_accuracy() -> None:
     net = nv.Network(nv.mlp([4, 8, 3], "tanh"), dtype="float32", seed=0)
     net.fit(X[train], y[train], loss="softmax", optimizer=nv.optim.Adam(0.01), batch_size=8, epochs=150, verbose=0)
     assert net.evaluate(X[test], y[test], "softmax")["accuracy"] >= 0.96
+
+
+def test_batch_events_reach_callbacks_that_want_them() -> None:
+    class Recorder(nv.callbacks.Callback):
+        wants_batches = True
+
+        def __init__(self) -> None:
+            self.events: list[tuple[str, int]] = []
+
+        def on_batch_begin(self, batch: int, logs: dict) -> None:
+            self.events.append(("begin", batch))
+
+        def on_batch_end(self, batch: int, logs: dict) -> None:
+            assert np.isfinite(logs["loss"]) and logs["size"] in (4, 2)
+            self.events.append(("end", batch))
+
+    class Boom(nv.callbacks.Callback):
+        wants_batches = True
+
+        def on_batch_end(self, batch: int, logs: dict) -> None:
+            if batch == 1:
+                raise RuntimeError("stop at batch 1")
+
+    rng = np.random.default_rng(7)
+    X, Y = rng.standard_normal((10, 2)), rng.standard_normal((10, 1))
+    net = nv.Network(nv.mlp([2, 3, 1], "tanh"), dtype="float64", seed=0)
+    rec = Recorder()
+    net.fit(X, Y, batch_size=4, epochs=2, callbacks=[rec], verbose=0)
+    assert rec.events == [(p, b) for _ in range(2) for b in range(3) for p in ("begin", "end")]
+    with pytest.raises(RuntimeError, match="stop at batch 1"):
+        net.fit(X, Y, batch_size=4, epochs=1, callbacks=[Boom()], verbose=0)
+
+
+def test_population_evaluation_matches_single_evaluations() -> None:
+    rng = np.random.default_rng(8)
+    X, Y = rng.standard_normal((20, 3)), rng.standard_normal((20, 1))
+    net = nv.Network(nv.mlp([3, 4, 1], "tanh"), dtype="float64", seed=0)
+    candidates = rng.standard_normal((7, net.n_params))
+    candidates[3] = 1e200  # overflows: scores inf instead of failing the population
+    batch, y, _, m = net._loss_inputs(X, Y, "mse", None)
+    scores = nv._core.evaluate_candidates(net._net, candidates, batch.x, (y, "mse", "sum", m))
+    for c, score in zip(candidates, scores):
+        if np.all(np.abs(c) < 1e100):
+            net.parameters = c
+            assert score == pytest.approx(net.evaluate(X, Y, "mse")["loss"], rel=1e-12)
+    assert scores[3] == np.inf

@@ -110,10 +110,11 @@ def fit(
         c.on_train_begin(logs)
     prepared = net._loss_inputs(X, Y, loss, mask)  # normalised once for every epoch
     reduction = config["reduction"]
+    on_batch = _batch_dispatch(callbacks)
     for epoch in range(epochs):
         for c in callbacks:
             c.on_epoch_begin(epoch, {})
-        report = net._call(prepared, loss, reduction, lambda x, obj: trainer.epoch(net._net, x, obj, epoch))
+        report = net._call(prepared, loss, reduction, lambda x, obj: trainer.epoch(net._net, x, obj, epoch, on_batch))
         logs = {k: report[k] for k in ("loss", "learning_rate", "gradient_norm", "update_ratio")}
         for key in ("accuracy", "mse", "mae"):  # accumulated over the epoch's batches
             if report.get(key) is not None:
@@ -134,3 +135,20 @@ def fit(
     for c in callbacks:
         c.on_train_end(logs)
     return history
+
+
+def _batch_dispatch(callbacks: list[Callback]) -> Any:
+    """The per-batch hook for the Rust trainer, or None (no Python runs
+    between batches) when no callback wants batch events."""
+    wanting = [c for c in callbacks if c.wants_batches]
+    if not wanting:
+        return None
+
+    def on_batch(batch: int, size: int, end: bool, loss: float, gradient_norm: float) -> None:
+        for c in wanting:
+            if end:
+                c.on_batch_end(batch, {"size": size, "loss": loss, "gradient_norm": gradient_norm})
+            else:
+                c.on_batch_begin(batch, {"size": size})
+
+    return on_batch

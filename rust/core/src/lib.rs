@@ -45,4 +45,6 @@ pub use network::{Gradients, Network};
 pub use optim::{MomentumAnnealing, Optimizer, OptimizerState, ReduceOnPlateau, Schedule};
 pub use plan::{Plan, PlanOptions, PlanSummary};
 pub use real::Real;
-pub use train::{Dataset, EpochReport, Metrics, NonFinite, Safeguards, TrainConfig, Trainer};
+pub use train::{
+    evaluate_population, BatchEvent, Dataset, EpochReport, Metrics, NonFinite, Safeguards, TrainConfig, Trainer,
+};

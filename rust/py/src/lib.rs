@@ -36,6 +36,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<network::PyNetwork>()?;
     m.add_class::<train::PyTrainer>()?;
     m.add_function(wrap_pyfunction!(train::evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(train::evaluate_candidates, m)?)?;
     m.add_function(wrap_pyfunction!(random::random_graph, m)?)?;
     m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;

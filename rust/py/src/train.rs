@@ -1,10 +1,11 @@
 //! `nervenet._core.Trainer` and `evaluate`: whole epochs of training, and
 //! evaluation of held-out data, run in Rust with the GIL released.
 
+use crate::arrays::{read, to_numpy};
 use crate::errors::{raise, Kind, OrRaise};
 use crate::network::{Net, PyNetwork};
 use crate::ops::{Float, Inputs, LossArgs, Objective};
-use nervenet_core::{Dataset, Metrics, Network, Seed, TrainConfig, Trainer};
+use nervenet_core::{evaluate_population, BatchEvent, Dataset, Error, Metrics, Network, Seed, TrainConfig, Trainer};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -33,7 +34,11 @@ impl PyTrainer {
     }
 
     /// Trains one epoch; returns its report (loss, metrics, learning rate,
-    /// gradient norm, update/weight ratio, batches, rollbacks).
+    /// gradient norm, update/weight ratio, batches, rollbacks). `on_batch`,
+    /// if given, is called as `on_batch(batch, size, end, loss, gradient_norm)`
+    /// before (end = False) and after (end = True) every batch, with the
+    /// GIL, so only when a callback wants batch events.
+    #[pyo3(signature = (network, x, objective, epoch, on_batch = None))]
     fn epoch<'py>(
         &mut self,
         py: Python<'py>,
@@ -41,12 +46,68 @@ impl PyTrainer {
         x: &Bound<'py, PyAny>,
         objective: Objective<'py>,
         epoch: u64,
+        on_batch: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         match (&mut self.inner, &mut network.net) {
-            (AnyTrainer::F32(t), Net::F32(n)) => run_epoch(py, t, n, x, &objective, epoch),
-            (AnyTrainer::F64(t), Net::F64(n)) => run_epoch(py, t, n, x, &objective, epoch),
+            (AnyTrainer::F32(t), Net::F32(n)) => run_epoch(py, t, n, x, &objective, epoch, on_batch),
+            (AnyTrainer::F64(t), Net::F64(n)) => run_epoch(py, t, n, x, &objective, epoch, on_batch),
             _ => Err(raise(py, Kind::DType, "the trainer was made for a network of another dtype")),
         }
+    }
+
+    /// The optimiser state, for checkpoints: `{"buffers": {name: array},
+    /// "step_count": int, "lr_factor": float}`.
+    fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        let buffers = PyDict::new(py);
+        match &self.inner {
+            AnyTrainer::F32(t) => {
+                for (name, values) in t.state.buffers() {
+                    buffers.set_item(name, to_numpy(py, values.to_vec(), &[values.len()])?)?;
+                }
+                d.set_item("step_count", t.state.step_count())?;
+                d.set_item("lr_factor", t.lr_factor)?;
+            }
+            AnyTrainer::F64(t) => {
+                for (name, values) in t.state.buffers() {
+                    buffers.set_item(name, to_numpy(py, values.to_vec(), &[values.len()])?)?;
+                }
+                d.set_item("step_count", t.state.step_count())?;
+                d.set_item("lr_factor", t.lr_factor)?;
+            }
+        }
+        d.set_item("buffers", buffers)?;
+        Ok(d)
+    }
+
+    /// Restores what [`state`] returned (a resumed run then continues
+    /// bit for bit).
+    fn set_state(
+        &mut self,
+        py: Python<'_>,
+        buffers: &Bound<'_, PyDict>,
+        step_count: u64,
+        lr_factor: f64,
+    ) -> PyResult<()> {
+        match &mut self.inner {
+            AnyTrainer::F32(t) => {
+                for (name, values) in buffers.iter() {
+                    let values = read::<f32>(&values, "optimiser buffer", 1)?;
+                    t.state.set_buffer(&name.extract::<String>()?, values.as_slice()).or_raise(py)?;
+                }
+                t.state.set_step_count(step_count);
+                t.lr_factor = lr_factor;
+            }
+            AnyTrainer::F64(t) => {
+                for (name, values) in buffers.iter() {
+                    let values = read::<f64>(&values, "optimiser buffer", 1)?;
+                    t.state.set_buffer(&name.extract::<String>()?, values.as_slice()).or_raise(py)?;
+                }
+                t.state.set_step_count(step_count);
+                t.lr_factor = lr_factor;
+            }
+        }
+        Ok(())
     }
 
     /// The learning rate an epoch trains at (schedule × factor).
@@ -77,6 +138,7 @@ fn run_epoch<'py, T: Float>(
     x: &Bound<'py, PyAny>,
     objective: &Objective<'py>,
     epoch: u64,
+    on_batch: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let x = Inputs::<T>::read(x)?;
     let args = LossArgs::read(net.n_outputs(), &x, objective)?;
@@ -84,7 +146,24 @@ fn run_epoch<'py, T: Float>(
         return Err(raise(py, Kind::Config, "training needs a loss"));
     };
     let data = Dataset { x: x.sequences(), targets, mask };
-    let report = py.detach(|| trainer.epoch(net, &data, epoch)).or_raise(py)?;
+    // A callback's exception is kept here and re-raised as it was.
+    let mut raised: Option<PyErr> = None;
+    let result = py.detach(|| {
+        let mut hook = |e: BatchEvent| -> nervenet_core::Result<()> {
+            let Some(cb) = &on_batch else { return Ok(()) };
+            Python::attach(|py| cb.call1(py, (e.batch, e.size, e.end, e.loss, e.gradient_norm)).map(|_| ())).map_err(
+                |err| {
+                    raised = Some(err);
+                    Error::Config("a batch callback raised".into())
+                },
+            )
+        };
+        trainer.epoch_with_hook(net, &data, epoch, &mut hook)
+    });
+    if let Some(err) = raised {
+        return Err(err);
+    }
+    let report = result.or_raise(py)?;
     let d = metrics_dict(py, &report.metrics)?;
     d.set_item("epoch", report.epoch)?;
     d.set_item("learning_rate", report.learning_rate)?;
@@ -133,4 +212,39 @@ fn evaluate_with<'py, T: Float>(
     let data = Dataset { x: x.sequences(), targets, mask };
     let metrics = py.detach(|| nervenet_core::train::evaluate(net, &data, loss)).or_raise(py)?;
     metrics_dict(py, &metrics)
+}
+
+/// Mean loss per counted sample and step of each candidate parameter vector
+/// (rows of a 2-D array), evaluated in parallel; overflowing candidates
+/// score inf.
+#[pyfunction]
+pub fn evaluate_candidates<'py>(
+    py: Python<'py>,
+    network: PyRef<'_, PyNetwork>,
+    candidates: &Bound<'py, PyAny>,
+    x: &Bound<'py, PyAny>,
+    objective: Objective<'py>,
+) -> PyResult<Vec<f64>> {
+    match &network.net {
+        Net::F32(n) => population_with(py, n, candidates, x, &objective),
+        Net::F64(n) => population_with(py, n, candidates, x, &objective),
+    }
+}
+
+fn population_with<'py, T: Float>(
+    py: Python<'py>,
+    net: &Network<T>,
+    candidates: &Bound<'py, PyAny>,
+    x: &Bound<'py, PyAny>,
+    objective: &Objective<'py>,
+) -> PyResult<Vec<f64>> {
+    let candidates = read::<T>(candidates, "candidates", 2)?;
+    let x = Inputs::<T>::read(x)?;
+    let args = LossArgs::read(net.n_outputs(), &x, objective)?;
+    let Seed::Loss { loss, targets, mask, .. } = args.seed() else {
+        return Err(raise(py, Kind::Config, "evaluation needs a loss"));
+    };
+    let data = Dataset { x: x.sequences(), targets, mask };
+    let candidates = candidates.as_slice();
+    py.detach(|| evaluate_population(net, candidates, &data, loss)).or_raise(py)
 }

@@ -63,6 +63,14 @@ impl MetricSums {
         }
     }
 
+    pub fn merge(&mut self, other: &MetricSums) {
+        self.loss += other.loss;
+        self.count += other.count;
+        self.correct += other.correct;
+        self.squared += other.squared;
+        self.absolute += other.absolute;
+    }
+
     pub fn metrics(&self, classes: bool, n_out: usize) -> Metrics {
         let per = |v: f64| if self.count > 0.0 { v / self.count } else { 0.0 };
         Metrics {

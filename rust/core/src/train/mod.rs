@@ -9,9 +9,11 @@
 mod batches;
 mod config;
 mod metrics;
+mod population;
 
 pub use batches::{batch_ranges, epoch_order, Dataset};
 pub use metrics::{evaluate, MetricSums, Metrics};
+pub use population::evaluate_population;
 
 use crate::bail;
 use crate::error::{Error, Result};
@@ -88,6 +90,18 @@ pub struct EpochReport {
     pub rollbacks: u32,
 }
 
+/// What a per-batch hook sees before (`end = false`, loss and norm NaN)
+/// and after (`end = true`) each batch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchEvent {
+    pub batch: usize,
+    pub size: usize,
+    pub end: bool,
+    /// The batch's loss per counted (sample, step).
+    pub loss: f64,
+    pub gradient_norm: f64,
+}
+
 /// Optimiser state and settings that persist across epochs.
 #[derive(Clone, Debug)]
 pub struct Trainer<T: Real> {
@@ -137,6 +151,18 @@ impl<T: Real> Trainer<T> {
     /// One epoch over `data`: the scheduled learning rate, annealed
     /// momentum, every batch of the epoch's order.
     pub fn epoch(&mut self, net: &mut Network<T>, data: &Dataset<'_, T>, epoch: u64) -> Result<EpochReport> {
+        self.epoch_with_hook(net, data, epoch, &mut |_| Ok(()))
+    }
+
+    /// [`Trainer::epoch`], calling `hook` after every batch (for callbacks
+    /// that want batch events); an error from the hook stops the epoch.
+    pub fn epoch_with_hook(
+        &mut self,
+        net: &mut Network<T>,
+        data: &Dataset<'_, T>,
+        epoch: u64,
+        hook: &mut dyn FnMut(BatchEvent) -> Result<()>,
+    ) -> Result<EpochReport> {
         check_data(net, data, self.config.loss)?;
         let t = u32::try_from(epoch).unwrap_or(u32::MAX);
         let mu = self.config.momentum_annealing.as_ref().map(|a| a.mu(t));
@@ -144,7 +170,7 @@ impl<T: Real> Trainer<T> {
         let start_state = self.state.clone();
         let mut rollbacks = 0;
         loop {
-            match self.try_epoch(net, data, epoch, self.learning_rate(epoch), mu) {
+            match self.try_epoch(net, data, epoch, self.learning_rate(epoch), mu, hook) {
                 Ok(mut report) => {
                     report.rollbacks = rollbacks;
                     return Ok(report);
@@ -178,6 +204,7 @@ impl<T: Real> Trainer<T> {
         epoch: u64,
         learning_rate: f64,
         mu: Option<f64>,
+        hook: &mut dyn FnMut(BatchEvent) -> Result<()>,
     ) -> Result<EpochReport> {
         let n = data.x.batch;
         let order = epoch_order(n, self.config.shuffle, self.config.seed, epoch);
@@ -186,6 +213,7 @@ impl<T: Real> Trainer<T> {
         for (b, range) in ranges.iter().enumerate() {
             let last = b + 1 == ranges.len();
             let batch = Batch::gather(data, &order[range.clone()], net.n_outputs());
+            hook(BatchEvent { batch: b, size: batch.size, end: false, loss: f64::NAN, gradient_norm: f64::NAN })?;
             let step = self.step(net, data, &batch, learning_rate, mu, last);
             match step {
                 Err(Error::Value(m)) => {
@@ -198,13 +226,12 @@ impl<T: Real> Trainer<T> {
                 }
                 Err(e) => return Err(e),
                 Ok(s) => {
-                    sums.add(
-                        &s.outputs,
-                        &batch.targets(&data.targets),
-                        batch.mask.as_deref(),
-                        net.n_outputs(),
-                        s.loss_sum,
-                    );
+                    let mut one = MetricSums::default();
+                    let targets = batch.targets(&data.targets);
+                    one.add(&s.outputs, &targets, batch.mask.as_deref(), net.n_outputs(), s.loss_sum);
+                    let loss = if one.count > 0.0 { one.loss / one.count } else { 0.0 };
+                    hook(BatchEvent { batch: b, size: batch.size, end: true, loss, gradient_norm: s.gradient_norm })?;
+                    sums.merge(&one);
                     norm_sum += s.gradient_norm;
                     ratio = s.update_ratio.unwrap_or(ratio);
                 }
