@@ -21,7 +21,7 @@ pub fn evaluate_population<T: Real>(
     loss: Loss,
 ) -> Result<Vec<f64>> {
     let n = net.params().len();
-    if n == 0 || candidates.len() % n != 0 {
+    if n == 0 || !candidates.len().is_multiple_of(n) {
         bail!(Shape, "candidates hold {} values, not a whole number of {n}-parameter vectors", candidates.len());
     }
     let seed = Seed::Loss { loss, targets: data.targets, reduction: Reduction::Sum, mask: data.mask };
