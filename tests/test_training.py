@@ -196,3 +196,20 @@ def test_population_evaluation_matches_single_evaluations() -> None:
             net.parameters = c
             assert score == pytest.approx(net.evaluate(X, Y, "mse")["loss"], rel=1e-12)
     assert scores[3] == np.inf
+
+
+def test_dropout_trains_and_is_deterministic() -> None:
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((64, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    runs = []
+    for _ in range(2):
+        net = nv.Network(nv.mlp([4, 16, 2], "relu"), dtype="float32", seed=1)
+        h = net.fit(X, y, loss="softmax", optimizer=nv.optim.Adam(0.01), batch_size=16, epochs=30,
+                    dropout=0.3, verbose=0)
+        runs.append(net.parameters)
+    assert np.array_equal(runs[0], runs[1])
+    assert net.evaluate(X, y, "softmax")["accuracy"] > 0.9
+    assert h["loss"][-1] < h["loss"][0]
+    with pytest.raises(nv.ConfigError, match="dropout"):
+        net.fit(X, y, loss="softmax", dropout=1.0, verbose=0)

@@ -34,6 +34,7 @@ from .graph import Graph
 from .network import Network
 from .threads import get_num_threads, set_num_threads
 from .training import callbacks, optim
+from . import search
 from .training.history import History
 
 __version__: str = _core.__version__
@@ -49,6 +50,7 @@ __all__ = [
     "History",
     "callbacks",
     "optim",
+    "search",
     "set_num_threads",
     "get_num_threads",
     "NervenetError",

@@ -10,7 +10,8 @@ network's dtype is read in place, without a copy.
 from __future__ import annotations
 
 import operator
-from typing import Any, Optional, Sequence, Union
+import os
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
 
@@ -18,7 +19,12 @@ from . import _core, _inputs
 from .errors import ConfigError, DataError, DTypeError, ShapeError
 from .graph import Graph, _as_core_graph
 
+if TYPE_CHECKING:
+    from .training.history import History
+
 __all__ = ["Network"]
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 _DTYPES = ("float32", "float64")
 
@@ -267,9 +273,11 @@ class Network:
         weight_cap: Optional[tuple[float, float]] = None,
         l1: float = 0.0,
         l2: float = 0.0,
+        dropout: float = 0.0,
         on_non_finite: str = "fail",
         callbacks: Sequence[Any] = (),
         verbose: int = 1,
+        resume: Optional[PathLike] = None,
     ) -> Any:
         """Trains by batch (``batch_size=0``), mini-batch or stochastic
         (``batch_size=1``) gradient descent; returns a :class:`History`.
@@ -281,21 +289,54 @@ class Network:
         the notes: ``clip_deltas=(100, 10)`` clips output / hidden node
         deltas, ``gradient_scale`` / ``gradient_boost`` rescale the whole
         gradient to that L2 norm when above / below it, ``weight_cap=(t, s)``
-        caps weights, ``l1`` / ``l2`` regularise weights. A NaN or Inf raises
+        caps weights, ``l1`` / ``l2`` regularise weights, ``dropout`` drops
+        hidden nodes with that probability while training (inverted dropout:
+        kept values are scaled by 1/(1 − p), so inference needs no change).
+        A NaN or Inf raises
         DataError naming the epoch, batch and parameters (the network keeps
         the weights from the start of that epoch), or with
         ``on_non_finite="rollback"`` the epoch is replayed from there with
         the learning rate halved. ``validation=(Xv, Yv[, mask])`` adds
         ``val_*`` metrics.
+
+        ``resume=path`` continues from a checkpoint written by
+        ``nv.callbacks.ModelCheckpoint``: parameters, optimiser state,
+        History and the next epoch are restored, and training runs on to
+        ``epochs`` (counted from the start of the run), ending with the
+        same weights, bit for bit, as a run never interrupted. The graph,
+        dtype and every training option must match the checkpoint's
+        (ConfigError names the first difference).
         """
         from .training.fit import fit, train_config
 
         config = train_config(
             loss, reduction, batch_size, shuffle, seed, optimizer, schedule, momentum_annealing,
-            clip_deltas, gradient_scale, gradient_boost, weight_cap, l1, l2, on_non_finite,
+            clip_deltas, gradient_scale, gradient_boost, weight_cap, l1, l2, dropout, on_non_finite,
         )
         return fit(self, X, Y, loss=loss, epochs=epochs, validation=validation, callbacks=callbacks,
-                   verbose=verbose, mask=mask, config=config)
+                   verbose=verbose, mask=mask, config=config, resume=resume)
+
+    # ---- files -----------------------------------------------------------------
+
+    def save(self, path: PathLike, *, history: Optional["History"] = None) -> None:
+        """Writes the network to one safetensors file: the parameters, with
+        the graph JSON, dtype and parameter names (and ``history``, if
+        given) in its metadata. The write is atomic: a temporary file in the
+        same folder is renamed over ``path``, so a failure leaves any
+        previous file intact."""
+        from .io import save_network
+
+        save_network(self, path, history=history)
+
+    @classmethod
+    def load(cls, path: PathLike) -> "Network":
+        """Reads a network written by :meth:`save` (or a checkpoint). No code
+        runs while loading; a truncated, corrupted or modified file, or one
+        whose parameters do not match its graph, raises FormatError naming
+        the file and the fault."""
+        from .io import load_network
+
+        return load_network(path)
 
     def evaluate(self, X: Any, Y: Any, loss: str = "mse", *, mask: Any = None) -> dict[str, float]:
         """The loss per sample (and step), with accuracy for class targets or

@@ -40,6 +40,7 @@ def train_config(
     weight_cap: Optional[tuple[float, float]],
     l1: float,
     l2: float,
+    dropout: float,
     on_non_finite: str,
 ) -> dict[str, Any]:
     """The JSON-able training configuration the Rust trainer reads (and a
@@ -68,6 +69,7 @@ def train_config(
             "weight_cap": None if weight_cap is None else [float(weight_cap[0]), float(weight_cap[1])],
             "l1": float(l1),
             "l2": float(l2),
+            "dropout": float(dropout),
         },
         "non_finite": on_non_finite,
     }
@@ -92,7 +94,11 @@ def fit(
     verbose: int,
     mask: Any,
     config: dict[str, Any],
+    resume: Any = None,
 ) -> History:
+    """``epochs`` counts from the start of the run: resuming from a
+    checkpoint that finished epoch k runs epochs k..epochs-1, and the
+    History returned covers all of them."""
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ConfigError(f"epochs must be an integer >= 0, got {epochs!r}")
     callbacks = list(callbacks)
@@ -101,17 +107,22 @@ def fit(
     for c in callbacks:
         if not isinstance(c, Callback):
             raise ConfigError(f"callbacks must be nv.callbacks.Callback instances, got {c!r}")
-        c.network = net
-        c.stop_training = False
     trainer = _core.Trainer(net._net, json.dumps(config))
-    history = History()
-    logs: dict[str, Any] = {"epochs": epochs}
+    start, history = 0, History()
+    if resume is not None:
+        from .checkpoint import resume as load_state
+
+        start, history = load_state(net, trainer, config, resume)
+    for c in callbacks:
+        c.network, c.trainer, c.config, c.history = net, trainer, config, history
+        c.stop_training = False
+    logs: dict[str, Any] = {"epochs": epochs, "initial_epoch": start}
     for c in callbacks:
         c.on_train_begin(logs)
     prepared = net._loss_inputs(X, Y, loss, mask)  # normalised once for every epoch
     reduction = config["reduction"]
     on_batch = _batch_dispatch(callbacks)
-    for epoch in range(epochs):
+    for epoch in range(start, epochs):
         for c in callbacks:
             c.on_epoch_begin(epoch, {})
         report = net._call(prepared, loss, reduction, lambda x, obj: trainer.epoch(net._net, x, obj, epoch, on_batch))

@@ -134,3 +134,60 @@ fn training_configuration_reads_json_and_names_bad_keys() {
     let bad_loss = r#"{"loss":"mse2","optimizer":{"name":"vanilla"},"learning_rate":0.1}"#;
     assert!(TrainConfig::from_json(bad_loss).unwrap_err().to_string().contains("mse2"));
 }
+
+/// With a fixed dropout mask the network is a deterministic function, so
+/// its gradient must match central differences under the same mask; the
+/// mask must also differ from no dropout and be the same for 1 and 2 threads.
+#[test]
+fn dropout_gradients_match_finite_differences() {
+    let g = random_graph(&RandomGraphSpec {
+        inputs: 3,
+        hidden: 12,
+        outputs: 2,
+        density: 0.5,
+        recurrent: 4,
+        max_skip: 2,
+        activations: vec![Activation::Tanh, Activation::Sigmoid, Activation::Softsign],
+        bias_probability: 1.0,
+        seed: 11,
+        ..RandomGraphSpec::default()
+    })
+    .unwrap();
+    let net: Network<f64> = Network::new(g, &Init::default(), 2).unwrap();
+    let (b, t) = (70, 3);
+    let x: Vec<f64> = (0..b * t * 3).map(|i| ((i * 37) % 17) as f64 / 8.0 - 1.0).collect();
+    let y: Vec<f64> = (0..b * t * 2).map(|i| ((i * 13) % 11) as f64 / 5.0 - 1.0).collect();
+    let xs = Sequences::new(&x, b, t, 3);
+    let seed = values_seed(Loss::Mse, &y);
+    let dropout = Some(Dropout { rate: 0.3, seed: 99 });
+    let want = Want { param_grads: true, dropout, ..Want::default() };
+    let loss_at = |p: &[f64]| net.run(p, &xs, Some(&seed), Want { dropout, ..Want::default() }).unwrap().loss;
+    let out = net.run(net.params(), &xs, Some(&seed), want).unwrap();
+    let grads = out.param_grads.unwrap();
+    let plain = net.run(net.params(), &xs, Some(&seed), Want::default()).unwrap().loss;
+    assert!((plain - out.loss).abs() > 1e-6, "dropout changes the loss");
+    let h = 1e-5;
+    let mut p = net.params().to_vec();
+    for i in 0..p.len() {
+        let w = p[i];
+        p[i] = w + h;
+        let plus = loss_at(&p);
+        p[i] = w - h;
+        let minus = loss_at(&p);
+        p[i] = w;
+        let numeric = (plus - minus) / (2.0 * h);
+        assert!(
+            // The loss sums 210 terms, so differences carry ~1e-7 absolute noise.
+            relative_error(grads[i], numeric) < 1e-6 || (grads[i] - numeric).abs() < 2e-7,
+            "{}: {} vs {}",
+            net.param_names()[i],
+            grads[i],
+            numeric
+        );
+    }
+    set_num_threads(1).unwrap();
+    let one = net.run(net.params(), &xs, Some(&seed), Want { parallel: true, ..want }).unwrap().param_grads.unwrap();
+    set_num_threads(2).unwrap();
+    let two = net.run(net.params(), &xs, Some(&seed), Want { parallel: true, ..want }).unwrap().param_grads.unwrap();
+    assert!(one.iter().zip(&two).all(|(a, b)| a.to_bits() == b.to_bits()));
+}

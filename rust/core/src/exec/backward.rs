@@ -16,6 +16,7 @@ pub(super) fn run<T: Real>(
     params: &[T],
     masked: &MaskedWeights<T>,
     steps: usize,
+    first_sample: usize,
     g: Geometry,
     values: &[T],
     deltas: &mut [T],
@@ -30,11 +31,25 @@ pub(super) fn run<T: Real>(
             let dz_range = g.at(t, level.rows.start)..g.at(t, level.rows.start) + level.rows.len() * w;
             for (i, &act) in level.acts.iter().enumerate() {
                 let r = dz_range.start + i * w..dz_range.start + (i + 1) * w;
+                let row = level.rows.start + i;
                 if let Some((out, hidden)) = clip {
-                    let limit = if plan.is_output_row[level.rows.start + i] { out } else { hidden };
+                    let limit = if plan.is_output_row[row] { out } else { hidden };
                     clamp(&mut deltas[r.clone()], limit);
                 }
-                activation::backprop(act, &values[r.clone()], &mut deltas[r]);
+                match want.dropout.filter(|_| !plan.is_output_row[row]) {
+                    None => activation::backprop(act, &values[r.clone()], &mut deltas[r]),
+                    Some(d) => {
+                        // The saved value is g(z)·factor: undo the factor for g'.
+                        for (b, (dv, &v)) in deltas[r.clone()].iter_mut().zip(&values[r]).enumerate() {
+                            let f: T = d.factor(first_sample + b, t, row);
+                            *dv = if f == T::ZERO {
+                                T::ZERO
+                            } else {
+                                *dv * f * activation::derivative_from_output(act, v / f)
+                            };
+                        }
+                    }
+                }
             }
             for (bi, block) in level.blocks.iter().enumerate() {
                 if block.skip > t {

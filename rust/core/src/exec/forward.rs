@@ -3,7 +3,7 @@
 //! sources at t − skip), then applies the activation of each row.
 
 use super::input::Sequences;
-use super::{split_read_write, Geometry, MaskedWeights};
+use super::{split_read_write, Geometry, MaskedWeights, Want};
 use crate::kernels::{activation, gemm, vector};
 use crate::plan::{Block, BlockKind, Plan};
 use crate::real::Real;
@@ -19,8 +19,9 @@ pub(super) fn run<T: Real>(
     g: Geometry,
     values: &mut [T],
     outputs: &mut [T],
-    record_outputs: bool,
+    want: Want,
 ) {
+    let record_outputs = want.outputs;
     let w = g.width;
     let n_out = plan.n_outputs();
     for t in 0..x.steps {
@@ -48,7 +49,13 @@ pub(super) fn run<T: Real>(
             }
             let dst = &mut values[dst_range];
             for (i, &act) in level.acts.iter().enumerate() {
-                activation::apply(act, &mut dst[i * w..(i + 1) * w]);
+                let row = &mut dst[i * w..(i + 1) * w];
+                activation::apply(act, row);
+                if let Some(d) = want.dropout.filter(|_| !plan.is_output_row[level.rows.start + i]) {
+                    for (b, v) in row.iter_mut().enumerate() {
+                        *v *= d.factor::<T>(samples.start + b, t, level.rows.start + i);
+                    }
+                }
             }
         }
         if record_outputs {

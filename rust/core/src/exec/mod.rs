@@ -11,11 +11,13 @@
 //! of threads.
 
 mod backward;
+mod dropout;
 mod forward;
 mod input;
 mod threads;
 mod weight_grad;
 
+pub use dropout::Dropout;
 pub use input::{Seed, Sequences, Targets};
 pub use threads::{num_threads, set_num_threads, ENV_VAR};
 
@@ -45,6 +47,8 @@ pub struct Want {
     /// Clip each node's delta dL/d(value) to ±(output, hidden) before it
     /// passes through the activation (Pascanu et al.: ±100 and ±10).
     pub clip_deltas: Option<(f64, f64)>,
+    /// Dropout on hidden nodes (training only).
+    pub dropout: Option<Dropout>,
 }
 
 /// Results of a run; fields not asked for are empty / None.
@@ -171,11 +175,11 @@ pub fn run<T: Real>(
 
     threads::for_each_mut(&mut jobs, want.parallel, |job| {
         let g = geometry(job.samples.len());
-        forward::run(plan, params, &masked, x, job.samples.clone(), g, job.values, job.outputs, want.outputs);
+        forward::run(plan, params, &masked, x, job.samples.clone(), g, job.values, job.outputs, want);
         if let Some(seed) = seed {
             job.loss = seed.apply(plan, x, job.samples.clone(), g, job.values, job.deltas);
             if backward {
-                backward::run(plan, params, &masked, steps, g, job.values, job.deltas, want);
+                backward::run(plan, params, &masked, steps, job.samples.start, g, job.values, job.deltas, want);
                 if want_dx {
                     input::write_input_grads(plan, steps, g, job.deltas, job.input_grads);
                 }

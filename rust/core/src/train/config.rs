@@ -85,6 +85,8 @@ struct SafeguardsJson {
     l1: f64,
     #[serde(default)]
     l2: f64,
+    #[serde(default)]
+    dropout: f64,
 }
 
 impl TrainConfig {
@@ -136,6 +138,7 @@ impl TrainConfig {
                 weight_cap: s.weight_cap,
                 l1: s.l1,
                 l2: s.l2,
+                dropout: s.dropout,
             },
             non_finite,
         })

@@ -17,7 +17,7 @@ pub use population::evaluate_population;
 
 use crate::bail;
 use crate::error::{Error, Result};
-use crate::exec::{Seed, Sequences, Want};
+use crate::exec::{Dropout, Seed, Sequences, Want};
 use crate::loss::{Loss, Reduction};
 use crate::network::Network;
 use crate::optim::{self, MomentumAnnealing, Optimizer, OptimizerState, Schedule};
@@ -54,6 +54,8 @@ pub struct Safeguards {
     pub l1: f64,
     /// L2 penalty (l2/2)·Σw² on weights (not biases).
     pub l2: f64,
+    /// Dropout rate on hidden nodes, in [0, 1).
+    pub dropout: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -135,6 +137,9 @@ impl<T: Real> Trainer<T> {
                 bail!(Config, "clip_deltas ranges must be positive, got ({o}, {h})");
             }
         }
+        if !(0.0..1.0).contains(&s.dropout) {
+            bail!(Config, "dropout must be in [0, 1), got {}", s.dropout);
+        }
         if !(s.l1 >= 0.0 && s.l2 >= 0.0 && s.l1.is_finite() && s.l2.is_finite()) {
             bail!(Config, "l1 and l2 must be finite and >= 0, got {} and {}", s.l1, s.l2);
         }
@@ -214,7 +219,12 @@ impl<T: Real> Trainer<T> {
             let last = b + 1 == ranges.len();
             let batch = Batch::gather(data, &order[range.clone()], net.n_outputs());
             hook(BatchEvent { batch: b, size: batch.size, end: false, loss: f64::NAN, gradient_norm: f64::NAN })?;
-            let step = self.step(net, data, &batch, learning_rate, mu, last);
+            let dropout = (self.config.safeguards.dropout > 0.0).then(|| Dropout {
+                rate: self.config.safeguards.dropout,
+                seed: batch_seed(self.config.seed, epoch, b),
+            });
+            let settings = StepSettings { learning_rate, mu, measure_ratio: last, dropout };
+            let step = self.step(net, data, &batch, settings);
             match step {
                 Err(Error::Value(m)) => {
                     bail!(
@@ -254,10 +264,9 @@ impl<T: Real> Trainer<T> {
         net: &mut Network<T>,
         data: &Dataset<'_, T>,
         batch: &Batch<T>,
-        learning_rate: f64,
-        mu: Option<f64>,
-        measure_ratio: bool,
+        settings: StepSettings,
     ) -> Result<StepReport<T>> {
+        let StepSettings { learning_rate, mu, measure_ratio, dropout } = settings;
         let cfg = &self.config;
         let x = Sequences::new(&batch.x, batch.size, data.x.steps, data.x.features);
         let seed = Seed::Loss {
@@ -271,6 +280,7 @@ impl<T: Real> Trainer<T> {
             param_grads: true,
             parallel: true,
             clip_deltas: cfg.safeguards.clip_deltas,
+            dropout,
             ..Want::default()
         };
         let crate::exec::RunOutput { loss, outputs, param_grads, .. } = net.run(net.params(), &x, Some(&seed), want)?;
@@ -316,6 +326,24 @@ impl<T: Real> Trainer<T> {
         };
         Ok(StepReport { loss_sum, gradient_norm, update_ratio, outputs: outputs.unwrap_or_default() })
     }
+}
+
+/// What varies from batch to batch.
+#[derive(Clone, Copy)]
+struct StepSettings {
+    learning_rate: f64,
+    mu: Option<f64>,
+    /// Measure the update/weight ratio (costs a copy of the parameters).
+    measure_ratio: bool,
+    dropout: Option<Dropout>,
+}
+
+/// The dropout seed of one batch: a function of (seed, epoch, batch), so a
+/// resumed run draws the same masks.
+fn batch_seed(seed: u64, epoch: u64, batch: usize) -> u64 {
+    seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ epoch.rotate_left(32)
+        ^ (batch as u64).wrapping_mul(0xc2b2_ae3d_27d4_eb4f)
 }
 
 struct StepReport<T> {
