@@ -32,6 +32,7 @@ pub trait Real:
     /// tanh, vectorisable, within 4 ulp (see `kernels::math`).
     fn tanh(self) -> Self;
     fn abs(self) -> Self;
+    fn sqrt(self) -> Self;
     fn is_finite(self) -> bool;
 }
 
@@ -60,6 +61,10 @@ macro_rules! impl_real {
             #[inline(always)]
             fn abs(self) -> Self {
                 <$t>::abs(self)
+            }
+            #[inline(always)]
+            fn sqrt(self) -> Self {
+                <$t>::sqrt(self)
             }
             #[inline(always)]
             fn is_finite(self) -> bool {

@@ -19,6 +19,7 @@ mod weight_grad;
 
 pub use dropout::Dropout;
 pub use input::{Seed, Sequences, Targets};
+pub(crate) use threads::for_each_mut;
 pub use threads::{num_threads, set_num_threads, ENV_VAR};
 
 use crate::error::Result;

@@ -251,25 +251,26 @@ impl<T: Real> OptimizerState<T> {
         }
         let t = self.steps.saturating_add(1);
         let lr = T::from_f64(learning_rate);
+        let (first, second) = (&mut self.first, &mut self.second);
         match *opt {
-            Optimizer::Vanilla => simd(|| vanilla(params, grads, lr)),
+            Optimizer::Vanilla => chunked(params, grads, first, second, |w, g, _, _| vanilla(w, g, lr))?,
             Optimizer::Momentum { mu } => {
                 let mu = T::from_f64(mu_override.unwrap_or(mu));
-                simd(|| momentum(params, grads, &mut self.first, lr, mu))
+                chunked(params, grads, first, second, |w, g, vel, _| momentum(w, g, vel, lr, mu))?
             }
             Optimizer::Nesterov { mu } => {
                 let mu = mu_override.unwrap_or(mu);
                 let (mu, mu1) = (T::from_f64(mu), T::from_f64(1.0 + mu));
-                simd(|| nesterov(params, grads, &mut self.first, lr, mu, mu1))
+                chunked(params, grads, first, second, |w, g, vel, _| nesterov(w, g, vel, lr, mu, mu1))?
             }
             Optimizer::Adagrad { eps } => {
                 let eps = eps_in::<T>(eps, lr)?;
-                simd(|| adagrad(params, grads, &mut self.first, lr, eps))
+                chunked(params, grads, first, second, |w, g, cache, _| adagrad(w, g, cache, lr, eps))?
             }
             Optimizer::RmsProp { decay, eps } => {
                 let eps = eps_in::<T>(eps, lr)?;
                 let (d, d1) = (T::from_f64(decay), T::from_f64(1.0 - decay));
-                simd(|| rmsprop(params, grads, &mut self.first, lr, d, d1, eps))
+                chunked(params, grads, first, second, |w, g, cache, _| rmsprop(w, g, cache, lr, d, d1, eps))?
             }
             Optimizer::Adam { beta1, beta2, eps, bias_correction } => {
                 let c = AdamCoef {
@@ -282,13 +283,41 @@ impl<T: Real> OptimizerState<T> {
                     // 1 − β^t, in f64 (t ≥ 1 and β < 1, so both are > 0).
                     corr: bias_correction.then(|| (T::from_f64(1.0 - pow(beta1, t)), T::from_f64(1.0 - pow(beta2, t)))),
                 };
-                let (m, v) = (&mut self.first, &mut self.second);
-                simd(|| adam(params, grads, m, v, &c))
+                chunked(params, grads, first, second, |w, g, m, v| adam(w, g, m, v, &c))?
             }
         }
         self.steps = t;
         Ok(())
     }
+}
+
+/// Elements per chunk of an update; updates are element-wise, so chunks
+/// run on any thread with bitwise the same result.
+const CHUNK: usize = 1 << 15;
+
+/// Runs `update` over matching chunks of the parameters, gradients and the
+/// (possibly empty) state buffers, in parallel for large vectors — an
+/// update is memory-bound, and one core's bandwidth is the limit.
+fn chunked<T: Real>(
+    w: &mut [T],
+    g: &[T],
+    a: &mut [T],
+    b: &mut [T],
+    update: impl Fn(&mut [T], &[T], &mut [T], &mut [T]) + Sync + Send,
+) -> Result<()> {
+    let mut jobs = Vec::with_capacity(w.len().div_ceil(CHUNK));
+    let (mut w, mut g, mut a, mut b) = (w, g, a, b);
+    while !w.is_empty() {
+        let k = CHUNK.min(w.len());
+        let (w0, w1) = w.split_at_mut(k);
+        let (g0, g1) = g.split_at(k);
+        let (a0, a1) = a.split_at_mut(if a.is_empty() { 0 } else { k });
+        let (b0, b1) = b.split_at_mut(if b.is_empty() { 0 } else { k });
+        jobs.push((w0, g0, a0, b0));
+        (w, g, a, b) = (w1, g1, a1, b1);
+    }
+    let parallel = jobs.len() > 1;
+    crate::exec::for_each_mut(&mut jobs, parallel, |(w, g, a, b)| simd(|| update(w, g, a, b)))
 }
 
 /// β^t for t ≥ 1 (β in [0, 1)).
@@ -320,7 +349,7 @@ fn sub<T: Real>(w: &mut T, delta: T) {
 
 #[inline(always)]
 fn sqrt<T: Real>(x: T) -> T {
-    T::sqrt_impl(&x)
+    Real::sqrt(x)
 }
 
 #[inline(always)]

@@ -87,6 +87,27 @@ fn norm_of(n: usize, at: impl Fn(usize) -> f64) -> f64 {
 /// The L2 norm of the whole vector, `L2(g) = √Σ g_i²`, accumulated in f64 in
 /// a fixed order. ∞ or NaN if an entry is.
 pub fn l2_norm<T: Real>(grads: &[T]) -> f64 {
+    // The common case in one vectorised pass (the same 8 lanes by index mod
+    // 8 as `sum_squares`, so the result is the same).
+    let s = crate::kernels::vector::simd(|| {
+        let mut acc = [0.0f64; 8];
+        let chunks = grads.chunks_exact(8);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for k in 0..8 {
+                let v = c[k].to_f64();
+                acc[k] += v * v;
+            }
+        }
+        for (k, &g) in rest.iter().enumerate() {
+            let v = g.to_f64();
+            acc[k] += v * v;
+        }
+        acc.iter().sum::<f64>()
+    });
+    if s.is_finite() {
+        return s.sqrt();
+    }
     norm_of(grads.len(), |i| grads[i].to_f64())
 }
 

@@ -21,7 +21,6 @@ use crate::exec::{Dropout, Seed, Sequences, Want};
 use crate::loss::{Loss, Reduction};
 use crate::network::Network;
 use crate::optim::{self, MomentumAnnealing, Optimizer, OptimizerState, Schedule};
-use crate::plan::ParamKind;
 use crate::real::Real;
 use batches::Batch;
 
@@ -112,6 +111,10 @@ pub struct Trainer<T: Real> {
     /// Learning-rate factor left by rollbacks (halved each time) and by
     /// reduce-on-plateau callbacks.
     pub lr_factor: f64,
+    /// Per parameter: trainable, and trainable weight (for regularisation);
+    /// taken from the network at the start of each epoch.
+    trainable: Vec<bool>,
+    is_weight: Vec<bool>,
 }
 
 impl<T: Real> Trainer<T> {
@@ -144,7 +147,7 @@ impl<T: Real> Trainer<T> {
             bail!(Config, "l1 and l2 must be finite and >= 0, got {} and {}", s.l1, s.l2);
         }
         let state = OptimizerState::new(&config.optimizer, n_params)?;
-        Ok(Trainer { config, state, lr_factor: 1.0 })
+        Ok(Trainer { config, state, lr_factor: 1.0, trainable: Vec::new(), is_weight: Vec::new() })
     }
 
     /// The learning rate epoch `epoch` trains at.
@@ -169,6 +172,8 @@ impl<T: Real> Trainer<T> {
         hook: &mut dyn FnMut(BatchEvent) -> Result<()>,
     ) -> Result<EpochReport> {
         check_data(net, data, self.config.loss)?;
+        self.trainable = optim::trainable_mask(&net.plan().params);
+        self.is_weight = optim::weight_mask(&net.plan().params);
         let t = u32::try_from(epoch).unwrap_or(u32::MAX);
         let mu = self.config.momentum_annealing.as_ref().map(|a| a.mu(t));
         let start_params = net.params().to_vec();
@@ -299,9 +304,7 @@ impl<T: Real> Trainer<T> {
         non_finite_check(net, &grads, "gradient")?;
         let s = cfg.safeguards;
         if s.l1 > 0.0 || s.l2 > 0.0 {
-            let is_weight: Vec<bool> =
-                net.plan().params.iter().map(|p| p.trainable && matches!(p.kind, ParamKind::Weight { .. })).collect();
-            optim::regularise(net.params(), &mut grads, &is_weight, s.l1, s.l2)?;
+            optim::regularise(net.params(), &mut grads, &self.is_weight, s.l1, s.l2)?;
         }
         let gradient_norm = optim::l2_norm(&grads);
         if let Some(t) = s.gradient_scale {
@@ -311,12 +314,11 @@ impl<T: Real> Trainer<T> {
             optim::boost_gradient(&mut grads, t)?;
         }
         let before = measure_ratio.then(|| net.params().to_vec());
-        let trainable: Vec<bool> = net.plan().params.iter().map(|p| p.trainable).collect();
         {
             let params = net.params_mut();
             self.state.step(&self.config.optimizer, params, &grads, learning_rate, mu)?;
             if let Some((t, scale)) = s.weight_cap {
-                optim::cap_weights(params, &trainable, t, scale)?;
+                optim::cap_weights(params, &self.trainable, t, scale)?;
             }
         }
         non_finite_check(net, net.params(), "parameter")?;
