@@ -12,6 +12,7 @@ any time skip); a Rust core compiles the graph into batched kernels::
     net.forward(X)                                     # (batch, inputs) or (batch, time, inputs)
     loss, grad = net.loss_and_gradient(X, Y, loss="l2")
     nv.check_gradients(net, X, Y, loss="l2")           # max relative error, per parameter report
+    net.save("model.safetensors"); nv.Network.load("model.safetensors")
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .graph import Graph
 from .network import Network
 from .threads import get_num_threads, set_num_threads
 from .training import callbacks, optim
+from . import io
 from . import search
 from .training.history import History
 
@@ -50,6 +52,7 @@ __all__ = [
     "History",
     "callbacks",
     "optim",
+    "io",
     "search",
     "set_num_threads",
     "get_num_threads",

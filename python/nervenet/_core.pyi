@@ -2,7 +2,7 @@
 # Users work with the wrappers in nervenet.graph / nervenet.network; these
 # classes take arrays already normalised to (batch, steps, ...) C order.
 
-from typing import Any, Optional, final
+from typing import Any, Callable, Optional, final
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +16,9 @@ __all__ = [
     "loss_takes_classes",
     "random_graph",
     "set_num_threads",
+    "Trainer",
+    "evaluate",
+    "evaluate_candidates",
 ]
 __version__: str
 
@@ -129,3 +132,26 @@ def set_num_threads(n: int) -> None: ...
 def get_num_threads() -> int: ...
 def loss_takes_classes(loss: str) -> bool: ...
 def _reads_in_place(array: npt.NDArray[Any], dtype: str) -> bool: ...
+
+@final
+class Trainer:
+    """Optimiser state and settings across the epochs of one fit."""
+
+    def __new__(cls, network: Network, config: str) -> Trainer: ...
+    def epoch(
+        self,
+        network: Network,
+        x: npt.ArrayLike,
+        objective: Objective,
+        epoch: int,
+        on_batch: Optional[Callable[[int, int, bool, float, float], None]] = None,
+    ) -> dict[str, Any]: ...
+    def learning_rate(self, epoch: int) -> float: ...
+    def scale_learning_rate(self, factor: float) -> None: ...
+    def state(self) -> dict[str, Any]: ...
+    def set_state(self, buffers: dict[str, npt.ArrayLike], step_count: int, lr_factor: float) -> None: ...
+
+def evaluate(network: Network, x: npt.ArrayLike, objective: Objective) -> dict[str, Optional[float]]: ...
+def evaluate_candidates(
+    network: Network, candidates: npt.ArrayLike, x: npt.ArrayLike, objective: Objective
+) -> list[float]: ...

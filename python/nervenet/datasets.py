@@ -215,6 +215,16 @@ def _numeric(col: np.ndarray) -> Optional[np.ndarray]:
         return None
 
 
+def _labels(y: np.ndarray) -> np.ndarray:
+    """Class labels as a 1-D array (a single target column may come as (n, 1))."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        return y[:, 0]
+    if y.ndim != 1:
+        raise DataError(f"class labels must be one column, got an array of shape {y.shape}")
+    return y
+
+
 @dataclass
 class Preprocessor:
     """Columns -> network inputs, labels -> class indices, fitted on training rows.
@@ -246,7 +256,7 @@ class Preprocessor:
         scale = np.where(scale > 0, scale, 1.0)
         self.shift, self.scale = shift.tolist(), scale.tolist()
         if self.classify:
-            y = np.asarray(y)
+            y = _labels(y)
             num = _numeric(y)
             if num is not None and np.all(num == np.round(num)) and np.all(num >= 0):
                 self.classes, self.n_classes = None, int(num.max()) + 1 if len(num) else 0
@@ -293,6 +303,7 @@ class Preprocessor:
             if num is None:
                 raise DataError("the targets hold values that are not numbers (a value loss needs numeric targets)")
             return num.reshape(len(num), -1)
+        y = _labels(y)
         if self.classes is None:
             num = _numeric(y)
             if num is None or not np.all(num == np.round(num)):
@@ -316,3 +327,82 @@ class Preprocessor:
     def from_dict(cls, d: dict[str, Any]) -> "Preprocessor":
         return cls(**d)
 
+
+
+# ---- a config's [data] section -> arrays ---------------------------------------
+
+Pair = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass
+class Splits:
+    """Network-ready training, validation (or None) and test arrays, and the
+    preprocessing fitted on the training rows."""
+
+    train: Pair
+    validation: Optional[Pair]
+    test: Pair
+    preprocessor: Preprocessor
+
+
+def load_builtin(name: str, root: Optional[PathLike] = None) -> Union[Dataset, tuple[Dataset, Dataset]]:
+    """A dataset by name: digits (scikit-learn), iris, mushroom, mnist (files under ``root``)."""
+    base = Path(root) if root is not None else None
+    if name == "digits":
+        return load_digits()
+    if name == "iris":
+        return load_iris(None if base is None else base / "uci" / "iris" / "iris.data")
+    if name == "mushroom":
+        return load_mushroom(None if base is None else base / "uci" / "mushroom" / "agaricus-lepiota.data")
+    if name == "mnist":
+        return load_mnist(None if base is None else base / "mnist")
+    raise KeyError(f"no built-in dataset {name!r}; there are digits, iris, mushroom, mnist")
+
+
+def raw_splits(spec: dict[str, Any]) -> dict[str, Optional[Pair]]:
+    """Raw (unpreprocessed) train / validation / test rows for a config's
+    ``[data]`` keys: ``dataset`` + ``root``, or ``train`` (+ ``test``) files
+    read with ``target``, ``header``, ``delimiter``; the test and validation
+    fractions are of all rows, cut by a shuffle seeded with ``seed``."""
+    seed, vf = spec.get("seed", 0), spec.get("validation_fraction", 0.0)
+    fixed_test: Optional[Pair] = None
+    if spec.get("dataset") is not None:
+        ds = load_builtin(spec["dataset"], spec.get("root"))
+        if isinstance(ds, tuple):
+            (X, y), fixed_test = (ds[0].X, ds[0].y), (ds[1].X, ds[1].y)
+        else:
+            X, y = ds.X, ds.y
+    else:
+        opts = {k: spec[k] for k in ("target", "header", "delimiter") if k in spec}
+        X, y, _ = read_table(spec["train"], **opts)
+        if spec.get("test") is not None:
+            Xt, yt, _ = read_table(spec["test"], **opts)
+            fixed_test = (Xt, yt)
+    if fixed_test is None:
+        tf = spec.get("test_fraction", 0.2)
+        rest, held = split_indices(len(y), tf, seed)
+        test: Pair = (X[held], y[held])
+        X, y, vf = X[rest], y[rest], vf / (1.0 - tf)
+    else:
+        test = fixed_test
+    train, val = split_indices(len(y), vf, seed)
+    return {"train": (X[train], y[train]), "validation": (X[val], y[val]) if len(val) else None, "test": test}
+
+
+def prepare(spec: dict[str, Any], classify: bool, preprocessor: Optional[Preprocessor] = None) -> Splits:
+    """:func:`raw_splits`, preprocessed (fitted on the training rows unless a
+    fitted ``preprocessor`` is given; ``spec["normalize"]`` chooses the scaling)."""
+    raw = raw_splits(spec)
+    train = raw["train"]
+    assert train is not None and raw["test"] is not None
+    if len(train[1]) == 0:
+        raise DataError("no training rows are left after the test and validation splits")
+    if preprocessor is None:
+        preprocessor = Preprocessor(spec.get("normalize", "standard"), classify).fit(*train)
+
+    def apply(pair: Optional[Pair]) -> Optional[Pair]:
+        return None if pair is None else (preprocessor.features(pair[0]), preprocessor.targets(pair[1]))
+
+    t, v, te = apply(train), apply(raw["validation"]), apply(raw["test"])
+    assert t is not None and te is not None
+    return Splits(t, v, te, preprocessor)

@@ -38,7 +38,6 @@ from .errors import FormatError, NervenetError
 from .training.history import History
 
 if TYPE_CHECKING:
-    from .graph import Graph
     from .network import Network
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "SavedFile", "read", "save_network", "load_network", "write_atomic"]
@@ -307,6 +306,8 @@ def read(path: PathLike) -> SavedFile:
     if metadata["format"] != FORMAT:
         raise fail(f"not a nervenet model file: its format is {metadata['format']!r}, not {FORMAT!r}")
     version = metadata.get("format_version")
+    if version is None:
+        raise fail("the metadata lacks 'format_version'")
     if version != FORMAT_VERSION:
         raise fail(f"unsupported format_version {version!r}; this nervenet reads version {FORMAT_VERSION}")
     if "checksum" not in metadata:

@@ -4,6 +4,7 @@ the cost is 21^n, so it refuses grids larger than ``max_evaluations``."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -48,8 +49,9 @@ def grid_search(
     n, v = objective.dim, grid.size
     total = v**n  # Python int: exact however large
     if total > limit:
+        size = str(total) if n * math.log10(v) < 30 else f"about 10^{n * math.log10(v):.0f}"
         raise ConfigError(
-            f"grid search over {n} parameters with {v} values each needs {v}^{n} = {total} evaluations, "
+            f"grid search over {n} parameters with {v} values each needs {v}^{n} = {size} evaluations, "
             f"more than max_evaluations={limit}; search fewer parameters (params=...), use fewer values, "
             f"or use random search or an evolutionary method"
         )

@@ -4,23 +4,33 @@ of each epoch and (only if a callback asks for them) of each batch."""
 from __future__ import annotations
 
 import math
+import os
 import sys
-from typing import TYPE_CHECKING, Any, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
     from ..network import Network
+    from .history import History
 
-__all__ = ["Callback", "EarlyStopping", "ProgressBar"]
+__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "ProgressBar"]
 
 
 class Callback:
     """Override any hook. Setting ``wants_batches = True`` makes the fit loop
-    run batch by batch (from Python) so ``on_batch_*`` are called."""
+    run batch by batch (from Python) so ``on_batch_*`` are called.
+
+    Before training, fit sets ``network``, ``trainer`` (the optimiser state,
+    a ``_core.Trainer``), ``config`` (the training configuration) and
+    ``history`` (the run's History, filled in as epochs end)."""
 
     wants_batches = False
     network: Optional["Network"] = None
+    trainer: Any = None
+    config: Optional[dict[str, Any]] = None
+    history: Optional["History"] = None
     stop_training = False
 
     def on_train_begin(self, logs: dict[str, Any]) -> None: ...
@@ -69,6 +79,82 @@ class EarlyStopping(Callback):
             self.network.parameters = self.best_weights
 
 
+class ModelCheckpoint(Callback):
+    """Writes a checkpoint at the end of every ``every``-th epoch: parameters,
+    optimiser state, History, training configuration and the next epoch,
+    in one safetensors file written atomically (temp file + rename).
+    ``net.fit(..., resume=path)`` continues from it bit for bit, and
+    ``nv.Network.load(path)`` reads the network alone.
+
+    With ``save_best_only`` a checkpoint is written only when ``monitor``
+    improved on the best value so far (``mode`` as in EarlyStopping; on
+    resume the best is taken from the restored History). ``path`` may hold
+    format fields: ``{epoch}`` (epochs finished, from 1) and any logged
+    quantity, e.g. ``"run-{epoch:03d}-{val_loss:.3f}.safetensors"``.
+    ``saved`` lists the files written.
+    """
+
+    def __init__(
+        self,
+        path: Union[str, "os.PathLike[str]"],
+        *,
+        every: int = 1,
+        save_best_only: bool = False,
+        monitor: str = "val_loss",
+        mode: str = "auto",
+    ) -> None:
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ConfigError(f"every must be an integer >= 1, got {every!r}")
+        if mode not in ("auto", "min", "max"):
+            raise ConfigError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.path = os.fspath(path)
+        self.every, self.save_best_only, self.monitor = every, bool(save_best_only), monitor
+        self.maximise = mode == "max" or (mode == "auto" and "accuracy" in monitor)
+        self.best = -math.inf if self.maximise else math.inf
+        self.saved: list[Path] = []
+
+    def _better(self, value: float) -> bool:
+        return value > self.best if self.maximise else value < self.best
+
+    def on_train_begin(self, logs: dict[str, Any]) -> None:
+        self.best = -math.inf if self.maximise else math.inf
+        if self.save_best_only and self.history is not None and self.monitor in self.history:
+            for value in self.history[self.monitor]:  # resumed: the best so far
+                if self._better(value):
+                    self.best = value
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        if (epoch + 1) % self.every:
+            return
+        if self.save_best_only:
+            if self.monitor not in logs:
+                raise ConfigError(
+                    f"ModelCheckpoint monitors {self.monitor!r}, which fit does not record; it has {sorted(logs)}"
+                )
+            if not self._better(logs[self.monitor]):
+                return
+            self.best = logs[self.monitor]
+        if self.network is None:
+            raise ConfigError("ModelCheckpoint has no network: use it in the callbacks of Network.fit")
+        try:
+            path = self.path.format(epoch=epoch + 1, **logs) if "{" in self.path else self.path
+        except (KeyError, IndexError, ValueError) as e:
+            raise ConfigError(
+                f"ModelCheckpoint path {self.path!r} has a field fit cannot fill ({e!r}); "
+                f"it can use 'epoch' and {sorted(logs)}"
+            ) from None
+        if self.trainer is not None and self.config is not None:
+            from .checkpoint import save_checkpoint
+
+            written = save_checkpoint(path, self.network, trainer=self.trainer, config=self.config,
+                                      epoch=epoch + 1, history=self.history)
+        else:  # called outside fit: the network alone
+            from ..io import save_network
+
+            written = save_network(self.network, path, history=self.history)
+        self.saved.append(written)
+
+
 class ProgressBar(Callback):
     """One line per epoch with loss and metrics (tqdm); quiet when the output
     is not a terminal unless ``force``."""
@@ -82,7 +168,7 @@ class ProgressBar(Callback):
             return
         from tqdm import tqdm
 
-        self.bar = tqdm(total=logs.get("epochs"), unit="epoch", file=sys.stderr)
+        self.bar = tqdm(total=logs.get("epochs"), initial=logs.get("initial_epoch", 0), unit="epoch", file=sys.stderr)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         if self.bar is not None:

@@ -108,6 +108,7 @@ def fit(
         if not isinstance(c, Callback):
             raise ConfigError(f"callbacks must be nv.callbacks.Callback instances, got {c!r}")
     trainer = _core.Trainer(net._net, json.dumps(config))
+    prepared = net._loss_inputs(X, Y, loss, mask)  # normalised once for every epoch
     start, history = 0, History()
     if resume is not None:
         from .checkpoint import resume as load_state
@@ -119,7 +120,6 @@ def fit(
     logs: dict[str, Any] = {"epochs": epochs, "initial_epoch": start}
     for c in callbacks:
         c.on_train_begin(logs)
-    prepared = net._loss_inputs(X, Y, loss, mask)  # normalised once for every epoch
     reduction = config["reduction"]
     on_batch = _batch_dispatch(callbacks)
     for epoch in range(start, epochs):

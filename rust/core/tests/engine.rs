@@ -11,7 +11,10 @@ use proptest::prelude::*;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-const SMOOTH: [Activation; 4] = [Activation::Identity, Activation::Sigmoid, Activation::Tanh, Activation::Softsign];
+/// Smooth enough for a 1e-7 central-difference check. Softsign is not: its
+/// second derivative jumps at 0, so a pre-activation near 0 makes h = 1e-5
+/// differences err by ~1e-6; it is checked with the kinked activations.
+const SMOOTH: [Activation; 3] = [Activation::Identity, Activation::Sigmoid, Activation::Tanh];
 
 fn all_activations() -> Vec<Activation> {
     vec![

@@ -14,6 +14,16 @@ enum AnyTrainer {
     F64(Trainer<f64>),
 }
 
+/// Runs `$body` with `$t` bound to the trainer, whatever its dtype.
+macro_rules! with_trainer {
+    ($trainer:expr, $t:ident => $body:expr) => {
+        match $trainer {
+            AnyTrainer::F32($t) => $body,
+            AnyTrainer::F64($t) => $body,
+        }
+    };
+}
+
 /// Optimiser state and settings across the epochs of one `fit`.
 #[pyclass(name = "Trainer", module = "nervenet._core")]
 pub struct PyTrainer {
@@ -58,26 +68,7 @@ impl PyTrainer {
     /// The optimiser state, for checkpoints: `{"buffers": {name: array},
     /// "step_count": int, "lr_factor": float}`.
     fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        let buffers = PyDict::new(py);
-        match &self.inner {
-            AnyTrainer::F32(t) => {
-                for (name, values) in t.state.buffers() {
-                    buffers.set_item(name, to_numpy(py, values.to_vec(), &[values.len()])?)?;
-                }
-                d.set_item("step_count", t.state.step_count())?;
-                d.set_item("lr_factor", t.lr_factor)?;
-            }
-            AnyTrainer::F64(t) => {
-                for (name, values) in t.state.buffers() {
-                    buffers.set_item(name, to_numpy(py, values.to_vec(), &[values.len()])?)?;
-                }
-                d.set_item("step_count", t.state.step_count())?;
-                d.set_item("lr_factor", t.lr_factor)?;
-            }
-        }
-        d.set_item("buffers", buffers)?;
-        Ok(d)
+        with_trainer!(&self.inner, t => state_dict(py, t))
     }
 
     /// Restores what [`state`] returned (a resumed run then continues
@@ -89,46 +80,36 @@ impl PyTrainer {
         step_count: u64,
         lr_factor: f64,
     ) -> PyResult<()> {
-        match &mut self.inner {
-            AnyTrainer::F32(t) => {
-                for (name, values) in buffers.iter() {
-                    let values = read::<f32>(&values, "optimiser buffer", 1)?;
-                    t.state.set_buffer(&name.extract::<String>()?, values.as_slice()).or_raise(py)?;
-                }
-                t.state.set_step_count(step_count);
-                t.lr_factor = lr_factor;
-            }
-            AnyTrainer::F64(t) => {
-                for (name, values) in buffers.iter() {
-                    let values = read::<f64>(&values, "optimiser buffer", 1)?;
-                    t.state.set_buffer(&name.extract::<String>()?, values.as_slice()).or_raise(py)?;
-                }
-                t.state.set_step_count(step_count);
-                t.lr_factor = lr_factor;
-            }
-        }
-        Ok(())
+        with_trainer!(&mut self.inner, t => restore_state(py, t, buffers, step_count, lr_factor))
     }
+}
 
-    /// The learning rate an epoch trains at (schedule × factor).
-    fn learning_rate(&self, epoch: u64) -> f64 {
-        match &self.inner {
-            AnyTrainer::F32(t) => t.learning_rate(epoch),
-            AnyTrainer::F64(t) => t.learning_rate(epoch),
-        }
+fn state_dict<'py, T: Float>(py: Python<'py>, t: &Trainer<T>) -> PyResult<Bound<'py, PyDict>> {
+    let buffers = PyDict::new(py);
+    for (name, values) in t.state.buffers() {
+        buffers.set_item(name, to_numpy(py, values.to_vec(), &[values.len()])?)?;
     }
+    let d = PyDict::new(py);
+    d.set_item("buffers", buffers)?;
+    d.set_item("step_count", t.state.step_count())?;
+    d.set_item("lr_factor", t.lr_factor)?;
+    Ok(d)
+}
 
-    /// Multiplies every later learning rate by `factor` (reduce on plateau).
-    fn scale_learning_rate(&mut self, py: Python<'_>, factor: f64) -> PyResult<()> {
-        if !(factor.is_finite() && factor > 0.0) {
-            return Err(raise(py, Kind::Config, format!("learning-rate factor must be positive, got {factor}")));
-        }
-        match &mut self.inner {
-            AnyTrainer::F32(t) => t.lr_factor *= factor,
-            AnyTrainer::F64(t) => t.lr_factor *= factor,
-        }
-        Ok(())
+fn restore_state<T: Float>(
+    py: Python<'_>,
+    t: &mut Trainer<T>,
+    buffers: &Bound<'_, PyDict>,
+    step_count: u64,
+    lr_factor: f64,
+) -> PyResult<()> {
+    for (name, values) in buffers.iter() {
+        let values = read::<T>(&values, "optimiser buffer", 1)?;
+        t.state.set_buffer(&name.extract::<String>()?, values.as_slice()).or_raise(py)?;
     }
+    t.state.set_step_count(step_count);
+    t.lr_factor = lr_factor;
+    Ok(())
 }
 
 fn run_epoch<'py, T: Float>(
