@@ -213,3 +213,21 @@ def test_dropout_trains_and_is_deterministic() -> None:
     assert h["loss"][-1] < h["loss"][0]
     with pytest.raises(nv.ConfigError, match="dropout"):
         net.fit(X, y, loss="softmax", dropout=1.0, verbose=0)
+
+
+def test_reduce_on_plateau_and_scheduler_callbacks() -> None:
+    rng = np.random.default_rng(10)
+    X, Y = rng.standard_normal((16, 2)), rng.standard_normal((16, 1))
+    net = nv.Network(nv.mlp([2, 3, 1], "tanh"), dtype="float64", seed=0)
+    plateau = nv.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_delta=10.0)
+    h = net.fit(X, Y, optimizer=nv.optim.SGD(0.1), batch_size=4, epochs=5, callbacks=[plateau], verbose=0)
+    # No epoch improves by 10, so the rate halves every epoch after the first.
+    assert h["learning_rate"] == pytest.approx([0.1, 0.1, 0.05, 0.025, 0.0125])
+    sched = nv.callbacks.LearningRateScheduler(lambda epoch: 0.2 / (epoch + 1))
+    h = net.fit(X, Y, optimizer=nv.optim.SGD(0.1), batch_size=4, epochs=3, callbacks=[sched], verbose=0)
+    assert h["learning_rate"] == pytest.approx([0.2, 0.1, 0.2 / 3])
+
+
+def test_zeros_init_warns_about_symmetry() -> None:
+    with pytest.warns(RuntimeWarning, match="symmetry"):
+        nv.Network(nv.mlp([2, 3, 1]), init="zeros")

@@ -17,6 +17,7 @@ __all__ = [
     "random_graph",
     "set_num_threads",
     "Trainer",
+    "ReduceOnPlateau",
     "evaluate",
     "evaluate_candidates",
 ]
@@ -155,3 +156,8 @@ def evaluate(network: Network, x: npt.ArrayLike, objective: Objective) -> dict[s
 def evaluate_candidates(
     network: Network, candidates: npt.ArrayLike, x: npt.ArrayLike, objective: Objective
 ) -> list[float]: ...
+
+@final
+class ReduceOnPlateau:
+    def __new__(cls, factor: float, patience: int, min_delta: float, min_lr: float) -> ReduceOnPlateau: ...
+    def observe(self, metric: float, learning_rate: float) -> float: ...

@@ -10,6 +10,7 @@ network's dtype is read in place, without a copy.
 from __future__ import annotations
 
 import operator
+import warnings
 import os
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
@@ -66,6 +67,13 @@ class Network:
         dense_min_edges: Optional[int] = None,
     ) -> None:
         name = _dtype_name(dtype)
+        if init == "zeros":
+            warnings.warn(
+                "init='zeros' starts every weight at 0: hidden nodes fed by the same inputs compute the same "
+                "thing and receive the same updates, so they never become different (the symmetry problem)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         seed = operator.index(seed)
         if not 0 <= seed < 2**64:
             raise ConfigError(f"seed must be an integer in [0, 2**64), got {seed}")

@@ -15,12 +15,13 @@ if TYPE_CHECKING:
     from ..network import Network
     from .history import History
 
-__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "ProgressBar"]
+__all__ = ["Callback", "EarlyStopping", "LearningRateScheduler", "ModelCheckpoint", "ProgressBar", "ReduceLROnPlateau"]
 
 
 class Callback:
-    """Override any hook. Setting ``wants_batches = True`` makes the fit loop
-    run batch by batch (from Python) so ``on_batch_*`` are called.
+    """Override any hook. Epochs run whole in Rust; setting
+    ``wants_batches = True`` makes the epoch call back into Python before and
+    after every batch so ``on_batch_begin`` / ``on_batch_end`` are called.
 
     Before training, fit sets ``network``, ``trainer`` (the optimiser state,
     a ``_core.Trainer``), ``config`` (the training configuration) and
@@ -153,6 +154,50 @@ class ModelCheckpoint(Callback):
 
             written = save_network(self.network, path, history=self.history)
         self.saved.append(written)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiplies the learning rate by ``factor`` when ``monitor`` has not
+    improved by more than ``min_delta`` for ``patience`` epochs (never below
+    ``min_lr``). Accuracies are maximised, everything else minimised. The
+    rule itself runs in the core (``nervenet_core::ReduceOnPlateau``)."""
+
+    def __init__(
+        self, monitor: str = "val_loss", factor: float = 0.5, patience: int = 3, min_delta: float = 0.0,
+        min_lr: float = 0.0,
+    ) -> None:
+        from .. import _core
+
+        self.monitor = monitor
+        self.rule = _core.ReduceOnPlateau(float(factor), int(patience), float(min_delta), float(min_lr))
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        if self.monitor not in logs:
+            raise ConfigError(f"ReduceLROnPlateau monitors {self.monitor!r}, which fit does not record; it has {sorted(logs)}")
+        value = logs[self.monitor]
+        metric = -value if "accuracy" in self.monitor else value
+        lr = logs["learning_rate"]
+        new = self.rule.observe(metric, lr)
+        if new != lr and self.trainer is not None:
+            self.trainer.scale_learning_rate(new / lr)
+
+
+class LearningRateScheduler(Callback):
+    """Sets each epoch's learning rate to ``schedule(epoch)`` (any Python
+    function of the epoch number, counted from 0)."""
+
+    def __init__(self, schedule: Any) -> None:
+        if not callable(schedule):
+            raise ConfigError(f"LearningRateScheduler needs a function of the epoch, got {schedule!r}")
+        self.schedule = schedule
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
+        if self.trainer is None:
+            return
+        wanted = float(self.schedule(epoch))
+        if not (wanted > 0 and wanted < float("inf")):
+            raise ConfigError(f"LearningRateScheduler: schedule({epoch}) = {wanted!r}, not a positive learning rate")
+        self.trainer.scale_learning_rate(wanted / self.trainer.learning_rate(epoch))
 
 
 class ProgressBar(Callback):

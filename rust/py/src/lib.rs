@@ -35,6 +35,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<graph::PyGraph>()?;
     m.add_class::<network::PyNetwork>()?;
     m.add_class::<train::PyTrainer>()?;
+    m.add_class::<train::PyReduceOnPlateau>()?;
     m.add_function(wrap_pyfunction!(train::evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(train::evaluate_candidates, m)?)?;
     m.add_function(wrap_pyfunction!(random::random_graph, m)?)?;

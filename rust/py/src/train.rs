@@ -65,6 +65,20 @@ impl PyTrainer {
         }
     }
 
+    /// The learning rate an epoch trains at (schedule × factor).
+    fn learning_rate(&self, epoch: u64) -> f64 {
+        with_trainer!(&self.inner, t => t.learning_rate(epoch))
+    }
+
+    /// Multiplies every later learning rate by `factor` (reduce on plateau).
+    fn scale_learning_rate(&mut self, py: Python<'_>, factor: f64) -> PyResult<()> {
+        if !(factor.is_finite() && factor > 0.0) {
+            return Err(raise(py, Kind::Config, format!("learning-rate factor must be positive, got {factor}")));
+        }
+        with_trainer!(&mut self.inner, t => t.lr_factor *= factor);
+        Ok(())
+    }
+
     /// The optimiser state, for checkpoints: `{"buffers": {name: array},
     /// "step_count": int, "lr_factor": float}`.
     fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -228,4 +242,26 @@ fn population_with<'py, T: Float>(
     let data = Dataset { x: x.sequences(), targets, mask };
     let candidates = candidates.as_slice();
     py.detach(|| evaluate_population(net, candidates, &data, loss)).or_raise(py)
+}
+
+/// The reduce-on-plateau rule of the core (lower metrics are better): after
+/// `patience` epochs without an improvement of more than `min_delta`, the
+/// learning rate is multiplied by `factor`, never below `min_lr`.
+#[pyclass(name = "ReduceOnPlateau", module = "nervenet._core")]
+pub struct PyReduceOnPlateau {
+    inner: nervenet_core::ReduceOnPlateau,
+}
+
+#[pymethods]
+impl PyReduceOnPlateau {
+    #[new]
+    fn new(py: Python<'_>, factor: f64, patience: u32, min_delta: f64, min_lr: f64) -> PyResult<Self> {
+        let inner = nervenet_core::ReduceOnPlateau::new(factor, patience, min_delta, min_lr).or_raise(py)?;
+        Ok(PyReduceOnPlateau { inner })
+    }
+
+    /// Records this epoch's metric; returns the learning rate to use next.
+    fn observe(&mut self, metric: f64, learning_rate: f64) -> f64 {
+        self.inner.observe(metric, learning_rate)
+    }
 }
