@@ -83,7 +83,7 @@ class SavedFile:
 
         try:
             graph = Graph.from_json(self.graph_json)
-            net = Network(graph, self.dtype, init="xavier"  # every value is replaced by the saved ones)
+            net = Network(graph, self.dtype, init="xavier")  # every value is replaced by the saved ones
         except NervenetError as e:
             raise self.error(f"the saved graph does not build a network: {e}") from e
         self.load_into(net)
