@@ -98,6 +98,27 @@ pub fn sum<T: Real>(x: &[T]) -> T {
     )
 }
 
+/// Whether every value is finite: one vectorised pass summing |x| in f64
+/// lanes (NaN and ±∞ propagate into the sum). A sum that overflows from
+/// finite values (magnitudes near 1e300) reports false; callers confirm
+/// element by element before acting on it.
+pub fn all_finite<T: Real>(x: &[T]) -> bool {
+    simd(|| {
+        let mut acc = [0.0f64; LANES];
+        let chunks = x.chunks_exact(LANES);
+        let mut s = 0.0f64;
+        for &a in chunks.remainder() {
+            s += a.to_f64().abs();
+        }
+        for c in chunks {
+            for k in 0..LANES {
+                acc[k] += c[k].to_f64().abs();
+            }
+        }
+        acc.iter().fold(s, |t, a| t + a).is_finite()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +131,12 @@ mod tests {
             let naive: f64 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
             assert!((dot(&x, &y) - naive).abs() < 1e-12);
             assert!((sum(&x) - x.iter().sum::<f64>()).abs() < 1e-12);
+            assert!(all_finite(&x));
+            let mut bad = x.clone();
+            bad[n / 2] = f64::NAN;
+            assert!(!all_finite(&bad));
+            bad[n / 2] = f64::NEG_INFINITY;
+            assert!(!all_finite(&bad));
             let mut z = y.clone();
             axpy(2.5, &x, &mut z);
             for i in 0..n {

@@ -82,7 +82,8 @@ pub struct EpochReport {
     pub epoch: u64,
     pub metrics: Metrics,
     pub learning_rate: f64,
-    /// Mean over batches of the gradient's L2 norm (before scaling/boosting).
+    /// Mean over batches of the loss gradient's L2 norm (before
+    /// regularisation, scaling and boosting).
     pub gradient_norm: f64,
     /// ‖Δw‖ / ‖w‖ of the epoch's last batch (the notes suggest ~1e-3).
     pub update_ratio: f64,
@@ -301,12 +302,15 @@ impl<T: Real> Trainer<T> {
         if !loss_sum.is_finite() {
             bail!(Value, "loss is {loss_sum}");
         }
-        non_finite_check(net, &grads, "gradient")?;
+        // The norm is finite exactly when every entry is: one pass for both.
+        let gradient_norm = optim::l2_norm(&grads);
+        if !gradient_norm.is_finite() {
+            non_finite_check(net, &grads, "gradient")?;
+        }
         let s = cfg.safeguards;
         if s.l1 > 0.0 || s.l2 > 0.0 {
             optim::regularise(net.params(), &mut grads, &self.is_weight, s.l1, s.l2)?;
         }
-        let gradient_norm = optim::l2_norm(&grads);
         if let Some(t) = s.gradient_scale {
             optim::scale_gradient(&mut grads, t)?;
         }
