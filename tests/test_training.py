@@ -231,3 +231,19 @@ def test_reduce_on_plateau_and_scheduler_callbacks() -> None:
 def test_zeros_init_warns_about_symmetry() -> None:
     with pytest.warns(RuntimeWarning, match="symmetry"):
         nv.Network(nv.mlp([2, 3, 1]), init="zeros")
+
+
+def test_progress_bar_prints_one_line_per_epoch() -> None:
+    import io
+
+    rng = np.random.default_rng(11)
+    X, Y = rng.standard_normal((8, 2)), rng.standard_normal((8, 1))
+    net = nv.Network(nv.mlp([2, 1]), dtype="float64", seed=0)
+    out = io.StringIO()
+    net.fit(X, Y, epochs=3, callbacks=[nv.callbacks.ProgressBar(force=True, file=out)], verbose=0)
+    lines = [line for line in out.getvalue().replace("\r", "\n").split("\n") if line.startswith("epoch ")]
+    assert [line.split(":")[0] for line in lines] == ["epoch 1", "epoch 2", "epoch 3"]
+    assert all("loss" in line for line in lines)
+    quiet = io.StringIO()  # not a terminal: nothing unless forced
+    net.fit(X, Y, epochs=2, callbacks=[nv.callbacks.ProgressBar(file=quiet)], verbose=0)
+    assert quiet.getvalue() == ""

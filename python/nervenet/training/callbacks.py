@@ -201,24 +201,27 @@ class LearningRateScheduler(Callback):
 
 
 class ProgressBar(Callback):
-    """One line per epoch with loss and metrics (tqdm); quiet when the output
-    is not a terminal unless ``force``."""
+    """A tqdm bar over the epochs and one line per finished epoch with its
+    loss and metrics; quiet when the output is not a terminal unless
+    ``force`` (``fit(verbose=0)`` adds no bar at all)."""
 
-    def __init__(self, force: bool = False) -> None:
+    def __init__(self, force: bool = False, file: Any = None) -> None:
         self.force = force
+        self.file = file
         self.bar: Any = None
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
-        if not (self.force or sys.stderr.isatty()):
+        out = self.file or sys.stderr
+        if not (self.force or out.isatty()):
             return
         from tqdm import tqdm
 
-        self.bar = tqdm(total=logs.get("epochs"), initial=logs.get("initial_epoch", 0), unit="epoch", file=sys.stderr)
+        self.bar = tqdm(total=logs.get("epochs"), initial=logs.get("initial_epoch", 0), unit="epoch", file=out)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         if self.bar is not None:
-            shown = {k: f"{v:.4g}" for k, v in logs.items() if isinstance(v, float)}
-            self.bar.set_postfix(shown, refresh=False)
+            shown = "  ".join(f"{k} {v:.4g}" for k, v in logs.items() if isinstance(v, float))
+            self.bar.write(f"epoch {epoch + 1}: {shown}", file=self.file or sys.stderr)
             self.bar.update(1)
 
     def on_train_end(self, logs: dict[str, Any]) -> None:
