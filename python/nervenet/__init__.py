@@ -34,6 +34,7 @@ from .gradcheck import GradientReport, check_gradients, numeric_gradient
 from .graph import Graph
 from .network import Network
 from .threads import get_num_threads, set_num_threads
+from . import data
 from .training import callbacks, optim
 from . import io
 from . import search
@@ -51,6 +52,7 @@ __all__ = [
     "GradientReport",
     "History",
     "callbacks",
+    "data",
     "optim",
     "io",
     "search",

@@ -116,28 +116,26 @@ def one_hot(columns: np.ndarray, categories: Optional[Sequence[Sequence[str]]] =
 
 
 def read_idx(path: PathLike) -> np.ndarray:
-    """An IDX file (gzipped or not; big-endian): uint8 data with its dimensions."""
-    raw = Path(path).read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise FormatError(f"{path}: not an IDX file of unsigned bytes")
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    start = 4 + 4 * ndim
-    if len(raw) - start != int(np.prod(dims)):
-        raise FormatError(f"{path}: header says {dims} but holds {len(raw) - start} bytes of data")
-    return np.frombuffer(raw, dtype=np.uint8, offset=start).reshape(dims)
+    """An IDX file (gzipped or not; big-endian): the data with its dimensions.
+    (:func:`nervenet.data.mnist.read_idx`, which checks the magic number,
+    the header and the data length, raising FormatError.)"""
+    from .data.mnist import read_idx as _read_idx
+
+    return _read_idx(path)
 
 
 def load_mnist(root: Optional[PathLike] = None) -> tuple[Dataset, Dataset]:
     """MNIST's official 60,000 training and 10,000 test images, flattened to
-    784 values in [0, 1] (float32), from ``mnist/*.gz`` under ``root``."""
+    784 values in [0, 1] (float32), from ``mnist/*.gz`` under ``root``
+    (read and checked by :func:`nervenet.data.mnist.load_mnist`)."""
+    from .data.mnist import load_mnist as _load_mnist
+
     base = Path(root) if root is not None else data_root() / "mnist"
     out = []
     for prefix in ("train", "t10k"):
-        images = read_idx(_file(base / f"{prefix}-images-idx3-ubyte.gz", "mnist"))
-        labels = read_idx(_file(base / f"{prefix}-labels-idx1-ubyte.gz", "mnist"))
+        images, labels = _load_mnist(
+            (_file(base / f"{prefix}-images-idx3-ubyte.gz", "mnist"), _file(base / f"{prefix}-labels-idx1-ubyte.gz", "mnist"))
+        )
         X = images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)
         out.append(Dataset(X, labels.astype(np.int64), [str(c) for c in range(10)]))
     return out[0], out[1]

@@ -286,6 +286,7 @@ class Network:
         callbacks: Sequence[Any] = (),
         verbose: int = 1,
         resume: Optional[PathLike] = None,
+        sampler: Any = None,
     ) -> Any:
         """Trains by batch (``batch_size=0``), mini-batch or stochastic
         (``batch_size=1``) gradient descent; returns a :class:`History`.
@@ -307,6 +308,14 @@ class Network:
         the learning rate halved. ``validation=(Xv, Yv[, mask])`` adds
         ``val_*`` metrics.
 
+        ``sampler`` (``nv.data.UpSampler(y)`` / ``nv.data.DownSampler(y)``,
+        or any object with ``indices(epoch) -> int array``) chooses each
+        epoch's samples, e.g. to balance classes: epoch e trains on
+        ``X[sampler.indices(e)]`` (with the matching Y and mask rows), and
+        the trainer still shuffles within the epoch. This copies the
+        epoch's rows of X, Y and mask (memory for one epoch's worth of
+        data); validation is unaffected.
+
         ``resume=path`` continues from a checkpoint written by
         ``nv.callbacks.ModelCheckpoint``: parameters, optimiser state,
         History and the next epoch are restored, and training runs on to
@@ -322,7 +331,7 @@ class Network:
             clip_deltas, gradient_scale, gradient_boost, weight_cap, l1, l2, dropout, on_non_finite,
         )
         return fit(self, X, Y, loss=loss, epochs=epochs, validation=validation, callbacks=callbacks,
-                   verbose=verbose, mask=mask, config=config, resume=resume)
+                   verbose=verbose, mask=mask, config=config, resume=resume, sampler=sampler)
 
     # ---- files -----------------------------------------------------------------
 

@@ -7,8 +7,10 @@ import json
 import math
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
 
-from .. import _core
-from ..errors import ConfigError
+import numpy as np
+
+from .. import _core, _inputs
+from ..errors import ConfigError, DataError, ShapeError
 from .callbacks import Callback, ProgressBar
 from .history import History
 from .optim import MomentumAnnealing, Optimizer, Schedule, optimizer_config
@@ -95,10 +97,13 @@ def fit(
     mask: Any,
     config: dict[str, Any],
     resume: Any = None,
+    sampler: Any = None,
 ) -> History:
     """``epochs`` counts from the start of the run: resuming from a
     checkpoint that finished epoch k runs epochs k..epochs-1, and the
-    History returned covers all of them."""
+    History returned covers all of them. With a ``sampler`` each epoch
+    trains on the rows ``sampler.indices(epoch)`` (copied out of X, Y and
+    mask for that epoch)."""
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ConfigError(f"epochs must be an integer >= 0, got {epochs!r}")
     callbacks = list(callbacks)
@@ -109,6 +114,8 @@ def fit(
             raise ConfigError(f"callbacks must be nv.callbacks.Callback instances, got {c!r}")
     trainer = _core.Trainer(net._net, json.dumps(config))
     prepared = net._loss_inputs(X, Y, loss, mask)  # normalised once for every epoch
+    if sampler is not None:
+        _check_sampler(sampler, prepared[0].batch)
     start, history = 0, History()
     if resume is not None:
         from .checkpoint import resume as load_state
@@ -125,7 +132,11 @@ def fit(
     for epoch in range(start, epochs):
         for c in callbacks:
             c.on_epoch_begin(epoch, {})
-        report = net._call(prepared, loss, reduction, lambda x, obj: trainer.epoch(net._net, x, obj, epoch, on_batch))
+        run = lambda x, obj: trainer.epoch(net._net, x, obj, epoch, on_batch)  # noqa: E731
+        if sampler is None:
+            report = net._call(prepared, loss, reduction, run)
+        else:
+            report = _sampled_epoch(prepared, sampler, epoch, loss, reduction, run)
         logs = {k: report[k] for k in ("loss", "learning_rate", "gradient_norm", "update_ratio")}
         for key in ("accuracy", "mse", "mae"):  # accumulated over the epoch's batches
             if report.get(key) is not None:
@@ -146,6 +157,42 @@ def fit(
     for c in callbacks:
         c.on_train_end(logs)
     return history
+
+
+def _check_sampler(sampler: Any, n: int) -> None:
+    if not callable(getattr(sampler, "indices", None)):
+        raise ConfigError(
+            f"sampler must have an indices(epoch) method (nv.data.UpSampler, nv.data.DownSampler), got {sampler!r}"
+        )
+    size = getattr(sampler, "n_samples", None)
+    if isinstance(size, int) and size != n:
+        raise ShapeError(f"the sampler was built for {size} labels but X has {n} samples")
+
+
+def _sampled_epoch(prepared: Any, sampler: Any, epoch: int, loss: str, reduction: str, run: Any) -> Any:
+    """One epoch on the rows ``sampler.indices(epoch)`` (a copy of them);
+    a bad value is reported at its index in the caller's arrays."""
+    batch, y, n_classes, m = prepared
+    idx = np.asarray(sampler.indices(epoch))
+    if idx.ndim != 1 or idx.dtype.kind not in "iu" or idx.shape[0] == 0:
+        raise ConfigError(
+            f"sampler.indices({epoch}) must return a non-empty 1-D integer array, got dtype {idx.dtype} "
+            f"and shape {tuple(idx.shape)}"
+        )
+    bad = (idx < 0) | (idx >= batch.batch)
+    if bad.any():
+        raise ConfigError(
+            f"sampler.indices({epoch}) returned index {int(idx[bad][0])} but X has {batch.batch} samples"
+        )
+    x = batch.x[idx]
+    sub = _inputs.Batch(x, x if batch.sequences else x.reshape(x.shape[0], x.shape[2]), batch.sequences)
+    ys, ms = y[idx], None if m is None else m[idx]
+    try:
+        return run(sub.x, (ys, loss, reduction, ms))
+    except DataError as e:
+        if _inputs.explain(e, sub, ys, n_classes, ms) is e:
+            raise  # not a bad input value (e.g. the weights diverged)
+        raise _inputs.explain(e, batch, y, n_classes, m) from None
 
 
 def _batch_dispatch(callbacks: list[Callback]) -> Any:

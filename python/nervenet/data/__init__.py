@@ -1,0 +1,38 @@
+"""Data: loaders for the real formats, preprocessing fitted on training data
+only, splits, class imbalance and sequences (lecture 4 of the notes).
+
+Loaders read files in place and raise ``nv.FormatError`` naming the file and
+position when a file is truncated, corrupt or inconsistent.
+"""
+
+# -- loaders: images and tables (mnist, cifar, uci) --
+from .mnist import DataFileNotFoundError, load_mnist, read_idx
+from .cifar import CIFAR10_CLASSES, load_cifar10, read_cifar10_label_names
+from .uci import MUSHROOM_INPUTS, Table, UCINames, load_iris, load_mushroom, load_uci, read_names
+# -- loaders: time series, text, sequences --
+from .timeseries import TimeSeriesData, load_timeseries, read_timeseries_csv
+from .text import TextData, Vocabulary, load_ptb, load_text
+from .sequences import chunk_series, lagged_windows, next_step_targets, one_hot_ids, pad_sequences
+# -- preprocessing, splits, sampling --
+from .preprocessing import (
+    Chain,
+    MeanSubtraction,
+    MinMaxScale,
+    NotFittedError,
+    OneHotEncoder,
+    PCA,
+    Standardize,
+    Whitening,
+    chain,
+)
+from .splits import Split, train_validation_test_indices, train_validation_test_split
+from .sampling import DownSampler, UpSampler
+
+__all__ = [
+    "CIFAR10_CLASSES", "Chain", "DataFileNotFoundError", "DownSampler", "MUSHROOM_INPUTS", "MeanSubtraction",
+    "MinMaxScale", "NotFittedError", "OneHotEncoder", "PCA", "Split", "Standardize", "Table", "TextData",
+    "TimeSeriesData", "UCINames", "UpSampler", "Vocabulary", "Whitening", "chain", "chunk_series", "lagged_windows",
+    "load_cifar10", "load_iris", "load_mnist", "load_mushroom", "load_ptb", "load_text", "load_timeseries",
+    "load_uci", "next_step_targets", "one_hot_ids", "pad_sequences", "read_cifar10_label_names", "read_idx",
+    "read_names", "read_timeseries_csv", "train_validation_test_indices", "train_validation_test_split",
+]

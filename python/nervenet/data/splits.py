@@ -1,0 +1,159 @@
+"""Training, validation and test splits (lecture 4 of the notes).
+
+Train on the training set, watch the validation set while training and
+tuning hyperparameters, and look at the test set only once, at the end.
+With imbalanced classes a purely random split can leave a rare class out of
+the validation or test set entirely, so the split is stratified by class by
+default: every class keeps (as nearly as whole samples allow) its share of
+the data in each set.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, NamedTuple, Optional, Union
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from ..errors import ConfigError, DataError, ShapeError
+
+__all__ = ["Split", "train_validation_test_split", "train_validation_test_indices"]
+
+
+class Split(NamedTuple):
+    """Three ``(X, y)`` pairs: ``train``, ``validation`` and ``test``.
+
+    Unpack it (``train, val, test = split``) or pass the pairs on:
+    ``net.fit(*split.train, validation=split.validation)``.
+    """
+
+    train: tuple[Any, Any]
+    validation: tuple[Any, Any]
+    test: tuple[Any, Any]
+
+
+def _fraction(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 <= value < 1):
+        raise ConfigError(f"{name} must be a fraction of the samples in [0, 1), got {value!r}")
+    return float(value)
+
+
+def _labels(y: Any, stratify: Union[bool, Any], n: int) -> Optional[np.ndarray]:
+    """The labels to stratify by, or None."""
+    if stratify is False or stratify is None:
+        return None
+    if stratify is True:
+        labels, what = np.asarray(y), "y"
+    else:
+        labels, what = np.asarray(stratify), "stratify"
+    if labels.ndim != 1 or labels.shape[0] != n:
+        raise ShapeError(
+            f"stratifying needs one class label per sample, a 1-D array of length {n}, but {what} has shape "
+            f"{tuple(labels.shape)}; pass stratify=labels (e.g. Y.argmax(axis=1) for one-hot targets) or stratify=False"
+        )
+    if labels.dtype.kind == "f":
+        if not np.isfinite(labels).all() or not np.array_equal(labels, np.round(labels)):
+            raise ConfigError(
+                f"stratify=True splits by class, but {what} holds non-integer floats (regression targets?); "
+                f"pass stratify=False, or stratify=labels with class labels"
+            )
+    return labels
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _check_rare(labels: np.ndarray, needed: int, where: str) -> None:
+    classes, counts = np.unique(labels, return_counts=True)
+    rare = counts < needed
+    if rare.any():
+        shown = ", ".join(f"class {_plain(c)!r} has {int(k)}" for c, k in zip(classes[rare][:10], counts[rare][:10]))
+        more = f" (and {int(rare.sum()) - 10} more)" if rare.sum() > 10 else ""
+        raise DataError(
+            f"cannot stratify the split {where}: {shown}{more} sample(s), fewer than the {needed} needed; "
+            f"collect more samples of that class, merge or drop it, or pass stratify=False"
+        )
+
+
+def _cut(index: np.ndarray, size: int, labels: Optional[np.ndarray], seed: int, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """(rest, taken): ``size`` of ``index`` taken out, stratified by ``labels[index]``."""
+    if size == 0:
+        return index, index[:0]
+    strat = None if labels is None else labels[index]
+    if strat is not None:
+        _check_rare(strat, 2, f"off the {what} set")
+        n_classes = len(np.unique(strat))
+        if size < n_classes or index.shape[0] - size < n_classes:
+            small = min(size, index.shape[0] - size)
+            raise DataError(
+                f"cannot stratify the {what} split: one side would hold {small} sample(s), fewer than the "
+                f"{n_classes} classes; use a larger fraction, more data, or stratify=False"
+            )
+    rest, taken = train_test_split(index, test_size=size, stratify=strat, random_state=seed, shuffle=True)
+    return np.asarray(rest), np.asarray(taken)
+
+
+def train_validation_test_indices(
+    y: Any,
+    *,
+    validation: float = 0.1,
+    test: float = 0.2,
+    stratify: Union[bool, Any] = True,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sample indices of the three sets (each sorted), for splitting
+    several aligned arrays alike; see :func:`train_validation_test_split`."""
+    n = len(y)
+    validation, test = _fraction(validation, "validation"), _fraction(test, "test")
+    if validation + test >= 1:
+        raise ConfigError(f"validation + test must leave some training data, got {validation} + {test} >= 1")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
+        raise ConfigError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+    n_test = math.floor(test * n + 0.5)
+    n_val = math.floor(validation * n + 0.5)
+    if n - n_test - n_val < 1:
+        raise DataError(f"{n} samples leave none for training with validation={validation} and test={test}")
+    labels = _labels(y, stratify, n)
+    if labels is not None:
+        needed = 1 + (n_test > 0) + (n_val > 0)
+        if needed > 1:
+            _check_rare(labels, needed, "into training, validation and test sets" if needed == 3 else "in two")
+    index = np.arange(n)
+    rest, test_idx = _cut(index, n_test, labels, seed, "test")
+    train_idx, val_idx = _cut(rest, n_val, labels, seed + 1 if seed + 1 < 2**32 else 0, "validation")
+    return np.sort(train_idx), np.sort(val_idx), np.sort(test_idx)
+
+
+def train_validation_test_split(
+    X: Any,
+    y: Any,
+    *,
+    validation: float = 0.1,
+    test: float = 0.2,
+    stratify: Union[bool, Any] = True,
+    seed: int = 0,
+) -> Split:
+    """Splits ``X`` and ``y`` (aligned on their first axis) into training,
+    validation and test sets; returns a :class:`Split` of ``(X, y)`` pairs.
+
+    ``validation`` and ``test`` are fractions of all samples (either may be
+    0 for an empty set; the rest trains). With ``stratify=True`` the
+    split is stratified by the class labels ``y`` (via
+    :func:`sklearn.model_selection.train_test_split`), so each class keeps
+    its ratio in every set -- what the notes ask for when classes are
+    imbalanced; pass ``stratify=labels`` to stratify by other labels (one
+    per sample), or ``stratify=False`` for a plain random split (e.g.
+    regression targets). A class with too few samples to appear in every
+    set raises DataError naming it. The same seed gives the same split;
+    each set keeps the samples' original order.
+    """
+    Xa, ya = np.asarray(X), np.asarray(y)
+    if Xa.ndim == 0 or ya.ndim == 0 or Xa.shape[0] != ya.shape[0]:
+        raise ShapeError(
+            f"X and y must have the same number of samples (first axis), got shapes {tuple(Xa.shape)} and {tuple(ya.shape)}"
+        )
+    tr, va, te = train_validation_test_indices(ya, validation=validation, test=test, stratify=stratify, seed=seed)
+    return Split((Xa[tr], ya[tr]), (Xa[va], ya[va]), (Xa[te], ya[te]))
