@@ -6,6 +6,8 @@ import operator
 from typing import Optional, Sequence
 
 from . import _core
+from ._checks import integer
+from ._checks import seed as seed_of
 from .errors import ConfigError
 from .graph import Graph
 
@@ -42,13 +44,6 @@ def mlp(
     return g
 
 
-def _non_negative(value: int, name: str, bits: int = 63) -> int:
-    value = operator.index(value)
-    if not 0 <= value < 2**bits:
-        raise ConfigError(f"{name} must be an integer in [0, 2**{bits}), got {value}")
-    return value
-
-
 def random_graph(
     inputs: int,
     hidden: int,
@@ -77,15 +72,15 @@ def random_graph(
         activations = [activations]
     return Graph._wrap(
         _core.random_graph(
-            _non_negative(inputs, "inputs"),
-            _non_negative(hidden, "hidden"),
-            _non_negative(outputs, "outputs"),
+            integer(inputs, "inputs", 0, bits=63),
+            integer(hidden, "hidden", 0, bits=63),
+            integer(outputs, "outputs", 0, bits=63),
             float(density),
-            _non_negative(recurrent, "recurrent"),
-            _non_negative(max_skip, "max_skip", 32),
+            integer(recurrent, "recurrent", 0, bits=63),
+            integer(max_skip, "max_skip", 0, bits=32),
             list(activations),
             float(bias_probability),
             float(fixed_probability),
-            _non_negative(seed, "seed", 64),
+            seed_of(seed),
         )
     )

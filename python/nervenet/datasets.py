@@ -78,12 +78,10 @@ def load_digits() -> Dataset:
 
 def load_iris(path: Optional[PathLike] = None) -> Dataset:
     """UCI iris (``uci/iris/iris.data``): 4 measurements in cm, 3 classes (sorted names)."""
-    rows = [r.split(",") for r in _file(path, "uci/iris/iris.data").read_text().splitlines() if r.strip()]
-    classes = sorted({r[4] for r in rows})
-    X = np.array([[float(v) for v in r[:4]] for r in rows])
-    y = np.array([classes.index(r[4]) for r in rows], dtype=np.int64)
-    names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-    return Dataset(X, y, classes, names)
+    from .data import uci  # the checked reader; imported here to avoid an import cycle
+
+    table = uci.load_iris(_file(path, "uci/iris/iris.data"))
+    return Dataset(table.X, table.y, list(table.classes), list(table.feature_names))
 
 
 def load_mushroom(path: Optional[PathLike] = None) -> Dataset:

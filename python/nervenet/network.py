@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
 
-from . import _core, _inputs
+from . import _checks, _core, _inputs
 from .errors import ConfigError, DataError, DTypeError, ShapeError
 from .graph import Graph, _as_core_graph
 
@@ -74,9 +74,7 @@ class Network:
                 RuntimeWarning,
                 stacklevel=2,
             )
-        seed = operator.index(seed)
-        if not 0 <= seed < 2**64:
-            raise ConfigError(f"seed must be an integer in [0, 2**64), got {seed}")
+        seed = _checks.seed(seed)
         if dense_min_edges is not None:
             dense_min_edges = operator.index(dense_min_edges)
             if dense_min_edges < 0:

@@ -23,19 +23,9 @@ import numpy as np
 
 from ..errors import ConfigError, DataError, DTypeError, ShapeError
 
+from .._checks import integer as _integer
+
 __all__ = ["lagged_windows", "pad_sequences", "chunk_series", "next_step_targets", "one_hot_ids"]
-
-
-def _int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)):
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    try:
-        v = operator.index(value)
-    except TypeError:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}") from None
-    if v < minimum:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {v}")
-    return v
 
 
 def _numeric(values: Any, name: str) -> np.ndarray:
@@ -114,7 +104,7 @@ def lagged_windows(
         raise ShapeError(
             f"series must be (time,), (time, features) or (batch, time, features), got shape {_shape(s.shape)}"
         )
-    lags = _int(lags, "lags", 0)
+    lags = _integer(lags, "lags", 0)
     if start not in ("drop", "pad"):
         raise ConfigError(f"start must be 'drop' or 'pad', got {start!r}")
     T = s.shape[-2]
@@ -122,7 +112,7 @@ def lagged_windows(
     Y_src: Optional[np.ndarray] = None
     off = 0
     if targets is not None:
-        off = _int(offset, "offset", 0)
+        off = _integer(offset, "offset", 0)
         if isinstance(targets, np.ndarray) and targets.dtype.kind == "f":
             y = targets
             lead = s.shape[:-1]
@@ -214,7 +204,7 @@ def pad_sequences(
     lengths = [len(a) for a in arrays]
     T = max(lengths)
     if length is not None:
-        L = _int(length, "length", 0)
+        L = _integer(length, "length", 0)
         if L < T:
             i = lengths.index(T)
             raise ShapeError(f"sequences[{i}] has {T} steps, more than length={L}")
@@ -273,8 +263,8 @@ def chunk_series(
     Raises ShapeError when no chunk fits (every series shorter than
     ``length`` with ``remainder="drop"``).
     """
-    length = _int(length, "length", 1)
-    stride = length if stride is None else _int(stride, "stride", 1)
+    length = _integer(length, "length", 1)
+    stride = length if stride is None else _integer(stride, "stride", 1)
     if remainder not in ("drop", "pad"):
         raise ConfigError(f"remainder must be 'drop' or 'pad', got {remainder!r}")
 
@@ -290,13 +280,12 @@ def chunk_series(
                     f"X[{i}] has shape {_shape(a.shape)} but X[0] has {_shape(series[0].shape)}; "
                     "series must agree after the time axis"
                 )
-        names = [f"X[{i}]" for i in range(len(series))]
     else:
         arr = _numeric(X, "X")
         if arr.ndim in (1, 2):
             if lengths is not None:
                 raise ConfigError("lengths applies to a (batch, time, features) array, X is one series")
-            series, names = [arr], ["X"]
+            series = [arr]
         elif arr.ndim == 3:
             if lengths is None:
                 n_steps = [arr.shape[1]] * arr.shape[0]
@@ -314,7 +303,6 @@ def chunk_series(
                     )
                 n_steps = [int(v) for v in ln]
             series = [arr[i, :n] for i, n in enumerate(n_steps)]
-            names = [f"X[{i}]" for i in range(len(series))]
         else:
             raise ShapeError(
                 "X must be (time,), (time, features), (batch, time, features) or a list of series, "
@@ -349,7 +337,7 @@ def one_hot_ids(ids: Any, n_classes: int, *, dtype: Any = "float32") -> np.ndarr
     """Integer ids of any shape -> one-hot vectors, shape ``ids.shape + (n_classes,)``.
     Ids outside 0..n_classes-1 raise DataError naming the index."""
     arr = _ints(ids, "ids")
-    n = _int(n_classes, "n_classes", 1)
+    n = _integer(n_classes, "n_classes", 1)
     bad = (arr < 0) | (arr >= n)
     if bad.any():
         where = tuple(int(v) for v in np.argwhere(bad)[0])
@@ -387,7 +375,7 @@ def next_step_targets(
     if one_hot not in (False, "inputs", "both"):
         raise ConfigError(f"one_hot must be False, True, 'inputs' or 'both', got {one_hot!r}")
     if n_classes is not None:
-        n = _int(n_classes, "n_classes", 1)
+        n = _integer(n_classes, "n_classes", 1)
         bad = (arr < 0) | (arr >= n)
         if bad.any():
             where = tuple(int(v) for v in np.argwhere(bad)[0])

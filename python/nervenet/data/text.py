@@ -30,6 +30,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
+from .._checks import integer as _integer
 from ..errors import ConfigError, DataError, DTypeError, FormatError
 
 __all__ = ["Vocabulary", "TextData", "load_ptb", "load_text"]
@@ -123,9 +124,9 @@ class Vocabulary:
         order = order if order is not None else ("frequency" if level == "word" else "sorted")
         if order not in _ORDERS:
             raise ConfigError(f"order must be one of {list(_ORDERS)}, got {order!r}")
-        min_count = _count(min_count, "min_count", 1)
+        min_count = _integer(min_count, "min_count", 1)
         if max_size is not None:
-            max_size = _count(max_size, "max_size", 1)
+            max_size = _integer(max_size, "max_size", 1)
         proto = cls((), level=level, unk=unk, eos=eos)
         if isinstance(text, str) and level == "char":
             codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
@@ -365,18 +366,6 @@ class Vocabulary:
             start = stop + 1
         lines.append(" ".join(toks[start:]))
         return "\n".join(lines)
-
-
-def _count(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool):
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    try:
-        v = operator.index(value)
-    except TypeError:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}") from None
-    if v < minimum:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {v}")
-    return v
 
 
 @dataclass

@@ -8,12 +8,12 @@ Also the small argument checks the search algorithms share.
 from __future__ import annotations
 
 import math
-import operator
 from typing import Any, Optional, Sequence
 
 import numpy as np
 
 from .. import _core, _inputs
+from .._checks import integer, seed
 from ..errors import ConfigError, DataError, ParameterError, ShapeError
 
 __all__ = ["Objective"]
@@ -146,13 +146,7 @@ def _searched(net: Any, params: Optional[Sequence[str]]) -> np.ndarray:
 
 def count(value: Any, name: str, minimum: int = 1) -> int:
     """An integer >= minimum."""
-    try:
-        v = operator.index(value)
-    except TypeError:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}") from None
-    if v < minimum:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {v}")
-    return v
+    return integer(value, name, minimum)
 
 
 def real(value: Any, name: str, low: float = -math.inf, high: float = math.inf, *, open_low: bool = False) -> float:
@@ -168,14 +162,7 @@ def real(value: Any, name: str, low: float = -math.inf, high: float = math.inf, 
     return v
 
 
-def seed_of(value: Any) -> int:
-    try:
-        v = operator.index(value)
-    except TypeError:
-        raise ConfigError(f"seed must be an integer in [0, 2**64), got {value!r}") from None
-    if not 0 <= v < 2**64:
-        raise ConfigError(f"seed must be an integer in [0, 2**64), got {v}")
-    return v
+seed_of = seed
 
 
 def bounds(low: Any, high: Any) -> tuple[float, float]:
