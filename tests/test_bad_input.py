@@ -300,13 +300,40 @@ def test_invalid_json(text: str, match: str) -> None:
 
 def test_unsupported_node_kind_from_json(small_graph: nv.Graph) -> None:
     doc = json.loads(small_graph.to_json())
-    doc["nodes"][2]["kind"] = {"type": "lstm"}
+    doc["nodes"][2]["kind"] = {"type": "feature_map", "channels": 1, "height": 2, "width": 2, "untied_bias": False}
+    doc["nodes"][2]["bias"] = False
     g = nv.Graph.from_json(json.dumps(doc))
-    assert g.node(2)["kind"] == "lstm" and g.node(2)["activation"] is None
-    with pytest.raises(nv.UnsupportedError, match="node 2 is a lstm node"):
+    assert g.node(2)["kind"] == "feature_map" and g.node(2)["activation"] is None
+    with pytest.raises(nv.UnsupportedError, match="node 2 is a feature_map node"):
         nv.Network(g)
     with pytest.raises(NotImplementedError):
         nv.Network(g)
+
+
+def test_cell_with_node_bias_from_json_is_refused(small_graph: nv.Graph) -> None:
+    doc = json.loads(small_graph.to_json())
+    doc["nodes"][2]["kind"] = {"type": "lstm"}  # the hidden node keeps bias=true
+    with pytest.raises(nv.GraphError, match="node 2 is a lstm cell and cannot take a node bias"):
+        nv.Graph.from_json(json.dumps(doc))
+    doc["nodes"][2]["bias"] = False
+    assert nv.Graph.from_json(json.dumps(doc)).node(2)["kind"] == "lstm"
+
+
+def test_bad_cell_kinds_and_ports() -> None:
+    g = nv.Graph()
+    x = g.add_inputs(1)[0]
+    with pytest.raises(nv.ConfigError, match='unknown cell kind "lsmt"'):
+        g.add_cells(1, "lsmt")
+    c = g.add_cells(1, "lstm")[0]
+    with pytest.raises(nv.GraphError, match="feeds port 2 but node 1 is a lstm node with ports 0 \\(x\\)"):
+        g.connect(x, c, port=2)
+    u = g.add_cells(1, "gru_unit")[0]
+    with pytest.raises(nv.GraphError, match="ports 0 \\(r\\), 1 \\(z\\), 2 \\(n_x\\), 3 \\(n_h\\)"):
+        g.connect(x, u, port=4)
+    with pytest.raises(nv.ConfigError, match="port must be an integer"):
+        g.connect(x, u, port=-1)
+    with pytest.raises(nv.GraphError, match="its biases are its own parameters"):
+        g.set_bias(c, 0.5)
 
 
 def test_unsupported_edge_kind_is_refused() -> None:

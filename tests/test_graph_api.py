@@ -38,6 +38,7 @@ def test_build_and_query(small_graph: nv.Graph) -> None:
         "dst": 2,
         "kind": "weight",
         "time_skip": 1,
+        "port": 0,
         "trainable": True,
         "weight": None,
         "enabled": True,

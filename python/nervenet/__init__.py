@@ -35,6 +35,7 @@ from .graph import Graph
 from .network import Network
 from .threads import get_num_threads, set_num_threads
 from . import data
+from . import interop, rnn
 from .training import callbacks, optim
 from . import io
 from . import search

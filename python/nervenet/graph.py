@@ -1,7 +1,8 @@
 """The graph API: build a network node by node and edge by edge.
 
-A :class:`Graph` is a directed graph of nodes (input, hidden, output) and
-edges (scalar weights, fixed identity links) with stable integer ids. Edges
+A :class:`Graph` is a directed graph of nodes (input, hidden, output; simple
+neurons or memory cells) and edges (scalar weights, fixed identity links)
+with stable integer ids. Edges
 with ``time_skip=0`` must form a DAG; an edge with ``time_skip=d >= 1`` reads
 its source ``d`` steps back in time and may point anywhere, itself included.
 Every check happens in the Rust core; errors name the node or edge at fault.
@@ -101,6 +102,59 @@ class Graph:
         """Adds ``n`` output nodes; their id order is the order of network outputs."""
         return [self._g.add_node("output", activation, cap, slope, bias) for _ in range(_count(n))]
 
+    def add_cells(self, n: int, kind: str = "lstm", *, role: str = "hidden") -> list[int]:
+        """Adds ``n`` memory cells and returns their ids.
+
+        Kinds: ``lstm`` (the notes' peephole LSTM), ``gru``, ``mgu``, ``ugrnn``,
+        ``delta`` (Delta-RNN). A cell takes the sum of its incoming edges as
+        its input x and keeps its own state between time steps, so it needs no
+        recurrent edge for its memory; its scalar parameters are named
+        ``node:N:lstm.w_f`` and so on, and it has no node bias (the cell's own
+        biases are among those parameters; the LSTM's forget-gate bias starts
+        at +1). Cells may be outputs (``role="output"``).
+
+        >>> g = Graph()
+        >>> x = g.add_inputs(2); c = g.add_cells(3, "gru"); y = g.add_outputs(1)
+        >>> _ = g.connect_all(x, c); _ = g.connect_all(c, y)
+        """
+        return [self._g.add_cell(role, kind) for _ in range(_count(n))]
+
+    def add_lstm_layer(self, units: int, inputs: Iterable[int]) -> list[int]:
+        """Adds a standard LSTM layer (as ``torch.nn.LSTM``) fed by ``inputs``.
+
+        Each of the ``units`` nodes is an ``lstm_unit`` with four gate ports
+        (0 i, 1 f, 2 g, 3 o); every input feeds every gate of every unit, and
+        every unit feeds every gate of every unit one step later — torch's
+        ``weight_ih`` and ``weight_hh`` as edges. Gate biases are parameters
+        ``node:N:bias.i`` ... (torch's ``bias_ih + bias_hh``; the forget gate
+        starts at +1). Returns the unit ids; see :func:`nervenet.rnn.set_torch_weights`.
+        """
+        return self._standard_layer("lstm_unit", units, inputs, input_ports=(0, 1, 2, 3), hidden_ports=(0, 1, 2, 3))
+
+    def add_gru_layer(self, units: int, inputs: Iterable[int]) -> list[int]:
+        """Adds a standard GRU layer (as ``torch.nn.GRU``) fed by ``inputs``.
+
+        Units are ``gru_unit`` nodes with ports 0 r, 1 z, 2 n_x, 3 n_h: inputs
+        feed r, z and n_x; the units' outputs one step earlier feed r, z and
+        n_h (kept apart from n_x because r multiplies only the recurrent part
+        of the candidate). Returns the unit ids.
+        """
+        return self._standard_layer("gru_unit", units, inputs, input_ports=(0, 1, 2), hidden_ports=(0, 1, 3))
+
+    def _standard_layer(
+        self, kind: str, units: int, inputs: Iterable[int], *, input_ports: tuple[int, ...], hidden_ports: tuple[int, ...]
+    ) -> list[int]:
+        srcs = list(inputs)
+        units = _count(units, "units")
+        if units == 0 or not srcs:
+            raise ConfigError(f"a layer needs at least one unit and one input (got {units} units, {len(srcs)} inputs)")
+        cells = self.add_cells(units, kind)
+        for port in input_ports:
+            self._g.connect_all(srcs, cells, 0, True, port)
+        for port in hidden_ports:
+            self._g.connect_all(cells, cells, 1, True, port)
+        return cells
+
     def connect(
         self,
         src: int,
@@ -109,19 +163,27 @@ class Graph:
         time_skip: int = 0,
         weight: Optional[float] = None,
         trainable: bool = True,
+        port: int = 0,
     ) -> int:
         """Adds a scalar-weight edge src -> dst and returns its id.
 
         ``weight=None`` lets the network's initialiser choose the value;
-        ``trainable=False`` keeps the weight fixed (1 unless given).
+        ``trainable=False`` keeps the weight fixed (1 unless given). ``port``
+        picks the gate of a standard LSTM/GRU unit the edge feeds.
         """
-        return self._g.add_edge(src, dst, time_skip, trainable, weight, "weight")
+        return self._g.add_edge(src, dst, time_skip, trainable, weight, "weight", port)
 
     def connect_all(
-        self, srcs: Iterable[int], dsts: Iterable[int], *, time_skip: int = 0, trainable: bool = True
+        self,
+        srcs: Iterable[int],
+        dsts: Iterable[int],
+        *,
+        time_skip: int = 0,
+        trainable: bool = True,
+        port: int = 0,
     ) -> list[int]:
         """Connects every src to every dst (src-major order); all or nothing."""
-        return self._g.connect_all(list(srcs), list(dsts), time_skip, trainable)
+        return self._g.connect_all(list(srcs), list(dsts), time_skip, trainable, port)
 
     def identity(self, src: int, dst: int, *, time_skip: int = 0) -> int:
         """Adds a fixed weight-1 edge (a residual / skip connection) and returns its id."""
@@ -161,9 +223,9 @@ class Graph:
 
     # ---- queries ---------------------------------------------------------
 
-    def find_edge(self, src: int, dst: int, *, time_skip: int = 0) -> Optional[int]:
-        """The id of the edge src -> dst with this time skip, or None."""
-        return self._g.find_edge(src, dst, time_skip)
+    def find_edge(self, src: int, dst: int, *, time_skip: int = 0, port: int = 0) -> Optional[int]:
+        """The id of the edge src -> dst (into ``port``) with this time skip, or None."""
+        return self._g.find_edge(src, dst, time_skip, port)
 
     def inputs(self) -> list[int]:
         return self._g.inputs()

@@ -58,18 +58,24 @@ impl Default for Init {
 /// Initial values for `params`, in f64; presets from the graph win.
 pub fn initial_values(params: &[ParamInfo], init: &Init, seed: u64) -> Vec<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut weights: Vec<(u32, usize)> = params
+    // Edge weights first (by edge id), then cells' own weights (by node id
+    // and index), so the draws do not depend on the plan's layout.
+    let mut weights: Vec<((u8, u32, u8), usize)> = params
         .iter()
         .enumerate()
         .filter_map(|(i, p)| match p.kind {
-            ParamKind::Weight { edge, .. } => Some((edge.0, i)),
+            ParamKind::Weight { edge, .. } => Some(((0, edge.0, 0), i)),
+            ParamKind::CellWeight { node, index } => Some(((1, node.0, index), i)),
             ParamKind::Bias { .. } => None,
         })
         .collect();
     weights.sort_unstable();
     let mut values: Vec<f64> = params.iter().map(|_| init.bias).collect();
     for (_, i) in weights {
-        values[i] = draw(init.weights, &params[i], &mut rng);
+        values[i] = match params[i].kind {
+            ParamKind::CellWeight { .. } => draw_cell(init.weights, &mut rng),
+            _ => draw(init.weights, &params[i], &mut rng),
+        };
     }
     for (v, p) in values.iter_mut().zip(params) {
         if let Some(preset) = p.preset {
@@ -77,6 +83,17 @@ pub fn initial_values(params: &[ParamInfo], init: &Init, seed: u64) -> Vec<f64> 
         }
     }
     values
+}
+
+/// A memory cell's own scalar weights multiply one input each (fan 1), so
+/// the fan-based schemes would draw them from ~unit ranges; they start in
+/// U[−0.5, 0.5] instead (zeros and small keep their meaning).
+fn draw_cell(kind: WeightInit, rng: &mut ChaCha8Rng) -> f64 {
+    match kind {
+        WeightInit::Zeros => 0.0,
+        WeightInit::Small => 0.01 * rng.sample::<f64, _>(StandardNormal),
+        _ => rng.random_range(-0.5..0.5),
+    }
 }
 
 fn draw(kind: WeightInit, p: &ParamInfo, rng: &mut ChaCha8Rng) -> f64 {

@@ -36,8 +36,8 @@ pub use error::{Error, Result};
 pub use exec::{num_threads, set_num_threads, Dropout, RunOutput, Seed, Sequences, Targets, Want};
 pub use gradcheck::{check_gradients, numeric_gradient, relative_error, GradientReport};
 pub use graph::{
-    random_graph, Activation, Edge, EdgeId, EdgeKind, EdgeSpec, Graph, Node, NodeId, NodeKind, PoolOp, RandomGraphSpec,
-    Role,
+    random_graph, Activation, CellKind, Edge, EdgeId, EdgeKind, EdgeSpec, Graph, Node, NodeId, NodeKind, PoolOp,
+    RandomGraphSpec, Role,
 };
 pub use init::{Init, WeightInit};
 pub use loss::{Loss, Reduction};

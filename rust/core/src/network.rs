@@ -89,7 +89,9 @@ impl<T: Real> Network<T> {
 
     pub fn param_index(&self, name: &str) -> Result<usize> {
         self.index.get(name).copied().ok_or_else(|| {
-            Error::Parameter(format!("no parameter named {name:?}; names look like \"edge:17\" or \"node:5:bias\""))
+            Error::Parameter(format!(
+                "no parameter named {name:?}; names look like \"edge:17\", \"node:5:bias\" or \"node:8:lstm.w_f\""
+            ))
         })
     }
 

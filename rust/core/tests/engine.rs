@@ -45,6 +45,7 @@ fn spec(seed: u64, hidden: usize, recurrent: usize, acts: Vec<Activation>) -> Ra
         bias_probability: 0.6,
         fixed_probability: 0.1,
         seed,
+        ..RandomGraphSpec::default()
     }
 }
 
@@ -71,7 +72,8 @@ fn checked_error(report: &GradientReport, abs_tol: f64) -> f64 {
 /// relu would).
 fn random_biases(g: &mut Graph, seed: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let ids: Vec<NodeId> = g.nodes().filter(|n| n.role != Role::Input).map(|n| n.id).collect();
+    let ids: Vec<NodeId> =
+        g.nodes().filter(|n| n.role != Role::Input && n.kind.cell().is_none()).map(|n| n.id).collect();
     for id in ids {
         let magnitude = rng.random_range(0.1..0.5);
         g.set_bias_value(id, if rng.random_bool(0.5) { magnitude } else { -magnitude }).unwrap();

@@ -120,12 +120,20 @@ fn mutation_split_disable_remove() {
 fn plans_name_unsupported_kinds() {
     let mut g = Graph::new();
     let x = input(&mut g);
-    let c = g.add_node(Role::Hidden, NodeKind::Lstm, None).unwrap();
+    let fm = NodeKind::FeatureMap { channels: 1, height: 2, width: 2, untied_bias: false };
+    let c = g.add_node(Role::Hidden, fm, None).unwrap();
     let y = node(&mut g, Role::Output, "identity", false);
     edge(&mut g, x, c, 1.0);
     edge(&mut g, c, y, 1.0);
     let err = Plan::compile(&g).unwrap_err();
-    assert!(matches!(err, Error::Unsupported(ref m) if m.contains("lstm") && m.contains(&format!("node {}", c.0))));
+    assert!(
+        matches!(err, Error::Unsupported(ref m) if m.contains("feature_map") && m.contains(&format!("node {}", c.0)))
+    );
+    // Memory cells carry their own biases and have no node bias.
+    let cell = g.add_node(Role::Hidden, NodeKind::Lstm, None).unwrap();
+    assert!(!g.node(cell).unwrap().bias);
+    let err = message(g.add_node(Role::Hidden, NodeKind::Gru, Some(true)).unwrap_err());
+    assert!(err.contains("gru cell") && err.contains("own bias"), "{err}");
     let mut g = Graph::new();
     let x = input(&mut g);
     assert!(message(Plan::compile(&g).unwrap_err()).contains("no output"));

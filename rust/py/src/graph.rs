@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 const ACTIVATIONS: &str = "identity, linear, relu, relu6, leaky_relu, sigmoid, tanh, softsign";
+const CELLS: &str = "lstm, gru, mgu, ugrnn, delta, lstm_unit, gru_unit";
 
 #[pyclass(name = "Graph", module = "nervenet._core", eq)]
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -56,6 +57,10 @@ fn time_skip(py: Python<'_>, value: i64) -> PyResult<u32> {
         .map_err(|_| raise(py, Kind::Config, format!("time_skip must be an integer in 0..2**32, got {value}")))
 }
 
+fn port(py: Python<'_>, value: i64) -> PyResult<u8> {
+    u8::try_from(value).map_err(|_| raise(py, Kind::Config, format!("port must be an integer in 0..4, got {value}")))
+}
+
 fn role_name(role: Role) -> &'static str {
     match role {
         Role::Input => "input",
@@ -77,10 +82,6 @@ fn node_dict<'py>(py: Python<'py>, n: &Node) -> PyResult<Bound<'py, PyDict>> {
                 Activation::LeakyRelu { slope } => d.set_item("slope", slope)?,
                 _ => {}
             }
-        }
-        NodeKind::LstmLayer { units } | NodeKind::GruLayer { units } => {
-            d.set_item("activation", py.None())?;
-            d.set_item("units", units)?;
         }
         NodeKind::FeatureMap { channels, height, width, untied_bias } => {
             d.set_item("activation", py.None())?;
@@ -124,6 +125,7 @@ fn edge_dict<'py>(py: Python<'py>, e: &Edge) -> PyResult<Bound<'py, PyDict>> {
         EdgeKind::Weight | EdgeKind::Identity => {}
     }
     d.set_item("time_skip", e.time_skip)?;
+    d.set_item("port", e.port)?;
     d.set_item("trainable", e.trainable)?;
     d.set_item("weight", e.weight)?;
     d.set_item("enabled", e.enabled)?;
@@ -159,6 +161,20 @@ impl PyGraph {
         Ok(self.inner.add_node(role, NodeKind::simple(act), bias).or_raise(py)?.0)
     }
 
+    /// Adds a memory cell (lstm, gru, mgu, ugrnn, delta, lstm_unit,
+    /// gru_unit) and returns its id; cells carry their own biases.
+    #[pyo3(signature = (role, kind))]
+    fn add_cell(&mut self, py: Python<'_>, role: &str, kind: &str) -> PyResult<u32> {
+        let role = parse_role(py, role)?;
+        if role == Role::Input {
+            return Err(raise(py, Kind::Config, "input nodes cannot be memory cells"));
+        }
+        let kind = NodeKind::parse_cell(kind).ok_or_else(|| {
+            raise(py, Kind::Config, format!("unknown cell kind {kind:?}; expected one of {CELLS}"))
+        })?;
+        Ok(self.inner.add_node(role, kind, Some(false)).or_raise(py)?.0)
+    }
+
     /// Sets a node's initial bias value (and turns its bias on).
     fn set_bias(&mut self, py: Python<'_>, node: NodeArg, value: f64) -> PyResult<()> {
         // The core checks this only when a network is built; fail here, at the cause.
@@ -175,7 +191,8 @@ impl PyGraph {
     }
 
     /// Connects src to dst and returns the new edge's id.
-    #[pyo3(signature = (src, dst, time_skip = 0, trainable = true, weight = None, kind = "weight"))]
+    #[pyo3(signature = (src, dst, time_skip = 0, trainable = true, weight = None, kind = "weight", port = 0))]
+    #[allow(clippy::too_many_arguments)]
     fn add_edge(
         &mut self,
         py: Python<'_>,
@@ -185,19 +202,21 @@ impl PyGraph {
         trainable: bool,
         weight: Option<f64>,
         kind: &str,
+        port: i64,
     ) -> PyResult<u32> {
         let spec = EdgeSpec {
             kind: parse_edge_kind(py, kind)?,
             time_skip: self::time_skip(py, time_skip)?,
             trainable,
             weight,
+            port: self::port(py, port)?,
         };
         Ok(self.inner.add_edge(src.0, dst.0, spec).or_raise(py)?.0)
     }
 
     /// Connects every src to every dst (src-major order). All or nothing: on
     /// error the graph is left as it was.
-    #[pyo3(signature = (srcs, dsts, time_skip = 0, trainable = true))]
+    #[pyo3(signature = (srcs, dsts, time_skip = 0, trainable = true, port = 0))]
     fn connect_all(
         &mut self,
         py: Python<'_>,
@@ -205,8 +224,14 @@ impl PyGraph {
         dsts: Vec<NodeArg>,
         time_skip: i64,
         trainable: bool,
+        port: i64,
     ) -> PyResult<Vec<u32>> {
-        let spec = EdgeSpec { time_skip: self::time_skip(py, time_skip)?, trainable, ..EdgeSpec::default() };
+        let spec = EdgeSpec {
+            time_skip: self::time_skip(py, time_skip)?,
+            trainable,
+            port: self::port(py, port)?,
+            ..EdgeSpec::default()
+        };
         let edges: Vec<_> = srcs.iter().flat_map(|s| dsts.iter().map(move |d| (s.0, d.0, spec))).collect();
         let ids = self.inner.add_edges(&edges).or_raise(py)?;
         Ok(ids.into_iter().map(|e| e.0).collect())
@@ -238,9 +263,16 @@ impl PyGraph {
     }
 
     /// The id of the edge src -> dst with this time skip, or None.
-    #[pyo3(signature = (src, dst, time_skip = 0))]
-    fn find_edge(&self, py: Python<'_>, src: NodeArg, dst: NodeArg, time_skip: i64) -> PyResult<Option<u32>> {
-        Ok(self.inner.find_edge(src.0, dst.0, self::time_skip(py, time_skip)?).map(|e| e.0))
+    #[pyo3(signature = (src, dst, time_skip = 0, port = 0))]
+    fn find_edge(
+        &self,
+        py: Python<'_>,
+        src: NodeArg,
+        dst: NodeArg,
+        time_skip: i64,
+        port: i64,
+    ) -> PyResult<Option<u32>> {
+        Ok(self.inner.find_edge_at(src.0, dst.0, self::time_skip(py, time_skip)?, self::port(py, port)?).map(|e| e.0))
     }
 
     /// Input node ids in id order (the order of input features).

@@ -57,6 +57,7 @@ pub fn random_graph(
         bias_probability: probability(py, "bias_probability", bias_probability)?,
         fixed_probability: probability(py, "fixed_probability", fixed_probability)?,
         seed,
+        ..RandomGraphSpec::default()
     };
     let inner = py.detach(|| core_random_graph(&spec)).or_raise(py)?;
     Ok(PyGraph { inner })

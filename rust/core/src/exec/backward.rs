@@ -1,11 +1,12 @@
 //! Phase 1b: backpropagation through time of one chunk. Steps run
 //! T−1..0 and levels deepest first, so a row's delta is complete (loss,
 //! deeper levels at the same step, recurrent consumers at later steps)
-//! before it is turned into dz = delta · g'(z) in place and pushed to the
-//! block sources: dsrc[t − skip] += Wᵀ · dz.
+//! before it is turned into dz = delta · g'(z) in place (memory cells turn
+//! it into deltas of their ports, and of their h / c at t − 1) and pushed
+//! to the block sources: dsrc[t − skip] += Wᵀ · dz.
 
 use super::forward::source_range;
-use super::{split_read_write, Geometry, MaskedWeights, Want};
+use super::{cells, split_read_write, Geometry, MaskedWeights, Want};
 use crate::kernels::{activation, gemm, vector};
 use crate::plan::{BlockKind, Plan};
 use crate::real::Real;
@@ -20,16 +21,26 @@ pub(super) fn run<T: Real>(
     g: Geometry,
     values: &[T],
     deltas: &mut [T],
+    cell_grads: &mut [T],
     want: Want,
 ) {
     let w = g.width;
+    let cell_offsets = level_cell_offsets(plan);
+    let zeros = vec![T::ZERO; w];
+    let mut sink = vec![T::ZERO; 2 * w];
     let n_in = plan.n_inputs;
     let input_grads = want.input_grads;
     let clip = want.clip_deltas.map(|(o, h)| (T::from_f64(o), T::from_f64(h)));
     for t in (0..steps).rev() {
         for (l, level) in plan.levels.iter().enumerate().skip(1).rev() {
             let dz_range = g.at(t, level.rows.start)..g.at(t, level.rows.start) + level.rows.len() * w;
-            for (i, &act) in level.acts.iter().enumerate() {
+            if let Some((out, hidden)) = clip {
+                for i in level.n_simple..level.rows.len() {
+                    let limit = if plan.is_output_row[level.rows.start + i] { out } else { hidden };
+                    clamp(&mut deltas[dz_range.start + i * w..dz_range.start + (i + 1) * w], limit);
+                }
+            }
+            for (i, &act) in level.acts[..level.n_simple].iter().enumerate() {
                 let r = dz_range.start + i * w..dz_range.start + (i + 1) * w;
                 let row = level.rows.start + i;
                 if let Some((out, hidden)) = clip {
@@ -51,10 +62,15 @@ pub(super) fn run<T: Real>(
                     }
                 }
             }
+            if !level.cells.is_empty() {
+                let grads = &mut cell_grads[cell_offsets[l]..];
+                cells::backward(level, params, g, t, values, deltas, &zeros, &mut sink, grads);
+            }
             for (bi, block) in level.blocks.iter().enumerate() {
                 if block.skip > t {
                     continue;
                 }
+                let dz_range = g.at(t, block.dst.start)..g.at(t, block.dst.start) + block.dst.len() * w;
                 let feeds_inputs_only = block.is_dense() && block.src_rows.end <= n_in;
                 if feeds_inputs_only && !input_grads {
                     continue; // nobody needs deltas of the input rows
@@ -62,7 +78,7 @@ pub(super) fn run<T: Real>(
                 let src = source_range(block, g, t, level.rows.start);
                 let src_row0 = (src.start - g.at(t - block.skip, 0)) / w;
                 let (dz, dsrc) = split_read_write(deltas, dz_range.clone(), src);
-                let n_dst = level.rows.len();
+                let n_dst = block.dst.len();
                 match block.kind {
                     BlockKind::Dense | BlockKind::MaskedDense => {
                         let weights = masked[l][bi].as_deref().unwrap_or(&params[block.params.clone()]);
@@ -88,6 +104,17 @@ pub(super) fn run<T: Real>(
             }
         }
     }
+}
+
+/// Where each level's cell groups start in the compact cell-gradient buffer.
+fn level_cell_offsets(plan: &Plan) -> Vec<usize> {
+    let mut offsets = Vec::with_capacity(plan.levels.len());
+    let mut n = 0;
+    for level in &plan.levels {
+        offsets.push(n);
+        n += level.cells.iter().map(|c| c.params.len()).sum::<usize>();
+    }
+    offsets
 }
 
 /// d = min(max(d, −limit), limit)

@@ -1,9 +1,10 @@
 //! Phase 1a: the forward pass of one chunk over every time step. Each level
 //! starts from its biases, accumulates its blocks (GEMM or CSR axpys, reading
-//! sources at t − skip), then applies the activation of each row.
+//! sources at t − skip) into its value rows and its cells' ports, then
+//! applies the activation of each simple row and runs its memory cells.
 
 use super::input::Sequences;
-use super::{split_read_write, Geometry, MaskedWeights, Want};
+use super::{cells, split_read_write, Geometry, MaskedWeights, Want};
 use crate::kernels::{activation, gemm, vector};
 use crate::plan::{Block, BlockKind, Plan};
 use crate::real::Real;
@@ -24,6 +25,7 @@ pub(super) fn run<T: Real>(
     let record_outputs = want.outputs;
     let w = g.width;
     let n_out = plan.n_outputs();
+    let zeros = vec![T::ZERO; w];
     for t in 0..x.steps {
         // Inputs: (sample, feature) -> row-major [feature][sample].
         let base = g.at(t, 0);
@@ -33,22 +35,23 @@ pub(super) fn run<T: Real>(
             }
         }
         for (l, level) in plan.levels.iter().enumerate().skip(1) {
-            let dst_range = g.at(t, level.rows.start)..g.at(t, level.rows.start) + level.rows.len() * w;
-            for (i, bias) in level.bias.iter().enumerate() {
-                let fill = bias.map_or(T::ZERO, |p| params[p]);
-                values[dst_range.start + i * w..dst_range.start + (i + 1) * w].fill(fill);
+            for (k, bias) in level.bias.iter().enumerate() {
+                let start = g.at(t, level.bias_row(k));
+                values[start..start + w].fill(bias.map_or(T::ZERO, |p| params[p]));
             }
             for (bi, block) in level.blocks.iter().enumerate() {
                 if block.skip > t {
                     continue; // sources before the sequence start are 0
                 }
+                let dst_range = g.at(t, block.dst.start)..g.at(t, block.dst.start) + block.dst.len() * w;
                 let src = source_range(block, g, t, level.rows.start);
-                let (src_vals, dst) = split_read_write(values, src.clone(), dst_range.clone());
+                let (src_vals, dst) = split_read_write(values, src.clone(), dst_range);
                 let src_row0 = (src.start - g.at(t - block.skip, 0)) / w.max(1);
                 accumulate(block, params, masked[l][bi].as_deref(), src_vals, src_row0, dst, w);
             }
-            let dst = &mut values[dst_range];
-            for (i, &act) in level.acts.iter().enumerate() {
+            let simple = g.at(t, level.rows.start)..g.at(t, level.rows.start) + level.n_simple * w;
+            let dst = &mut values[simple];
+            for (i, &act) in level.acts[..level.n_simple].iter().enumerate() {
                 let row = &mut dst[i * w..(i + 1) * w];
                 activation::apply(act, row);
                 if let Some(d) = want.dropout.filter(|_| !plan.is_output_row[level.rows.start + i]) {
@@ -56,6 +59,9 @@ pub(super) fn run<T: Real>(
                         *v *= d.factor::<T>(samples.start + b, t, level.rows.start + i);
                     }
                 }
+            }
+            if !level.cells.is_empty() {
+                cells::forward(level, params, g, t, values, &zeros[..w]);
             }
         }
         if record_outputs {
@@ -89,7 +95,7 @@ fn accumulate<T: Real>(
     dst: &mut [T],
     w: usize,
 ) {
-    let n_dst = block.row_ptr.len() - 1;
+    let n_dst = block.dst.len();
     match block.kind {
         BlockKind::Dense | BlockKind::MaskedDense => {
             let weights = masked.unwrap_or(&params[block.params.clone()]);

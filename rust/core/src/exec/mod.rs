@@ -11,6 +11,7 @@
 //! of threads.
 
 mod backward;
+mod cells;
 mod dropout;
 mod forward;
 mod input;
@@ -68,7 +69,7 @@ pub(crate) struct Geometry {
     pub rows: usize,
     /// Samples in this chunk.
     pub width: usize,
-    /// Steps stored (all of them when training, a ring of max_skip+1 otherwise).
+    /// Steps stored (all of them when training, a ring of memory+1 otherwise).
     pub slots: usize,
 }
 
@@ -96,8 +97,8 @@ fn masked_weights<T: Real>(plan: &Plan, params: &[T]) -> MaskedWeights<T> {
                 .map(|b| {
                     (b.kind == BlockKind::MaskedDense).then(|| {
                         let n_src = b.n_src();
-                        let mut w = vec![T::ZERO; level.rows.len() * n_src];
-                        for i in 0..level.rows.len() {
+                        let mut w = vec![T::ZERO; b.dst.len() * n_src];
+                        for i in 0..b.dst.len() {
                             for k in b.row_ptr[i]..b.row_ptr[i + 1] {
                                 w[i * n_src + b.cols[k] as usize] = params[b.params.start + k];
                             }
@@ -117,6 +118,8 @@ struct ChunkJob<'a, T> {
     deltas: &'a mut [T],
     outputs: &'a mut [T],
     input_grads: &'a mut [T],
+    /// The chunk's gradients of memory cells' own parameters (compact).
+    cell_grads: Vec<T>,
     loss: f64,
 }
 
@@ -138,7 +141,7 @@ pub fn run<T: Real>(
     let backward = seed.is_some() && (want.param_grads || want.input_grads);
     // The loss reads every step after the forward pass; pure inference keeps
     // only the ring of states the recurrent edges can reach.
-    let slots = if seed.is_some() { steps } else { steps.min(plan.max_skip + 1) };
+    let slots = if seed.is_some() { steps } else { steps.min(plan.memory + 1) };
     let geometry = |width: usize| Geometry { rows: plan.n_rows(), width, slots };
     let n_chunks = batch.div_ceil(CHUNK);
     let width = |c: usize| CHUNK.min(batch - c * CHUNK);
@@ -152,6 +155,7 @@ pub fn run<T: Real>(
     let want_dx = backward && want.input_grads;
     let mut input_grads = vec![T::ZERO; if want_dx { batch * steps * plan.n_inputs } else { 0 }];
 
+    let n_cell_grads = if backward { cells::grad_layout(plan).1 } else { 0 };
     let mut jobs: Vec<ChunkJob<'_, T>> = Vec::with_capacity(n_chunks);
     {
         let (mut v, mut d, mut o, mut dx) = (&mut values[..], &mut deltas[..], &mut outputs[..], &mut input_grads[..]);
@@ -168,6 +172,7 @@ pub fn run<T: Real>(
                 deltas: dc,
                 outputs: oc,
                 input_grads: xc,
+                cell_grads: vec![T::ZERO; n_cell_grads],
                 loss: 0.0,
             });
             (v, d, o, dx) = (vr, dr, or, xr);
@@ -180,7 +185,19 @@ pub fn run<T: Real>(
         if let Some(seed) = seed {
             job.loss = seed.apply(plan, x, job.samples.clone(), g, job.values, job.deltas);
             if backward {
-                backward::run(plan, params, &masked, steps, job.samples.start, g, job.values, job.deltas, want);
+                let first = job.samples.start;
+                backward::run(
+                    plan,
+                    params,
+                    &masked,
+                    steps,
+                    first,
+                    g,
+                    job.values,
+                    job.deltas,
+                    &mut job.cell_grads,
+                    want,
+                );
                 if want_dx {
                     input::write_input_grads(plan, steps, g, job.deltas, job.input_grads);
                 }
@@ -188,6 +205,7 @@ pub fn run<T: Real>(
         }
     })?;
     let loss = jobs.iter().fold(0.0, |acc, j| acc + j.loss) * seed.map_or(1.0, |s| s.loss_scale(x));
+    let cell_grads: Vec<Vec<T>> = jobs.iter_mut().map(|j| std::mem::take(&mut j.cell_grads)).collect();
     drop(jobs);
 
     let param_grads = if backward && want.param_grads {
@@ -202,7 +220,10 @@ pub fn run<T: Real>(
                 }
             })
             .collect();
-        Some(weight_grad::run(plan, &chunks, steps, want.parallel)?)
+        let mut grads = weight_grad::run(plan, &chunks, steps, want.parallel)?;
+        let per_chunk: Vec<&[T]> = cell_grads.iter().map(|c| &c[..]).collect();
+        cells::reduce_grads(plan, &per_chunk, &mut grads);
+        Some(grads)
     } else {
         None
     };

@@ -36,7 +36,7 @@ pub(super) fn run<T: Real>(plan: &Plan, chunks: &[ChunkRef<'_, T>], steps: usize
             GradTask::Block { level, block, rows, .. } => {
                 let lv = &plan.levels[*level];
                 let b = &lv.blocks[*block];
-                let dst0 = lv.rows.start + rows.start;
+                let dst0 = b.dst.start + rows.start;
                 match b.kind {
                     BlockKind::Sparse => sparse(b, rows.clone(), dst0, chunks, steps, out),
                     _ => dense(b, rows.clone(), dst0, chunks, steps, out),
@@ -59,7 +59,7 @@ fn bias<T: Real>(plan: &Plan, level: usize, chunks: &[ChunkRef<'_, T>], steps: u
         if b.is_none() {
             continue;
         }
-        let row = lv.rows.start + i;
+        let row = lv.bias_row(i);
         let mut acc = T::ZERO;
         for c in chunks {
             let g = c.geometry;

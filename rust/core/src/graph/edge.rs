@@ -66,6 +66,14 @@ pub struct Edge {
     pub weight: Option<f64>,
     #[serde(default = "super::node::yes", skip_serializing_if = "super::node::is_true")]
     pub enabled: bool,
+    /// Which input of `dst` the edge feeds: 0 for simple nodes and scalar
+    /// cells; a gate of a standard LSTM/GRU unit (see `CellKind::ports`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub port: u8,
+}
+
+fn is_zero(p: &u8) -> bool {
+    *p == 0
 }
 
 impl Edge {

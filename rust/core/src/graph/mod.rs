@@ -8,7 +8,7 @@ mod random;
 mod validate;
 
 pub use edge::{Edge, EdgeId, EdgeKind, PoolOp};
-pub use node::{Activation, Node, NodeId, NodeKind, Role};
+pub use node::{Activation, CellKind, Node, NodeId, NodeKind, Role};
 pub use random::{random_graph, RandomGraphSpec};
 pub use validate::topological_levels;
 
@@ -25,8 +25,8 @@ pub struct Graph {
     edges: BTreeMap<EdgeId, Edge>,
     next_node: u32,
     next_edge: u32,
-    /// (src, dst, time_skip) -> edge, for the duplicate check.
-    pairs: HashMap<(NodeId, NodeId, u32), EdgeId>,
+    /// (src, dst, time_skip, port) -> edge, for the duplicate check.
+    pairs: HashMap<(NodeId, NodeId, u32, u8), EdgeId>,
     /// Successors through feed-forward edges (enabled or not), for the
     /// incremental cycle check.
     ff_out: HashMap<NodeId, BTreeSet<NodeId>>,
@@ -51,11 +51,13 @@ pub struct EdgeSpec {
     pub time_skip: u32,
     pub trainable: bool,
     pub weight: Option<f64>,
+    /// Input port of the destination (gates of standard LSTM/GRU units).
+    pub port: u8,
 }
 
 impl Default for EdgeSpec {
     fn default() -> Self {
-        EdgeSpec { kind: EdgeKind::Weight, time_skip: 0, trainable: true, weight: None }
+        EdgeSpec { kind: EdgeKind::Weight, time_skip: 0, trainable: true, weight: None, port: 0 }
     }
 }
 
@@ -105,9 +107,14 @@ impl Graph {
         self.nodes_with_role(Role::Output)
     }
 
-    /// The edge from `src` to `dst` with the given skip, if any.
+    /// The edge from `src` to `dst` with the given skip, if any (port 0).
     pub fn find_edge(&self, src: NodeId, dst: NodeId, time_skip: u32) -> Option<EdgeId> {
-        self.pairs.get(&(src, dst, time_skip)).copied()
+        self.find_edge_at(src, dst, time_skip, 0)
+    }
+
+    /// The edge from `src` into port `port` of `dst` with the given skip.
+    pub fn find_edge_at(&self, src: NodeId, dst: NodeId, time_skip: u32, port: u8) -> Option<EdgeId> {
+        self.pairs.get(&(src, dst, time_skip, port)).copied()
     }
 
     // ---- mutation ------------------------------------------------------
@@ -118,7 +125,7 @@ impl Graph {
             id: NodeId(self.next_node),
             role,
             kind,
-            bias: bias.unwrap_or(role.default_bias()) && role != Role::Input,
+            bias: bias.unwrap_or(role.default_bias() && kind.cell().is_none()) && role != Role::Input,
             bias_value: None,
             enabled: true,
         };
@@ -137,6 +144,9 @@ impl Graph {
         let node = self.nodes.get_mut(&id).ok_or_else(|| Error::Graph(format!("unknown node id {}", id.0)))?;
         if node.role == Role::Input {
             bail!(Graph, "{id} is an input node and carries no bias");
+        }
+        if node.kind.cell().is_some() {
+            bail!(Graph, "{id} is a {} cell; its biases are its own parameters (set them by name)", node.kind.name());
         }
         if !value.is_finite() {
             bail!(Value, "{id}: bias value must be finite, got {value}");
@@ -172,12 +182,13 @@ impl Graph {
         let mut fresh = HashSet::with_capacity(edges.len());
         for &(src, dst, spec) in edges {
             self.new_edge(src, dst, spec)?;
-            if !fresh.insert((src, dst, spec.time_skip)) {
+            if !fresh.insert((src, dst, spec.time_skip, spec.port)) {
                 bail!(
                     Graph,
-                    "duplicate edge: node {} -> node {} with time_skip {} is listed twice",
+                    "duplicate edge: node {} -> node {} (port {}) with time_skip {} is listed twice",
                     src.0,
                     dst.0,
+                    spec.port,
                     spec.time_skip
                 );
             }
@@ -207,13 +218,14 @@ impl Graph {
         if d.role == Role::Input {
             bail!(Graph, "edge {} -> {}: {} is an input node and cannot have incoming edges", src.0, dst.0, dst);
         }
-        if let Some(e) = self.find_edge(src, dst, spec.time_skip) {
+        if let Some(e) = self.find_edge_at(src, dst, spec.time_skip, spec.port) {
             bail!(
                 Graph,
-                "duplicate edge: {} already connects node {} -> node {} with time_skip {}",
+                "duplicate edge: {} already connects node {} -> node {} (port {}) with time_skip {}",
                 e,
                 src.0,
                 dst.0,
+                spec.port,
                 spec.time_skip
             );
         }
@@ -226,8 +238,10 @@ impl Graph {
             trainable: spec.trainable && spec.kind != EdgeKind::Identity,
             weight: spec.weight,
             enabled: true,
+            port: spec.port,
         };
         validate::check_edge_value(&edge)?;
+        validate::check_port(&edge, d)?;
         Ok(edge)
     }
 
@@ -241,7 +255,7 @@ impl Graph {
     }
 
     fn index_edge(&mut self, edge: &Edge) {
-        self.pairs.insert((edge.src, edge.dst, edge.time_skip), edge.id);
+        self.pairs.insert((edge.src, edge.dst, edge.time_skip, edge.port), edge.id);
         if edge.time_skip == 0 {
             self.ff_out.entry(edge.src).or_default().insert(edge.dst);
         }
@@ -260,7 +274,7 @@ impl Graph {
     /// Removes an edge.
     pub fn remove_edge(&mut self, id: EdgeId) -> Result<Edge> {
         let edge = self.edges.remove(&id).ok_or_else(|| Error::Graph(format!("unknown edge id {}", id.0)))?;
-        self.pairs.remove(&(edge.src, edge.dst, edge.time_skip));
+        self.pairs.remove(&(edge.src, edge.dst, edge.time_skip, edge.port));
         if edge.time_skip == 0 {
             if let Some(next) = self.ff_out.get_mut(&edge.src) {
                 next.remove(&edge.dst);
@@ -292,9 +306,16 @@ impl Graph {
         let first = self.add_edge(
             old.src,
             mid,
-            EdgeSpec { kind: old.kind, time_skip: old.time_skip, trainable: old.trainable, weight: old.weight },
+            EdgeSpec {
+                kind: old.kind,
+                time_skip: old.time_skip,
+                trainable: old.trainable,
+                weight: old.weight,
+                port: 0,
+            },
         )?;
-        let second = self.add_edge(mid, old.dst, EdgeSpec { weight: Some(1.0), ..EdgeSpec::default() })?;
+        let second =
+            self.add_edge(mid, old.dst, EdgeSpec { weight: Some(1.0), port: old.port, ..EdgeSpec::default() })?;
         Ok((mid, first, second))
     }
 
@@ -358,7 +379,7 @@ impl Graph {
             if e.id.0 >= next_edge {
                 bail!(Format, "{} is not below next_edge_id {next_edge}", e.id);
             }
-            if let Some(&other) = g.pairs.get(&(e.src, e.dst, e.time_skip)) {
+            if let Some(&other) = g.pairs.get(&(e.src, e.dst, e.time_skip, e.port)) {
                 bail!(
                     Graph,
                     "duplicate edge: {} and {} both connect node {} -> node {} with time_skip {}",

@@ -1,6 +1,7 @@
 //! Nodes of the graph IR: what a node is (its kind and activation), what role
 //! it plays (input / hidden / output), and whether it carries a bias.
 
+pub use crate::kernels::cells::CellKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -87,9 +88,8 @@ impl Activation {
     }
 }
 
-/// What a node computes. Memory cells and feature maps are part of the IR
-/// already; the execution engine reports them as unsupported until their
-/// kernels land.
+/// What a node computes. Feature maps are part of the IR already; the
+/// execution engine reports them as unsupported until their kernels land.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum NodeKind {
@@ -103,14 +103,13 @@ pub enum NodeKind {
     Mgu,
     Ugrnn,
     Delta,
-    /// A fully connected LSTM layer of `units` cells, matching torch.nn.LSTM.
-    LstmLayer {
-        units: u32,
-    },
-    /// A fully connected GRU layer of `units` cells, matching torch.nn.GRU.
-    GruLayer {
-        units: u32,
-    },
+    /// One unit of a standard (torch.nn.LSTM) layer: four input ports
+    /// i, f, g, o, each with its own incoming edges and bias; state c.
+    LstmUnit,
+    /// One unit of a standard (torch.nn.GRU) layer: ports r, z, n_x, n_h
+    /// (the candidate's input and recurrent parts, kept apart because r
+    /// multiplies only the recurrent part).
+    GruUnit,
     /// A CNN feature map [channels, height, width]; `untied_bias` gives one
     /// bias per cell instead of one per map.
     FeatureMap {
@@ -126,6 +125,39 @@ impl NodeKind {
         NodeKind::Simple { activation }
     }
 
+    /// The memory cell this node runs, if it is one.
+    pub fn cell(&self) -> Option<CellKind> {
+        Some(match self {
+            NodeKind::Lstm => CellKind::Lstm,
+            NodeKind::Gru => CellKind::Gru,
+            NodeKind::Mgu => CellKind::Mgu,
+            NodeKind::Ugrnn => CellKind::Ugrnn,
+            NodeKind::Delta => CellKind::Delta,
+            NodeKind::LstmUnit => CellKind::LstmUnit,
+            NodeKind::GruUnit => CellKind::GruUnit,
+            _ => return None,
+        })
+    }
+
+    /// Input ports: edges into port p sum into the p-th input of the node.
+    pub fn n_ports(&self) -> usize {
+        self.cell().map_or(1, |c| c.ports().len())
+    }
+
+    /// Parses the kind names the Python API accepts for non-simple nodes.
+    pub fn parse_cell(name: &str) -> Option<NodeKind> {
+        Some(match name {
+            "lstm" => NodeKind::Lstm,
+            "gru" => NodeKind::Gru,
+            "mgu" => NodeKind::Mgu,
+            "ugrnn" => NodeKind::Ugrnn,
+            "delta" => NodeKind::Delta,
+            "lstm_unit" => NodeKind::LstmUnit,
+            "gru_unit" => NodeKind::GruUnit,
+            _ => return None,
+        })
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             NodeKind::Simple { .. } => "simple",
@@ -134,8 +166,8 @@ impl NodeKind {
             NodeKind::Mgu => "mgu",
             NodeKind::Ugrnn => "ugrnn",
             NodeKind::Delta => "delta",
-            NodeKind::LstmLayer { .. } => "lstm_layer",
-            NodeKind::GruLayer { .. } => "gru_layer",
+            NodeKind::LstmUnit => "lstm_unit",
+            NodeKind::GruUnit => "gru_unit",
             NodeKind::FeatureMap { .. } => "feature_map",
         }
     }

@@ -3,7 +3,7 @@
 //! forward in depth. Used by the engine's property tests, the sparse
 //! benchmarks, and as seeds for evolution.
 
-use super::{Activation, EdgeKind, EdgeSpec, Graph, NodeId, NodeKind, Role};
+use super::{Activation, CellKind, EdgeKind, EdgeSpec, Graph, NodeId, NodeKind, Role};
 use crate::bail;
 use crate::error::Result;
 use rand::{RngExt, SeedableRng};
@@ -26,6 +26,10 @@ pub struct RandomGraphSpec {
     pub bias_probability: f64,
     /// Probability that a feed-forward edge is fixed (or identity).
     pub fixed_probability: f64,
+    /// Probability that a hidden node is a memory cell (of a kind drawn
+    /// from `cells`) instead of a simple node.
+    pub cell_probability: f64,
+    pub cells: Vec<CellKind>,
     pub seed: u64,
 }
 
@@ -41,6 +45,8 @@ impl Default for RandomGraphSpec {
             activations: vec![Activation::Tanh],
             bias_probability: 0.5,
             fixed_probability: 0.0,
+            cell_probability: 0.0,
+            cells: CellKind::ALL.to_vec(),
             seed: 0,
         }
     }
@@ -61,6 +67,7 @@ pub fn random_graph(spec: &RandomGraphSpec) -> Result<Graph> {
         ("density", spec.density),
         ("bias_probability", spec.bias_probability),
         ("fixed_probability", spec.fixed_probability),
+        ("cell_probability", spec.cell_probability),
     ] {
         if !(0.0..=1.0).contains(&p) {
             bail!(Config, "{name} must be a probability in [0, 1], got {p}");
@@ -78,7 +85,12 @@ pub fn random_graph(spec: &RandomGraphSpec) -> Result<Graph> {
     for _ in 0..spec.hidden {
         let act = pick_act(&mut rng);
         let bias = rng.random_bool(spec.bias_probability);
-        order.push(g.add_node(Role::Hidden, NodeKind::simple(act), Some(bias))?);
+        let cell = (spec.cell_probability > 0.0 && !spec.cells.is_empty() && rng.random_bool(spec.cell_probability))
+            .then(|| spec.cells[rng.random_range(0..spec.cells.len())]);
+        order.push(match cell {
+            Some(c) => g.add_node(Role::Hidden, c.node_kind(), Some(false))?,
+            None => g.add_node(Role::Hidden, NodeKind::simple(act), Some(bias))?,
+        });
     }
     for _ in 0..spec.outputs {
         let act = pick_act(&mut rng);
@@ -86,6 +98,11 @@ pub fn random_graph(spec: &RandomGraphSpec) -> Result<Graph> {
         order.push(g.add_node(Role::Output, NodeKind::simple(act), Some(bias))?);
     }
     let fixed_p = spec.fixed_probability;
+    // Edges into a standard unit feed one of its gates, drawn at random.
+    let port_of = |g: &Graph, dst: NodeId, rng: &mut ChaCha8Rng| -> Result<u8> {
+        let n = g.node(dst)?.kind.n_ports();
+        Ok(if n > 1 { rng.random_range(0..n) as u8 } else { 0 })
+    };
     let ff_spec = |rng: &mut ChaCha8Rng| {
         if rng.random_bool(fixed_p) {
             if rng.random_bool(0.5) {
@@ -106,13 +123,15 @@ pub fn random_graph(spec: &RandomGraphSpec) -> Result<Graph> {
             }
             if rng.random_bool(spec.density) {
                 let s = ff_spec(&mut rng);
-                g.add_edge(order[i], order[j], s)?;
+                let port = port_of(&g, order[j], &mut rng)?;
+                g.add_edge(order[i], order[j], EdgeSpec { port, ..s })?;
                 any = true;
             }
         }
         if !any {
             let i = rng.random_range(0..j.min(n_in + spec.hidden));
-            g.add_edge(order[i], order[j], EdgeSpec::default())?;
+            let port = port_of(&g, order[j], &mut rng)?;
+            g.add_edge(order[i], order[j], EdgeSpec { port, ..EdgeSpec::default() })?;
         }
     }
     let non_inputs = order.len() - n_in;
@@ -123,8 +142,9 @@ pub fn random_graph(spec: &RandomGraphSpec) -> Result<Graph> {
         let src = order[rng.random_range(0..order.len())];
         let dst = order[n_in + rng.random_range(0..non_inputs)];
         let skip = rng.random_range(1..=spec.max_skip.max(1));
-        if g.find_edge(src, dst, skip).is_none() {
-            g.add_edge(src, dst, EdgeSpec { time_skip: skip, ..EdgeSpec::default() })?;
+        let port = port_of(&g, dst, &mut rng)?;
+        if g.find_edge_at(src, dst, skip, port).is_none() {
+            g.add_edge(src, dst, EdgeSpec { time_skip: skip, port, ..EdgeSpec::default() })?;
         }
     }
     Ok(g)

@@ -18,6 +18,14 @@ pub(super) fn check_node(node: &Node) -> Result<()> {
             _ => {}
         }
     }
+    if node.bias && node.kind.cell().is_some() {
+        bail!(
+            Graph,
+            "{} is a {} cell and cannot take a node bias: memory cells carry their own bias parameters",
+            node.id,
+            node.kind.name()
+        );
+    }
     if let Some(b) = node.bias_value {
         if !b.is_finite() {
             bail!(Value, "{}: bias value must be finite, got {b}", node.id);
@@ -34,6 +42,27 @@ pub(super) fn check_edge_value(edge: &Edge) -> Result<()> {
     }
     if edge.kind == EdgeKind::Identity && edge.weight.is_some_and(|w| w != 1.0) {
         bail!(Graph, "{}: identity edges have weight 1", edge.id);
+    }
+    Ok(())
+}
+
+/// The port must exist on the destination node.
+pub(super) fn check_port(edge: &Edge, dst: &Node) -> Result<()> {
+    let n = dst.kind.n_ports();
+    if usize::from(edge.port) >= n {
+        let names = dst.kind.cell().map_or("0".to_string(), |c| {
+            c.ports().iter().enumerate().map(|(i, p)| format!("{i} ({p})")).collect::<Vec<_>>().join(", ")
+        });
+        bail!(
+            Graph,
+            "{} ({} -> {}) feeds port {} but {} is a {} node with ports {names}",
+            edge.id,
+            edge.src.0,
+            edge.dst.0,
+            edge.port,
+            dst.id,
+            dst.kind.name()
+        );
     }
     Ok(())
 }
@@ -62,6 +91,7 @@ pub(super) fn validate(g: &Graph) -> Result<()> {
         if dst.role == Role::Input {
             bail!(Graph, "{} ({} -> {}) points into input node {}", e.id, e.src.0, e.dst.0, e.dst.0);
         }
+        check_port(e, dst)?;
     }
     check_acyclic(g)
 }

@@ -2,6 +2,7 @@
 //! vector primitives with runtime-dispatched SIMD, and faer GEMM wrappers.
 
 pub mod activation;
+pub mod cells;
 pub mod gemm;
 pub mod math;
 pub mod vector;

@@ -8,7 +8,7 @@
 
 use crate::bail;
 use crate::error::Result;
-use crate::plan::{ParamInfo, ParamKind};
+use crate::plan::ParamInfo;
 use crate::real::Real;
 
 /// `trainable` of each parameter (the mask [`cap_weights`] takes).
@@ -19,7 +19,7 @@ pub fn trainable_mask(info: &[ParamInfo]) -> Vec<bool> {
 /// Trainable weights (not biases, not fixed parameters): the mask
 /// [`regularise`] takes.
 pub fn weight_mask(info: &[ParamInfo]) -> Vec<bool> {
-    info.iter().map(|p| p.trainable && matches!(p.kind, ParamKind::Weight { .. })).collect()
+    info.iter().map(|p| p.trainable && p.is_weight()).collect()
 }
 
 fn check_len(what: &str, a: usize, b: usize) -> Result<()> {

@@ -3,8 +3,9 @@
 
 use super::params::{ParamInfo, ParamKind};
 use super::PlanOptions;
+use crate::bail;
 use crate::error::Result;
-use crate::graph::{Activation, Edge, EdgeKind, Graph, NodeId, NodeKind};
+use crate::graph::{Activation, CellKind, Edge, EdgeKind, Graph, NodeId, NodeKind};
 use std::collections::BTreeMap;
 use std::ops::Range;
 
@@ -27,6 +28,8 @@ pub struct Block {
     pub kind: BlockKind,
     /// 0: same time step; d ≥ 1: reads the sources at t − d.
     pub skip: usize,
+    /// The rows it writes: its level's value rows, or its level's port rows.
+    pub dst: Range<usize>,
     /// Dense kinds: the source level's rows. Sparse: empty.
     pub src_rows: Range<usize>,
     /// Entries of destination row i are `row_ptr[i]..row_ptr[i+1]`.
@@ -46,46 +49,124 @@ impl Block {
     }
 }
 
-/// One topological level: a contiguous range of rows computed together.
+/// Memory cells of one kind in one level: contiguous value rows, their
+/// input ports (cell-major: cell j's port p is row `ports.start + j·P + p`),
+/// their states (one row per cell for kinds with a state) and their own
+/// parameters (cell-major).
+#[derive(Clone, Debug)]
+pub struct CellGroup {
+    pub kind: CellKind,
+    pub rows: Range<usize>,
+    pub ports: Range<usize>,
+    pub states: Range<usize>,
+    pub params: Range<usize>,
+}
+
+/// One topological level: a contiguous range of value rows computed
+/// together — simple nodes first, then memory cells grouped by kind — plus
+/// the port and state rows of its cells (after all value rows of the plan).
 #[derive(Clone, Debug)]
 pub struct Level {
     pub rows: Range<usize>,
-    /// Activation of each row (identity for inputs).
+    /// Rows `rows.start..rows.start + n_simple` are simple nodes.
+    pub n_simple: usize,
+    /// Activation of each row (identity for inputs and cells).
     pub acts: Vec<Activation>,
-    /// Bias parameter of each row, if it has one.
+    /// Bias parameter of each value row, then of each port row.
     pub bias: Vec<Option<usize>>,
     pub bias_params: Range<usize>,
+    pub ports: Range<usize>,
+    pub states: Range<usize>,
+    pub cells: Vec<CellGroup>,
     pub blocks: Vec<Block>,
 }
 
-type Built = (Vec<Level>, Vec<ParamInfo>, usize);
+impl Level {
+    /// Absolute row of entry k of `bias` (value rows, then port rows).
+    pub fn bias_row(&self, k: usize) -> usize {
+        if k < self.rows.len() {
+            self.rows.start + k
+        } else {
+            self.ports.start + k - self.rows.len()
+        }
+    }
+}
 
-pub(super) fn build(
-    graph: &Graph,
-    by_level: &[Vec<NodeId>],
-    row_of: &BTreeMap<NodeId, usize>,
-    options: PlanOptions,
-) -> Result<Built> {
+type Built = (Vec<Level>, Vec<ParamInfo>, usize, usize);
+
+/// Rows of a plan: value rows (levels in order), then the levels' port
+/// and state rows.
+pub(super) struct Layout {
+    pub row_of: BTreeMap<NodeId, usize>,
+    /// First port row of each cell node.
+    pub port_of: BTreeMap<NodeId, usize>,
+    pub level_rows: Vec<Range<usize>>,
+    pub level_ports: Vec<Range<usize>>,
+    pub level_states: Vec<Range<usize>>,
+    pub n_rows: usize,
+}
+
+/// Orders each level (simple nodes by id, then cells by kind and id) and
+/// assigns rows.
+pub(super) fn layout(graph: &Graph, by_level: &mut [Vec<NodeId>]) -> Result<Layout> {
+    let mut row_of = BTreeMap::new();
+    let mut level_rows = Vec::with_capacity(by_level.len());
+    let mut row = 0;
+    for nodes in by_level.iter_mut() {
+        let mut keyed = Vec::with_capacity(nodes.len());
+        for &id in nodes.iter() {
+            keyed.push((graph.node(id)?.kind.cell(), id));
+        }
+        keyed.sort(); // None (simple) sorts first
+        *nodes = keyed.into_iter().map(|(_, id)| id).collect();
+        let start = row;
+        for &id in nodes.iter() {
+            row_of.insert(id, row);
+            row += 1;
+        }
+        level_rows.push(start..row);
+    }
+    let mut port_of = BTreeMap::new();
+    let (mut level_ports, mut level_states) = (Vec::new(), Vec::new());
+    for nodes in by_level.iter() {
+        let start = row;
+        for &id in nodes {
+            let kind = graph.node(id)?.kind;
+            if kind.cell().is_some() {
+                port_of.insert(id, row);
+                row += kind.n_ports();
+            }
+        }
+        level_ports.push(start..row);
+        let start = row;
+        for &id in nodes {
+            if graph.node(id)?.kind.cell().is_some_and(|c| c.has_state()) {
+                row += 1;
+            }
+        }
+        level_states.push(start..row);
+    }
+    Ok(Layout { row_of, port_of, level_rows, level_ports, level_states, n_rows: row })
+}
+
+pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, options: PlanOptions) -> Result<Built> {
+    let row_of = &layout.row_of;
     let live: Vec<&Edge> =
         graph.edges().filter(|e| e.enabled && row_of.contains_key(&e.src) && row_of.contains_key(&e.dst)).collect();
-    let mut fan_in: BTreeMap<NodeId, u32> = BTreeMap::new();
+    // Fans per destination port (each gate of a unit is its own neuron).
+    let mut fan_in: BTreeMap<(NodeId, u8), u32> = BTreeMap::new();
     let mut fan_out: BTreeMap<NodeId, u32> = BTreeMap::new();
     for e in &live {
-        *fan_in.entry(e.dst).or_default() += 1;
+        *fan_in.entry((e.dst, e.port)).or_default() += 1;
         *fan_out.entry(e.src).or_default() += 1;
     }
-    let level_ranges: Vec<Range<usize>> = {
-        let mut start = 0;
-        by_level
-            .iter()
-            .map(|nodes| {
-                let r = start..start + nodes.len();
-                start = r.end;
-                r
-            })
-            .collect()
-    };
+    let level_ranges = &layout.level_rows;
     let level_of_row = |row: usize| level_ranges.iter().position(|r| r.contains(&row)).expect("row in level");
+    // The row an edge writes: a simple node's value row, or a cell's port.
+    let target = |e: &Edge| match layout.port_of.get(&e.dst) {
+        Some(&p) => (true, p + e.port as usize),
+        None => (false, row_of[&e.dst]),
+    };
     let mut into: Vec<Vec<&Edge>> = vec![Vec::new(); by_level.len()];
     for e in &live {
         into[level_of_row(row_of[&e.dst])].push(e);
@@ -94,101 +175,165 @@ pub(super) fn build(
     let mut params: Vec<ParamInfo> = Vec::new();
     let mut levels = Vec::with_capacity(by_level.len());
     let mut max_skip = 0usize;
+    let mut has_cells = false;
     for (l, nodes) in by_level.iter().enumerate() {
         let rows = level_ranges[l].clone();
+        let (ports, states) = (layout.level_ports[l].clone(), layout.level_states[l].clone());
         let mut acts = Vec::with_capacity(nodes.len());
-        let mut bias = Vec::with_capacity(nodes.len());
+        let mut bias = Vec::with_capacity(nodes.len() + ports.len());
         let bias_start = params.len();
+        let mut n_simple = 0;
         for &id in nodes {
             let node = graph.node(id)?;
+            let fans = (fan_in.get(&(id, 0)).copied().unwrap_or(0), fan_out.get(&id).copied().unwrap_or(0));
             acts.push(match node.kind {
                 NodeKind::Simple { activation } if l > 0 => activation,
                 _ => Activation::Identity,
             });
-            bias.push(if node.bias && l > 0 {
-                params.push(ParamInfo {
-                    name: format!("node:{}:bias", id.0),
-                    kind: ParamKind::Bias { node: id },
-                    trainable: true,
-                    preset: node.bias_value,
-                    fan_in: fan_in.get(&id).copied().unwrap_or(0),
-                    fan_out: fan_out.get(&id).copied().unwrap_or(0),
-                });
-                Some(params.len() - 1)
-            } else {
-                None
-            });
+            if node.kind.cell().is_none() {
+                n_simple += 1;
+            } else if node.bias {
+                bail!(
+                    Graph,
+                    "{} is a {} cell with bias=true; memory cells carry their own biases (add it with bias=false)",
+                    id,
+                    node.kind.name()
+                );
+            }
+            bias.push((node.bias && l > 0).then(|| {
+                params.push(ParamInfo::bias(format!("node:{}:bias", id.0), id, node.bias_value, fans));
+                params.len() - 1
+            }));
+        }
+        // Port biases: the gates of standard units (torch's b_ih + b_hh).
+        for &id in nodes {
+            let kind = graph.node(id)?.kind;
+            let Some(cell) = kind.cell() else { continue };
+            for (p, port) in cell.ports().iter().enumerate() {
+                bias.push(matches!(cell, CellKind::LstmUnit | CellKind::GruUnit).then(|| {
+                    let fans =
+                        (fan_in.get(&(id, p as u8)).copied().unwrap_or(0), fan_out.get(&id).copied().unwrap_or(0));
+                    let name = format!("node:{}:bias.{port}", id.0);
+                    params.push(ParamInfo::bias(name, id, cell.port_bias_preset(p), fans));
+                    params.len() - 1
+                }));
+            }
         }
         let bias_params = bias_start..params.len();
 
-        // Group the edges into this level by (skip, source level).
-        let mut groups: BTreeMap<(usize, usize), Vec<&Edge>> = BTreeMap::new();
+        // Group the edges into this level by (target region, skip, source level).
+        let mut groups: BTreeMap<(bool, usize, usize), Vec<&Edge>> = BTreeMap::new();
         for &e in &into[l] {
             max_skip = max_skip.max(e.time_skip as usize);
-            groups.entry((e.time_skip as usize, level_of_row(row_of[&e.src]))).or_default().push(e);
+            groups.entry((target(e).0, e.time_skip as usize, level_of_row(row_of[&e.src]))).or_default().push(e);
         }
         let mut blocks = Vec::new();
-        let mut sparse: BTreeMap<usize, Vec<&Edge>> = BTreeMap::new();
-        for ((skip, src_level), edges) in groups {
-            let (n_dst, n_src) = (rows.len(), level_ranges[src_level].len());
+        let mut sparse: BTreeMap<(bool, usize), Vec<&Edge>> = BTreeMap::new();
+        for ((to_ports, skip, src_level), edges) in groups {
+            let dst = if to_ports { ports.clone() } else { rows.clone() };
+            let (n_dst, n_src) = (dst.len(), level_ranges[src_level].len());
             let dense = edges.len() >= options.dense_min_edges
                 && edges.len() as f64 >= options.dense_min_density * (n_dst * n_src) as f64;
             if !dense {
-                sparse.entry(skip).or_default().extend(edges);
+                sparse.entry((to_ports, skip)).or_default().extend(edges);
                 continue;
             }
             let src_rows = level_ranges[src_level].clone();
             let mut cells: Vec<(usize, usize, &Edge)> =
-                edges.iter().map(|e| (row_of[&e.dst] - rows.start, row_of[&e.src] - src_rows.start, *e)).collect();
+                edges.iter().map(|e| (target(e).1 - dst.start, row_of[&e.src] - src_rows.start, *e)).collect();
             cells.sort_by_key(|&(i, j, _)| (i, j));
             let complete = cells.len() == n_dst * n_src;
-            let mut row_ptr = vec![0usize; n_dst + 1];
-            for &(i, _, _) in &cells {
-                row_ptr[i + 1] += 1;
-            }
-            for i in 0..n_dst {
-                row_ptr[i + 1] += row_ptr[i];
-            }
+            let row_ptr = row_pointers(n_dst, cells.iter().map(|c| c.0));
             let cols = if complete { Vec::new() } else { cells.iter().map(|&(_, j, _)| j as u32).collect() };
             let start = params.len();
             params.extend(cells.iter().map(|&(_, _, e)| edge_param(e, &fan_in, &fan_out)));
             blocks.push(Block {
                 kind: if complete { BlockKind::Dense } else { BlockKind::MaskedDense },
                 skip,
+                dst,
                 src_rows,
                 row_ptr,
                 cols,
                 params: start..params.len(),
             });
         }
-        for (skip, edges) in sparse {
+        for ((to_ports, skip), edges) in sparse {
+            let dst = if to_ports { ports.clone() } else { rows.clone() };
             let mut cells: Vec<(usize, usize, &Edge)> =
-                edges.iter().map(|e| (row_of[&e.dst] - rows.start, row_of[&e.src], *e)).collect();
+                edges.iter().map(|e| (target(e).1 - dst.start, row_of[&e.src], *e)).collect();
             cells.sort_by_key(|&(i, src, _)| (i, src));
-            let mut row_ptr = vec![0usize; rows.len() + 1];
-            for &(i, _, _) in &cells {
-                row_ptr[i + 1] += 1;
-            }
-            for i in 0..rows.len() {
-                row_ptr[i + 1] += row_ptr[i];
-            }
+            let row_ptr = row_pointers(dst.len(), cells.iter().map(|c| c.0));
             let start = params.len();
             params.extend(cells.iter().map(|&(_, _, e)| edge_param(e, &fan_in, &fan_out)));
             blocks.push(Block {
                 kind: BlockKind::Sparse,
                 skip,
+                dst,
                 src_rows: 0..0,
                 row_ptr,
                 cols: cells.iter().map(|&(_, src, _)| src as u32).collect(),
                 params: start..params.len(),
             });
         }
-        levels.push(Level { rows, acts, bias, bias_params, blocks });
+
+        // Cell groups and their own parameters.
+        let mut cells: Vec<CellGroup> = Vec::new();
+        let (mut port_row, mut state_row) = (ports.start, states.start);
+        for (i, &id) in nodes.iter().enumerate() {
+            let Some(kind) = graph.node(id)?.kind.cell() else { continue };
+            has_cells = true;
+            let row = rows.start + i;
+            if cells.last().is_none_or(|g| g.kind != kind) {
+                cells.push(CellGroup {
+                    kind,
+                    rows: row..row,
+                    ports: port_row..port_row,
+                    states: state_row..state_row,
+                    params: params.len()..params.len(),
+                });
+            }
+            let g = cells.last_mut().expect("group just pushed");
+            g.rows.end = row + 1;
+            port_row += kind.ports().len();
+            g.ports.end = port_row;
+            if kind.has_state() {
+                state_row += 1;
+                g.states.end = state_row;
+            }
+            for (k, name) in kind.params().iter().enumerate() {
+                let full = format!("node:{}:{}.{name}", id.0, kind.name());
+                params.push(match kind.param_bias(k) {
+                    Some(preset) => ParamInfo::bias(full, id, preset, (1, 1)),
+                    None => ParamInfo {
+                        name: full,
+                        kind: ParamKind::CellWeight { node: id, index: k as u8 },
+                        trainable: true,
+                        preset: None,
+                        fan_in: 1,
+                        fan_out: 1,
+                    },
+                });
+            }
+            g.params.end = params.len();
+        }
+        levels.push(Level { rows, n_simple, acts, bias, bias_params, ports, states, cells, blocks });
     }
-    Ok((levels, params, max_skip))
+    Ok((levels, params, max_skip, usize::from(has_cells)))
 }
 
-fn edge_param(e: &Edge, fan_in: &BTreeMap<NodeId, u32>, fan_out: &BTreeMap<NodeId, u32>) -> ParamInfo {
+/// CSR row pointers for `n` rows from the (sorted) row of each entry.
+fn row_pointers(n: usize, entry_rows: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut row_ptr = vec![0usize; n + 1];
+    for i in entry_rows {
+        row_ptr[i + 1] += 1;
+    }
+    for i in 0..n {
+        row_ptr[i + 1] += row_ptr[i];
+    }
+    row_ptr
+}
+
+fn edge_param(e: &Edge, fan_in: &BTreeMap<(NodeId, u8), u32>, fan_out: &BTreeMap<NodeId, u32>) -> ParamInfo {
     let identity = e.kind == EdgeKind::Identity;
     ParamInfo {
         name: format!("edge:{}", e.id.0),
@@ -201,7 +346,7 @@ fn edge_param(e: &Edge, fan_in: &BTreeMap<NodeId, u32>, fan_out: &BTreeMap<NodeI
         } else {
             Some(e.weight.unwrap_or(1.0))
         },
-        fan_in: fan_in.get(&e.dst).copied().unwrap_or(0),
+        fan_in: fan_in.get(&(e.dst, e.port)).copied().unwrap_or(0),
         fan_out: fan_out.get(&e.src).copied().unwrap_or(0),
     }
 }

@@ -9,13 +9,12 @@
 mod blocks;
 mod params;
 
-pub use blocks::{Block, BlockKind, Level};
+pub use blocks::{Block, BlockKind, CellGroup, Level};
 pub use params::{GradTask, ParamInfo, ParamKind};
 
 use crate::bail;
 use crate::error::Result;
 use crate::graph::{topological_levels, Activation, EdgeKind, Graph, NodeId, NodeKind, Role};
-use std::collections::BTreeMap;
 
 /// When the edges between two groups of nodes become a dense block.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -74,6 +73,11 @@ pub struct Plan {
     pub levels: Vec<Level>,
     /// Largest time skip of any edge (0 for feed-forward networks).
     pub max_skip: usize,
+    /// How many past steps a step reads: max_skip, and at least 1 when
+    /// memory cells read their own previous state.
+    pub memory: usize,
+    /// Value rows, then the port and state rows of memory cells.
+    pub n_rows: usize,
     /// One entry per parameter, in flat-buffer order.
     pub params: Vec<ParamInfo>,
     /// Weight-gradient reductions, sorted by (disjoint) parameter range.
@@ -100,21 +104,38 @@ impl Plan {
         for (&node, &l) in &level_of {
             by_level[l].push(node); // BTreeMap order: ids ascending within a level
         }
+        let layout = blocks::layout(graph, &mut by_level)?;
         let row_node: Vec<NodeId> = by_level.iter().flatten().copied().collect();
-        let row_of: BTreeMap<NodeId, usize> = row_node.iter().enumerate().map(|(r, &n)| (n, r)).collect();
+        let row_of = &layout.row_of;
         let n_inputs = by_level[0].len();
         let output_rows: Vec<usize> = graph.outputs().iter().map(|n| row_of[n]).collect();
-        let mut is_output_row = vec![false; row_node.len()];
+        let mut is_output_row = vec![false; layout.n_rows];
         for &r in &output_rows {
             is_output_row[r] = true;
         }
-        let (levels, params, max_skip) = blocks::build(graph, &by_level, &row_of, options)?;
+        let (levels, params, max_skip, cell_memory) = blocks::build(graph, &by_level, &layout, options)?;
         let tasks = params::grad_tasks(&levels);
-        Ok(Plan { row_node, n_inputs, output_rows, is_output_row, levels, max_skip, params, tasks })
+        Ok(Plan {
+            row_node,
+            n_inputs,
+            output_rows,
+            is_output_row,
+            levels,
+            max_skip,
+            memory: max_skip.max(cell_memory),
+            n_rows: layout.n_rows,
+            params,
+            tasks,
+        })
     }
 
     pub fn n_rows(&self) -> usize {
-        self.row_node.len()
+        self.n_rows
+    }
+
+    /// Memory-cell groups of every level.
+    pub fn cell_groups(&self) -> impl Iterator<Item = &CellGroup> {
+        self.levels.iter().flat_map(|l| &l.cells)
     }
 
     pub fn n_outputs(&self) -> usize {
@@ -144,7 +165,7 @@ impl Plan {
         sum
     }
 
-    /// Activation of every row (inputs report identity).
+    /// Activation of every value row (inputs and cells report identity).
     pub fn row_activation(&self, row: usize) -> Activation {
         let level = self.levels.iter().find(|l| l.rows.contains(&row)).expect("row in a level");
         level.acts[row - level.rows.start]
@@ -154,13 +175,16 @@ impl Plan {
 /// Rejects node and edge kinds whose kernels have not landed yet, by name.
 fn check_supported(graph: &Graph) -> Result<()> {
     for n in graph.nodes().filter(|n| n.enabled) {
-        if !matches!(n.kind, NodeKind::Simple { .. }) {
+        if matches!(n.kind, NodeKind::FeatureMap { .. }) {
             bail!(
                 Unsupported,
-                "{} is a {} node; the execution engine runs simple nodes only so far",
+                "{} is a {} node; the execution engine runs simple nodes and memory cells only so far",
                 n.id,
                 n.kind.name()
             );
+        }
+        if n.role == Role::Input && n.kind.cell().is_some() {
+            bail!(Graph, "{}: input nodes cannot be {} cells", n.id, n.kind.name());
         }
         if n.role == Role::Input && n.bias {
             bail!(Graph, "{}: input nodes carry no bias", n.id);

@@ -8,8 +8,21 @@ use std::ops::Range;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParamKind {
-    Weight { edge: EdgeId, src: NodeId, dst: NodeId },
-    Bias { node: NodeId },
+    Weight {
+        edge: EdgeId,
+        src: NodeId,
+        dst: NodeId,
+    },
+    /// A node's bias: a simple node's, a gate bias of a standard unit, or a
+    /// memory cell's own bias parameter (named by `name`).
+    Bias {
+        node: NodeId,
+    },
+    /// A memory cell's own scalar weight (index into `CellKind::params`).
+    CellWeight {
+        node: NodeId,
+        index: u8,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +38,18 @@ pub struct ParamInfo {
     pub fan_in: u32,
     /// Outgoing edges of the source node (or of the node, for a bias).
     pub fan_out: u32,
+}
+
+impl ParamInfo {
+    pub(super) fn bias(name: String, node: NodeId, preset: Option<f64>, (fan_in, fan_out): (u32, u32)) -> ParamInfo {
+        ParamInfo { name, kind: ParamKind::Bias { node }, trainable: true, preset, fan_in, fan_out }
+    }
+
+    /// Weights (edges and cells' own weights) take regularisation and
+    /// capping; biases do not.
+    pub fn is_weight(&self) -> bool {
+        !matches!(self.kind, ParamKind::Bias { .. })
+    }
 }
 
 /// One unit of weight-gradient work, owning a disjoint parameter range.
@@ -55,7 +80,7 @@ pub(super) fn grad_tasks(levels: &[Level]) -> Vec<GradTask> {
             tasks.push(GradTask::Bias { level: l, params: level.bias_params.clone() });
         }
         for (b, block) in level.blocks.iter().enumerate() {
-            let n_dst = block.row_ptr.len() - 1;
+            let n_dst = block.dst.len();
             let per_row = match block.kind {
                 BlockKind::Dense => block.n_src().max(1),
                 _ => (block.params.len() / n_dst.max(1)).max(1),

@@ -4,6 +4,7 @@
 use super::*;
 use crate::error::Error;
 use crate::graph::{EdgeId, NodeId};
+use crate::plan::ParamKind;
 
 fn config_err<R: std::fmt::Debug>(r: Result<R>, word: &str) {
     match r {

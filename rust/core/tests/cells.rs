@@ -1,0 +1,194 @@
+//! Memory cells inside random graphs: finite-difference checks (f64,
+//! relative error < 1e-7) with cells of every kind mixed with simple nodes
+//! and recurrent edges of skips 1..5; dense, masked and sparse kernels
+//! agree; results are bitwise identical for 1 and 2 threads; inference with
+//! a ring of states equals the full history.
+
+mod common;
+use common::*;
+use nervenet_core::*;
+use proptest::prelude::*;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn random_data(seed: u64, n: usize, scale: f64) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n).map(|_| rng.random_range(-scale..scale)).collect()
+}
+
+fn spec(seed: u64, hidden: usize, recurrent: usize, cells: Vec<CellKind>) -> RandomGraphSpec {
+    RandomGraphSpec {
+        inputs: 3,
+        hidden,
+        outputs: 2,
+        density: 0.4,
+        recurrent,
+        max_skip: 5,
+        activations: vec![Activation::Identity, Activation::Sigmoid, Activation::Tanh],
+        bias_probability: 0.6,
+        fixed_probability: 0.1,
+        cell_probability: 0.6,
+        cells,
+        seed,
+    }
+}
+
+/// Max relative error over gradients ≥ 1e-2; smaller ones (where the
+/// difference quotient's own ~1e-10 error dominates) agree absolutely.
+fn checked_error(report: &GradientReport) -> f64 {
+    let mut worst = 0.0f64;
+    for i in 0..report.analytic.len() {
+        let (a, n) = (report.analytic[i], report.numeric[i]);
+        if a.abs().max(n.abs()) >= 1e-2 {
+            worst = worst.max(report.relative_errors[i]);
+        } else {
+            assert!((a - n).abs() < 1e-9, "{}: {a} vs {n}", report.names[i]);
+        }
+    }
+    worst
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn cell_gradients_match_finite_differences(seed in 0u64..10_000, hidden in 1usize..10, recurrent in 0usize..10,
+                                               kind in 0usize..8, steps in 1usize..7, softmax in any::<bool>()) {
+        // kind 7: every kind mixed in one graph.
+        let cells = if kind == 7 { CellKind::ALL.to_vec() } else { vec![CellKind::ALL[kind]] };
+        let g = random_graph(&spec(seed, hidden, recurrent, cells)).unwrap();
+        let net: Network<f64> = Network::new(g, &Init::default(), seed).unwrap();
+        let batch = 3;
+        let x = random_data(seed + 1, batch * steps * 3, 1.5);
+        let y = random_data(seed + 2, batch * steps * 2, 1.0);
+        let classes: Vec<i64> = (0..batch * steps).map(|i| (i % 2) as i64).collect();
+        let xs = Sequences::new(&x, batch, steps, 3);
+        let seed_ = if softmax {
+            Seed::Loss { loss: Loss::Softmax, targets: Targets::Classes(&classes), reduction: Reduction::Mean, mask: None }
+        } else {
+            values_seed(Loss::Mse, &y)
+        };
+        let report = check_gradients(&net, &xs, &seed_, 1e-5).unwrap();
+        let err = checked_error(&report);
+        prop_assert!(err < 1e-7, "max relative error {} at {:?}", err, report.worst);
+    }
+
+    /// Dense, masked-dense and sparse blocks into cell ports agree.
+    #[test]
+    fn cell_kernels_agree(seed in 0u64..10_000, hidden in 4usize..24, recurrent in 0usize..16, batch in 1usize..70) {
+        let g = random_graph(&RandomGraphSpec { density: 0.7, ..spec(seed, hidden, recurrent, CellKind::ALL.to_vec()) })
+            .unwrap();
+        let steps = 3;
+        let x = random_data(seed + 1, batch * steps * 3, 1.0);
+        let y = random_data(seed + 2, batch * steps * 2, 1.0);
+        let xs = Sequences::new(&x, batch, steps, 3);
+        let mut results = Vec::new();
+        for opts in [PlanOptions::default(), PlanOptions::all_sparse(), PlanOptions::all_dense()] {
+            let net: Network<f64> = Network::with_options(g.clone(), &Init::default(), seed, opts).unwrap();
+            let out = net.forward(&xs).unwrap();
+            let grads = net.gradient(&xs, &values_seed(Loss::Mse, &y), true).unwrap();
+            let mut named: Vec<(String, f64)> = net.param_names().iter().map(|s| s.to_string()).zip(grads.params).collect();
+            named.sort_by(|a, b| a.0.cmp(&b.0));
+            results.push((out, named, grads.inputs.unwrap()));
+        }
+        for r in &results[1..] {
+            for (a, b) in r.0.iter().zip(&results[0].0) {
+                prop_assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()));
+            }
+            for ((na, a), (nb, b)) in r.1.iter().zip(&results[0].1) {
+                prop_assert_eq!(na, nb);
+                prop_assert!((a - b).abs() <= 1e-10 * (1.0 + b.abs()), "{}: {} vs {}", na, a, b);
+            }
+            for (a, b) in r.2.iter().zip(&results[0].2) {
+                prop_assert!((a - b).abs() <= 1e-10 * (1.0 + b.abs()));
+            }
+        }
+    }
+}
+
+fn cell_graph(seed: u64) -> Graph {
+    random_graph(&RandomGraphSpec {
+        inputs: 6,
+        hidden: 60,
+        outputs: 3,
+        density: 0.3,
+        recurrent: 30,
+        max_skip: 3,
+        cell_probability: 0.7,
+        seed,
+        ..RandomGraphSpec::default()
+    })
+    .unwrap()
+}
+
+/// Bitwise identical gradients for 1 and 2 threads, several chunks.
+#[test]
+fn threads_do_not_change_cell_results() {
+    let g = cell_graph(3);
+    let (batch, steps) = (150, 4);
+    let x = random_data(1, batch * steps * 6, 1.0);
+    let y = random_data(2, batch * steps * 3, 1.0);
+    let run = |threads: usize| {
+        set_num_threads(threads).unwrap();
+        let net: Network<f32> = Network::new(g.clone(), &Init::default(), 3).unwrap();
+        let x: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let y: Vec<f32> = y.iter().map(|&v| v as f32).collect();
+        let xs = Sequences::new(&x, batch, steps, 6);
+        let seed = Seed::Loss { loss: Loss::Mse, targets: Targets::Values(&y), reduction: Reduction::Mean, mask: None };
+        let gr = net.gradient(&xs, &seed, true).unwrap();
+        (gr.params, gr.loss)
+    };
+    let (one, two) = (run(1), run(2));
+    assert!(one.0.iter().zip(&two.0).all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert_eq!(one.1.to_bits(), two.1.to_bits());
+    assert!(one.0.iter().any(|v| *v != 0.0));
+}
+
+/// Inference keeps a ring of states; cells read their own previous state
+/// from it, and the outputs equal the ones with every step stored.
+#[test]
+fn ring_inference_with_cells_matches_full_history() {
+    let g = cell_graph(5);
+    let net: Network<f64> = Network::new(g, &Init::default(), 1).unwrap();
+    let (batch, steps) = (5, 13);
+    let x = random_data(3, batch * steps * 6, 1.0);
+    let y = random_data(4, batch * steps * 3, 1.0);
+    let xs = Sequences::new(&x, batch, steps, 6);
+    let ring = net.forward(&xs).unwrap();
+    let full = net
+        .run(net.params(), &xs, Some(&values_seed(Loss::Mse, &y)), Want { outputs: true, ..Want::default() })
+        .unwrap()
+        .outputs
+        .unwrap();
+    assert_eq!(ring, full);
+}
+
+/// Cell parameters have stable names; the LSTM's forget-gate bias starts at
+/// +1; standard units get gate biases; a port that does not exist is an error.
+#[test]
+fn cell_parameters_are_named_and_initialised() {
+    let mut g = Graph::new();
+    let x = g.add_node(Role::Input, NodeKind::simple(Activation::Identity), None).unwrap();
+    let c = g.add_node(Role::Hidden, NodeKind::Lstm, None).unwrap();
+    let u = g.add_node(Role::Hidden, NodeKind::GruUnit, None).unwrap();
+    let y = g.add_node(Role::Output, NodeKind::simple(Activation::Identity), None).unwrap();
+    g.add_edge(x, c, EdgeSpec::default()).unwrap();
+    for port in 0..4 {
+        g.add_edge(x, u, EdgeSpec { port, ..EdgeSpec::default() }).unwrap();
+    }
+    g.add_edge(c, y, EdgeSpec::default()).unwrap();
+    g.add_edge(u, y, EdgeSpec::default()).unwrap();
+    let err = g.add_edge(x, c, EdgeSpec { port: 1, ..EdgeSpec::default() }).unwrap_err();
+    assert!(err.to_string().contains("port 1") && err.to_string().contains("lstm"), "{err}");
+    let net: Network<f64> = Network::new(g, &Init::default(), 0).unwrap();
+    let names = net.param_names();
+    for p in ["w_f", "u_f", "b_f", "w_i", "u_i", "b_i", "w_o", "u_o", "b_o", "w_c", "b_c"] {
+        assert!(names.iter().any(|n| *n == format!("node:{}:lstm.{p}", c.0)), "missing lstm.{p}");
+    }
+    for p in ["r", "z", "n_x", "n_h"] {
+        assert!(names.iter().any(|n| *n == format!("node:{}:bias.{p}", u.0)), "missing bias.{p}");
+    }
+    assert_eq!(net.get_param(&format!("node:{}:lstm.b_f", c.0)).unwrap(), 1.0);
+    assert_eq!(net.get_param(&format!("node:{}:lstm.b_i", c.0)).unwrap(), 0.0);
+    assert_ne!(net.get_param(&format!("node:{}:lstm.w_f", c.0)).unwrap(), 0.0);
+}
