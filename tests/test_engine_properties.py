@@ -200,11 +200,15 @@ def test_gradients_with_kinked_activations_and_every_loss(seed: int, hidden: int
         # a relu6 input of 2e-6), where the central difference straddles the
         # kink. Such a parameter must agree at a step 100x smaller; a wrong
         # backward pass would not.
-        fine = net.numeric_gradient(X, Y, loss=loss, step=1e-7)
-        a, n = report.analytic[bad], fine[bad]
-        rel = np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-300)
-        ok = (rel < 1e-4) | (np.abs(a - n) < 1e-7)
-        assert ok.all(), f"{report}\nat step 1e-7: {dict(zip(np.array(report.names)[bad], n))}"
+        # (Seen too: a relu6 input of -5.5e-8, within even 1e-7; then 1e-9.)
+        for step in (1e-7, 1e-9):
+            fine = net.numeric_gradient(X, Y, loss=loss, step=step)
+            a, n = report.analytic[bad], fine[bad]
+            rel = np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-300)
+            ok = (rel < 1e-4) | (np.abs(a - n) < 1e-7)
+            if ok.all():
+                break
+        assert ok.all(), f"{report}\nat step {step}: {dict(zip(np.array(report.names)[bad], n))}"
 
 
 # ---- (c) dense, sparse and default plans agree -------------------------------------------

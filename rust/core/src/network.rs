@@ -3,7 +3,7 @@
 
 use crate::bail;
 use crate::error::{Error, Result};
-use crate::exec::{self, RunOutput, Seed, Sequences, Want};
+use crate::exec::{self, RunOutput, Seed, Sequences, Want, Workspace};
 use crate::graph::Graph;
 use crate::init::{initial_values, Init};
 use crate::plan::{Plan, PlanOptions};
@@ -16,6 +16,7 @@ pub struct Network<T: Real> {
     plan: Plan,
     params: Vec<T>,
     index: HashMap<String, usize>,
+    workspace: Workspace<T>,
 }
 
 /// Loss and gradients of one batch.
@@ -37,7 +38,7 @@ impl<T: Real> Network<T> {
         let plan = Plan::compile_with(&graph, options)?;
         let params = initial_values(&plan.params, init, seed).into_iter().map(T::from_f64).collect();
         let index = plan.params.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect();
-        Ok(Network { graph, plan, params, index })
+        Ok(Network { graph, plan, params, index, workspace: Workspace::default() })
     }
 
     pub fn graph(&self) -> &Graph {
@@ -165,6 +166,6 @@ impl<T: Real> Network<T> {
         if params.len() != self.params.len() {
             bail!(Shape, "got {} parameter values, the network has {}", params.len(), self.params.len());
         }
-        exec::run(&self.plan, params, x, seed, want)
+        exec::run(&self.plan, params, x, seed, want, &self.workspace)
     }
 }

@@ -192,3 +192,31 @@ fn cell_parameters_are_named_and_initialised() {
     assert_eq!(net.get_param(&format!("node:{}:lstm.b_i", c.0)).unwrap(), 0.0);
     assert_ne!(net.get_param(&format!("node:{}:lstm.w_f", c.0)).unwrap(), 0.0);
 }
+
+/// At batch size 1 the cells of a group run as one vector (one cell per
+/// element); batched, each cell runs over the samples. Both give each
+/// sample the same outputs, loss and gradients.
+#[test]
+fn batch_of_one_matches_batched_cells() {
+    let g = cell_graph(9);
+    let net: Network<f64> = Network::new(g, &Init::default(), 2).unwrap();
+    let (batch, steps) = (4, 7);
+    let x = random_data(5, batch * steps * 6, 1.0);
+    let y = random_data(6, batch * steps * 3, 1.0);
+    let all = net.gradient(&Sequences::new(&x, batch, steps, 6), &values_seed(Loss::Mse, &y), false).unwrap();
+    let mut loss = 0.0;
+    let mut grad = vec![0.0; net.params().len()];
+    for b in 0..batch {
+        let xb = &x[b * steps * 6..(b + 1) * steps * 6];
+        let yb = &y[b * steps * 3..(b + 1) * steps * 3];
+        let one = net.gradient(&Sequences::new(xb, 1, steps, 6), &values_seed(Loss::Mse, yb), false).unwrap();
+        loss += one.loss;
+        for (g, v) in grad.iter_mut().zip(one.params) {
+            *g += v;
+        }
+    }
+    assert_close(all.loss, loss, 1e-12);
+    for (a, b) in all.params.iter().zip(&grad) {
+        assert_close(*a, *b, 1e-11);
+    }
+}

@@ -169,9 +169,8 @@ impl PyGraph {
         if role == Role::Input {
             return Err(raise(py, Kind::Config, "input nodes cannot be memory cells"));
         }
-        let kind = NodeKind::parse_cell(kind).ok_or_else(|| {
-            raise(py, Kind::Config, format!("unknown cell kind {kind:?}; expected one of {CELLS}"))
-        })?;
+        let kind = NodeKind::parse_cell(kind)
+            .ok_or_else(|| raise(py, Kind::Config, format!("unknown cell kind {kind:?}; expected one of {CELLS}")))?;
         Ok(self.inner.add_node(role, kind, Some(false)).or_raise(py)?.0)
     }
 

@@ -26,8 +26,8 @@ pub(super) fn run<T: Real>(
 ) {
     let w = g.width;
     let cell_offsets = level_cell_offsets(plan);
-    let zeros = vec![T::ZERO; w];
-    let mut sink = vec![T::ZERO; 2 * w];
+    let zeros = vec![T::ZERO; plan.widest_cell_group().max(1) * w];
+    let mut sink = vec![T::ZERO; 2 * zeros.len()];
     let n_in = plan.n_inputs;
     let input_grads = want.input_grads;
     let clip = want.clip_deltas.map(|(o, h)| (T::from_f64(o), T::from_f64(h)));
@@ -35,21 +35,27 @@ pub(super) fn run<T: Real>(
         for (l, level) in plan.levels.iter().enumerate().skip(1).rev() {
             let dz_range = g.at(t, level.rows.start)..g.at(t, level.rows.start) + level.rows.len() * w;
             if let Some((out, hidden)) = clip {
-                for i in level.n_simple..level.rows.len() {
+                for i in 0..level.rows.len() {
                     let limit = if plan.is_output_row[level.rows.start + i] { out } else { hidden };
                     clamp(&mut deltas[dz_range.start + i * w..dz_range.start + (i + 1) * w], limit);
                 }
             }
-            for (i, &act) in level.acts[..level.n_simple].iter().enumerate() {
-                let r = dz_range.start + i * w..dz_range.start + (i + 1) * w;
-                let row = level.rows.start + i;
-                if let Some((out, hidden)) = clip {
-                    let limit = if plan.is_output_row[row] { out } else { hidden };
-                    clamp(&mut deltas[r.clone()], limit);
-                }
-                match want.dropout.filter(|_| !plan.is_output_row[row]) {
-                    None => activation::backprop(act, &values[r.clone()], &mut deltas[r]),
-                    Some(d) => {
+            let simple = dz_range.start..dz_range.start + level.n_simple * w;
+            match want.dropout {
+                None => activation::backprop_rows(
+                    &level.acts[..level.n_simple],
+                    &values[simple.clone()],
+                    &mut deltas[simple],
+                    w,
+                ),
+                Some(d) => {
+                    for (i, &act) in level.acts[..level.n_simple].iter().enumerate() {
+                        let r = dz_range.start + i * w..dz_range.start + (i + 1) * w;
+                        let row = level.rows.start + i;
+                        if plan.is_output_row[row] {
+                            activation::backprop(act, &values[r.clone()], &mut deltas[r]);
+                            continue;
+                        }
                         // The saved value is g(z)·factor: undo the factor for g'.
                         for (b, (dv, &v)) in deltas[r.clone()].iter_mut().zip(&values[r]).enumerate() {
                             let f: T = d.factor(first_sample + b, t, row);

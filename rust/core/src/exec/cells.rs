@@ -4,24 +4,21 @@
 //! and c (its state row) at t. Backward runs the cell kernels in reverse:
 //! port deltas for the blocks, deltas of h' and c' carried to t − 1, and
 //! the cells' own parameter gradients summed into the chunk's buffer.
+//!
+//! With several samples a kernel runs one cell over the batch vector; at
+//! batch size 1 it runs the whole group at once, one cell per element
+//! (ports are laid out port-major, so each port is then one vector).
 
 use super::Geometry;
-use crate::kernels::cells::{self, Grads, Inputs, Saved};
+use crate::kernels::cells::{self, Grads, Inputs, PerCell, PerCellGrads, Saved, Shared, SharedGrads};
 use crate::kernels::vector;
 use crate::plan::{CellGroup, Level, Plan};
 use crate::real::Real;
 use std::ops::Range;
 
-/// Offsets of each cell group's parameters in a chunk's compact gradient
-/// buffer, in plan order.
-pub(super) fn grad_layout(plan: &Plan) -> (Vec<usize>, usize) {
-    let mut offsets = Vec::new();
-    let mut n = 0;
-    for g in plan.cell_groups() {
-        offsets.push(n);
-        n += g.params.len();
-    }
-    (offsets, n)
+/// Size of a chunk's compact buffer of cell-parameter gradients.
+pub(super) fn grad_len(plan: &Plan) -> usize {
+    plan.cell_groups().map(|g| g.params.len()).sum()
 }
 
 /// Adds the chunks' cell-parameter gradients (in chunk order) into `grads`.
@@ -42,7 +39,7 @@ fn scaled(r: &Range<usize>, w: usize) -> Range<usize> {
     r.start * w..r.end * w
 }
 
-/// The current slot mutably and the previous one (if t ≥ 1) immutably.
+/// The current slot mutably and the previous one (if t ≥ 1).
 fn slots<T>(buf: &mut [T], g: Geometry, t: usize) -> (&mut [T], Option<&mut [T]>) {
     let len = g.slot_len();
     let cur = g.at(t, 0);
@@ -67,32 +64,65 @@ fn parts<'a, T>(slot: &'a mut [T], group: &CellGroup, w: usize) -> (&'a mut [T],
     (&mut lo[scaled(&group.rows, w)], &mut ports[..group.ports.len() * w], &mut states[..group.states.len() * w])
 }
 
+/// `span` values from `start` of each of the `np` port blocks (of `len`
+/// values each) of a port region; unused ports are empty.
+fn port_views<T>(region: &[T], np: usize, len: usize, start: usize, span: usize) -> [&[T]; 4] {
+    let at = |p: usize| if p < np { &region[p * len + start..p * len + start + span] } else { &region[..0] };
+    [at(0), at(1), at(2), at(3)]
+}
+
+fn port_views_mut<T>(region: &mut [T], np: usize, len: usize, start: usize, span: usize) -> [&mut [T]; 4] {
+    let mut out: [&mut [T]; 4] = [&mut [], &mut [], &mut [], &mut []];
+    let mut rest = region;
+    for slot in out.iter_mut().take(np) {
+        let (block, tail) = std::mem::take(&mut rest).split_at_mut(len);
+        *slot = &mut block[start..start + span];
+        rest = tail;
+    }
+    out
+}
+
 pub(super) fn forward<T: Real>(level: &Level, params: &[T], g: Geometry, t: usize, values: &mut [T], zeros: &[T]) {
     let w = g.width;
     let (cur, prev) = slots(values, g, t);
     let prev = prev.map(|p| &*p);
     for group in &level.cells {
-        let (kind, np, nk) = (group.kind, group.kind.ports().len(), group.kind.params().len());
+        let (kind, np, nk, n) = (group.kind, group.kind.ports().len(), group.kind.params().len(), group.rows.len());
         let (h, ports, c) = parts(cur, group, w);
         let prev_h = prev.map(|p| &p[scaled(&group.rows, w)]);
         let prev_c = prev.map(|p| &p[scaled(&group.states, w)]);
-        vector::simd(|| {
-            for j in 0..group.rows.len() {
-                let cj = if kind.has_state() { j * w..(j + 1) * w } else { 0..0 };
-                let x = Inputs {
-                    p: &params[group.params.start + j * nk..group.params.start + (j + 1) * nk],
-                    ports: &ports[j * np * w..(j + 1) * np * w],
-                    prev_h: prev_h.map_or(zeros, |p| &p[j * w..(j + 1) * w]),
-                    prev_c: prev_c.map_or(&zeros[..cj.len()], |p| &p[cj.clone()]),
-                };
-                cells::forward(kind, x, &mut h[j * w..(j + 1) * w], &mut c[cj]);
-            }
-        });
+        let own = &params[group.params.clone()];
+        let sc = if kind.has_state() { n * w } else { 0 };
+        vector::simd(
+            #[inline(always)]
+            || {
+                if w == 1 {
+                    let x = Inputs {
+                        p: PerCell { data: own, stride: nk },
+                        ports: port_views(ports, np, n, 0, n),
+                        prev_h: prev_h.unwrap_or(&zeros[..n]),
+                        prev_c: prev_c.unwrap_or(&zeros[..sc]),
+                    };
+                    return cells::forward(kind, x, h, &mut c[..sc]);
+                }
+                for j in 0..n {
+                    let cj = if kind.has_state() { j * w..(j + 1) * w } else { 0..0 };
+                    let x = Inputs {
+                        p: Shared(&own[j * nk..(j + 1) * nk]),
+                        ports: port_views(ports, np, n * w, j * w, w),
+                        prev_h: prev_h.map_or(&zeros[..w], |p| &p[j * w..(j + 1) * w]),
+                        prev_c: prev_c.map_or(&zeros[..cj.len()], |p| &p[cj.clone()]),
+                    };
+                    cells::forward(kind, x, &mut h[j * w..(j + 1) * w], &mut c[cj]);
+                }
+            },
+        );
     }
 }
 
-/// `grads` is the chunk's compact cell-gradient buffer from `offset` on;
-/// `sink` is scratch of at least 2·w for deltas before the sequence start.
+/// `grads` is the chunk's compact cell-gradient buffer from this level's
+/// first group on; `sink` is scratch (≥ 2 × the widest group · w) for the
+/// deltas of steps before the sequence start; `zeros` likewise.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn backward<T: Real>(
     level: &Level,
@@ -111,43 +141,63 @@ pub(super) fn backward<T: Real>(
     let (cur, mut prev) = slots(deltas, g, t);
     let mut offset = 0;
     for group in &level.cells {
-        let (kind, np, nk) = (group.kind, group.kind.ports().len(), group.kind.params().len());
+        let (kind, np, nk, n) = (group.kind, group.kind.ports().len(), group.kind.params().len(), group.rows.len());
         let (dh, dports, dc) = parts(cur, group, w);
-        let (mut dprev_h, mut dprev_c) = match prev.as_deref_mut() {
+        let (dprev_h, dprev_c) = match prev.as_deref_mut() {
             Some(p) => {
                 let (dph, _, dpc) = parts(p, group, w);
-                (Some(dph), Some(dpc))
+                (dph, dpc)
             }
-            None => (None, None),
+            None => {
+                sink[..2 * n * w].fill(T::ZERO);
+                let (a, b) = sink.split_at_mut(n * w);
+                (&mut a[..], &mut b[..n * w])
+            }
         };
-        let (sink_h, sink_c) = sink.split_at_mut(w);
-        vector::simd(|| {
-            for j in 0..group.rows.len() {
-                let r = j * w..(j + 1) * w;
-                let cj = if kind.has_state() { r.clone() } else { 0..0 };
-                let (vh, vc) = (&cur_v[scaled(&group.rows, w)], &cur_v[scaled(&group.states, w)]);
-                let x = Inputs {
-                    p: &params[group.params.start + j * nk..group.params.start + (j + 1) * nk],
-                    ports: &cur_v[group.ports.start * w + j * np * w..group.ports.start * w + (j + 1) * np * w],
-                    prev_h: prev_v.map_or(zeros, |p| &p[scaled(&group.rows, w)][r.clone()]),
-                    prev_c: prev_v.map_or(&zeros[..cj.len()], |p| &p[scaled(&group.states, w)][cj.clone()]),
-                };
-                let s = Saved { h: &vh[r.clone()], c: &vc[cj.clone()], dh: &dh[r.clone()], dc: &dc[cj.clone()] };
-                let out = Grads {
-                    ports: &mut dports[j * np * w..(j + 1) * np * w],
-                    prev_h: match dprev_h.as_deref_mut() {
-                        Some(d) => &mut d[r.clone()],
-                        None => &mut sink_h[..],
-                    },
-                    prev_c: match dprev_c.as_deref_mut() {
-                        Some(d) => &mut d[cj.clone()],
-                        None => &mut sink_c[..cj.len()],
-                    },
-                    p: &mut grads[offset + j * nk..offset + (j + 1) * nk],
-                };
-                cells::backward(kind, x, s, out);
-            }
-        });
+        let vh = &cur_v[scaled(&group.rows, w)];
+        let vc = &cur_v[scaled(&group.states, w)];
+        let vports = &cur_v[scaled(&group.ports, w)];
+        let prev_h = prev_v.map_or(&zeros[..n * w], |p| &p[scaled(&group.rows, w)]);
+        let prev_c = prev_v.map_or(&zeros[..group.states.len() * w], |p| &p[scaled(&group.states, w)]);
+        let own = &params[group.params.clone()];
+        let dp = &mut grads[offset..offset + group.params.len()];
+        vector::simd(
+            #[inline(always)]
+            || {
+                if w == 1 {
+                    let x = Inputs {
+                        p: PerCell { data: own, stride: nk },
+                        ports: port_views(vports, np, n, 0, n),
+                        prev_h,
+                        prev_c,
+                    };
+                    let s = Saved { h: vh, c: vc, dh, dc };
+                    let out = Grads { ports: port_views_mut(dports, np, n, 0, n), prev_h: dprev_h, prev_c: dprev_c };
+                    return cells::backward(kind, x, s, out, &mut PerCellGrads { data: dp, stride: nk });
+                }
+                for j in 0..n {
+                    let r = j * w..(j + 1) * w;
+                    let cj = if kind.has_state() { r.clone() } else { 0..0 };
+                    let x = Inputs {
+                        p: Shared(&own[j * nk..(j + 1) * nk]),
+                        ports: port_views(vports, np, n * w, j * w, w),
+                        prev_h: &prev_h[r.clone()],
+                        prev_c: &prev_c[cj.clone()],
+                    };
+                    let s = Saved { h: &vh[r.clone()], c: &vc[cj.clone()], dh: &dh[r.clone()], dc: &dc[cj.clone()] };
+                    let out = Grads {
+                        ports: port_views_mut(dports, np, n * w, j * w, w),
+                        prev_h: &mut dprev_h[r.clone()],
+                        prev_c: &mut dprev_c[cj.clone()],
+                    };
+                    let mut acc = SharedGrads::new();
+                    cells::backward(kind, x, s, out, &mut acc);
+                    for (d, a) in dp[j * nk..(j + 1) * nk].iter_mut().zip(acc.acc) {
+                        *d += a;
+                    }
+                }
+            },
+        );
         offset += group.params.len();
     }
 }

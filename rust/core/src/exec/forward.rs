@@ -25,7 +25,7 @@ pub(super) fn run<T: Real>(
     let record_outputs = want.outputs;
     let w = g.width;
     let n_out = plan.n_outputs();
-    let zeros = vec![T::ZERO; w];
+    let zeros = vec![T::ZERO; plan.widest_cell_group().max(1) * w];
     for t in 0..x.steps {
         // Inputs: (sample, feature) -> row-major [feature][sample].
         let base = g.at(t, 0);
@@ -51,17 +51,16 @@ pub(super) fn run<T: Real>(
             }
             let simple = g.at(t, level.rows.start)..g.at(t, level.rows.start) + level.n_simple * w;
             let dst = &mut values[simple];
-            for (i, &act) in level.acts[..level.n_simple].iter().enumerate() {
-                let row = &mut dst[i * w..(i + 1) * w];
-                activation::apply(act, row);
-                if let Some(d) = want.dropout.filter(|_| !plan.is_output_row[level.rows.start + i]) {
-                    for (b, v) in row.iter_mut().enumerate() {
+            activation::apply_rows(&level.acts[..level.n_simple], dst, w);
+            if let Some(d) = want.dropout {
+                for i in (0..level.n_simple).filter(|&i| !plan.is_output_row[level.rows.start + i]) {
+                    for (b, v) in dst[i * w..(i + 1) * w].iter_mut().enumerate() {
                         *v *= d.factor::<T>(samples.start + b, t, level.rows.start + i);
                     }
                 }
             }
             if !level.cells.is_empty() {
-                cells::forward(level, params, g, t, values, &zeros[..w]);
+                cells::forward(level, params, g, t, values, &zeros);
             }
         }
         if record_outputs {

@@ -17,11 +17,13 @@ mod forward;
 mod input;
 mod threads;
 mod weight_grad;
+mod workspace;
 
 pub use dropout::Dropout;
 pub use input::{Seed, Sequences, Targets};
 pub(crate) use threads::for_each_mut;
 pub use threads::{num_threads, set_num_threads, ENV_VAR};
+pub use workspace::Workspace;
 
 use crate::error::Result;
 use crate::plan::{BlockKind, Plan};
@@ -130,6 +132,7 @@ pub fn run<T: Real>(
     x: &Sequences<'_, T>,
     seed: Option<&Seed<'_, T>>,
     want: Want,
+    workspace: &Workspace<T>,
 ) -> Result<RunOutput<T>> {
     x.check(plan)?;
     if let Some(seed) = seed {
@@ -149,13 +152,14 @@ pub fn run<T: Real>(
     let total: usize = (0..n_chunks).map(chunk_len).sum();
 
     let masked = masked_weights(plan, params);
-    let mut values = vec![T::ZERO; total];
-    let mut deltas = vec![T::ZERO; if backward { total } else { 0 }];
+    // Every value row is written before it is read, so values may be stale.
+    let mut values = workspace.take(total, false);
+    let mut deltas = workspace.take(if backward { total } else { 0 }, true);
     let mut outputs = vec![T::ZERO; if want.outputs { batch * steps * plan.n_outputs() } else { 0 }];
     let want_dx = backward && want.input_grads;
     let mut input_grads = vec![T::ZERO; if want_dx { batch * steps * plan.n_inputs } else { 0 }];
 
-    let n_cell_grads = if backward { cells::grad_layout(plan).1 } else { 0 };
+    let n_cell_grads = if backward { cells::grad_len(plan) } else { 0 };
     let mut jobs: Vec<ChunkJob<'_, T>> = Vec::with_capacity(n_chunks);
     {
         let (mut v, mut d, mut o, mut dx) = (&mut values[..], &mut deltas[..], &mut outputs[..], &mut input_grads[..]);
@@ -227,6 +231,8 @@ pub fn run<T: Real>(
     } else {
         None
     };
+    workspace.give(values);
+    workspace.give(deltas);
     Ok(RunOutput {
         loss,
         outputs: want.outputs.then_some(outputs),

@@ -55,26 +55,31 @@ pub(super) fn run<T: Real>(plan: &Plan, chunks: &[ChunkRef<'_, T>], steps: usize
 fn bias<T: Real>(plan: &Plan, level: usize, chunks: &[ChunkRef<'_, T>], steps: usize, out: &mut [T]) {
     let lv = &plan.levels[level];
     let mut k = 0;
-    for (i, b) in lv.bias.iter().enumerate() {
-        if b.is_none() {
-            continue;
-        }
-        let row = lv.bias_row(i);
-        let mut acc = T::ZERO;
-        for c in chunks {
-            let g = c.geometry;
-            for t in 0..steps {
-                acc += vector::sum(&c.deltas[g.at(t, row)..g.at(t, row) + g.width]);
+    vector::simd(
+        #[inline(always)]
+        || {
+            for (i, b) in lv.bias.iter().enumerate() {
+                if b.is_none() {
+                    continue;
+                }
+                let row = lv.bias_row(i);
+                let mut acc = T::ZERO;
+                for c in chunks {
+                    let g = c.geometry;
+                    for t in 0..steps {
+                        acc += vector::sum_inline(&c.deltas[g.at(t, row)..g.at(t, row) + g.width]);
+                    }
+                }
+                out[k] = acc;
+                k += 1;
             }
-        }
-        out[k] = acc;
-        k += 1;
-    }
+        },
+    )
 }
 
 /// Rows `rows` of a dense block: dW += dz[t] · src[t − skip]ᵀ over chunks
 /// and steps, as GEMMs whose inner dimension is the chunk's samples — or
-/// the steps, when a chunk has more steps than samples.
+/// the steps, when a chunk has only a few samples and more steps.
 fn dense<T: Real>(
     block: &Block,
     rows: Range<usize>,
@@ -97,6 +102,12 @@ fn dense<T: Real>(
     }
 }
 
+/// Below this many samples per chunk, one GEMM per sample over all steps
+/// (strided) beats one GEMM per step whose inner dimension is the samples;
+/// above it the strided operands cost more to pack than they save
+/// (measured: LSTM 26-64, batch 32, 100 steps).
+const STRIDED_MAX_WIDTH: usize = 8;
+
 /// dw (m × n_src) = Σ_chunks Σ_t dz[t][dst0..dst0+m] · src[t − skip]ᵀ.
 fn dense_rows<T: Real>(block: &Block, m: usize, dst0: usize, chunks: &[ChunkRef<'_, T>], steps: usize, dw: &mut [T]) {
     let n = block.n_src();
@@ -107,7 +118,7 @@ fn dense_rows<T: Real>(block: &Block, m: usize, dst0: usize, chunks: &[ChunkRef<
         for c in chunks {
             let g = c.geometry;
             let (w, slot) = (g.width, g.slot_len());
-            if span > w {
+            if span > w && w < STRIDED_MAX_WIDTH {
                 // For each sample: [m × span] · [span × n], strided over steps.
                 for b in 0..w {
                     let a = gemm::View {
@@ -161,6 +172,14 @@ fn sparse<T: Real>(
                 let mut acc = T::ZERO;
                 for c in chunks {
                     let g = c.geometry;
+                    if g.width == 1 {
+                        // One sample: a strided dot product over the steps.
+                        let (slot, skip) = (g.slot_len(), block.skip);
+                        for t in skip..steps {
+                            acc += c.deltas[t * slot + row] * c.values[(t - skip) * slot + src];
+                        }
+                        continue;
+                    }
                     for t in block.skip..steps {
                         let d = &c.deltas[g.at(t, row)..g.at(t, row) + g.width];
                         let v = &c.values[g.at(t - block.skip, src)..g.at(t - block.skip, src) + g.width];

@@ -104,6 +104,39 @@ pub fn apply<T: Real>(act: Activation, v: &mut [T]) {
     })
 }
 
+/// Row i of `v` (rows of length `w`) = g_i(row), one SIMD dispatch for all
+/// rows: at batch 1 a dispatch per row cost more than the row.
+pub fn apply_rows<T: Real>(acts: &[Activation], v: &mut [T], w: usize) {
+    vector::simd(
+        #[inline(always)]
+        || {
+            for (&act, row) in acts.iter().zip(v.chunks_exact_mut(w.max(1))) {
+                per_activation!(act, a => {
+                    for x in row.iter_mut() {
+                        *x = forward(a, *x);
+                    }
+                })
+            }
+        },
+    )
+}
+
+/// Row i of `d` *= g_i'(z) given row i of `v` = g_i(z), one dispatch.
+pub fn backprop_rows<T: Real>(acts: &[Activation], v: &[T], d: &mut [T], w: usize) {
+    vector::simd(
+        #[inline(always)]
+        || {
+            for ((&act, vr), dr) in acts.iter().zip(v.chunks_exact(w.max(1))).zip(d.chunks_exact_mut(w.max(1))) {
+                per_activation!(act, a => {
+                    for (dx, &y) in dr.iter_mut().zip(vr) {
+                        *dx *= derivative_from_output(a, y);
+                    }
+                })
+            }
+        },
+    )
+}
+
 /// d[i] *= g'(z[i]) given v[i] = g(z[i]).
 pub fn backprop<T: Real>(act: Activation, v: &[T], d: &mut [T]) {
     vector::simd(|| {
@@ -155,6 +188,24 @@ mod tests {
         // Kinks: relu'(0) = 0, leaky'(0) = slope.
         assert_eq!(derivative_from_output(Activation::Relu, 0.0f64), 0.0);
         assert_eq!(derivative_from_output(Activation::LeakyRelu { slope: 0.01 }, 0.0f64), 0.01);
+    }
+
+    #[test]
+    fn row_kernels_match_slice_kernels() {
+        let w = 5;
+        let xs: Vec<f64> = (0..ALL.len() * w).map(|i| (i as f64 - 17.0) * 0.29).collect();
+        let (mut rows, mut one) = (xs.clone(), xs.clone());
+        apply_rows(&ALL, &mut rows, w);
+        for (act, chunk) in ALL.iter().zip(one.chunks_exact_mut(w)) {
+            apply(*act, chunk);
+        }
+        assert_eq!(rows, one);
+        let (mut dr, mut d1) = (vec![0.7; xs.len()], vec![0.7; xs.len()]);
+        backprop_rows(&ALL, &rows, &mut dr, w);
+        for ((act, v), d) in ALL.iter().zip(rows.chunks_exact(w)).zip(d1.chunks_exact_mut(w)) {
+            backprop(*act, v, d);
+        }
+        assert_eq!(dr, d1);
     }
 
     #[test]

@@ -66,13 +66,97 @@ pub fn gemm<T: Real>(dst: &mut [T], dst_stride: usize, accumulate: bool, a: View
         }
         return;
     }
+    if n <= SMALL_N || m * n * a.cols <= SMALL_WORK {
+        return small(dst, dst_stride, accumulate, a, b);
+    }
     let beta = if accumulate { Accum::Add } else { Accum::Replace };
     matmul(out, beta, a.mat(), b.mat(), T::ONE, Par::Seq);
+}
+
+/// Products this small (or this narrow: a batch of one or two samples) run
+/// as plain loops: faer's setup costs more than the arithmetic here, and
+/// recurrent networks at batch 1 do thousands of them per sequence.
+const SMALL_N: usize = 2;
+const SMALL_WORK: usize = 2048;
+
+/// dst = [dst +] a · b by loops, vectorised along whichever operand is
+/// contiguous: dot products when a's rows are, axpys when its columns are.
+fn small<T: Real>(dst: &mut [T], ds: usize, accumulate: bool, a: View<'_, T>, b: View<'_, T>) {
+    let (m, n, k) = (a.rows, b.cols, a.cols);
+    let last_a = (m - 1) * a.row_stride + (k - 1) * a.col_stride;
+    let last_b = (k - 1) * b.row_stride + (n - 1) * b.col_stride;
+    assert!(last_a < a.data.len() && last_b < b.data.len(), "matrix view out of bounds");
+    super::vector::simd(
+        #[inline(always)]
+        || {
+            if !accumulate {
+                for i in 0..m {
+                    dst[i * ds..i * ds + n].fill(T::ZERO);
+                }
+            }
+            if a.row_stride == 1 && a.col_stride != 1 {
+                // Columns of a are contiguous: dst[:, j] += a[:, p] · b[p, j].
+                for j in 0..n {
+                    for p in 0..k {
+                        let bp = b.data[p * b.row_stride + j * b.col_stride];
+                        let col = &a.data[p * a.col_stride..p * a.col_stride + m];
+                        if ds == 1 {
+                            super::vector::axpy_inline(bp, col, &mut dst[j..j + m]);
+                        } else {
+                            for (i, &v) in col.iter().enumerate() {
+                                dst[i * ds + j] += v * bp;
+                            }
+                        }
+                    }
+                }
+            } else {
+                for i in 0..m {
+                    let row = &a.data[i * a.row_stride..];
+                    for j in 0..n {
+                        let mut acc = T::ZERO;
+                        for p in 0..k {
+                            acc += row[p * a.col_stride] * b.data[p * b.row_stride + j * b.col_stride];
+                        }
+                        dst[i * ds + j] += acc;
+                    }
+                }
+            }
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both paths (faer and the small loops) against the naive product, with
+    /// strides, transposes and the narrow shapes of batch-1 recurrences.
+    #[test]
+    fn every_path_matches_naive() {
+        for (m, k, n) in [(5, 7, 3), (12, 12, 1), (3, 40, 2), (40, 30, 20), (1, 9, 1)] {
+            let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
+            let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.11).cos()).collect();
+            for (accumulate, transposed) in [(false, false), (true, false), (false, true), (true, true)] {
+                let av = if transposed {
+                    // the same matrix stored column-major, viewed through .t()
+                    let at: Vec<f64> = (0..k * m).map(|q| a[(q % m) * k + q / m]).collect();
+                    (at, true)
+                } else {
+                    (a.clone(), false)
+                };
+                let view = if av.1 { View::row_major(&av.0, k, m).t() } else { View::row_major(&av.0, m, k) };
+                let mut c = vec![0.5; m * n];
+                gemm(&mut c, n, accumulate, view, View::row_major(&b, k, n));
+                for i in 0..m {
+                    for j in 0..n {
+                        let want: f64 = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum::<f64>();
+                        let want = want + if accumulate { 0.5 } else { 0.0 };
+                        assert!((c[i * n + j] - want).abs() < 1e-12, "{m}x{k}x{n} acc {accumulate} t {transposed}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn matches_naive_with_strides_and_transpose() {

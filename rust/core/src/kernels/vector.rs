@@ -68,6 +68,12 @@ pub fn dot<T: Real>(x: &[T], y: &[T]) -> T {
 /// Σ x[i], in LANES lanes.
 #[inline]
 pub fn sum<T: Real>(x: &[T]) -> T {
+    simd(|| sum_inline(x))
+}
+
+/// Σ x[i] in LANES lanes (to be inlined inside [`simd`]).
+#[inline(always)]
+pub fn sum_inline<T: Real>(x: &[T]) -> T {
     if x.len() < LANES {
         let mut s = T::ZERO;
         for &a in x {
@@ -75,27 +81,22 @@ pub fn sum<T: Real>(x: &[T]) -> T {
         }
         return s;
     }
-    pulp::Arch::new().dispatch(
-        #[inline(always)]
-        || {
-            let mut acc = [T::ZERO; LANES];
-            let xc = x.chunks_exact(LANES);
-            let mut s = T::ZERO;
-            for &a in xc.remainder() {
-                s += a;
-            }
-            for a in xc {
-                for k in 0..LANES {
-                    acc[k] += a[k];
-                }
-            }
-            let mut total = T::ZERO;
-            for a in acc {
-                total += a;
-            }
-            total + s
-        },
-    )
+    let mut acc = [T::ZERO; LANES];
+    let xc = x.chunks_exact(LANES);
+    let mut s = T::ZERO;
+    for &a in xc.remainder() {
+        s += a;
+    }
+    for a in xc {
+        for k in 0..LANES {
+            acc[k] += a[k];
+        }
+    }
+    let mut total = T::ZERO;
+    for a in acc {
+        total += a;
+    }
+    total + s
 }
 
 /// Whether every value is finite: one vectorised pass summing |x| in f64

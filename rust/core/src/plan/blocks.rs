@@ -50,7 +50,8 @@ impl Block {
 }
 
 /// Memory cells of one kind in one level: contiguous value rows, their
-/// input ports (cell-major: cell j's port p is row `ports.start + j·P + p`),
+/// input ports (port-major: port p of the group's cell j is row
+/// `ports.start + p·n + j`, so at batch size 1 each port is one vector),
 /// their states (one row per cell for kinds with a state) and their own
 /// parameters (cell-major).
 #[derive(Clone, Debug)]
@@ -98,8 +99,8 @@ type Built = (Vec<Level>, Vec<ParamInfo>, usize, usize);
 /// and state rows.
 pub(super) struct Layout {
     pub row_of: BTreeMap<NodeId, usize>,
-    /// First port row of each cell node.
-    pub port_of: BTreeMap<NodeId, usize>,
+    /// Each cell node's port-0 row and the stride between its ports.
+    pub port_of: BTreeMap<NodeId, (usize, usize)>,
     pub level_rows: Vec<Range<usize>>,
     pub level_ports: Vec<Range<usize>>,
     pub level_states: Vec<Range<usize>>,
@@ -130,12 +131,19 @@ pub(super) fn layout(graph: &Graph, by_level: &mut [Vec<NodeId>]) -> Result<Layo
     let (mut level_ports, mut level_states) = (Vec::new(), Vec::new());
     for nodes in by_level.iter() {
         let start = row;
+        let mut cells: Vec<(CellKind, NodeId)> = Vec::new();
         for &id in nodes {
-            let kind = graph.node(id)?.kind;
-            if kind.cell().is_some() {
-                port_of.insert(id, row);
-                row += kind.n_ports();
+            if let Some(kind) = graph.node(id)?.kind.cell() {
+                cells.push((kind, id));
             }
+        }
+        // Runs of one kind are the groups (the level is sorted by kind).
+        for run in cells.chunk_by(|a, b| a.0 == b.0) {
+            let n = run.len();
+            for (j, &(_, id)) in run.iter().enumerate() {
+                port_of.insert(id, (row + j, n));
+            }
+            row += n * run[0].0.ports().len();
         }
         level_ports.push(start..row);
         let start = row;
@@ -164,7 +172,7 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
     let level_of_row = |row: usize| level_ranges.iter().position(|r| r.contains(&row)).expect("row in level");
     // The row an edge writes: a simple node's value row, or a cell's port.
     let target = |e: &Edge| match layout.port_of.get(&e.dst) {
-        Some(&p) => (true, p + e.port as usize),
+        Some(&(first, stride)) => (true, first + e.port as usize * stride),
         None => (false, row_of[&e.dst]),
     };
     let mut into: Vec<Vec<&Edge>> = vec![Vec::new(); by_level.len()];
@@ -205,18 +213,26 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
                 params.len() - 1
             }));
         }
-        // Port biases: the gates of standard units (torch's b_ih + b_hh).
+        // Port biases (the gates of standard units: torch's b_ih + b_hh), in
+        // port-row order: group by group, port-major.
+        let mut cell_nodes: Vec<(CellKind, NodeId)> = Vec::new();
         for &id in nodes {
-            let kind = graph.node(id)?.kind;
-            let Some(cell) = kind.cell() else { continue };
+            if let Some(kind) = graph.node(id)?.kind.cell() {
+                cell_nodes.push((kind, id));
+            }
+        }
+        for run in cell_nodes.chunk_by(|a, b| a.0 == b.0) {
+            let cell = run[0].0;
             for (p, port) in cell.ports().iter().enumerate() {
-                bias.push(matches!(cell, CellKind::LstmUnit | CellKind::GruUnit).then(|| {
-                    let fans =
-                        (fan_in.get(&(id, p as u8)).copied().unwrap_or(0), fan_out.get(&id).copied().unwrap_or(0));
-                    let name = format!("node:{}:bias.{port}", id.0);
-                    params.push(ParamInfo::bias(name, id, cell.port_bias_preset(p), fans));
-                    params.len() - 1
-                }));
+                for &(_, id) in run {
+                    bias.push(matches!(cell, CellKind::LstmUnit | CellKind::GruUnit).then(|| {
+                        let fans =
+                            (fan_in.get(&(id, p as u8)).copied().unwrap_or(0), fan_out.get(&id).copied().unwrap_or(0));
+                        let name = format!("node:{}:bias.{port}", id.0);
+                        params.push(ParamInfo::bias(name, id, cell.port_bias_preset(p), fans));
+                        params.len() - 1
+                    }));
+                }
             }
         }
         let bias_params = bias_start..params.len();

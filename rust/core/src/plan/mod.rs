@@ -133,6 +133,11 @@ impl Plan {
         self.n_rows
     }
 
+    /// Cells in the largest memory-cell group (0 without cells).
+    pub fn widest_cell_group(&self) -> usize {
+        self.cell_groups().map(|g| g.rows.len()).max().unwrap_or(0)
+    }
+
     /// Memory-cell groups of every level.
     pub fn cell_groups(&self) -> impl Iterator<Item = &CellGroup> {
         self.levels.iter().flat_map(|l| &l.cells)

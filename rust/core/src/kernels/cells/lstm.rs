@@ -4,56 +4,64 @@
 //!   c = f c' + i C                h = o c
 //! Backward follows the notes' delta equations with d = Δ_c + Δ_h·o.
 
-use super::{sigmoid, Grads, Inputs, Saved};
+use super::{sigmoid, CellParams, Grads, Inputs, ParamGrads, Saved};
 use crate::real::Real;
 
 pub(super) const PARAMS: [&str; 11] = ["w_f", "u_f", "b_f", "w_i", "u_i", "b_i", "w_o", "u_o", "b_o", "w_c", "b_c"];
 
-pub(super) fn forward<T: Real>(x: Inputs<'_, T>, h: &mut [T], c: &mut [T]) {
+#[inline(always)]
+pub(super) fn forward<T: Real, P: CellParams<T>>(x: Inputs<'_, T, P>, h: &mut [T], c: &mut [T]) {
     let p = x.p;
-    for b in 0..h.len() {
-        let (xt, cp) = (x.ports[b], x.prev_c[b]);
-        let f = sigmoid(p[0] * xt + p[1] * cp + p[2]);
-        let i = sigmoid(p[3] * xt + p[4] * cp + p[5]);
-        let o = sigmoid(p[6] * xt + p[7] * cp + p[8]);
-        let cc = (p[9] * xt + p[10]).tanh();
+    let n = h.len();
+    let (xs, cps, c) = (&x.ports[0][..n], &x.prev_c[..n], &mut c[..n]);
+    for b in 0..n {
+        let (xt, cp) = (xs[b], cps[b]);
+        let f = sigmoid(p.at(0, b) * xt + p.at(1, b) * cp + p.at(2, b));
+        let i = sigmoid(p.at(3, b) * xt + p.at(4, b) * cp + p.at(5, b));
+        let o = sigmoid(p.at(6, b) * xt + p.at(7, b) * cp + p.at(8, b));
+        let cc = (p.at(9, b) * xt + p.at(10, b)).tanh();
         let ct = f * cp + i * cc;
         c[b] = ct;
         h[b] = o * ct;
     }
 }
 
-pub(super) fn backward<T: Real>(x: Inputs<'_, T>, s: Saved<'_, T>, g: Grads<'_, T>) {
+#[inline(always)]
+pub(super) fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>>(
+    x: Inputs<'_, T, P>,
+    s: Saved<'_, T>,
+    g: Grads<'_, T>,
+    dp: &mut G,
+) {
     let p = x.p;
-    let mut acc = [T::ZERO; 11];
-    for b in 0..s.h.len() {
-        let (xt, cp, ct) = (x.ports[b], x.prev_c[b], s.c[b]);
-        let f = sigmoid(p[0] * xt + p[1] * cp + p[2]);
-        let i = sigmoid(p[3] * xt + p[4] * cp + p[5]);
-        let o = sigmoid(p[6] * xt + p[7] * cp + p[8]);
-        let cc = (p[9] * xt + p[10]).tanh();
-        let dh = s.dh[b];
-        let d = s.dc[b] + dh * o;
+    let n = s.h.len();
+    let (xs, cps, cs, dhs, dcs) = (&x.ports[0][..n], &x.prev_c[..n], &s.c[..n], &s.dh[..n], &s.dc[..n]);
+    let (dx, dcp) = (&mut g.ports[0][..n], &mut g.prev_c[..n]);
+    for b in 0..n {
+        let (xt, cp, ct) = (xs[b], cps[b], cs[b]);
+        let f = sigmoid(p.at(0, b) * xt + p.at(1, b) * cp + p.at(2, b));
+        let i = sigmoid(p.at(3, b) * xt + p.at(4, b) * cp + p.at(5, b));
+        let o = sigmoid(p.at(6, b) * xt + p.at(7, b) * cp + p.at(8, b));
+        let cc = (p.at(9, b) * xt + p.at(10, b)).tanh();
+        let dh = dhs[b];
+        let d = dcs[b] + dh * o;
         // Pre-activation deltas: these are the notes' Δ_b of each gate.
         let ai = d * cc * i * (T::ONE - i);
         let af = d * cp * f * (T::ONE - f);
         let ao = dh * ct * o * (T::ONE - o);
         let ac = d * i * (T::ONE - cc * cc);
-        g.ports[b] = ac * p[9] + ai * p[3] + af * p[0] + ao * p[6];
-        g.prev_c[b] += d * f + ai * p[4] + af * p[1] + ao * p[7];
-        acc[0] += af * xt;
-        acc[1] += af * cp;
-        acc[2] += af;
-        acc[3] += ai * xt;
-        acc[4] += ai * cp;
-        acc[5] += ai;
-        acc[6] += ao * xt;
-        acc[7] += ao * cp;
-        acc[8] += ao;
-        acc[9] += ac * xt;
-        acc[10] += ac;
-    }
-    for (gp, a) in g.p.iter_mut().zip(acc) {
-        *gp += a;
+        dx[b] = ac * p.at(9, b) + ai * p.at(3, b) + af * p.at(0, b) + ao * p.at(6, b);
+        dcp[b] += d * f + ai * p.at(4, b) + af * p.at(1, b) + ao * p.at(7, b);
+        dp.add(0, b, af * xt);
+        dp.add(1, b, af * cp);
+        dp.add(2, b, af);
+        dp.add(3, b, ai * xt);
+        dp.add(4, b, ai * cp);
+        dp.add(5, b, ai);
+        dp.add(6, b, ao * xt);
+        dp.add(7, b, ao * cp);
+        dp.add(8, b, ao);
+        dp.add(9, b, ac * xt);
+        dp.add(10, b, ac);
     }
 }

@@ -2,44 +2,52 @@
 //!   f = σ(fw x + fu h' + fb)
 //!   n = tanh(hw x + hu f h' + hb)   h = (1 − f) h' + f n
 
-use super::{sigmoid, Grads, Inputs, Saved};
+use super::{sigmoid, CellParams, Grads, Inputs, ParamGrads, Saved};
 use crate::real::Real;
 
 pub(super) const PARAMS: [&str; 6] = ["fw", "fu", "fb", "hw", "hu", "hb"];
 
 #[inline(always)]
-fn gates<T: Real>(p: &[T], x: T, hp: T) -> (T, T) {
-    let f = sigmoid(p[0] * x + p[1] * hp + p[2]);
-    let n = (p[3] * x + p[4] * f * hp + p[5]).tanh();
+fn gates<T: Real, P: CellParams<T>>(p: P, b: usize, x: T, hp: T) -> (T, T) {
+    let f = sigmoid(p.at(0, b) * x + p.at(1, b) * hp + p.at(2, b));
+    let n = (p.at(3, b) * x + p.at(4, b) * f * hp + p.at(5, b)).tanh();
     (f, n)
 }
 
-pub(super) fn forward<T: Real>(x: Inputs<'_, T>, h: &mut [T]) {
-    for b in 0..h.len() {
-        let hp = x.prev_h[b];
-        let (f, n) = gates(x.p, x.ports[b], hp);
+#[inline(always)]
+pub(super) fn forward<T: Real, P: CellParams<T>>(x: Inputs<'_, T, P>, h: &mut [T]) {
+    let n = h.len();
+    let (xs, hps, p) = (&x.ports[0][..n], &x.prev_h[..n], x.p);
+    for b in 0..n {
+        let hp = hps[b];
+        let (f, n) = gates(p, b, xs[b], hp);
         h[b] = (T::ONE - f) * hp + f * n;
     }
 }
 
-pub(super) fn backward<T: Real>(x: Inputs<'_, T>, s: Saved<'_, T>, g: Grads<'_, T>) {
+#[inline(always)]
+pub(super) fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>>(
+    x: Inputs<'_, T, P>,
+    s: Saved<'_, T>,
+    g: Grads<'_, T>,
+    dp: &mut G,
+) {
     let p = x.p;
-    let mut acc = [T::ZERO; 6];
-    for b in 0..s.h.len() {
-        let (xt, hp, dh) = (x.ports[b], x.prev_h[b], s.dh[b]);
-        let (f, n) = gates(p, xt, hp);
+    let n = s.h.len();
+    let (xs, hps, dhs) = (&x.ports[0][..n], &x.prev_h[..n], &s.dh[..n]);
+    let (dx, dhp) = (&mut g.ports[0][..n], &mut g.prev_h[..n]);
+    for b in 0..n {
+        let (xt, hp, dh) = (xs[b], hps[b], dhs[b]);
+        let (f, n) = gates(p, b, xt, hp);
         let an = dh * f * (T::ONE - n * n);
-        let af = (dh * (n - hp) + an * p[4] * hp) * f * (T::ONE - f);
-        g.ports[b] = af * p[0] + an * p[3];
-        g.prev_h[b] += dh * (T::ONE - f) + af * p[1] + an * p[4] * f;
-        acc[0] += af * xt;
-        acc[1] += af * hp;
-        acc[2] += af;
-        acc[3] += an * xt;
-        acc[4] += an * f * hp;
-        acc[5] += an;
-    }
-    for (gp, a) in g.p.iter_mut().zip(acc) {
-        *gp += a;
+        let af = (dh * (n - hp) + an * p.at(4, b) * hp) * f * (T::ONE - f);
+        dx[b] = af * p.at(0, b) + an * p.at(3, b);
+        dhp[b] += dh * (T::ONE - f) + af * p.at(1, b) + an * p.at(4, b) * f;
+        dp.add(0, b, af * xt);
+        dp.add(1, b, af * hp);
+        dp.add(2, b, af);
+        dp.add(3, b, an * xt);
+        dp.add(4, b, an * f * hp);
+        dp.add(5, b, an);
     }
 }

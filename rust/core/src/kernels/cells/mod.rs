@@ -117,14 +117,92 @@ impl CellKind {
     }
 }
 
-/// What one cell reads at step t, each a vector over the batch. Before the
+/// A cell's own parameters as the kernels read them: parameter k of the
+/// cell computing element b of a vector.
+pub trait CellParams<T>: Copy {
+    fn at(self, k: usize, b: usize) -> T;
+}
+
+/// One cell over a batch vector: every element shares the parameters.
+#[derive(Clone, Copy)]
+pub struct Shared<'a, T>(pub &'a [T]);
+
+impl<T: Real> CellParams<T> for Shared<'_, T> {
+    #[inline(always)]
+    fn at(self, k: usize, _: usize) -> T {
+        self.0[k]
+    }
+}
+
+/// A group of cells at batch size 1: element b is cell b, whose parameters
+/// are `data[b·stride..]` (the flat buffer's cell-major layout).
+#[derive(Clone, Copy)]
+pub struct PerCell<'a, T> {
+    pub data: &'a [T],
+    pub stride: usize,
+}
+
+impl<T: Real> CellParams<T> for PerCell<'_, T> {
+    #[inline(always)]
+    fn at(self, k: usize, b: usize) -> T {
+        self.data[b * self.stride + k]
+    }
+}
+
+/// Where a cell's parameter gradients accumulate.
+pub trait ParamGrads<T> {
+    fn add(&mut self, k: usize, b: usize, v: T);
+}
+
+/// Sums over the batch into one cell's K gradients (registers while the
+/// kernel runs; the caller adds `acc` to its buffer afterwards).
+pub struct SharedGrads<T> {
+    pub acc: [T; MAX_PARAMS],
+}
+
+impl<T: Real> SharedGrads<T> {
+    pub fn new() -> Self {
+        SharedGrads { acc: [T::ZERO; MAX_PARAMS] }
+    }
+}
+
+impl<T: Real> Default for SharedGrads<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Real> ParamGrads<T> for SharedGrads<T> {
+    #[inline(always)]
+    fn add(&mut self, k: usize, _: usize, v: T) {
+        self.acc[k] += v;
+    }
+}
+
+/// Per-cell gradients in the cell-major layout (element b is cell b).
+pub struct PerCellGrads<'a, T> {
+    pub data: &'a mut [T],
+    pub stride: usize,
+}
+
+impl<T: Real> ParamGrads<T> for PerCellGrads<'_, T> {
+    #[inline(always)]
+    fn add(&mut self, k: usize, b: usize, v: T) {
+        self.data[b * self.stride + k] += v;
+    }
+}
+
+/// The most own parameters a cell has (the LSTM's 11).
+pub const MAX_PARAMS: usize = 11;
+
+/// What the cells read at step t, each a vector (over the batch for one
+/// cell, or over the cells of a group at batch size 1). Before the
 /// sequence starts the previous values are zeros.
 #[derive(Clone, Copy)]
-pub struct Inputs<'a, T> {
-    /// The cell's own parameters.
-    pub p: &'a [T],
-    /// Port p's pre-activation is `ports[p·w..(p+1)·w]`.
-    pub ports: &'a [T],
+pub struct Inputs<'a, T, P> {
+    pub p: P,
+    /// Port p's pre-activations (scalar cells use port 0 only).
+    pub ports: [&'a [T]; 4],
     pub prev_h: &'a [T],
     /// Empty for cells without state.
     pub prev_c: &'a [T],
@@ -142,16 +220,17 @@ pub struct Saved<'a, T> {
 }
 
 /// Where backward writes: port deltas (overwritten), deltas of the previous
-/// step's h and c (accumulated), and the parameter gradient (accumulated).
+/// step's h and c (accumulated).
 pub struct Grads<'a, T> {
-    pub ports: &'a mut [T],
+    pub ports: [&'a mut [T]; 4],
     pub prev_h: &'a mut [T],
     pub prev_c: &'a mut [T],
-    pub p: &'a mut [T],
 }
 
-/// h (and c) of one cell at step t.
-pub fn forward<T: Real>(kind: CellKind, x: Inputs<'_, T>, h: &mut [T], c: &mut [T]) {
+/// h (and c) at step t. Inlined into the caller's SIMD dispatch so the
+/// loops (and exp / tanh) vectorise.
+#[inline(always)]
+pub fn forward<T: Real, P: CellParams<T>>(kind: CellKind, x: Inputs<'_, T, P>, h: &mut [T], c: &mut [T]) {
     match kind {
         CellKind::Lstm => lstm::forward(x, h, c),
         CellKind::Gru => gru::forward(x, h),
@@ -163,14 +242,21 @@ pub fn forward<T: Real>(kind: CellKind, x: Inputs<'_, T>, h: &mut [T], c: &mut [
     }
 }
 
-/// Backpropagates one cell through step t.
-pub fn backward<T: Real>(kind: CellKind, x: Inputs<'_, T>, s: Saved<'_, T>, g: Grads<'_, T>) {
+/// Backpropagates through step t; parameter gradients go to `dp`.
+#[inline(always)]
+pub fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>>(
+    kind: CellKind,
+    x: Inputs<'_, T, P>,
+    s: Saved<'_, T>,
+    g: Grads<'_, T>,
+    dp: &mut G,
+) {
     match kind {
-        CellKind::Lstm => lstm::backward(x, s, g),
-        CellKind::Gru => gru::backward(x, s, g),
-        CellKind::Mgu => mgu::backward(x, s, g),
-        CellKind::Ugrnn => ugrnn::backward(x, s, g),
-        CellKind::Delta => delta::backward(x, s, g),
+        CellKind::Lstm => lstm::backward(x, s, g, dp),
+        CellKind::Gru => gru::backward(x, s, g, dp),
+        CellKind::Mgu => mgu::backward(x, s, g, dp),
+        CellKind::Ugrnn => ugrnn::backward(x, s, g, dp),
+        CellKind::Delta => delta::backward(x, s, g, dp),
         CellKind::LstmUnit => units::lstm_backward(x, s, g),
         CellKind::GruUnit => units::gru_backward(x, s, g),
     }

@@ -28,13 +28,20 @@ fn unroll(kind: CellKind, p: &[f64], ports: &[f64]) -> Run {
     let mut h = vec![vec![0.0; W]; STEPS + 1];
     let mut c = vec![vec![0.0; W]; STEPS + 1];
     for t in 0..STEPS {
-        let x = Inputs { p, ports: &ports[t * np * W..(t + 1) * np * W], prev_h: &h[t].clone(), prev_c: &c[t].clone() };
+        let (prev_h, prev_c) = (h[t].clone(), c[t].clone());
+        let x = Inputs { p: Shared(p), ports: port_slices(ports, t, np), prev_h: &prev_h, prev_c: &prev_c };
         let (mut ht, mut ct) = (vec![0.0; W], vec![0.0; W]);
         forward(kind, x, &mut ht, &mut ct);
         h[t + 1] = ht;
         c[t + 1] = ct;
     }
     Run { h, c }
+}
+
+/// Port slices of step t (each port W values, ports of a step contiguous).
+fn port_slices(ports: &[f64], t: usize, np: usize) -> [&[f64]; 4] {
+    let at = |q: usize| if q < np { &ports[(t * np + q) * W..(t * np + q + 1) * W] } else { &ports[..0] };
+    [at(0), at(1), at(2), at(3)]
 }
 
 fn loss(kind: CellKind, p: &[f64], ports: &[f64], coef: &[f64]) -> f64 {
@@ -52,20 +59,23 @@ fn analytic(kind: CellKind, p: &[f64], ports: &[f64], coef: &[f64]) -> (Vec<f64>
     let mut dc_next = vec![0.0; W];
     for t in (0..STEPS).rev() {
         let dh: Vec<f64> = (0..W).map(|b| coef[t * W + b] + dh_next[b]).collect();
-        let x = Inputs { p, ports: &ports[t * np * W..(t + 1) * np * W], prev_h: &run.h[t], prev_c: &run.c[t] };
+        let x = Inputs { p: Shared(p), ports: port_slices(ports, t, np), prev_h: &run.h[t], prev_c: &run.c[t] };
         let s = Saved { h: &run.h[t + 1], c: &run.c[t + 1], dh: &dh, dc: &dc_next };
         let (mut prev_h, mut prev_c) = (vec![0.0; W], vec![0.0; W]);
-        backward(
-            kind,
-            x,
-            s,
-            Grads {
-                ports: &mut dports[t * np * W..(t + 1) * np * W],
-                prev_h: &mut prev_h,
-                prev_c: &mut prev_c,
-                p: &mut dp,
-            },
-        );
+        let mut acc = SharedGrads::new();
+        let mut step_ports = dports[t * np * W..(t + 1) * np * W].chunks_exact_mut(W);
+        let mut empty: [[f64; 0]; 4] = [[]; 4];
+        let [e0, e1, e2, e3] = &mut empty;
+        let dps: [&mut [f64]; 4] = [
+            step_ports.next().unwrap_or(e0),
+            step_ports.next().unwrap_or(e1),
+            step_ports.next().unwrap_or(e2),
+            step_ports.next().unwrap_or(e3),
+        ];
+        backward(kind, x, s, Grads { ports: dps, prev_h: &mut prev_h, prev_c: &mut prev_c }, &mut acc);
+        for (d, a) in dp.iter_mut().zip(acc.acc) {
+            *d += a;
+        }
         dh_next = prev_h;
         dc_next = prev_c;
     }
@@ -146,12 +156,14 @@ fn lstm_backward_is_the_notes_delta_equations() {
         + delta_h * c * o * (1.0 - o) * wo;
 
     let (mut h_out, mut c_out) = ([0.0], [0.0]);
-    let x_in = Inputs { p: &p, ports: &[x], prev_h: &[0.0], prev_c: &[c_prev] };
+    let x_in = Inputs { p: Shared(&p[..]), ports: [&[x], &[], &[], &[]], prev_h: &[0.0], prev_c: &[c_prev] };
     forward(CellKind::Lstm, x_in, &mut h_out, &mut c_out);
     assert!((c_out[0] - c).abs() < 1e-15 && (h_out[0] - o * c).abs() < 1e-15);
-    let (mut dx, mut dh_prev, mut dc_prev, mut dp) = ([0.0], [0.0], [0.0], [0.0; 11]);
+    let (mut dx, mut dh_prev, mut dc_prev, mut acc) = ([0.0], [0.0], [0.0], SharedGrads::new());
     let s = Saved { h: &h_out, c: &c_out, dh: &[delta_h], dc: &[delta_c] };
-    backward(CellKind::Lstm, x_in, s, Grads { ports: &mut dx, prev_h: &mut dh_prev, prev_c: &mut dc_prev, p: &mut dp });
+    let grads = Grads { ports: [&mut dx, &mut [], &mut [], &mut []], prev_h: &mut dh_prev, prev_c: &mut dc_prev };
+    backward(CellKind::Lstm, x_in, s, grads, &mut acc);
+    let dp = acc.acc;
     for (k, (a, e)) in dp.iter().zip(expected_params).enumerate() {
         assert!((a - e).abs() < 1e-15, "{}: {a} vs notes {e}", CellKind::Lstm.params()[k]);
     }

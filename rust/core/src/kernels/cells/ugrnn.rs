@@ -2,44 +2,52 @@
 //!   c = tanh(cw x + ch h' + cb)   g = σ(gw x + gh h' + gb)
 //!   h = g h' + (1 − g) c
 
-use super::{sigmoid, Grads, Inputs, Saved};
+use super::{sigmoid, CellParams, Grads, Inputs, ParamGrads, Saved};
 use crate::real::Real;
 
 pub(super) const PARAMS: [&str; 6] = ["cw", "ch", "cb", "gw", "gh", "gb"];
 
 #[inline(always)]
-fn gates<T: Real>(p: &[T], x: T, hp: T) -> (T, T) {
-    let c = (p[0] * x + p[1] * hp + p[2]).tanh();
-    let g = sigmoid(p[3] * x + p[4] * hp + p[5]);
+fn gates<T: Real, P: CellParams<T>>(p: P, b: usize, x: T, hp: T) -> (T, T) {
+    let c = (p.at(0, b) * x + p.at(1, b) * hp + p.at(2, b)).tanh();
+    let g = sigmoid(p.at(3, b) * x + p.at(4, b) * hp + p.at(5, b));
     (c, g)
 }
 
-pub(super) fn forward<T: Real>(x: Inputs<'_, T>, h: &mut [T]) {
-    for b in 0..h.len() {
-        let hp = x.prev_h[b];
-        let (c, g) = gates(x.p, x.ports[b], hp);
+#[inline(always)]
+pub(super) fn forward<T: Real, P: CellParams<T>>(x: Inputs<'_, T, P>, h: &mut [T]) {
+    let n = h.len();
+    let (xs, hps, p) = (&x.ports[0][..n], &x.prev_h[..n], x.p);
+    for b in 0..n {
+        let hp = hps[b];
+        let (c, g) = gates(p, b, xs[b], hp);
         h[b] = g * hp + (T::ONE - g) * c;
     }
 }
 
-pub(super) fn backward<T: Real>(x: Inputs<'_, T>, s: Saved<'_, T>, g: Grads<'_, T>) {
+#[inline(always)]
+pub(super) fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>>(
+    x: Inputs<'_, T, P>,
+    s: Saved<'_, T>,
+    g: Grads<'_, T>,
+    dp: &mut G,
+) {
     let p = x.p;
-    let mut acc = [T::ZERO; 6];
-    for b in 0..s.h.len() {
-        let (xt, hp, dh) = (x.ports[b], x.prev_h[b], s.dh[b]);
-        let (c, gt) = gates(p, xt, hp);
+    let n = s.h.len();
+    let (xs, hps, dhs) = (&x.ports[0][..n], &x.prev_h[..n], &s.dh[..n]);
+    let (dx, dhp) = (&mut g.ports[0][..n], &mut g.prev_h[..n]);
+    for b in 0..n {
+        let (xt, hp, dh) = (xs[b], hps[b], dhs[b]);
+        let (c, gt) = gates(p, b, xt, hp);
         let ac = dh * (T::ONE - gt) * (T::ONE - c * c);
         let ag = dh * (hp - c) * gt * (T::ONE - gt);
-        g.ports[b] = ac * p[0] + ag * p[3];
-        g.prev_h[b] += dh * gt + ac * p[1] + ag * p[4];
-        acc[0] += ac * xt;
-        acc[1] += ac * hp;
-        acc[2] += ac;
-        acc[3] += ag * xt;
-        acc[4] += ag * hp;
-        acc[5] += ag;
-    }
-    for (gp, a) in g.p.iter_mut().zip(acc) {
-        *gp += a;
+        dx[b] = ac * p.at(0, b) + ag * p.at(3, b);
+        dhp[b] += dh * gt + ac * p.at(1, b) + ag * p.at(4, b);
+        dp.add(0, b, ac * xt);
+        dp.add(1, b, ac * hp);
+        dp.add(2, b, ac);
+        dp.add(3, b, ag * xt);
+        dp.add(4, b, ag * hp);
+        dp.add(5, b, ag);
     }
 }

@@ -1,0 +1,60 @@
+//! Reusable run buffers. A run's activations and deltas can be megabytes;
+//! allocated fresh each call, every 4 KiB page costs a fault on first touch
+//! (a third of a recurrent training step's time, measured). A network keeps
+//! the buffers of earlier runs and hands them out again.
+
+use crate::real::Real;
+use std::sync::Mutex;
+
+/// Buffers kept between runs (at most a few: one per concurrent run).
+pub struct Workspace<T> {
+    free: Mutex<Vec<Vec<T>>>,
+}
+
+impl<T> Default for Workspace<T> {
+    fn default() -> Self {
+        Workspace { free: Mutex::new(Vec::new()) }
+    }
+}
+
+const KEEP: usize = 8;
+
+impl<T: Real> Workspace<T> {
+    /// A buffer of `len` values: zeros if `zeroed`, otherwise stale values
+    /// that the caller overwrites before reading.
+    pub(crate) fn take(&self, len: usize, zeroed: bool) -> Vec<T> {
+        let reused = {
+            let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+            let best = (0..free.len()).max_by_key(|&i| free[i].len());
+            best.map(|i| free.swap_remove(i))
+        };
+        let Some(mut v) = reused else { return vec![T::ZERO; len] };
+        if zeroed || v.len() < len {
+            v.clear();
+            v.resize(len, T::ZERO);
+        } else {
+            v.truncate(len);
+        }
+        v
+    }
+
+    pub(crate) fn give(&self, v: Vec<T>) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        if free.len() < KEEP {
+            free.push(v);
+        }
+    }
+}
+
+/// A clone starts with no buffers of its own.
+impl<T> Clone for Workspace<T> {
+    fn clone(&self) -> Self {
+        Workspace::default()
+    }
+}
+
+impl<T> std::fmt::Debug for Workspace<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Workspace")
+    }
+}
