@@ -171,17 +171,43 @@ class Network:
 
     # ---- passes ----------------------------------------------------------------
 
-    def forward(self, X: Any) -> np.ndarray:
+    def forward(self, X: Any, *, state: Any = None, return_state: bool = False) -> Any:
         """Outputs: (batch, n_outputs) for 2-D X, (batch, time, n_outputs) for 3-D X.
 
-        NaN or Inf in X raises DataError naming the index.
+        Every sequence starts from a zero state unless ``state`` is given: the
+        state a previous call returned with ``return_state=True``, an array
+        (batch, memory, rows) of every node's recent values and the memory
+        cells' states. Passing it on continues each sample's series where the
+        previous chunk ended (generation step by step, or a long series in
+        chunks); not passing it resets every series. With ``return_state``
+        the result is ``(outputs, state)``. NaN or Inf in X raises DataError
+        naming the index.
         """
         batch = _inputs.inputs(X, self.n_inputs, self._dtype)
         try:
-            out = self._net.forward(batch.x)
+            if state is None and not return_state:
+                out = self._net.forward(batch.x)
+            else:
+                out, _, _, new_state = self._net.run_stateful(batch.x, self._state(state, batch.x.shape[0]), None)
         except DataError as e:
             raise _inputs.explain(e, batch) from None
-        return batch.restore(out)
+        return (batch.restore(out), new_state) if return_state else batch.restore(out)
+
+    @property
+    def memory(self) -> int:
+        """Steps of history a recurrent state holds (0 for feed-forward networks)."""
+        return self._net.memory
+
+    def _state(self, state: Any, batch: int) -> Optional[np.ndarray]:
+        if state is None:
+            return None
+        arr = _inputs.as_float(state, "state", self._dtype)
+        want = (batch, self.memory, self._net.state_rows)
+        if arr.shape != want:
+            raise ShapeError(
+                f"state has shape {arr.shape}, expected {want} (a state this network returned for a batch of {batch})"
+            )
+        return arr
 
     def loss_and_gradient(
         self,
@@ -191,7 +217,9 @@ class Network:
         *,
         reduction: str = "sum",
         mask: Any = None,
-    ) -> tuple[float, np.ndarray]:
+        state: Any = None,
+        return_state: bool = False,
+    ) -> Any:
         """The loss and its gradient with respect to every parameter.
 
         Losses: l1, l2, mse, mae (float Y, shaped like the outputs; 1-D Y for
@@ -201,9 +229,21 @@ class Network:
         (batch, time) weights each sample and step (0 leaves it out).
         Non-finite X/Y, labels out of range and negative mask values raise
         DataError naming the index.
+
+        ``state`` starts each sequence from a state :meth:`forward` returned
+        (truncated backpropagation through time: the gradient stops at the
+        given state); ``return_state=True`` returns ``(loss, grad, state)``
+        with the state after the last step, for the next chunk.
         """
-        value, grad, _ = self._with_objective(X, Y, loss, reduction, mask, self._net.loss_and_gradient, False)
-        return value, grad
+        if state is None and not return_state:
+            value, grad, _ = self._with_objective(X, Y, loss, reduction, mask, self._net.loss_and_gradient, False)
+            return value, grad
+        prepared = self._loss_inputs(X, Y, loss, mask)
+        initial = self._state(state, prepared[0].x.shape[0])
+        _, value, grad, new_state = self._call(
+            prepared, loss, reduction, lambda x, objective: self._net.run_stateful(x, initial, objective)
+        )
+        return (value, grad, new_state) if return_state else (value, grad)
 
     def sgd_step(
         self,

@@ -220,3 +220,52 @@ fn batch_of_one_matches_batched_cells() {
         assert_close(*a, *b, 1e-11);
     }
 }
+
+/// A long series run in two chunks, the second continuing from the first's
+/// final state, gives the outputs of one run over the whole series; a
+/// gradient with the state held fixed (truncated BPTT) passes the
+/// finite-difference check.
+#[test]
+fn state_carries_across_chunks() {
+    let g = cell_graph(21);
+    let net: Network<f64> = Network::new(g, &Init::default(), 4).unwrap();
+    let (batch, steps, split) = (3, 12, 5);
+    let x = random_data(8, batch * steps * 6, 1.0);
+    let full = net.forward(&Sequences::new(&x, batch, steps, 6)).unwrap();
+    let chunk = |from: usize, to: usize| -> Vec<f64> {
+        (0..batch).flat_map(|b| x[(b * steps + from) * 6..(b * steps + to) * 6].to_vec()).collect()
+    };
+    let (x1, x2) = (chunk(0, split), chunk(split, steps));
+    let want = Want { outputs: true, final_state: true, ..Want::default() };
+    let first = net.run(net.params(), &Sequences::new(&x1, batch, split, 6), None, want).unwrap();
+    let state = first.final_state.unwrap();
+    assert_eq!(state.len(), batch * net.plan().memory * net.plan().n_rows());
+    let xs2 = Sequences::new(&x2, batch, steps - split, 6).with_state(&state);
+    let second = net.run(net.params(), &xs2, None, want).unwrap();
+    let (o1, o2) = (first.outputs.unwrap(), second.outputs.unwrap());
+    for b in 0..batch {
+        for t in 0..steps {
+            let got = if t < split {
+                &o1[(b * split + t) * 3..][..3]
+            } else {
+                &o2[(b * (steps - split) + t - split) * 3..][..3]
+            };
+            for k in 0..3 {
+                assert_close(got[k], full[(b * steps + t) * 3 + k], 1e-12);
+            }
+        }
+    }
+    // The state after the whole series equals the state after both chunks.
+    let whole = net.run(net.params(), &Sequences::new(&x, batch, steps, 6), None, want).unwrap();
+    for (a, b) in whole.final_state.unwrap().iter().zip(second.final_state.as_ref().unwrap()) {
+        assert_close(*a, *b, 1e-12);
+    }
+    // Truncated BPTT: exact gradient of the second chunk's loss given the state.
+    let y = random_data(9, batch * (steps - split) * 3, 1.0);
+    let report = check_gradients(&net, &xs2, &values_seed(Loss::Mse, &y), 1e-5).unwrap();
+    assert!(checked_error(&report) < 1e-7, "{:?}", report.worst);
+    // A state of the wrong size is a shape error naming what was expected.
+    let bad = Sequences::new(&x2, batch, steps - split, 6).with_state(&state[1..]);
+    let err = net.forward(&bad).unwrap_err().to_string();
+    assert!(err.contains("initial state holds") && err.contains("memory"), "{err}");
+}

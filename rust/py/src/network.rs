@@ -161,6 +161,32 @@ impl PyNetwork {
         with_net!(&self.net, n => ops::loss_and_gradient(py, n, x, &objective, input_grads))
     }
 
+    /// (outputs, loss, dL/dθ or None, final state) starting from `state`
+    /// (batch, memory, rows) or zeros; `objective` as for loss_and_gradient.
+    #[pyo3(signature = (x, state = None, objective = None))]
+    fn run_stateful<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        state: Option<Bound<'py, PyAny>>,
+        objective: Option<ops::Objective<'py>>,
+    ) -> PyResult<ops::StatefulResult<'py>> {
+        with_net!(&self.net, n => ops::run_stateful(py, n, x, state.as_ref(), objective.as_ref()))
+    }
+
+    /// Rows of a state: every node's value, then memory cells' ports and states.
+    #[getter]
+    fn state_rows(&self) -> usize {
+        with_net!(&self.net, n => n.plan().n_rows())
+    }
+
+    /// Steps of history a state holds (the longest time skip, at least 1
+    /// with memory cells).
+    #[getter]
+    fn memory(&self) -> usize {
+        with_net!(&self.net, n => n.plan().memory)
+    }
+
     /// One vanilla gradient-descent step (θ ← θ − lr·∇L); returns the loss before it.
     fn sgd_step(
         &mut self,

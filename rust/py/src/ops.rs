@@ -5,7 +5,7 @@
 
 use crate::arrays::{expect_shape, read, to_numpy, ArrayIn, Wanted};
 use crate::errors::{raise, Kind, OrRaise};
-use nervenet_core::{Loss, Network, Real, Reduction, Seed, Sequences, Targets};
+use nervenet_core::{Loss, Network, Real, Reduction, Seed, Sequences, Targets, Want};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -140,6 +140,53 @@ pub fn loss_and_gradient<'py, T: Float>(
     let x = Inputs::<T>::read(x)?;
     let args = LossArgs::read(net.n_outputs(), &x, objective)?;
     run_gradient(py, net, &x, &args.seed(), input_grads)
+}
+
+/// (outputs, loss, dL/dθ or None, final state): a run that starts from a
+/// given state (or zeros) and returns the state after its last step, with
+/// the gradient of `objective` if given (truncated at the start: the state
+/// is held fixed).
+pub type StatefulResult<'py> = (Bound<'py, PyAny>, f64, Option<Bound<'py, PyAny>>, Bound<'py, PyAny>);
+
+pub fn run_stateful<'py, T: Float>(
+    py: Python<'py>,
+    net: &Network<T>,
+    x: &Bound<'py, PyAny>,
+    state: Option<&Bound<'py, PyAny>>,
+    objective: Option<&Objective<'py>>,
+) -> PyResult<StatefulResult<'py>> {
+    let x = Inputs::<T>::read(x)?;
+    let shape = [x.batch(), net.plan().memory, net.plan().n_rows()];
+    let state = match state {
+        Some(s) => {
+            let s = read::<T>(s, "state", 3)?;
+            expect_shape(py, "state", &s, &shape)?;
+            Some(s)
+        }
+        None => None,
+    };
+    let args = match objective {
+        Some(o) => Some(LossArgs::read(net.n_outputs(), &x, o)?),
+        None => None,
+    };
+    let mut seq = x.sequences();
+    if let Some(s) = &state {
+        seq = seq.with_state(s.as_slice());
+    }
+    let seed = args.as_ref().map(|a| a.seed());
+    let want =
+        Want { outputs: true, param_grads: seed.is_some(), parallel: true, final_state: true, ..Want::default() };
+    let out = py.detach(|| net.run(net.params(), &seq, seed.as_ref(), want)).or_raise(py)?;
+    let outputs = to_numpy(py, out.outputs.unwrap_or_default(), &[x.batch(), x.steps(), net.n_outputs()])?;
+    let grads = match out.param_grads {
+        Some(g) => {
+            let n = g.len();
+            Some(to_numpy(py, g, &[n])?)
+        }
+        None => None,
+    };
+    let state = to_numpy(py, out.final_state.unwrap_or_default(), &shape)?;
+    Ok((outputs, out.loss, grads, state))
 }
 
 /// One vanilla gradient-descent step on the batch; returns the loss before it.

@@ -73,7 +73,7 @@ pub(super) fn run<T: Real>(
                 cells::backward(level, params, g, t, values, deltas, &zeros, &mut sink, grads);
             }
             for (bi, block) in level.blocks.iter().enumerate() {
-                if block.skip > t {
+                if !g.reaches(t, block.skip) {
                     continue;
                 }
                 let dz_range = g.at(t, block.dst.start)..g.at(t, block.dst.start) + block.dst.len() * w;
@@ -82,7 +82,7 @@ pub(super) fn run<T: Real>(
                     continue; // nobody needs deltas of the input rows
                 }
                 let src = source_range(block, g, t, level.rows.start);
-                let src_row0 = (src.start - g.at(t - block.skip, 0)) / w;
+                let src_row0 = (src.start - g.at_back(t, block.skip, 0)) / w;
                 let (dz, dsrc) = split_read_write(deltas, dz_range.clone(), src);
                 let n_dst = block.dst.len();
                 match block.kind {

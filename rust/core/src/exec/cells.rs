@@ -43,10 +43,10 @@ fn scaled(r: &Range<usize>, w: usize) -> Range<usize> {
 fn slots<T>(buf: &mut [T], g: Geometry, t: usize) -> (&mut [T], Option<&mut [T]>) {
     let len = g.slot_len();
     let cur = g.at(t, 0);
-    if t == 0 {
+    if !g.reaches(t, 1) {
         return (&mut buf[cur..cur + len], None);
     }
-    let prev = g.at(t - 1, 0);
+    let prev = g.at_back(t, 1, 0);
     if prev < cur {
         let (lo, hi) = buf.split_at_mut(cur);
         (&mut hi[..len], Some(&mut lo[prev..prev + len]))
@@ -137,7 +137,7 @@ pub(super) fn backward<T: Real>(
 ) {
     let w = g.width;
     let cur_v = &values[g.at(t, 0)..g.at(t, 0) + g.slot_len()];
-    let prev_v = (t > 0).then(|| &values[g.at(t - 1, 0)..g.at(t - 1, 0) + g.slot_len()]);
+    let prev_v = g.reaches(t, 1).then(|| &values[g.at_back(t, 1, 0)..g.at_back(t, 1, 0) + g.slot_len()]);
     let (cur, mut prev) = slots(deltas, g, t);
     let mut offset = 0;
     for group in &level.cells {

@@ -40,13 +40,13 @@ pub(super) fn run<T: Real>(
                 values[start..start + w].fill(bias.map_or(T::ZERO, |p| params[p]));
             }
             for (bi, block) in level.blocks.iter().enumerate() {
-                if block.skip > t {
+                if !g.reaches(t, block.skip) {
                     continue; // sources before the sequence start are 0
                 }
                 let dst_range = g.at(t, block.dst.start)..g.at(t, block.dst.start) + block.dst.len() * w;
                 let src = source_range(block, g, t, level.rows.start);
                 let (src_vals, dst) = split_read_write(values, src.clone(), dst_range);
-                let src_row0 = (src.start - g.at(t - block.skip, 0)) / w.max(1);
+                let src_row0 = (src.start - g.at_back(t, block.skip, 0)) / w.max(1);
                 accumulate(block, params, masked[l][bi].as_deref(), src_vals, src_row0, dst, w);
             }
             let simple = g.at(t, level.rows.start)..g.at(t, level.rows.start) + level.n_simple * w;
@@ -76,11 +76,11 @@ pub(super) fn run<T: Real>(
 /// Rows a block reads at step t: the dense source level, or for sparse
 /// blocks every row below the level (same step) or the whole earlier step.
 pub(super) fn source_range(block: &Block, g: Geometry, t: usize, level_start: usize) -> Range<usize> {
-    let s = t - block.skip;
+    let at = |row: usize| g.at_back(t, block.skip, row);
     match block.kind {
-        BlockKind::Sparse if block.skip == 0 => g.at(s, 0)..g.at(s, level_start),
-        BlockKind::Sparse => g.at(s, 0)..g.at(s, 0) + g.slot_len(),
-        _ => g.at(s, block.src_rows.start)..g.at(s, block.src_rows.start) + block.src_rows.len() * g.width,
+        BlockKind::Sparse if block.skip == 0 => at(0)..at(level_start),
+        BlockKind::Sparse => at(0)..at(0) + g.slot_len(),
+        _ => at(block.src_rows.start)..at(block.src_rows.start) + block.src_rows.len() * g.width,
     }
 }
 

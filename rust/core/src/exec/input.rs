@@ -18,11 +18,20 @@ pub struct Sequences<'a, T> {
     pub batch: usize,
     pub steps: usize,
     pub features: usize,
+    /// The state to start from, `(batch, plan.memory, plan.n_rows())`: every
+    /// row's value at the `memory` steps before step 0, as a previous run's
+    /// `final_state` returned it. `None` starts from zeros.
+    pub initial: Option<&'a [T]>,
 }
 
 impl<'a, T: Real> Sequences<'a, T> {
     pub fn new(data: &'a [T], batch: usize, steps: usize, features: usize) -> Self {
-        Sequences { data, batch, steps, features }
+        Sequences { data, batch, steps, features, initial: None }
+    }
+
+    /// The same inputs, continuing from `state` (a previous final state).
+    pub fn with_state(self, state: &'a [T]) -> Self {
+        Sequences { initial: Some(state), ..self }
     }
 
     #[inline]
@@ -47,7 +56,23 @@ impl<'a, T: Real> Sequences<'a, T> {
                 self.features
             );
         }
-        check_finite("inputs", self.data, &[self.batch, self.steps, self.features])
+        check_finite("inputs", self.data, &[self.batch, self.steps, self.features])?;
+        if let Some(s) = self.initial {
+            let want = [self.batch, plan.memory, plan.n_rows()];
+            if s.len() != want.iter().product::<usize>() {
+                bail!(
+                    Shape,
+                    "initial state holds {} values, expected batch {} x memory {} x rows {} (a final state of this \
+                     network at the same batch size)",
+                    s.len(),
+                    want[0],
+                    want[1],
+                    want[2]
+                );
+            }
+            check_finite("initial state", s, &want)?;
+        }
+        Ok(())
     }
 }
 

@@ -15,6 +15,7 @@ mod cells;
 mod dropout;
 mod forward;
 mod input;
+mod state;
 mod threads;
 mod weight_grad;
 mod workspace;
@@ -53,6 +54,9 @@ pub struct Want {
     pub clip_deltas: Option<(f64, f64)>,
     /// Dropout on hidden nodes (training only).
     pub dropout: Option<Dropout>,
+    /// The state after the last step, to continue from (see
+    /// [`Sequences::with_state`]).
+    pub final_state: bool,
 }
 
 /// Results of a run; fields not asked for are empty / None.
@@ -63,6 +67,8 @@ pub struct RunOutput<T> {
     pub outputs: Option<Vec<T>>,
     pub param_grads: Option<Vec<T>>,
     pub input_grads: Option<Vec<T>>,
+    /// `(batch, plan.memory, plan.n_rows())`, when asked for.
+    pub final_state: Option<Vec<T>>,
 }
 
 /// Row-major buffer geometry of one chunk.
@@ -73,16 +79,34 @@ pub(crate) struct Geometry {
     pub width: usize,
     /// Steps stored (all of them when training, a ring of memory+1 otherwise).
     pub slots: usize,
+    /// Steps of history (a given initial state) stored before step 0.
+    pub first: usize,
 }
 
 impl Geometry {
     pub fn slot_len(&self) -> usize {
         self.rows * self.width
     }
-    /// Offset of (step, row) in the chunk buffer.
+    /// Offset of (step, row) in the chunk buffer; steps count from the
+    /// first step of the inputs.
     #[inline]
     pub fn at(&self, step: usize, row: usize) -> usize {
-        (step % self.slots) * self.slot_len() + row * self.width
+        self.at_internal(step + self.first, row)
+    }
+    /// Offset of (step − back, row): a step of the history when back > step.
+    #[inline]
+    pub fn at_back(&self, step: usize, back: usize, row: usize) -> usize {
+        self.at_internal(step + self.first - back, row)
+    }
+    /// Whether step − back exists (in the inputs or the history); before
+    /// that, values are 0.
+    #[inline]
+    pub fn reaches(&self, step: usize, back: usize) -> bool {
+        step + self.first >= back
+    }
+    #[inline]
+    pub fn at_internal(&self, s: usize, row: usize) -> usize {
+        (s % self.slots) * self.slot_len() + row * self.width
     }
 }
 
@@ -120,6 +144,7 @@ struct ChunkJob<'a, T> {
     deltas: &'a mut [T],
     outputs: &'a mut [T],
     input_grads: &'a mut [T],
+    final_state: &'a mut [T],
     /// The chunk's gradients of memory cells' own parameters (compact).
     cell_grads: Vec<T>,
     loss: f64,
@@ -144,8 +169,10 @@ pub fn run<T: Real>(
     let backward = seed.is_some() && (want.param_grads || want.input_grads);
     // The loss reads every step after the forward pass; pure inference keeps
     // only the ring of states the recurrent edges can reach.
-    let slots = if seed.is_some() { steps } else { steps.min(plan.memory + 1) };
-    let geometry = |width: usize| Geometry { rows: plan.n_rows(), width, slots };
+    // A given initial state occupies `memory` steps of history before step 0.
+    let first = if x.initial.is_some() { plan.memory } else { 0 };
+    let slots = if seed.is_some() { first + steps } else { (first + steps).min(plan.memory + 1) };
+    let geometry = |width: usize| Geometry { rows: plan.n_rows(), width, slots, first };
     let n_chunks = batch.div_ceil(CHUNK);
     let width = |c: usize| CHUNK.min(batch - c * CHUNK);
     let chunk_len = |c: usize| geometry(width(c)).slot_len() * slots;
@@ -158,11 +185,14 @@ pub fn run<T: Real>(
     let mut outputs = vec![T::ZERO; if want.outputs { batch * steps * plan.n_outputs() } else { 0 }];
     let want_dx = backward && want.input_grads;
     let mut input_grads = vec![T::ZERO; if want_dx { batch * steps * plan.n_inputs } else { 0 }];
+    let state_len = plan.memory * plan.n_rows();
+    let mut final_state = vec![T::ZERO; if want.final_state { batch * state_len } else { 0 }];
 
     let n_cell_grads = if backward { cells::grad_len(plan) } else { 0 };
     let mut jobs: Vec<ChunkJob<'_, T>> = Vec::with_capacity(n_chunks);
     {
         let (mut v, mut d, mut o, mut dx) = (&mut values[..], &mut deltas[..], &mut outputs[..], &mut input_grads[..]);
+        let mut fs = &mut final_state[..];
         for c in 0..n_chunks {
             let n = width(c);
             let len = chunk_len(c);
@@ -170,12 +200,15 @@ pub fn run<T: Real>(
             let (dc, dr) = d.split_at_mut(if backward { len } else { 0 });
             let (oc, or) = o.split_at_mut(if want.outputs { n * steps * plan.n_outputs() } else { 0 });
             let (xc, xr) = dx.split_at_mut(if want_dx { n * steps * plan.n_inputs } else { 0 });
+            let (sc, sr) = std::mem::take(&mut fs).split_at_mut(if want.final_state { n * state_len } else { 0 });
+            fs = sr;
             jobs.push(ChunkJob {
                 samples: c * CHUNK..c * CHUNK + n,
                 values: vc,
                 deltas: dc,
                 outputs: oc,
                 input_grads: xc,
+                final_state: sc,
                 cell_grads: vec![T::ZERO; n_cell_grads],
                 loss: 0.0,
             });
@@ -185,7 +218,13 @@ pub fn run<T: Real>(
 
     threads::for_each_mut(&mut jobs, want.parallel, |job| {
         let g = geometry(job.samples.len());
+        if let Some(state) = x.initial {
+            state::load(plan, state, job.samples.clone(), g, job.values);
+        }
         forward::run(plan, params, &masked, x, job.samples.clone(), g, job.values, job.outputs, want);
+        if want.final_state {
+            state::save(plan, steps, g, job.values, job.final_state);
+        }
         if let Some(seed) = seed {
             job.loss = seed.apply(plan, x, job.samples.clone(), g, job.values, job.deltas);
             if backward {
@@ -238,6 +277,7 @@ pub fn run<T: Real>(
         outputs: want.outputs.then_some(outputs),
         param_grads,
         input_grads: want_dx.then_some(input_grads),
+        final_state: want.final_state.then_some(final_state),
     })
 }
 

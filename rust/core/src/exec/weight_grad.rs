@@ -113,23 +113,25 @@ fn dense_rows<T: Real>(block: &Block, m: usize, dst0: usize, chunks: &[ChunkRef<
     let n = block.n_src();
     let skip = block.skip;
     let mut first = true;
-    if steps > skip {
-        let span = steps - skip;
-        for c in chunks {
-            let g = c.geometry;
+    for c in chunks {
+        let g = c.geometry;
+        // Steps whose source exists (the history counts).
+        let t0 = skip.saturating_sub(g.first);
+        if steps > t0 {
+            let span = steps - t0;
             let (w, slot) = (g.width, g.slot_len());
             if span > w && w < STRIDED_MAX_WIDTH {
                 // For each sample: [m × span] · [span × n], strided over steps.
                 for b in 0..w {
                     let a = gemm::View {
-                        data: &c.deltas[g.at(skip, dst0) + b..],
+                        data: &c.deltas[g.at(t0, dst0) + b..],
                         rows: m,
                         cols: span,
                         row_stride: w,
                         col_stride: slot,
                     };
                     let s = gemm::View {
-                        data: &c.values[g.at(0, block.src_rows.start) + b..],
+                        data: &c.values[g.at_back(t0, skip, block.src_rows.start) + b..],
                         rows: span,
                         cols: n,
                         row_stride: slot,
@@ -139,9 +141,9 @@ fn dense_rows<T: Real>(block: &Block, m: usize, dst0: usize, chunks: &[ChunkRef<
                     first = false;
                 }
             } else {
-                for t in skip..steps {
+                for t in t0..steps {
                     let a = gemm::View::row_major(&c.deltas[g.at(t, dst0)..g.at(t, dst0) + m * w], m, w);
-                    let src = g.at(t - skip, block.src_rows.start);
+                    let src = g.at_back(t, skip, block.src_rows.start);
                     let s = gemm::View::row_major(&c.values[src..src + n * w], n, w).t();
                     gemm::gemm(dw, n, !first, a, s);
                     first = false;
@@ -172,17 +174,17 @@ fn sparse<T: Real>(
                 let mut acc = T::ZERO;
                 for c in chunks {
                     let g = c.geometry;
+                    let t0 = block.skip.saturating_sub(g.first);
                     if g.width == 1 {
                         // One sample: a strided dot product over the steps.
-                        let (slot, skip) = (g.slot_len(), block.skip);
-                        for t in skip..steps {
-                            acc += c.deltas[t * slot + row] * c.values[(t - skip) * slot + src];
+                        for t in t0..steps {
+                            acc += c.deltas[g.at(t, row)] * c.values[g.at_back(t, block.skip, src)];
                         }
                         continue;
                     }
-                    for t in block.skip..steps {
+                    for t in t0..steps {
                         let d = &c.deltas[g.at(t, row)..g.at(t, row) + g.width];
-                        let v = &c.values[g.at(t - block.skip, src)..g.at(t - block.skip, src) + g.width];
+                        let v = &c.values[g.at_back(t, block.skip, src)..g.at_back(t, block.skip, src) + g.width];
                         acc += vector::dot_inline(d, v);
                     }
                 }
