@@ -215,7 +215,7 @@ fn threads_do_not_change_results() {
     }
 }
 
-/// Inference keeps only a ring of max_skip + 1 steps; its outputs equal the
+/// Inference keeps only a ring of (at least) max_skip + 1 steps; its outputs equal the
 /// ones computed with every step stored.
 #[test]
 fn ring_inference_matches_full_history() {

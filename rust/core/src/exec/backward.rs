@@ -5,7 +5,7 @@
 //! it into deltas of their ports, and of their h / c at t − 1) and pushed
 //! to the block sources: dsrc[t − skip] += Wᵀ · dz.
 
-use super::forward::source_range;
+use super::forward::{first_source_row, source_range};
 use super::{cells, split_read_write, Geometry, MaskedWeights, Want};
 use crate::kernels::{activation, gemm, vector};
 use crate::plan::{BlockKind, Plan};
@@ -82,7 +82,7 @@ pub(super) fn run<T: Real>(
                     continue; // nobody needs deltas of the input rows
                 }
                 let src = source_range(block, g, t, level.rows.start);
-                let src_row0 = (src.start - g.at_back(t, block.skip, 0)) / w;
+                let src_row0 = first_source_row(block);
                 let (dz, dsrc) = split_read_write(deltas, dz_range.clone(), src);
                 let n_dst = block.dst.len();
                 match block.kind {

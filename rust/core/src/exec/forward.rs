@@ -46,7 +46,7 @@ pub(super) fn run<T: Real>(
                 let dst_range = g.at(t, block.dst.start)..g.at(t, block.dst.start) + block.dst.len() * w;
                 let src = source_range(block, g, t, level.rows.start);
                 let (src_vals, dst) = split_read_write(values, src.clone(), dst_range);
-                let src_row0 = (src.start - g.at_back(t, block.skip, 0)) / w.max(1);
+                let src_row0 = first_source_row(block);
                 accumulate(block, params, masked[l][bi].as_deref(), src_vals, src_row0, dst, w);
             }
             let simple = g.at(t, level.rows.start)..g.at(t, level.rows.start) + level.n_simple * w;
@@ -81,6 +81,15 @@ pub(super) fn source_range(block: &Block, g: Geometry, t: usize, level_start: us
         BlockKind::Sparse if block.skip == 0 => at(0)..at(level_start),
         BlockKind::Sparse => at(0)..at(0) + g.slot_len(),
         _ => at(block.src_rows.start)..at(block.src_rows.start) + block.src_rows.len() * g.width,
+    }
+}
+
+/// The row that `source_range` starts at (row 0 of a step for sparse
+/// blocks, the source level for dense ones).
+pub(super) fn first_source_row(block: &Block) -> usize {
+    match block.kind {
+        BlockKind::Sparse => 0,
+        _ => block.src_rows.start,
     }
 }
 

@@ -77,7 +77,8 @@ pub(crate) struct Geometry {
     pub rows: usize,
     /// Samples in this chunk.
     pub width: usize,
-    /// Steps stored (all of them when training, a ring of memory+1 otherwise).
+    /// Steps stored: all of them when training, else a ring of at least
+    /// memory + 1 (a power of two) unless the run is shorter.
     pub slots: usize,
     /// Steps of history (a given initial state) stored before step 0.
     pub first: usize,
@@ -106,7 +107,12 @@ impl Geometry {
     }
     #[inline]
     pub fn at_internal(&self, s: usize, row: usize) -> usize {
-        (s % self.slots) * self.slot_len() + row * self.width
+        // Training stores every step (s < slots); an inference ring has a
+        // power-of-two length. Either way no division, which would cost
+        // more than everything else here at batch size 1.
+        debug_assert!(s < self.slots || self.slots.is_power_of_two());
+        let slot = if s < self.slots { s } else { s & (self.slots - 1) };
+        (slot * self.rows + row) * self.width
     }
 }
 
@@ -171,7 +177,7 @@ pub fn run<T: Real>(
     // only the ring of states the recurrent edges can reach.
     // A given initial state occupies `memory` steps of history before step 0.
     let first = if x.initial.is_some() { plan.memory } else { 0 };
-    let slots = if seed.is_some() { first + steps } else { (first + steps).min(plan.memory + 1) };
+    let slots = if seed.is_some() { first + steps } else { (first + steps).min((plan.memory + 1).next_power_of_two()) };
     let geometry = |width: usize| Geometry { rows: plan.n_rows(), width, slots, first };
     let n_chunks = batch.div_ceil(CHUNK);
     let width = |c: usize| CHUNK.min(batch - c * CHUNK);

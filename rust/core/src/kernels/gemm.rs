@@ -109,6 +109,15 @@ fn small<T: Real>(dst: &mut [T], ds: usize, accumulate: bool, a: View<'_, T>, b:
                         }
                     }
                 }
+            } else if a.col_stride == 1 && b.row_stride == 1 {
+                // Rows of a and columns of b are contiguous: dot products.
+                for i in 0..m {
+                    let row = &a.data[i * a.row_stride..i * a.row_stride + k];
+                    for j in 0..n {
+                        let col = &b.data[j * b.col_stride..j * b.col_stride + k];
+                        dst[i * ds + j] += super::vector::dot_inline(row, col);
+                    }
+                }
             } else {
                 for i in 0..m {
                     let row = &a.data[i * a.row_stride..];
@@ -133,7 +142,7 @@ mod tests {
     /// strides, transposes and the narrow shapes of batch-1 recurrences.
     #[test]
     fn every_path_matches_naive() {
-        for (m, k, n) in [(5, 7, 3), (12, 12, 1), (3, 40, 2), (40, 30, 20), (1, 9, 1)] {
+        for (m, k, n) in [(5, 7, 3), (12, 12, 1), (3, 40, 2), (40, 30, 20), (1, 9, 1), (40, 20, 1)] {
             let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
             let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.11).cos()).collect();
             for (accumulate, transposed) in [(false, false), (true, false), (false, true), (true, true)] {
