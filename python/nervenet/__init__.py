@@ -36,6 +36,7 @@ from .network import Network
 from .threads import get_num_threads, set_num_threads
 from . import data
 from . import interop, rnn
+from .generate import generate
 from .training import callbacks, optim
 from . import io
 from . import search
@@ -57,6 +58,9 @@ __all__ = [
     "optim",
     "io",
     "search",
+    "rnn",
+    "interop",
+    "generate",
     "set_num_threads",
     "get_num_threads",
     "NervenetError",
