@@ -7,6 +7,7 @@
 
 use super::forward::{first_source_row, source_range};
 use super::{cells, split_read_write, Geometry, MaskedWeights, Want};
+use crate::kernels::cells::LaneGrads;
 use crate::kernels::{activation, gemm, vector};
 use crate::plan::{BlockKind, Plan};
 use crate::real::Real;
@@ -25,9 +26,14 @@ pub(super) fn run<T: Real>(
     want: Want,
 ) {
     let w = g.width;
-    let cell_offsets = level_cell_offsets(plan);
+    let cell_offsets = cells::level_offsets(plan);
+    let soa = cells::transposed_params(plan, params, w);
+    // At batch size 1 the cells' gradients accumulate transposed, then are
+    // added to the chunk's buffer in its layout at the end.
+    let mut soa_grads = vec![T::ZERO; soa.len()];
     let zeros = vec![T::ZERO; plan.widest_cell_group().max(1) * w];
     let mut sink = vec![T::ZERO; 2 * zeros.len()];
+    let mut lanes = Box::new(LaneGrads::new());
     let n_in = plan.n_inputs;
     let input_grads = want.input_grads;
     let clip = want.clip_deltas.map(|(o, h)| (T::from_f64(o), T::from_f64(h)));
@@ -69,8 +75,12 @@ pub(super) fn run<T: Real>(
                 }
             }
             if !level.cells.is_empty() {
-                let grads = &mut cell_grads[cell_offsets[l]..];
-                cells::backward(level, params, g, t, values, deltas, &zeros, &mut sink, grads);
+                let (soa, grads) = if soa.is_empty() {
+                    (&soa[..], &mut cell_grads[cell_offsets[l]..])
+                } else {
+                    (&soa[cell_offsets[l]..], &mut soa_grads[cell_offsets[l]..])
+                };
+                cells::backward(level, params, soa, g, t, values, deltas, &zeros, &mut sink, grads, &mut lanes);
             }
             for (bi, block) in level.blocks.iter().enumerate() {
                 if !g.reaches(t, block.skip) {
@@ -110,17 +120,9 @@ pub(super) fn run<T: Real>(
             }
         }
     }
-}
-
-/// Where each level's cell groups start in the compact cell-gradient buffer.
-fn level_cell_offsets(plan: &Plan) -> Vec<usize> {
-    let mut offsets = Vec::with_capacity(plan.levels.len());
-    let mut n = 0;
-    for level in &plan.levels {
-        offsets.push(n);
-        n += level.cells.iter().map(|c| c.params.len()).sum::<usize>();
+    if !soa_grads.is_empty() {
+        cells::add_transposed(plan, &soa_grads, cell_grads);
     }
-    offsets
 }
 
 /// d = min(max(d, −limit), limit)

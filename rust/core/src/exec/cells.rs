@@ -10,7 +10,7 @@
 //! (ports are laid out port-major, so each port is then one vector).
 
 use super::Geometry;
-use crate::kernels::cells::{self, Grads, Inputs, PerCell, PerCellGrads, Saved, Shared, SharedGrads};
+use crate::kernels::cells::{self, Grads, Inputs, LaneGrads, PerCell, PerCellGrads, Saved, Shared};
 use crate::kernels::vector;
 use crate::plan::{CellGroup, Level, Plan};
 use crate::real::Real;
@@ -19,6 +19,27 @@ use std::ops::Range;
 /// Size of a chunk's compact buffer of cell-parameter gradients.
 pub(super) fn grad_len(plan: &Plan) -> usize {
     plan.cell_groups().map(|g| g.params.len()).sum()
+}
+
+/// Where each level's cell groups start in the compact buffers.
+pub(super) fn level_offsets(plan: &Plan) -> Vec<usize> {
+    let mut offsets = Vec::with_capacity(plan.levels.len());
+    let mut n = 0;
+    for level in &plan.levels {
+        offsets.push(n);
+        n += level.cells.iter().map(|c| c.params.len()).sum::<usize>();
+    }
+    offsets
+}
+
+/// Adds transposed (batch-size-1) gradients into the compact buffer.
+pub(super) fn add_transposed<T: Real>(plan: &Plan, soa: &[T], grads: &mut [T]) {
+    let mut offset = 0;
+    for g in plan.cell_groups() {
+        let len = g.params.len();
+        cells::transpose_add(&soa[offset..offset + len], g.rows.len(), g.kind.params().len(), &mut grads[offset..]);
+        offset += len;
+    }
 }
 
 /// Adds the chunks' cell-parameter gradients (in chunk order) into `grads`.
@@ -82,10 +103,41 @@ fn port_views_mut<T>(region: &mut [T], np: usize, len: usize, start: usize, span
     out
 }
 
-pub(super) fn forward<T: Real>(level: &Level, params: &[T], g: Geometry, t: usize, values: &mut [T], zeros: &[T]) {
+/// Each group's own parameters transposed (`[k][cell]`), in plan order,
+/// for batch size 1; empty otherwise.
+pub(super) fn transposed_params<T: Real>(plan: &Plan, params: &[T], width: usize) -> Vec<T> {
+    if width != 1 {
+        return Vec::new();
+    }
+    let mut out = vec![T::ZERO; grad_len(plan)];
+    let mut offset = 0;
+    for g in plan.cell_groups() {
+        let len = g.params.len();
+        cells::transpose(
+            &params[g.params.clone()],
+            g.rows.len(),
+            g.kind.params().len(),
+            &mut out[offset..offset + len],
+        );
+        offset += len;
+    }
+    out
+}
+
+/// `soa`: this level's groups' transposed parameters (batch size 1 only).
+pub(super) fn forward<T: Real>(
+    level: &Level,
+    params: &[T],
+    soa: &[T],
+    g: Geometry,
+    t: usize,
+    values: &mut [T],
+    zeros: &[T],
+) {
     let w = g.width;
     let (cur, prev) = slots(values, g, t);
     let prev = prev.map(|p| &*p);
+    let mut offset = 0;
     for group in &level.cells {
         let (kind, np, nk, n) = (group.kind, group.kind.ports().len(), group.kind.params().len(), group.rows.len());
         let (h, ports, c) = parts(cur, group, w);
@@ -98,7 +150,7 @@ pub(super) fn forward<T: Real>(level: &Level, params: &[T], g: Geometry, t: usiz
             || {
                 if w == 1 {
                     let x = Inputs {
-                        p: PerCell { data: own, stride: nk },
+                        p: PerCell { data: &soa[offset..offset + n * nk], n },
                         ports: port_views(ports, np, n, 0, n),
                         prev_h: prev_h.unwrap_or(&zeros[..n]),
                         prev_c: prev_c.unwrap_or(&zeros[..sc]),
@@ -108,7 +160,7 @@ pub(super) fn forward<T: Real>(level: &Level, params: &[T], g: Geometry, t: usiz
                 for j in 0..n {
                     let cj = if kind.has_state() { j * w..(j + 1) * w } else { 0..0 };
                     let x = Inputs {
-                        p: Shared(&own[j * nk..(j + 1) * nk]),
+                        p: Shared::new(&own[j * nk..(j + 1) * nk]),
                         ports: port_views(ports, np, n * w, j * w, w),
                         prev_h: prev_h.map_or(&zeros[..w], |p| &p[j * w..(j + 1) * w]),
                         prev_c: prev_c.map_or(&zeros[..cj.len()], |p| &p[cj.clone()]),
@@ -117,16 +169,19 @@ pub(super) fn forward<T: Real>(level: &Level, params: &[T], g: Geometry, t: usiz
                 }
             },
         );
+        offset += group.params.len();
     }
 }
 
 /// `grads` is the chunk's compact cell-gradient buffer from this level's
-/// first group on; `sink` is scratch (≥ 2 × the widest group · w) for the
-/// deltas of steps before the sequence start; `zeros` likewise.
+/// first group on (transposed at batch size 1, like `soa`); `sink` is scratch (≥ 2 × the widest group · w) for the
+/// deltas of steps before the sequence start; `zeros` likewise; `lanes`
+/// is per-sample gradient scratch.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn backward<T: Real>(
     level: &Level,
     params: &[T],
+    soa: &[T],
     g: Geometry,
     t: usize,
     values: &[T],
@@ -134,6 +189,7 @@ pub(super) fn backward<T: Real>(
     zeros: &[T],
     sink: &mut [T],
     grads: &mut [T],
+    lanes: &mut LaneGrads<T>,
 ) {
     let w = g.width;
     let cur_v = &values[g.at(t, 0)..g.at(t, 0) + g.slot_len()];
@@ -166,20 +222,20 @@ pub(super) fn backward<T: Real>(
             || {
                 if w == 1 {
                     let x = Inputs {
-                        p: PerCell { data: own, stride: nk },
+                        p: PerCell { data: &soa[offset..offset + n * nk], n },
                         ports: port_views(vports, np, n, 0, n),
                         prev_h,
                         prev_c,
                     };
                     let s = Saved { h: vh, c: vc, dh, dc };
                     let out = Grads { ports: port_views_mut(dports, np, n, 0, n), prev_h: dprev_h, prev_c: dprev_c };
-                    return cells::backward(kind, x, s, out, &mut PerCellGrads { data: dp, stride: nk });
+                    return cells::backward(kind, x, s, out, &mut PerCellGrads { data: dp, n });
                 }
                 for j in 0..n {
                     let r = j * w..(j + 1) * w;
                     let cj = if kind.has_state() { r.clone() } else { 0..0 };
                     let x = Inputs {
-                        p: Shared(&own[j * nk..(j + 1) * nk]),
+                        p: Shared::new(&own[j * nk..(j + 1) * nk]),
                         ports: port_views(vports, np, n * w, j * w, w),
                         prev_h: &prev_h[r.clone()],
                         prev_c: &prev_c[cj.clone()],
@@ -190,9 +246,8 @@ pub(super) fn backward<T: Real>(
                         prev_h: &mut dprev_h[r.clone()],
                         prev_c: &mut dprev_c[cj.clone()],
                     };
-                    let mut acc = SharedGrads::new();
-                    cells::backward(kind, x, s, out, &mut acc);
-                    for (d, a) in dp[j * nk..(j + 1) * nk].iter_mut().zip(acc.acc) {
+                    cells::backward(kind, x, s, out, lanes);
+                    for (d, a) in dp[j * nk..(j + 1) * nk].iter_mut().zip(lanes.sums(nk, w)) {
                         *d += a;
                     }
                 }

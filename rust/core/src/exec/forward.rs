@@ -26,6 +26,8 @@ pub(super) fn run<T: Real>(
     let w = g.width;
     let n_out = plan.n_outputs();
     let zeros = vec![T::ZERO; plan.widest_cell_group().max(1) * w];
+    let soa = cells::transposed_params(plan, params, w);
+    let cell_offsets = cells::level_offsets(plan);
     for t in 0..x.steps {
         // Inputs: (sample, feature) -> row-major [feature][sample].
         let base = g.at(t, 0);
@@ -60,7 +62,8 @@ pub(super) fn run<T: Real>(
                 }
             }
             if !level.cells.is_empty() {
-                cells::forward(level, params, g, t, values, &zeros);
+                let soa = if soa.is_empty() { &soa[..] } else { &soa[cell_offsets[l]..] };
+                cells::forward(level, params, soa, g, t, values, &zeros);
             }
         }
         if record_outputs {

@@ -123,29 +123,40 @@ pub trait CellParams<T>: Copy {
     fn at(self, k: usize, b: usize) -> T;
 }
 
-/// One cell over a batch vector: every element shares the parameters.
+/// One cell over a batch vector: every element shares the parameters
+/// (copied into a fixed array, so reading one needs no bounds check and
+/// the loops vectorise).
 #[derive(Clone, Copy)]
-pub struct Shared<'a, T>(pub &'a [T]);
+pub struct Shared<T>(pub [T; MAX_PARAMS]);
 
-impl<T: Real> CellParams<T> for Shared<'_, T> {
+impl<T: Real> Shared<T> {
+    pub fn new(p: &[T]) -> Self {
+        let mut a = [T::ZERO; MAX_PARAMS];
+        a[..p.len()].copy_from_slice(p);
+        Shared(a)
+    }
+}
+
+impl<T: Real> CellParams<T> for Shared<T> {
     #[inline(always)]
     fn at(self, k: usize, _: usize) -> T {
         self.0[k]
     }
 }
 
-/// A group of cells at batch size 1: element b is cell b, whose parameters
-/// are `data[b·stride..]` (the flat buffer's cell-major layout).
+/// A group of n cells at batch size 1: element b is cell b, and parameter
+/// k of every cell is `data[k·n..(k+1)·n]` (transposed from the flat
+/// buffer's cell-major layout, so the loops vectorise across cells).
 #[derive(Clone, Copy)]
 pub struct PerCell<'a, T> {
     pub data: &'a [T],
-    pub stride: usize,
+    pub n: usize,
 }
 
 impl<T: Real> CellParams<T> for PerCell<'_, T> {
     #[inline(always)]
     fn at(self, k: usize, b: usize) -> T {
-        self.data[b * self.stride + k]
+        self.data[k * self.n + b]
     }
 }
 
@@ -179,16 +190,79 @@ impl<T: Real> ParamGrads<T> for SharedGrads<T> {
     }
 }
 
-/// Per-cell gradients in the cell-major layout (element b is cell b).
+/// One cell's gradients over a batch vector of at most [`MAX_WIDTH`]
+/// samples, kept per sample and summed afterwards ([`LaneGrads::sums`]):
+/// a running sum across samples is a loop-carried dependency that stops
+/// the kernels from vectorising.
+pub struct LaneGrads<T> {
+    per_sample: [[T; MAX_WIDTH]; MAX_PARAMS],
+}
+
+/// The widest batch vector a kernel sees (the executor's chunk).
+pub const MAX_WIDTH: usize = 64;
+
+impl<T: Real> LaneGrads<T> {
+    pub fn new() -> Self {
+        LaneGrads { per_sample: [[T::ZERO; MAX_WIDTH]; MAX_PARAMS] }
+    }
+
+    /// Σ over the first `w` samples of each of the first `k` parameters.
+    #[inline(always)]
+    pub fn sums(&self, k: usize, w: usize) -> [T; MAX_PARAMS] {
+        let mut out = [T::ZERO; MAX_PARAMS];
+        for (o, row) in out.iter_mut().zip(&self.per_sample).take(k) {
+            *o = crate::kernels::vector::sum_inline(&row[..w]);
+        }
+        out
+    }
+}
+
+impl<T: Real> Default for LaneGrads<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Real> ParamGrads<T> for LaneGrads<T> {
+    /// Each (parameter, sample) is written once per kernel call. Samples
+    /// are < MAX_WIDTH (a power of two), so the mask only removes the
+    /// bounds check that would keep the loop scalar.
+    #[inline(always)]
+    fn add(&mut self, k: usize, b: usize, v: T) {
+        self.per_sample[k % MAX_PARAMS][b & (MAX_WIDTH - 1)] = v;
+    }
+}
+
+/// Per-cell gradients, transposed like [`PerCell`] (element b is cell b).
 pub struct PerCellGrads<'a, T> {
     pub data: &'a mut [T],
-    pub stride: usize,
+    pub n: usize,
 }
 
 impl<T: Real> ParamGrads<T> for PerCellGrads<'_, T> {
     #[inline(always)]
     fn add(&mut self, k: usize, b: usize, v: T) {
-        self.data[b * self.stride + k] += v;
+        self.data[k * self.n + b] += v;
+    }
+}
+
+/// Copies cell-major parameters `[cell][k]` of a group of `n` cells into
+/// the transposed `[k][cell]` layout (`dst`), or back when adding
+/// gradients (`transpose_add`).
+pub fn transpose<T: Real>(src: &[T], n: usize, k: usize, dst: &mut [T]) {
+    for c in 0..n {
+        for p in 0..k {
+            dst[p * n + c] = src[c * k + p];
+        }
+    }
+}
+
+/// dst `[cell][k]` += src `[k][cell]`.
+pub fn transpose_add<T: Real>(src: &[T], n: usize, k: usize, dst: &mut [T]) {
+    for c in 0..n {
+        for p in 0..k {
+            dst[c * k + p] += src[p * n + c];
+        }
     }
 }
 

@@ -29,7 +29,7 @@ fn unroll(kind: CellKind, p: &[f64], ports: &[f64]) -> Run {
     let mut c = vec![vec![0.0; W]; STEPS + 1];
     for t in 0..STEPS {
         let (prev_h, prev_c) = (h[t].clone(), c[t].clone());
-        let x = Inputs { p: Shared(p), ports: port_slices(ports, t, np), prev_h: &prev_h, prev_c: &prev_c };
+        let x = Inputs { p: Shared::new(p), ports: port_slices(ports, t, np), prev_h: &prev_h, prev_c: &prev_c };
         let (mut ht, mut ct) = (vec![0.0; W], vec![0.0; W]);
         forward(kind, x, &mut ht, &mut ct);
         h[t + 1] = ht;
@@ -59,7 +59,7 @@ fn analytic(kind: CellKind, p: &[f64], ports: &[f64], coef: &[f64]) -> (Vec<f64>
     let mut dc_next = vec![0.0; W];
     for t in (0..STEPS).rev() {
         let dh: Vec<f64> = (0..W).map(|b| coef[t * W + b] + dh_next[b]).collect();
-        let x = Inputs { p: Shared(p), ports: port_slices(ports, t, np), prev_h: &run.h[t], prev_c: &run.c[t] };
+        let x = Inputs { p: Shared::new(p), ports: port_slices(ports, t, np), prev_h: &run.h[t], prev_c: &run.c[t] };
         let s = Saved { h: &run.h[t + 1], c: &run.c[t + 1], dh: &dh, dc: &dc_next };
         let (mut prev_h, mut prev_c) = (vec![0.0; W], vec![0.0; W]);
         let mut acc = SharedGrads::new();
@@ -156,7 +156,7 @@ fn lstm_backward_is_the_notes_delta_equations() {
         + delta_h * c * o * (1.0 - o) * wo;
 
     let (mut h_out, mut c_out) = ([0.0], [0.0]);
-    let x_in = Inputs { p: Shared(&p[..]), ports: [&[x], &[], &[], &[]], prev_h: &[0.0], prev_c: &[c_prev] };
+    let x_in = Inputs { p: Shared::new(&p[..]), ports: [&[x], &[], &[], &[]], prev_h: &[0.0], prev_c: &[c_prev] };
     forward(CellKind::Lstm, x_in, &mut h_out, &mut c_out);
     assert!((c_out[0] - c).abs() < 1e-15 && (h_out[0] - o * c).abs() < 1e-15);
     let (mut dx, mut dh_prev, mut dc_prev, mut acc) = ([0.0], [0.0], [0.0], SharedGrads::new());
