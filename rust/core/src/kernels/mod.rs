@@ -3,6 +3,8 @@
 
 pub mod activation;
 pub mod cells;
+pub mod conv;
 pub mod gemm;
 pub mod math;
+pub mod pool;
 pub mod vector;
