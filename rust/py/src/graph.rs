@@ -83,8 +83,8 @@ fn node_dict<'py>(py: Python<'py>, n: &Node) -> PyResult<Bound<'py, PyDict>> {
                 _ => {}
             }
         }
-        NodeKind::FeatureMap { channels, height, width, untied_bias } => {
-            d.set_item("activation", py.None())?;
+        NodeKind::FeatureMap { channels, height, width, activation, untied_bias } => {
+            d.set_item("activation", activation.name())?;
             d.set_item("channels", channels)?;
             d.set_item("height", height)?;
             d.set_item("width", width)?;
@@ -112,15 +112,17 @@ fn edge_dict<'py>(py: Python<'py>, e: &Edge) -> PyResult<Bound<'py, PyDict>> {
             d.set_item("stride", stride)?;
             d.set_item("padding", padding)?;
         }
-        EdgeKind::Pool { op, size, stride } => {
+        EdgeKind::Pool { op, height, width, stride_h, stride_w, overlapping, pseudorandom } => {
             let op = match op {
                 PoolOp::Max => "max",
                 PoolOp::Avg => "avg",
                 PoolOp::FractionalMax => "fractional_max",
             };
             d.set_item("op", op)?;
-            d.set_item("size", size)?;
-            d.set_item("stride", stride)?;
+            d.set_item("size", (height, width))?;
+            d.set_item("stride", (stride_h, stride_w))?;
+            d.set_item("overlapping", overlapping)?;
+            d.set_item("pseudorandom", pseudorandom)?;
         }
         EdgeKind::Weight | EdgeKind::Identity => {}
     }

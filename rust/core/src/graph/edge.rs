@@ -1,5 +1,5 @@
 //! Edges of the graph IR: scalar weights (feed-forward or recurrent with any
-//! time skip), identity (residual) links, and the reserved CNN kinds.
+//! time skip), identity (residual) links, filters and pooling between maps.
 
 use super::node::NodeId;
 use serde::{Deserialize, Serialize};
@@ -31,10 +31,27 @@ pub enum EdgeKind {
     Weight,
     /// A fixed link of weight 1 (residual / skip connection); no parameter.
     Identity,
-    /// A convolution filter between feature maps (kernels land with the CNN issue).
+    /// A convolution filter from every channel of the source map to every
+    /// channel of the destination: `kh × kw` (× `kc` for the notes' 3D
+    /// filters, which also slide over channels), stride and zero padding.
     Filter { kh: u32, kw: u32, kc: Option<u32>, stride: u32, padding: u32 },
-    /// A pooling operation between feature maps (kernels land with the CNN issue).
-    Pool { op: PoolOp, size: u32, stride: u32 },
+    /// Pooling channel by channel between maps of equal channel counts.
+    /// Max and average pool `height × width` windows moved by the strides;
+    /// fractional max pooling draws regions fitting the two maps' sizes on
+    /// every forward pass (sizes and strides unused).
+    Pool {
+        op: PoolOp,
+        height: u32,
+        width: u32,
+        stride_h: u32,
+        stride_w: u32,
+        /// Fractional only: regions share their boundary cells.
+        #[serde(default, skip_serializing_if = "is_false")]
+        overlapping: bool,
+        /// Fractional only: pseudorandom instead of random boundaries.
+        #[serde(default, skip_serializing_if = "is_false")]
+        pseudorandom: bool,
+    },
 }
 
 impl EdgeKind {
@@ -70,6 +87,10 @@ pub struct Edge {
     /// cells; a gate of a standard LSTM/GRU unit (see `CellKind::ports`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub port: u8,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn is_zero(p: &u8) -> bool {

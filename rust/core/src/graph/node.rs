@@ -88,8 +88,11 @@ impl Activation {
     }
 }
 
-/// What a node computes. Feature maps are part of the IR already; the
-/// execution engine reports them as unsupported until their kernels land.
+fn identity() -> Activation {
+    Activation::Identity
+}
+
+/// What a node computes.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum NodeKind {
@@ -110,12 +113,15 @@ pub enum NodeKind {
     /// (the candidate's input and recurrent parts, kept apart because r
     /// multiplies only the recurrent part).
     GruUnit,
-    /// A CNN feature map [channels, height, width]; `untied_bias` gives one
-    /// bias per cell instead of one per map.
+    /// A CNN feature map [channels, height, width]: g(bias + Σ incoming)
+    /// cell by cell; `untied_bias` gives one bias per cell instead of one
+    /// per channel.
     FeatureMap {
         channels: u32,
         height: u32,
         width: u32,
+        #[serde(default = "identity")]
+        activation: Activation,
         untied_bias: bool,
     },
 }
@@ -137,6 +143,21 @@ impl NodeKind {
             NodeKind::GruUnit => CellKind::GruUnit,
             _ => return None,
         })
+    }
+
+    /// `(channels, height, width)` of a feature map.
+    pub fn map_shape(&self) -> Option<(usize, usize, usize)> {
+        match *self {
+            NodeKind::FeatureMap { channels, height, width, .. } => {
+                Some((channels as usize, height as usize, width as usize))
+            }
+            _ => None,
+        }
+    }
+
+    /// Values the node holds per sample and step: 1, or a map's C·H·W.
+    pub fn size(&self) -> usize {
+        self.map_shape().map_or(1, |(c, h, w)| c * h * w)
     }
 
     /// Input ports: edges into port p sum into the p-th input of the node.
