@@ -34,6 +34,23 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+impl Error {
+    /// The same error with `what: ` before its message (e.g. the edge a
+    /// kernel's geometry error belongs to).
+    pub fn context(self, what: impl std::fmt::Display) -> Error {
+        let add = |m: String| format!("{what}: {m}");
+        match self {
+            Error::Graph(m) => Error::Graph(add(m)),
+            Error::Shape(m) => Error::Shape(add(m)),
+            Error::Value(m) => Error::Value(add(m)),
+            Error::Parameter(m) => Error::Parameter(add(m)),
+            Error::Unsupported(m) => Error::Unsupported(add(m)),
+            Error::Config(m) => Error::Config(add(m)),
+            Error::Format(m) => Error::Format(add(m)),
+        }
+    }
+}
+
 /// `return Err(Error::$kind(format!(...)))` in one line.
 #[macro_export]
 macro_rules! bail {

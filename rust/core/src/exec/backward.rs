@@ -6,6 +6,7 @@
 //! to the block sources: dsrc[t − skip] += Wᵀ · dz.
 
 use super::forward::{first_source_row, source_range};
+use super::maps::MapRun;
 use super::{cells, split_read_write, Geometry, MaskedWeights, Want};
 use crate::kernels::cells::LaneGrads;
 use crate::kernels::{activation, gemm, vector};
@@ -17,12 +18,14 @@ pub(super) fn run<T: Real>(
     plan: &Plan,
     params: &[T],
     masked: &MaskedWeights<T>,
+    maps: &MapRun<'_, T>,
     steps: usize,
     first_sample: usize,
     g: Geometry,
     values: &[T],
     deltas: &mut [T],
     cell_grads: &mut [T],
+    map_grads: &mut [T],
     want: Want,
 ) {
     let w = g.width;
@@ -37,6 +40,8 @@ pub(super) fn run<T: Real>(
     let n_in = plan.n_inputs;
     let input_grads = want.input_grads;
     let clip = want.clip_deltas.map(|(o, h)| (T::from_f64(o), T::from_f64(h)));
+    let mut scratch = Vec::new();
+    let skip_rows_below = if input_grads { 0 } else { n_in };
     for t in (0..steps).rev() {
         for (l, level) in plan.levels.iter().enumerate().skip(1).rev() {
             let dz_range = g.at(t, level.rows.start)..g.at(t, level.rows.start) + level.rows.len() * w;
@@ -118,6 +123,7 @@ pub(super) fn run<T: Real>(
                     }),
                 }
             }
+            maps.backward(l, level, g, t, values, deltas, map_grads, &mut scratch, skip_rows_below);
         }
     }
     if !soa_grads.is_empty() {

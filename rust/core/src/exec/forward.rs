@@ -4,6 +4,7 @@
 //! applies the activation of each simple row and runs its memory cells.
 
 use super::input::Sequences;
+use super::maps::MapRun;
 use super::{cells, split_read_write, Geometry, MaskedWeights, Want};
 use crate::kernels::{activation, gemm, vector};
 use crate::plan::{Block, BlockKind, Plan};
@@ -15,6 +16,7 @@ pub(super) fn run<T: Real>(
     plan: &Plan,
     params: &[T],
     masked: &MaskedWeights<T>,
+    maps: &MapRun<'_, T>,
     x: &Sequences<'_, T>,
     samples: Range<usize>,
     g: Geometry,
@@ -28,6 +30,7 @@ pub(super) fn run<T: Real>(
     let zeros = vec![T::ZERO; plan.widest_cell_group().max(1) * w];
     let soa = cells::transposed_params(plan, params, w);
     let cell_offsets = cells::level_offsets(plan);
+    let mut scratch = Vec::new();
     for t in 0..x.steps {
         // Inputs: (sample, feature) -> row-major [feature][sample].
         let base = g.at(t, 0);
@@ -51,6 +54,7 @@ pub(super) fn run<T: Real>(
                 let src_row0 = first_source_row(block);
                 accumulate(block, params, masked[l][bi].as_deref(), src_vals, src_row0, dst, w);
             }
+            maps.forward(l, level, g, t, values, &mut scratch);
             let simple = g.at(t, level.rows.start)..g.at(t, level.rows.start) + level.n_simple * w;
             let dst = &mut values[simple];
             activation::apply_rows(&level.acts[..level.n_simple], dst, w);

@@ -15,6 +15,7 @@ mod cells;
 mod dropout;
 mod forward;
 mod input;
+mod maps;
 mod state;
 mod threads;
 mod weight_grad;
@@ -32,6 +33,9 @@ use crate::real::Real;
 
 /// Samples per chunk: the unit of batch parallelism.
 pub const CHUNK: usize = 64;
+/// Samples per chunk for networks with feature maps, whose per-sample work
+/// is large: small chunks keep every thread busy at batch sizes like 64.
+pub const MAP_CHUNK: usize = 16;
 
 /// Below this much work (parameters × samples × steps) a run stays on the
 /// calling thread: handing tiny networks to the pool costs more than it
@@ -57,6 +61,9 @@ pub struct Want {
     /// The state after the last step, to continue from (see
     /// [`Sequences::with_state`]).
     pub final_state: bool,
+    /// Seed of this run's fractional max pooling regions (drawn afresh for
+    /// each forward pass when training).
+    pub pool_seed: u64,
 }
 
 /// Results of a run; fields not asked for are empty / None.
@@ -153,6 +160,8 @@ struct ChunkJob<'a, T> {
     final_state: &'a mut [T],
     /// The chunk's gradients of memory cells' own parameters (compact).
     cell_grads: Vec<T>,
+    /// The chunk's filter gradients (full tensors).
+    map_grads: Vec<T>,
     loss: f64,
 }
 
@@ -179,12 +188,14 @@ pub fn run<T: Real>(
     let first = if x.initial.is_some() { plan.memory } else { 0 };
     let slots = if seed.is_some() { first + steps } else { (first + steps).min((plan.memory + 1).next_power_of_two()) };
     let geometry = |width: usize| Geometry { rows: plan.n_rows(), width, slots, first };
-    let n_chunks = batch.div_ceil(CHUNK);
-    let width = |c: usize| CHUNK.min(batch - c * CHUNK);
+    let chunk = if plan.has_maps() { MAP_CHUNK } else { CHUNK };
+    let n_chunks = batch.div_ceil(chunk);
+    let width = |c: usize| chunk.min(batch - c * chunk);
     let chunk_len = |c: usize| geometry(width(c)).slot_len() * slots;
     let total: usize = (0..n_chunks).map(chunk_len).sum();
 
     let masked = masked_weights(plan, params);
+    let maps = maps::MapRun::new(plan, params, want.pool_seed)?;
     // Every value row is written before it is read, so values may be stale.
     let mut values = workspace.take(total, false);
     let mut deltas = workspace.take(if backward { total } else { 0 }, true);
@@ -195,6 +206,7 @@ pub fn run<T: Real>(
     let mut final_state = vec![T::ZERO; if want.final_state { batch * state_len } else { 0 }];
 
     let n_cell_grads = if backward { cells::grad_len(plan) } else { 0 };
+    let n_map_grads = if backward { maps.grad_len } else { 0 };
     let mut jobs: Vec<ChunkJob<'_, T>> = Vec::with_capacity(n_chunks);
     {
         let (mut v, mut d, mut o, mut dx) = (&mut values[..], &mut deltas[..], &mut outputs[..], &mut input_grads[..]);
@@ -209,13 +221,14 @@ pub fn run<T: Real>(
             let (sc, sr) = std::mem::take(&mut fs).split_at_mut(if want.final_state { n * state_len } else { 0 });
             fs = sr;
             jobs.push(ChunkJob {
-                samples: c * CHUNK..c * CHUNK + n,
+                samples: c * chunk..c * chunk + n,
                 values: vc,
                 deltas: dc,
                 outputs: oc,
                 input_grads: xc,
                 final_state: sc,
                 cell_grads: vec![T::ZERO; n_cell_grads],
+                map_grads: vec![T::ZERO; n_map_grads],
                 loss: 0.0,
             });
             (v, d, o, dx) = (vr, dr, or, xr);
@@ -227,7 +240,7 @@ pub fn run<T: Real>(
         if let Some(state) = x.initial {
             state::load(plan, state, job.samples.clone(), g, job.values);
         }
-        forward::run(plan, params, &masked, x, job.samples.clone(), g, job.values, job.outputs, want);
+        forward::run(plan, params, &masked, &maps, x, job.samples.clone(), g, job.values, job.outputs, want);
         if want.final_state {
             state::save(plan, steps, g, job.values, job.final_state);
         }
@@ -239,12 +252,14 @@ pub fn run<T: Real>(
                     plan,
                     params,
                     &masked,
+                    &maps,
                     steps,
                     first,
                     g,
                     job.values,
                     job.deltas,
                     &mut job.cell_grads,
+                    &mut job.map_grads,
                     want,
                 );
                 if want_dx {
@@ -255,6 +270,7 @@ pub fn run<T: Real>(
     })?;
     let loss = jobs.iter().fold(0.0, |acc, j| acc + j.loss) * seed.map_or(1.0, |s| s.loss_scale(x));
     let cell_grads: Vec<Vec<T>> = jobs.iter_mut().map(|j| std::mem::take(&mut j.cell_grads)).collect();
+    let map_grads: Vec<Vec<T>> = jobs.iter_mut().map(|j| std::mem::take(&mut j.map_grads)).collect();
     drop(jobs);
 
     let param_grads = if backward && want.param_grads {
@@ -272,6 +288,8 @@ pub fn run<T: Real>(
         let mut grads = weight_grad::run(plan, &chunks, steps, want.parallel)?;
         let per_chunk: Vec<&[T]> = cell_grads.iter().map(|c| &c[..]).collect();
         cells::reduce_grads(plan, &per_chunk, &mut grads);
+        let per_chunk: Vec<&[T]> = map_grads.iter().map(|c| &c[..]).collect();
+        maps.reduce_grads(plan, &per_chunk, &mut grads);
         Some(grads)
     } else {
         None

@@ -54,14 +54,12 @@ pub(super) fn run<T: Real>(plan: &Plan, chunks: &[ChunkRef<'_, T>], steps: usize
 
 fn bias<T: Real>(plan: &Plan, level: usize, chunks: &[ChunkRef<'_, T>], steps: usize, out: &mut [T]) {
     let lv = &plan.levels[level];
-    let mut k = 0;
     vector::simd(
         #[inline(always)]
         || {
             for (i, b) in lv.bias.iter().enumerate() {
-                if b.is_none() {
-                    continue;
-                }
+                // Tied map biases: several rows add into one parameter.
+                let Some(p) = *b else { continue };
                 let row = lv.bias_row(i);
                 let mut acc = T::ZERO;
                 for c in chunks {
@@ -70,8 +68,7 @@ fn bias<T: Real>(plan: &Plan, level: usize, chunks: &[ChunkRef<'_, T>], steps: u
                         acc += vector::sum_inline(&c.deltas[g.at(t, row)..g.at(t, row) + g.width]);
                     }
                 }
-                out[k] = acc;
-                k += 1;
+                out[p - lv.bias_params.start] += acc;
             }
         },
     )

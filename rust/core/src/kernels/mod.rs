@@ -7,4 +7,5 @@ pub mod conv;
 pub mod gemm;
 pub mod math;
 pub mod pool;
+pub mod pool_rows;
 pub mod vector;

@@ -1,6 +1,7 @@
 //! Levels and blocks: groups the enabled edges into each level by source
 //! level and time skip, decides dense vs sparse, and lays out parameters.
 
+use super::maps::{self, ConvBlock, PoolBlock};
 use super::params::{ParamInfo, ParamKind};
 use super::PlanOptions;
 use crate::bail;
@@ -80,6 +81,10 @@ pub struct Level {
     pub states: Range<usize>,
     pub cells: Vec<CellGroup>,
     pub blocks: Vec<Block>,
+    /// Filter edges into this level's feature maps, as convolutions.
+    pub convs: Vec<ConvBlock>,
+    /// Pool edges into this level's feature maps.
+    pub pools: Vec<PoolBlock>,
 }
 
 impl Level {
@@ -107,8 +112,9 @@ pub(super) struct Layout {
     pub n_rows: usize,
 }
 
-/// Orders each level (simple nodes by id, then cells by kind and id) and
-/// assigns rows.
+/// Orders each level (simple nodes by id, feature maps by size and id, then
+/// cells by kind and id) and assigns rows: one per scalar node, C·H·W per
+/// feature map.
 pub(super) fn layout(graph: &Graph, by_level: &mut [Vec<NodeId>]) -> Result<Layout> {
     let mut row_of = BTreeMap::new();
     let mut level_rows = Vec::with_capacity(by_level.len());
@@ -116,14 +122,15 @@ pub(super) fn layout(graph: &Graph, by_level: &mut [Vec<NodeId>]) -> Result<Layo
     for nodes in by_level.iter_mut() {
         let mut keyed = Vec::with_capacity(nodes.len());
         for &id in nodes.iter() {
-            keyed.push((graph.node(id)?.kind.cell(), id));
+            let kind = graph.node(id)?.kind;
+            keyed.push((kind.cell(), kind.map_shape().map(|(_, h, w)| (h, w)), id));
         }
         keyed.sort(); // None (simple) sorts first
-        *nodes = keyed.into_iter().map(|(_, id)| id).collect();
+        *nodes = keyed.into_iter().map(|(_, _, id)| id).collect();
         let start = row;
         for &id in nodes.iter() {
             row_of.insert(id, row);
-            row += 1;
+            row += graph.node(id)?.kind.size();
         }
         level_rows.push(start..row);
     }
@@ -165,7 +172,9 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
     let mut fan_in: BTreeMap<(NodeId, u8), u32> = BTreeMap::new();
     let mut fan_out: BTreeMap<NodeId, u32> = BTreeMap::new();
     for e in &live {
-        *fan_in.entry((e.dst, e.port)).or_default() += 1;
+        // A flattening edge brings every value of its map.
+        let n = if e.kind == EdgeKind::Weight { graph.node(e.src)?.kind.size() as u32 } else { 1 };
+        *fan_in.entry((e.dst, e.port)).or_default() += n;
         *fan_out.entry(e.src).or_default() += 1;
     }
     let level_ranges = &layout.level_rows;
@@ -175,10 +184,38 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
         Some(&(first, stride)) => (true, first + e.port as usize * stride),
         None => (false, row_of[&e.dst]),
     };
+    // Filter and pool edges become convolutions and poolings; weight and
+    // identity edges the entries of dense or sparse blocks.
     let mut into: Vec<Vec<&Edge>> = vec![Vec::new(); by_level.len()];
+    let mut map_edges: Vec<Vec<&Edge>> = vec![Vec::new(); by_level.len()];
     for e in &live {
-        into[level_of_row(row_of[&e.dst])].push(e);
+        let l = level_of_row(row_of[&e.dst]);
+        match e.kind {
+            EdgeKind::Filter { .. } | EdgeKind::Pool { .. } => map_edges[l].push(e),
+            _ => into[l].push(e),
+        }
     }
+    // Entries of an edge: (dst offset, src offset) pairs — one for scalars,
+    // C·H·W for a flattening weight edge or an identity between maps.
+    let entries = |e: &Edge| -> Result<Vec<(usize, usize)>> {
+        let (src, dst) = (graph.node(e.src)?.kind.size(), graph.node(e.dst)?.kind.size());
+        Ok(match (e.kind, src, dst) {
+            (_, 1, 1) => vec![(0, 0)],
+            (EdgeKind::Weight, n, 1) => (0..n).map(|k| (0, k)).collect(),
+            (EdgeKind::Identity, n, m) if n == m => (0..n).map(|k| (k, k)).collect(),
+            _ => bail!(
+                Unsupported,
+                "{}: a {} edge from {} ({} values) to {} ({} values); maps feed maps through filter, pool or \
+                 identity edges and scalar nodes through weight edges",
+                e.id,
+                e.kind.name(),
+                e.src,
+                src,
+                e.dst,
+                dst
+            ),
+        })
+    };
 
     let mut params: Vec<ParamInfo> = Vec::new();
     let mut levels = Vec::with_capacity(by_level.len());
@@ -194,10 +231,29 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
         for &id in nodes {
             let node = graph.node(id)?;
             let fans = (fan_in.get(&(id, 0)).copied().unwrap_or(0), fan_out.get(&id).copied().unwrap_or(0));
-            acts.push(match node.kind {
-                NodeKind::Simple { activation } if l > 0 => activation,
+            let act = match node.kind {
+                NodeKind::Simple { activation } | NodeKind::FeatureMap { activation, .. } if l > 0 => activation,
                 _ => Activation::Identity,
-            });
+            };
+            if let NodeKind::FeatureMap { channels, untied_bias, .. } = node.kind {
+                let size = node.kind.size();
+                acts.extend(std::iter::repeat_n(act, size));
+                n_simple += size;
+                if !(node.bias && l > 0) {
+                    bias.extend(std::iter::repeat_n(None, size));
+                    continue;
+                }
+                // Untied: one bias per value; tied: one per channel.
+                let n = if untied_bias { size } else { channels as usize };
+                let first = params.len();
+                for k in 0..n {
+                    params.push(ParamInfo::bias(format!("node:{}:bias[{k}]", id.0), id, node.bias_value, fans));
+                }
+                let per = size / n;
+                bias.extend((0..size).map(|r| Some(first + r / per)));
+                continue;
+            }
+            acts.push(act);
             if node.kind.cell().is_none() {
                 n_simple += 1;
             } else if node.bias {
@@ -248,21 +304,31 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
         for ((to_ports, skip, src_level), edges) in groups {
             let dst = if to_ports { ports.clone() } else { rows.clone() };
             let (n_dst, n_src) = (dst.len(), level_ranges[src_level].len());
-            let dense = edges.len() >= options.dense_min_edges
-                && edges.len() as f64 >= options.dense_min_density * (n_dst * n_src) as f64;
+            let mut n_entries = 0;
+            for e in &edges {
+                n_entries += entries(e)?.len();
+            }
+            let dense = n_entries >= options.dense_min_edges
+                && n_entries as f64 >= options.dense_min_density * (n_dst * n_src) as f64;
             if !dense {
                 sparse.entry((to_ports, skip)).or_default().extend(edges);
                 continue;
             }
             let src_rows = level_ranges[src_level].clone();
-            let mut cells: Vec<(usize, usize, &Edge)> =
-                edges.iter().map(|e| (target(e).1 - dst.start, row_of[&e.src] - src_rows.start, *e)).collect();
-            cells.sort_by_key(|&(i, j, _)| (i, j));
+            let mut cells: Vec<(usize, usize, &Edge, Option<usize>)> = Vec::with_capacity(n_entries);
+            for e in &edges {
+                let en = entries(e)?;
+                let multi = en.len() > 1;
+                for (k, (i, j)) in en.into_iter().enumerate() {
+                    cells.push((target(e).1 + i - dst.start, row_of[&e.src] + j - src_rows.start, *e, multi.then_some(k)));
+                }
+            }
+            cells.sort_by_key(|&(i, j, _, _)| (i, j));
             let complete = cells.len() == n_dst * n_src;
             let row_ptr = row_pointers(n_dst, cells.iter().map(|c| c.0));
-            let cols = if complete { Vec::new() } else { cells.iter().map(|&(_, j, _)| j as u32).collect() };
+            let cols = if complete { Vec::new() } else { cells.iter().map(|&(_, j, _, _)| j as u32).collect() };
             let start = params.len();
-            params.extend(cells.iter().map(|&(_, _, e)| edge_param(e, &fan_in, &fan_out)));
+            params.extend(cells.iter().map(|&(_, _, e, k)| edge_param(e, k, &fan_in, &fan_out)));
             blocks.push(Block {
                 kind: if complete { BlockKind::Dense } else { BlockKind::MaskedDense },
                 skip,
@@ -275,19 +341,25 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
         }
         for ((to_ports, skip), edges) in sparse {
             let dst = if to_ports { ports.clone() } else { rows.clone() };
-            let mut cells: Vec<(usize, usize, &Edge)> =
-                edges.iter().map(|e| (target(e).1 - dst.start, row_of[&e.src], *e)).collect();
-            cells.sort_by_key(|&(i, src, _)| (i, src));
+            let mut cells: Vec<(usize, usize, &Edge, Option<usize>)> = Vec::new();
+            for e in &edges {
+                let en = entries(e)?;
+                let multi = en.len() > 1;
+                for (k, (i, j)) in en.into_iter().enumerate() {
+                    cells.push((target(e).1 + i - dst.start, row_of[&e.src] + j, *e, multi.then_some(k)));
+                }
+            }
+            cells.sort_by_key(|&(i, src, _, _)| (i, src));
             let row_ptr = row_pointers(dst.len(), cells.iter().map(|c| c.0));
             let start = params.len();
-            params.extend(cells.iter().map(|&(_, _, e)| edge_param(e, &fan_in, &fan_out)));
+            params.extend(cells.iter().map(|&(_, _, e, k)| edge_param(e, k, &fan_in, &fan_out)));
             blocks.push(Block {
                 kind: BlockKind::Sparse,
                 skip,
                 dst,
                 src_rows: 0..0,
                 row_ptr,
-                cols: cells.iter().map(|&(_, src, _)| src as u32).collect(),
+                cols: cells.iter().map(|&(_, src, _, _)| src as u32).collect(),
                 params: start..params.len(),
             });
         }
@@ -332,7 +404,9 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
             }
             g.params.end = params.len();
         }
-        levels.push(Level { rows, n_simple, acts, bias, bias_params, ports, states, cells, blocks });
+        let convs = maps::convs(graph, row_of, &level_of_row, &map_edges[l], &mut params)?;
+        let pools = maps::pools(graph, row_of, &map_edges[l])?;
+        levels.push(Level { rows, n_simple, acts, bias, bias_params, ports, states, cells, blocks, convs, pools });
     }
     Ok((levels, params, max_skip, usize::from(has_cells)))
 }
@@ -349,10 +423,19 @@ fn row_pointers(n: usize, entry_rows: impl Iterator<Item = usize>) -> Vec<usize>
     row_ptr
 }
 
-fn edge_param(e: &Edge, fan_in: &BTreeMap<(NodeId, u8), u32>, fan_out: &BTreeMap<NodeId, u32>) -> ParamInfo {
+/// Entry `k` of an edge that has several (a flattening or a map identity).
+fn edge_param(
+    e: &Edge,
+    k: Option<usize>,
+    fan_in: &BTreeMap<(NodeId, u8), u32>,
+    fan_out: &BTreeMap<NodeId, u32>,
+) -> ParamInfo {
     let identity = e.kind == EdgeKind::Identity;
     ParamInfo {
-        name: format!("edge:{}", e.id.0),
+        name: match k {
+            Some(k) => format!("edge:{}[{k}]", e.id.0),
+            None => format!("edge:{}", e.id.0),
+        },
         kind: ParamKind::Weight { edge: e.id, src: e.src, dst: e.dst },
         trainable: e.trainable && !identity,
         preset: if identity {

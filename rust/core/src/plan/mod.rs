@@ -7,14 +7,16 @@
 //! tasks that reduce weight gradients in a fixed order.
 
 mod blocks;
+mod maps;
 mod params;
 
 pub use blocks::{Block, BlockKind, CellGroup, Level};
+pub use maps::{ConvBlock, PoolBlock, PoolRegions};
 pub use params::{GradTask, ParamInfo, ParamKind};
 
 use crate::bail;
 use crate::error::Result;
-use crate::graph::{topological_levels, Activation, EdgeKind, Graph, NodeId, NodeKind, Role};
+use crate::graph::{topological_levels, Activation, Graph, NodeId, Role};
 
 /// When the edges between two groups of nodes become a dense block.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -107,8 +109,12 @@ impl Plan {
         let layout = blocks::layout(graph, &mut by_level)?;
         let row_node: Vec<NodeId> = by_level.iter().flatten().copied().collect();
         let row_of = &layout.row_of;
-        let n_inputs = by_level[0].len();
-        let output_rows: Vec<usize> = graph.outputs().iter().map(|n| row_of[n]).collect();
+        let n_inputs = layout.level_rows[0].len(); // input maps bring C·H·W rows
+        // Every value of an output map is an output.
+        let mut output_rows = Vec::new();
+        for n in graph.outputs() {
+            output_rows.extend(row_of[&n]..row_of[&n] + graph.node(n)?.kind.size());
+        }
         let mut is_output_row = vec![false; layout.n_rows];
         for &r in &output_rows {
             is_output_row[r] = true;
@@ -141,6 +147,11 @@ impl Plan {
     /// Memory-cell groups of every level.
     pub fn cell_groups(&self) -> impl Iterator<Item = &CellGroup> {
         self.levels.iter().flat_map(|l| &l.cells)
+    }
+
+    /// Whether any level has convolutions or poolings.
+    pub fn has_maps(&self) -> bool {
+        self.levels.iter().any(|l| !l.convs.is_empty() || !l.pools.is_empty())
     }
 
     pub fn n_outputs(&self) -> usize {
@@ -177,17 +188,9 @@ impl Plan {
     }
 }
 
-/// Rejects node and edge kinds whose kernels have not landed yet, by name.
+/// Rejects node and edge combinations the engine cannot run, by name.
 fn check_supported(graph: &Graph) -> Result<()> {
     for n in graph.nodes().filter(|n| n.enabled) {
-        if matches!(n.kind, NodeKind::FeatureMap { .. }) {
-            bail!(
-                Unsupported,
-                "{} is a {} node; the execution engine runs simple nodes and memory cells only so far",
-                n.id,
-                n.kind.name()
-            );
-        }
         if n.role == Role::Input && n.kind.cell().is_some() {
             bail!(Graph, "{}: input nodes cannot be {} cells", n.id, n.kind.name());
         }
@@ -196,12 +199,13 @@ fn check_supported(graph: &Graph) -> Result<()> {
         }
     }
     for e in graph.edges().filter(|e| e.enabled) {
-        if !matches!(e.kind, EdgeKind::Weight | EdgeKind::Identity) {
+        let maps = graph.node(e.src)?.kind.map_shape().is_some() || graph.node(e.dst)?.kind.map_shape().is_some();
+        if maps && e.time_skip > 0 {
             bail!(
                 Unsupported,
-                "{} is a {} edge; the execution engine runs weight and identity edges only so far",
+                "{} is a recurrent edge (time skip {}) touching a feature map; recurrent maps are not supported yet",
                 e.id,
-                e.kind.name()
+                e.time_skip
             );
         }
     }

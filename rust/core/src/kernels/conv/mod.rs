@@ -17,6 +17,7 @@ use crate::real::Real;
 use rayon::prelude::*;
 
 mod im2col;
+mod rows;
 
 /// Samples per parallel task. A constant, not a function of the thread
 /// count, so every floating-point sum is the same with 1 or 64 threads.

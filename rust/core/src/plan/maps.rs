@@ -1,0 +1,248 @@
+//! Filter and pool edges between feature maps. Filters become convolutions:
+//! one per group of adjacent source maps and adjacent destination maps that
+//! share a filter geometry (so LeNet-5's C3 is one convolution, its missing
+//! connections masked), else one per edge. Pooling runs per edge.
+
+use super::params::{ParamInfo, ParamKind};
+use crate::bail;
+use crate::error::Result;
+use crate::graph::{Edge, EdgeKind, Graph, NodeId, PoolOp};
+use crate::kernels::conv::Conv2d;
+use crate::kernels::pool::{FmpSequence, FractionalPool, Pool2d, Regions};
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+/// The filter edges from a group of maps into a group of maps.
+#[derive(Clone, Debug)]
+pub struct ConvBlock {
+    pub conv: Conv2d,
+    pub src_rows: Range<usize>,
+    pub dst: Range<usize>,
+    pub params: Range<usize>,
+    /// Where each parameter sits in the full filter tensor
+    /// `[filters][kc][kh][kw]`; empty when every filter reads every channel.
+    pub full_index: Vec<u32>,
+}
+
+impl ConvBlock {
+    /// Length of the full filter tensor the kernels read.
+    pub fn full_len(&self) -> usize {
+        self.conv.weight_len()
+    }
+}
+
+/// Where a pooling's regions come from.
+#[derive(Clone, Debug)]
+pub enum PoolRegions {
+    Fixed(Regions),
+    /// Fractional max pooling: fresh regions for every run, from its seed.
+    Fractional(FractionalPool),
+}
+
+/// One pool edge: channel by channel from `src_rows` into `dst`.
+#[derive(Clone, Debug)]
+pub struct PoolBlock {
+    pub max: bool,
+    pub channels: usize,
+    pub src_rows: Range<usize>,
+    pub dst: Range<usize>,
+    pub regions: PoolRegions,
+}
+
+/// A map node's place: first row and shape.
+#[derive(Clone, Copy)]
+struct Map {
+    id: NodeId,
+    row: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+}
+
+fn map(graph: &Graph, row_of: &BTreeMap<NodeId, usize>, id: NodeId, edge: &Edge) -> Result<Map> {
+    let Some((c, h, w)) = graph.node(id)?.kind.map_shape() else {
+        bail!(Graph, "{} is a {} edge, so {} must be a feature map", edge.id, edge.kind.name(), id);
+    };
+    Ok(Map { id, row: row_of[&id], c, h, w })
+}
+
+/// Maps in row order if they are adjacent and of one height and width
+/// (then their channels are one contiguous tensor), else None.
+fn adjacent(mut maps: Vec<Map>) -> Option<Vec<Map>> {
+    maps.sort_by_key(|m| m.row);
+    maps.dedup_by_key(|m| m.row);
+    let ok = maps.windows(2).all(|p| p[0].row + p[0].c * p[0].h * p[0].w == p[1].row && (p[0].h, p[0].w) == (p[1].h, p[1].w));
+    ok.then_some(maps)
+}
+
+/// Convolutions for the filter edges into one level.
+pub(super) fn convs(
+    graph: &Graph,
+    row_of: &BTreeMap<NodeId, usize>,
+    level_of_row: &dyn Fn(usize) -> usize,
+    edges: &[&Edge],
+    params: &mut Vec<ParamInfo>,
+) -> Result<Vec<ConvBlock>> {
+    // Same source level and geometry: candidates for one convolution. 3D
+    // filters slide over channels, which must not cross maps: one per edge.
+    let mut groups: BTreeMap<(usize, [u32; 5], u32), Vec<&Edge>> = BTreeMap::new();
+    for &e in edges {
+        let EdgeKind::Filter { kh, kw, kc, stride, padding } = e.kind else { continue };
+        let alone = if kc.is_some() { e.id.0 } else { u32::MAX };
+        let key = (level_of_row(row_of[&e.src]), [kh, kw, kc.unwrap_or(0), stride, padding], alone);
+        groups.entry(key).or_default().push(e);
+    }
+    let mut blocks = Vec::new();
+    for group in groups.into_values() {
+        let srcs = group.iter().map(|e| map(graph, row_of, e.src, e)).collect::<Result<Vec<_>>>()?;
+        let dsts = group.iter().map(|e| map(graph, row_of, e.dst, e)).collect::<Result<Vec<_>>>()?;
+        match (adjacent(srcs), adjacent(dsts)) {
+            (Some(s), Some(d)) => blocks.push(conv_block(&group, &s, &d, params)?),
+            _ => {
+                for &e in &group {
+                    let (s, d) = (map(graph, row_of, e.src, e)?, map(graph, row_of, e.dst, e)?);
+                    blocks.push(conv_block(&[e], &[s], &[d], params)?);
+                }
+            }
+        }
+    }
+    Ok(blocks)
+}
+
+fn conv_block(edges: &[&Edge], srcs: &[Map], dsts: &[Map], params: &mut Vec<ParamInfo>) -> Result<ConvBlock> {
+    let EdgeKind::Filter { kh, kw, kc, stride, padding } = edges[0].kind else { unreachable!("filter edges only") };
+    let (kh, kw, s, p) = (kh as usize, kw as usize, stride as usize, padding as usize);
+    let (h, w) = (srcs[0].h, srcs[0].w);
+    let in_c: usize = srcs.iter().map(|m| m.c).sum();
+    let out_c: usize = dsts.iter().map(|m| m.c).sum();
+    let depth = kc.map_or(in_c, |k| k as usize);
+    if depth == 0 || depth > in_c {
+        bail!(Shape, "{}: filter depth {depth} must be in 1..={in_c} (the source channels)", edges[0].id);
+    }
+    let slices = in_c - depth + 1;
+    if !out_c.is_multiple_of(slices) {
+        bail!(
+            Shape,
+            "{}: a {depth}-deep filter over {in_c} channels gives {slices} output channels per filter, \
+             which does not divide the destination's {out_c} channels",
+            edges[0].id
+        );
+    }
+    let filters = out_c / slices;
+    let mut conv = Conv2d::new(in_c, filters, (kh, kw), (h, w)).with_stride(s, s).with_padding(p, p);
+    if kc.is_some() {
+        conv = conv.with_depth(depth);
+    }
+    let (oh, ow) = conv.output_size().map_err(|e| e.context(edges[0].id))?;
+    for d in dsts {
+        if (d.h, d.w) != (oh, ow) {
+            bail!(
+                Shape,
+                "{}: a {kh}×{kw} filter with stride {s} and padding {p} maps {}×{} onto {oh}×{ow}, but {} is {}×{}",
+                edges[0].id,
+                h,
+                w,
+                d.id,
+                d.h,
+                d.w
+            );
+        }
+    }
+    // Channel offsets of each map within the group.
+    let offsets = |maps: &[Map]| -> BTreeMap<NodeId, (usize, usize)> {
+        let mut at = 0;
+        let mut out = BTreeMap::new();
+        for m in maps {
+            out.insert(m.id, (at, at + m.c));
+            at += m.c;
+        }
+        out
+    };
+    let (src_at, dst_at) = (offsets(srcs), offsets(dsts));
+    // Filter o reads channel c through edge[o_block][c_block]. Filters are
+    // numbered by output channel / slices.
+    let mut edge_of: BTreeMap<(usize, usize), &Edge> = BTreeMap::new();
+    for &e in edges {
+        let (d0, d1) = dst_at[&e.dst];
+        let (s0, s1) = src_at[&e.src];
+        for o in d0 / slices..d1.div_ceil(slices) {
+            for c in s0..s1 {
+                edge_of.insert((o, c), e);
+            }
+        }
+    }
+    let taps = kh * kw;
+    let fan_in = |o: usize| (0..in_c).filter(|&c| edge_of.contains_key(&(o, c))).count().min(depth) * taps;
+    let fan_out = |c: usize| (0..filters).filter(|&o| edge_of.contains_key(&(o, c))).count() * taps;
+    let start = params.len();
+    let mut full_index = Vec::new();
+    for o in 0..filters {
+        for c in 0..depth {
+            // A 3D filter's depth index stands for every channel it slides over.
+            let Some(&e) = edge_of.get(&(o, c)) else { continue };
+            let (e_src0, e_dst0) = (src_at[&e.src].0, dst_at[&e.dst].0 / slices);
+            let e_depth = if kc.is_some() { depth } else { src_at[&e.src].1 - e_src0 };
+            let local_c = if kc.is_some() { c } else { c - e_src0 };
+            for tap in 0..taps {
+                let k = ((o - e_dst0) * e_depth + local_c) * taps + tap;
+                full_index.push(((o * depth + c) * taps + tap) as u32);
+                params.push(ParamInfo {
+                    name: format!("edge:{}[{k}]", e.id.0),
+                    kind: ParamKind::Weight { edge: e.id, src: e.src, dst: e.dst },
+                    trainable: e.trainable,
+                    preset: e.weight,
+                    fan_in: fan_in(o) as u32,
+                    fan_out: fan_out(c) as u32,
+                });
+            }
+        }
+    }
+    if full_index.len() == conv.weight_len() {
+        full_index.clear(); // every filter reads every channel
+    }
+    let last = dsts.last().expect("a destination");
+    let src_last = srcs.last().expect("a source");
+    Ok(ConvBlock {
+        conv,
+        src_rows: srcs[0].row..src_last.row + src_last.c * h * w,
+        dst: dsts[0].row..last.row + last.c * oh * ow,
+        params: start..params.len(),
+        full_index,
+    })
+}
+
+/// One pool block per pool edge into a level.
+pub(super) fn pools(graph: &Graph, row_of: &BTreeMap<NodeId, usize>, edges: &[&Edge]) -> Result<Vec<PoolBlock>> {
+    let mut blocks = Vec::new();
+    for &e in edges {
+        let EdgeKind::Pool { op, height, width, stride_h, stride_w, overlapping, pseudorandom } = e.kind else {
+            continue;
+        };
+        let (s, d) = (map(graph, row_of, e.src, e)?, map(graph, row_of, e.dst, e)?);
+        if s.c != d.c {
+            bail!(Shape, "{}: pooling keeps channels, but {} has {} and {} has {}", e.id, s.id, s.c, d.id, d.c);
+        }
+        let regions = if op == PoolOp::FractionalMax {
+            let seq = if pseudorandom { FmpSequence::Pseudorandom } else { FmpSequence::Random };
+            let f = FractionalPool::new((s.h, s.w), (d.h, d.w), seq, overlapping)
+                .map_err(|err| err.context(e.id))?;
+            PoolRegions::Fractional(f)
+        } else {
+            let pool = Pool2d::new((height as usize, width as usize), (stride_h as usize, stride_w as usize), (s.h, s.w));
+            let r = pool.regions().map_err(|err| err.context(e.id))?;
+            if r.output_size() != (d.h, d.w) {
+                let (oh, ow) = r.output_size();
+                bail!(Shape, "{}: pooling maps {}×{} onto {oh}×{ow}, but {} is {}×{}", e.id, s.h, s.w, d.id, d.h, d.w);
+            }
+            PoolRegions::Fixed(r)
+        };
+        blocks.push(PoolBlock {
+            max: op != PoolOp::Avg,
+            channels: s.c,
+            src_rows: s.row..s.row + s.c * s.h * s.w,
+            dst: d.row..d.row + d.c * d.h * d.w,
+            regions,
+        });
+    }
+    Ok(blocks)
+}
