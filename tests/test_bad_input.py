@@ -298,13 +298,14 @@ def test_invalid_json(text: str, match: str) -> None:
         nv.Graph.from_json(text)
 
 
-def test_unsupported_node_kind_from_json(small_graph: nv.Graph) -> None:
+def test_scalar_edges_into_a_feature_map_from_json(small_graph: nv.Graph) -> None:
     doc = json.loads(small_graph.to_json())
     doc["nodes"][2]["kind"] = {"type": "feature_map", "channels": 1, "height": 2, "width": 2, "untied_bias": False}
     doc["nodes"][2]["bias"] = False
     g = nv.Graph.from_json(json.dumps(doc))
-    assert g.node(2)["kind"] == "feature_map" and g.node(2)["activation"] is None
-    with pytest.raises(nv.UnsupportedError, match="node 2 is a feature_map node"):
+    assert g.node(2)["kind"] == "feature_map" and g.node(2)["activation"] == "identity"
+    # its scalar and recurrent edges cannot run on a map
+    with pytest.raises(nv.UnsupportedError, match=r"edge \d+ .*(feature map|filter)"):
         nv.Network(g)
     with pytest.raises(NotImplementedError):
         nv.Network(g)

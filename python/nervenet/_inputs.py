@@ -75,15 +75,26 @@ class Batch:
         return arr if self.sequences else arr.reshape(arr.shape[0], arr.shape[2])
 
 
-def inputs(X: Any, n_inputs: int, dtype: np.dtype) -> Batch:
+def inputs(X: Any, n_inputs: int, dtype: np.dtype, image: Optional[tuple[int, int, int]] = None) -> Batch:
+    """X as (batch, features) or (batch, time, features); a network whose
+    input is one feature map of shape ``image`` = (C, H, W) also takes
+    (batch, C, H, W) or (batch, time, C, H, W) images (flattened, no copy)."""
     arr = as_float(X, "X", dtype)
+    if image is not None and arr.ndim in (4, 5):
+        if tuple(arr.shape[-3:]) != tuple(image):
+            raise ShapeError(
+                f"X has shape {_shape(arr.shape)} but the network's input feature map is "
+                f"{_shape(image)} (channels, height, width); expected shape {_shape(arr.shape[:-3] + tuple(image))}"
+            )
+        arr = arr.reshape(arr.shape[:-3] + (n_inputs,))
     if arr.ndim == 2:
         x = arr.reshape(arr.shape[0], 1, arr.shape[1])
     elif arr.ndim == 3:
         x = arr
     else:
+        images = f", or (batch, {', '.join(map(str, image))}) images" if image is not None else ""
         raise ShapeError(
-            f"X must be 2-D (batch, features) or 3-D (batch, time, features), got shape {_shape(arr.shape)}"
+            f"X must be 2-D (batch, features) or 3-D (batch, time, features){images}, got shape {_shape(arr.shape)}"
         )
     if arr.shape[-1] != n_inputs:
         expected = tuple(arr.shape[:-1]) + (n_inputs,)

@@ -53,7 +53,7 @@ class Network:
     raises DataError naming the array and the index.
     """
 
-    __slots__ = ("_net", "_dtype")
+    __slots__ = ("_net", "_dtype", "_image")
 
     def __init__(
         self,
@@ -89,6 +89,7 @@ class Network:
             dense_min_edges,
         )
         self._dtype = np.dtype(name)
+        self._image = _input_image(_as_core_graph(graph))
 
     # ---- description -------------------------------------------------------
 
@@ -183,7 +184,7 @@ class Network:
         the result is ``(outputs, state)``. NaN or Inf in X raises DataError
         naming the index.
         """
-        batch = _inputs.inputs(X, self.n_inputs, self._dtype)
+        batch = _inputs.inputs(X, self.n_inputs, self._dtype, self._image)
         try:
             if state is None and not return_state:
                 out = self._net.forward(batch.x)
@@ -271,7 +272,7 @@ class Network:
 
         ``output_grad`` has the shape of ``forward(X)``; dL/dX has X's shape.
         """
-        batch = _inputs.inputs(X, self.n_inputs, self._dtype)
+        batch = _inputs.inputs(X, self.n_inputs, self._dtype, self._image)
         g = _inputs.per_output(output_grad, "output_grad", batch, self.n_outputs, self._dtype)
         try:
             grad, dx = self._net.backward(batch.x, g, bool(input_grads))
@@ -325,6 +326,7 @@ class Network:
         verbose: int = 1,
         resume: Optional[PathLike] = None,
         sampler: Any = None,
+        truncate: Optional[int] = None,
     ) -> Any:
         """Trains by batch (``batch_size=0``), mini-batch or stochastic
         (``batch_size=1``) gradient descent; returns a :class:`History`.
@@ -345,6 +347,11 @@ class Network:
         ``on_non_finite="rollback"`` the epoch is replayed from there with
         the learning rate halved. ``validation=(Xv, Yv[, mask])`` adds
         ``val_*`` metrics.
+
+        ``truncate=k`` trains sequences by truncated BPTT: each batch of
+        sequences is cut into windows of k steps, one gradient step per
+        window in time order, each window starting from the state the
+        previous one ended in (zeros at the start of every sequence).
 
         ``sampler`` (``nv.data.UpSampler(y)`` / ``nv.data.DownSampler(y)``,
         or any object with ``indices(epoch) -> int array``) chooses each
@@ -367,6 +374,7 @@ class Network:
         config = train_config(
             loss, reduction, batch_size, shuffle, seed, optimizer, schedule, momentum_annealing,
             clip_deltas, gradient_scale, gradient_boost, weight_cap, l1, l2, dropout, on_non_finite,
+            truncate,
         )
         return fit(self, X, Y, loss=loss, epochs=epochs, validation=validation, callbacks=callbacks,
                    verbose=verbose, mask=mask, config=config, resume=resume, sampler=sampler)
@@ -434,10 +442,21 @@ class Network:
     ) -> tuple[_inputs.Batch, np.ndarray, Optional[int], Optional[np.ndarray]]:
         if not isinstance(loss, str):
             raise ConfigError(f"loss must be a name such as 'mse' or 'softmax', got {loss!r}")
-        batch = _inputs.inputs(X, self.n_inputs, self._dtype)
+        batch = _inputs.inputs(X, self.n_inputs, self._dtype, self._image)
         if _core.loss_takes_classes(loss):
             y, n_classes = _inputs.labels(Y, loss, batch), self.n_outputs
         else:
             y, n_classes = _inputs.per_output(Y, "Y", batch, self.n_outputs, self._dtype), None
         m = None if mask is None else _inputs.mask(mask, batch, self._dtype)
         return batch, y, n_classes, m
+
+
+def _input_image(graph: "_core.Graph") -> Optional[tuple[int, int, int]]:
+    """(C, H, W) when the network's only input is a feature map."""
+    inputs = graph.inputs()
+    if len(inputs) != 1:
+        return None
+    node = graph.node(inputs[0])
+    if node["kind"] != "feature_map":
+        return None
+    return (int(node["channels"]), int(node["height"]), int(node["width"]))

@@ -25,6 +25,7 @@ from .preprocessing import (
     Whitening,
     chain,
 )
+from .images import pad_images
 from .splits import Split, train_validation_test_indices, train_validation_test_split
 from .sampling import DownSampler, UpSampler
 
@@ -33,6 +34,7 @@ __all__ = [
     "MinMaxScale", "NotFittedError", "OneHotEncoder", "PCA", "Split", "Standardize", "Table", "TextData",
     "TimeSeriesData", "UCINames", "UpSampler", "Vocabulary", "Whitening", "chain", "chunk_series", "lagged_windows",
     "load_cifar10", "load_iris", "load_mnist", "load_mushroom", "load_ptb", "load_text", "load_timeseries",
-    "load_uci", "next_step_targets", "one_hot_ids", "pad_sequences", "read_cifar10_label_names", "read_idx",
+    "load_uci", "next_step_targets", "one_hot_ids", "pad_images", "pad_sequences", "read_cifar10_label_names",
+    "read_idx",
     "read_names", "read_timeseries_csv", "train_validation_test_indices", "train_validation_test_split",
 ]

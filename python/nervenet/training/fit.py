@@ -44,6 +44,7 @@ def train_config(
     l2: float,
     dropout: float,
     on_non_finite: str,
+    truncate: Optional[int] = None,
 ) -> dict[str, Any]:
     """The JSON-able training configuration the Rust trainer reads (and a
     checkpoint stores)."""
@@ -51,10 +52,12 @@ def train_config(
         raise ConfigError(f"batch_size must be an integer >= 0 (0: the whole set), got {batch_size!r}")
     if on_non_finite not in ("fail", "rollback"):
         raise ConfigError(f"on_non_finite must be 'fail' or 'rollback', got {on_non_finite!r}")
+    if truncate is not None and (isinstance(truncate, bool) or not isinstance(truncate, int) or truncate < 1):
+        raise ConfigError(f"truncate must be a number of steps >= 1 (or None: whole sequences), got {truncate!r}")
     opt, lr = optimizer_config(optimizer)
     if schedule is not None and not isinstance(schedule, Schedule):
         raise ConfigError(f"schedule must be an nv.optim schedule (StepDecay, ExponentialDecay, ...), got {schedule!r}")
-    return {
+    config = {
         "loss": loss,
         "reduction": reduction,
         "batch_size": batch_size,
@@ -75,6 +78,9 @@ def train_config(
         },
         "non_finite": on_non_finite,
     }
+    if truncate is not None:  # absent otherwise, so earlier checkpoints still match
+        config["truncate"] = int(truncate)
+    return config
 
 
 def evaluate(net: "Network", X: Any, Y: Any, loss: str, mask: Any = None) -> dict[str, float]:

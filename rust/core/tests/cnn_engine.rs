@@ -10,7 +10,8 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 fn fmap(g: &mut Graph, role: Role, (c, h, w): (u32, u32, u32), act: &str, untied: bool, bias: bool) -> NodeId {
-    let kind = NodeKind::FeatureMap { channels: c, height: h, width: w, activation: common::act(act), untied_bias: untied };
+    let kind =
+        NodeKind::FeatureMap { channels: c, height: h, width: w, activation: common::act(act), untied_bias: untied };
     g.add_node(role, kind, Some(bias)).unwrap()
 }
 
@@ -121,7 +122,8 @@ fn cnn_gradients_match_finite_differences() {
             xm[i] -= h;
             let loss = |v: &[f64]| {
                 let out = net.forward(&Sequences::new(v, batch, 1, 72)).unwrap();
-                out.iter().zip(&y).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / 3.0 // MSE: mean over outputs
+                out.iter().zip(&y).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / 3.0
+                // MSE: mean over outputs
             };
             let num = (loss(&xp) - loss(&xm)) / (2.0 * h);
             assert!((num - dx[i]).abs() <= 1e-6 * (1.0 + num.abs()), "input {i}: {} vs {num}", dx[i]);
@@ -178,4 +180,41 @@ fn bad_map_edges_are_named() {
     g.add_edge(m, y, EdgeSpec::default()).unwrap();
     let err = Plan::compile(&g).unwrap_err();
     assert!(matches!(err, Error::Unsupported(ref m) if m.contains("filter")), "{err}");
+}
+
+#[test]
+fn fractional_max_pooling_draws_regions_per_seed() {
+    let mut g = Graph::new();
+    let x = fmap(&mut g, Role::Input, (2, 7, 7), "identity", false, false);
+    let c = fmap(&mut g, Role::Hidden, (2, 7, 7), "tanh", true, true);
+    filter(&mut g, x, c, 3, 1, 1);
+    let p = fmap(&mut g, Role::Hidden, (2, 5, 5), "identity", true, true);
+    let kind = EdgeKind::Pool {
+        op: PoolOp::FractionalMax,
+        height: 0,
+        width: 0,
+        stride_h: 0,
+        stride_w: 0,
+        overlapping: true,
+        pseudorandom: false,
+    };
+    g.add_edge(c, p, EdgeSpec { kind, ..EdgeSpec::default() }).unwrap();
+    let y = node(&mut g, Role::Output, "identity", false);
+    g.add_edge(p, y, EdgeSpec::default()).unwrap();
+    let net: Network<f64> = Network::new(g, &Init::default(), 1).unwrap();
+    let (batch, n) = (3, 98);
+    let xv = random(5, batch * n);
+    let yv = random(6, batch);
+    let xs = Sequences::new(&xv, batch, 1, n);
+    let report = check_gradients(&net, &xs, &values_seed(Loss::Mse, &yv), 1e-5).unwrap();
+    for i in 0..report.analytic.len() {
+        let (a, num) = (report.analytic[i], report.numeric[i]);
+        assert!((a - num).abs() <= 1e-7 * (1.0 + a.abs()), "{}: {a} vs {num}", report.names[i]);
+    }
+    let out = |seed| {
+        let want = Want { outputs: true, pool_seed: seed, ..Want::default() };
+        net.run(net.params(), &xs, None, want).unwrap().outputs.unwrap()
+    };
+    assert_eq!(out(7), out(7));
+    assert_ne!(out(7), out(8));
 }

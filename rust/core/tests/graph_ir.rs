@@ -120,7 +120,8 @@ fn mutation_split_disable_remove() {
 fn plans_name_unsupported_kinds() {
     let mut g = Graph::new();
     let x = input(&mut g);
-    let fm = NodeKind::FeatureMap { channels: 1, height: 2, width: 2, activation: Activation::Relu, untied_bias: false };
+    let fm =
+        NodeKind::FeatureMap { channels: 1, height: 2, width: 2, activation: Activation::Relu, untied_bias: false };
     let c = g.add_node(Role::Hidden, fm, None).unwrap();
     let y = node(&mut g, Role::Output, "identity", false);
     edge(&mut g, x, c, 1.0);

@@ -30,6 +30,7 @@ fn dense_net(seed: u64, activation: Activation) -> Network<f64> {
 
 fn config(optimizer: Optimizer, learning_rate: f64, batch_size: usize) -> TrainConfig {
     TrainConfig {
+        truncate: 0,
         loss: Loss::Mse,
         reduction: Reduction::Mean,
         batch_size,

@@ -56,7 +56,9 @@ impl<'a, T: Real> MapRun<'a, T> {
             for (k, p) in level.pools.iter().enumerate() {
                 level_regions.push(match &p.regions {
                     PoolRegions::Fixed(r) => Cow::Borrowed(r),
-                    PoolRegions::Fractional(f) => Cow::Owned(f.regions(mix(pool_seed ^ mix(((l as u64) << 32) | k as u64)))?),
+                    PoolRegions::Fractional(f) => {
+                        Cow::Owned(f.regions(mix(pool_seed ^ mix(((l as u64) << 32) | k as u64)))?)
+                    }
                 });
             }
             regions.push(level_regions);

@@ -320,7 +320,12 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
                 let en = entries(e)?;
                 let multi = en.len() > 1;
                 for (k, (i, j)) in en.into_iter().enumerate() {
-                    cells.push((target(e).1 + i - dst.start, row_of[&e.src] + j - src_rows.start, *e, multi.then_some(k)));
+                    cells.push((
+                        target(e).1 + i - dst.start,
+                        row_of[&e.src] + j - src_rows.start,
+                        *e,
+                        multi.then_some(k),
+                    ));
                 }
             }
             cells.sort_by_key(|&(i, j, _, _)| (i, j));

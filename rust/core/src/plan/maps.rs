@@ -71,7 +71,9 @@ fn map(graph: &Graph, row_of: &BTreeMap<NodeId, usize>, id: NodeId, edge: &Edge)
 fn adjacent(mut maps: Vec<Map>) -> Option<Vec<Map>> {
     maps.sort_by_key(|m| m.row);
     maps.dedup_by_key(|m| m.row);
-    let ok = maps.windows(2).all(|p| p[0].row + p[0].c * p[0].h * p[0].w == p[1].row && (p[0].h, p[0].w) == (p[1].h, p[1].w));
+    let ok = maps
+        .windows(2)
+        .all(|p| p[0].row + p[0].c * p[0].h * p[0].w == p[1].row && (p[0].h, p[0].w) == (p[1].h, p[1].w));
     ok.then_some(maps)
 }
 
@@ -224,11 +226,11 @@ pub(super) fn pools(graph: &Graph, row_of: &BTreeMap<NodeId, usize>, edges: &[&E
         }
         let regions = if op == PoolOp::FractionalMax {
             let seq = if pseudorandom { FmpSequence::Pseudorandom } else { FmpSequence::Random };
-            let f = FractionalPool::new((s.h, s.w), (d.h, d.w), seq, overlapping)
-                .map_err(|err| err.context(e.id))?;
+            let f = FractionalPool::new((s.h, s.w), (d.h, d.w), seq, overlapping).map_err(|err| err.context(e.id))?;
             PoolRegions::Fractional(f)
         } else {
-            let pool = Pool2d::new((height as usize, width as usize), (stride_h as usize, stride_w as usize), (s.h, s.w));
+            let pool =
+                Pool2d::new((height as usize, width as usize), (stride_h as usize, stride_w as usize), (s.h, s.w));
             let r = pool.regions().map_err(|err| err.context(e.id))?;
             if r.output_size() != (d.h, d.w) {
                 let (oh, ow) = r.output_size();

@@ -110,7 +110,7 @@ impl Plan {
         let row_node: Vec<NodeId> = by_level.iter().flatten().copied().collect();
         let row_of = &layout.row_of;
         let n_inputs = layout.level_rows[0].len(); // input maps bring C·H·W rows
-        // Every value of an output map is an output.
+                                                   // Every value of an output map is an output.
         let mut output_rows = Vec::new();
         for n in graph.outputs() {
             output_rows.extend(row_of[&n]..row_of[&n] + graph.node(n)?.kind.size());

@@ -43,6 +43,7 @@ pub struct Batch<T> {
     pub classes: Vec<i64>,
     pub mask: Option<Vec<T>>,
     pub size: usize,
+    pub steps: usize,
 }
 
 impl<T: Real> Batch<T> {
@@ -71,6 +72,32 @@ impl<T: Real> Batch<T> {
             classes,
             mask: data.mask.map(|m| rows(m, steps)),
             size: samples.len(),
+            steps,
+        }
+    }
+
+    /// Steps `t0..t1` of every sequence of the batch (a truncated-BPTT window).
+    pub fn window(&self, t0: usize, t1: usize, features: usize, n_outputs: usize) -> Batch<T> {
+        let steps = self.steps;
+        let cut = |src: &[T], width: usize| -> Vec<T> {
+            let mut out = Vec::with_capacity(self.size * (t1 - t0) * width);
+            for s in 0..self.size {
+                out.extend_from_slice(&src[(s * steps + t0) * width..(s * steps + t1) * width]);
+            }
+            out
+        };
+        let classes = if self.classes.is_empty() {
+            Vec::new()
+        } else {
+            (0..self.size).flat_map(|s| self.classes[s * steps + t0..s * steps + t1].iter().copied()).collect()
+        };
+        Batch {
+            x: cut(&self.x, features),
+            values: if self.values.is_empty() { Vec::new() } else { cut(&self.values, n_outputs) },
+            classes,
+            mask: self.mask.as_ref().map(|m| cut(m, 1)),
+            size: self.size,
+            steps: t1 - t0,
         }
     }
 

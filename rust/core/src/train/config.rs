@@ -19,6 +19,8 @@ struct ConfigJson {
     #[serde(default = "yes")]
     shuffle: bool,
     #[serde(default)]
+    truncate: usize,
+    #[serde(default)]
     seed: u64,
     optimizer: OptimizerJson,
     learning_rate: f64,
@@ -122,6 +124,7 @@ impl TrainConfig {
             reduction: Reduction::parse(&c.reduction)?,
             batch_size: c.batch_size,
             shuffle: c.shuffle,
+            truncate: c.truncate,
             seed: c.seed,
             optimizer,
             learning_rate: c.learning_rate,

@@ -64,6 +64,11 @@ pub struct TrainConfig {
     /// Samples per batch: 1 stochastic, n mini-batch, 0 the whole set.
     pub batch_size: usize,
     pub shuffle: bool,
+    /// Truncated BPTT: 0 trains on whole sequences; k > 0 cuts each batch
+    /// of sequences into windows of k steps, trained one after the other,
+    /// each starting from the state the previous window ended in (zero at
+    /// the start of each sequence).
+    pub truncate: usize,
     pub seed: u64,
     pub optimizer: Optimizer,
     /// The initial learning rate; `schedule` anneals it per epoch.
@@ -221,16 +226,39 @@ impl<T: Real> Trainer<T> {
         let order = epoch_order(n, self.config.shuffle, self.config.seed, epoch);
         let ranges = batch_ranges(n, self.config.batch_size);
         let (mut sums, mut norm_sum, mut ratio) = (MetricSums::default(), 0.0, 0.0);
-        for (b, range) in ranges.iter().enumerate() {
-            let last = b + 1 == ranges.len();
-            let batch = Batch::gather(data, &order[range.clone()], net.n_outputs());
+        let steps = data.x.steps;
+        let window = if self.config.truncate == 0 { steps.max(1) } else { self.config.truncate };
+        let windows: Vec<(usize, usize)> = (0..steps).step_by(window).map(|t| (t, (t + window).min(steps))).collect();
+        // (batch of sequences, window): one gradient step each, in time order.
+        let work: Vec<(usize, usize)> =
+            (0..ranges.len()).flat_map(|r| (0..windows.len()).map(move |w| (r, w))).collect();
+        let mut whole = None;
+        let mut state: Option<Vec<T>> = None;
+        for (b, &(r, w)) in work.iter().enumerate() {
+            let range = &ranges[r];
+            let last = b + 1 == work.len();
+            if w == 0 {
+                whole = Some(Batch::gather(data, &order[range.clone()], net.n_outputs()));
+                state = None; // every sequence starts from zeros
+            }
+            let full = whole.as_ref().expect("gathered at the first window");
+            let cut;
+            let batch = if windows.len() == 1 {
+                full
+            } else {
+                cut = full.window(windows[w].0, windows[w].1, data.x.features, net.n_outputs());
+                &cut
+            };
             hook(BatchEvent { batch: b, size: batch.size, end: false, loss: f64::NAN, gradient_norm: f64::NAN })?;
             let dropout = (self.config.safeguards.dropout > 0.0).then(|| Dropout {
                 rate: self.config.safeguards.dropout,
                 seed: batch_seed(self.config.seed, epoch, b),
             });
-            let settings = StepSettings { learning_rate, mu, measure_ratio: last, dropout };
-            let step = self.step(net, data, &batch, settings);
+            // Fractional max pooling draws fresh regions for every batch.
+            let pool_seed = batch_seed(self.config.seed, epoch, b) ^ 0x5f0f_a11e;
+            let carry = windows.len() > 1 && w + 1 < windows.len();
+            let settings = StepSettings { learning_rate, mu, measure_ratio: last, dropout, pool_seed };
+            let step = self.step(net, data, batch, settings, state.as_deref(), carry);
             match step {
                 Err(Error::Value(m)) => {
                     bail!(
@@ -241,7 +269,8 @@ impl<T: Real> Trainer<T> {
                     )
                 }
                 Err(e) => return Err(e),
-                Ok(s) => {
+                Ok(mut s) => {
+                    state = s.final_state.take();
                     let mut one = MetricSums::default();
                     let targets = batch.targets(&data.targets);
                     one.add(&s.outputs, &targets, batch.mask.as_deref(), net.n_outputs(), s.loss_sum);
@@ -257,9 +286,9 @@ impl<T: Real> Trainer<T> {
             epoch,
             metrics: sums.metrics(matches!(data.targets, crate::exec::Targets::Classes(_)), net.n_outputs()),
             learning_rate,
-            gradient_norm: norm_sum / ranges.len().max(1) as f64,
+            gradient_norm: norm_sum / work.len().max(1) as f64,
             update_ratio: ratio,
-            batches: ranges.len(),
+            batches: work.len(),
             rollbacks: 0,
         })
     }
@@ -271,10 +300,15 @@ impl<T: Real> Trainer<T> {
         data: &Dataset<'_, T>,
         batch: &Batch<T>,
         settings: StepSettings,
+        state: Option<&[T]>,
+        carry: bool,
     ) -> Result<StepReport<T>> {
-        let StepSettings { learning_rate, mu, measure_ratio, dropout } = settings;
+        let StepSettings { learning_rate, mu, measure_ratio, dropout, pool_seed } = settings;
         let cfg = &self.config;
-        let x = Sequences::new(&batch.x, batch.size, data.x.steps, data.x.features);
+        let mut x = Sequences::new(&batch.x, batch.size, batch.steps, data.x.features);
+        if let Some(s) = state {
+            x = x.with_state(s);
+        }
         let seed = Seed::Loss {
             loss: cfg.loss,
             targets: batch.targets(&data.targets),
@@ -287,12 +321,15 @@ impl<T: Real> Trainer<T> {
             parallel: true,
             clip_deltas: cfg.safeguards.clip_deltas,
             dropout,
+            pool_seed,
+            final_state: carry,
             ..Want::default()
         };
-        let crate::exec::RunOutput { loss, outputs, param_grads, .. } = net.run(net.params(), &x, Some(&seed), want)?;
+        let crate::exec::RunOutput { loss, outputs, param_grads, final_state, .. } =
+            net.run(net.params(), &x, Some(&seed), want)?;
         let count = match &batch.mask {
             Some(m) => m.iter().map(|v| v.to_f64()).sum(),
-            None => (batch.size * data.x.steps) as f64,
+            None => (batch.size * batch.steps) as f64,
         };
         let loss_sum = match cfg.reduction {
             Reduction::Sum => loss,
@@ -330,7 +367,7 @@ impl<T: Real> Trainer<T> {
             Some(b) => Some(optim::update_ratio(&b, net.params())?),
             None => None,
         };
-        Ok(StepReport { loss_sum, gradient_norm, update_ratio, outputs: outputs.unwrap_or_default() })
+        Ok(StepReport { loss_sum, gradient_norm, update_ratio, outputs: outputs.unwrap_or_default(), final_state })
     }
 }
 
@@ -342,6 +379,7 @@ struct StepSettings {
     /// Measure the update/weight ratio (costs a copy of the parameters).
     measure_ratio: bool,
     dropout: Option<Dropout>,
+    pool_seed: u64,
 }
 
 /// The dropout seed of one batch: a function of (seed, epoch, batch), so a
@@ -358,6 +396,8 @@ struct StepReport<T> {
     update_ratio: Option<f64>,
     /// The batch's outputs as it was trained on (for the epoch's metrics).
     outputs: Vec<T>,
+    /// The state after the batch's last step, when the next window continues.
+    final_state: Option<Vec<T>>,
 }
 
 /// Fails naming (up to five of) the parameters whose values are not finite.
