@@ -112,7 +112,7 @@ impl Conv2d {
 }
 
 /// Output columns [lo, hi) whose tap `j` lands inside the unpadded input.
-fn valid(out: usize, stride: usize, j: usize, pad: usize, len: usize) -> (usize, usize) {
+pub(super) fn valid(out: usize, stride: usize, j: usize, pad: usize, len: usize) -> (usize, usize) {
     // ow·stride + j − pad ∈ [0, len)
     let hi = if len + pad > j { (len + pad - j).div_ceil(stride).min(out) } else { 0 };
     let lo = pad.saturating_sub(j).div_ceil(stride).min(hi);
