@@ -9,6 +9,15 @@ Workloads (issue 2):
       against the same network in PyTorch as masked dense layers
   (d) Elman 10-16-1 (hidden fully connected to itself at skip 1, tanh) over
       500 steps, batch 1, forward + BPTT, against torch.nn.RNN(10, 16) + Linear
+  (e) LeNet-5 as the notes build it (nv.cnn.lenet5(): untied biases on every
+      map, C3 connection table), batch 64, softmax, forward + backward,
+      against the same layers in torch (C3 as a full 6->16 convolution: the
+      masked filter tensor costs the same)
+  (f) small VGG (nv.cnn.small_vgg(): 3x3 convs 32-32-pool-64-64-pool-128-128-
+      pool, dense 128, 10), batch 64, softmax, forward + backward, against its
+      torch twin with the same weights
+  (g) one 3x3 convolution, 64 -> 64 channels, 32x32 maps, padding 1, batch 32,
+      forward + backward (input and filter gradients), against conv2d
 
 Each pair is checked to compute the same thing before it is timed. Prints
 milliseconds per unit of work and the ratio torch / nervenet (> 1: nervenet
@@ -19,14 +28,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 
 import nervenet as nv
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # cnn_torch
 
 
 def best_time(fn: Callable[[], None], repeat: int, number: int) -> float:
@@ -240,11 +253,89 @@ def elman(repeat: int) -> tuple[float, float]:
     return ours, theirs
 
 
+# ---- (e)-(g) CNNs ------------------------------------------------------------------
+
+def _cnn_step(net: nv.Network, model: torch.nn.Module, X: np.ndarray, y: np.ndarray, repeat: int,
+              check: bool) -> tuple[float, float]:
+    tx, ty = torch.from_numpy(X), torch.from_numpy(y)
+    ce = torch.nn.CrossEntropyLoss()
+    if check:
+        loss, _ = net.loss_and_gradient(X, y, "softmax", reduction="mean")
+        tl = ce(model(tx), ty).item()
+        assert abs(loss - tl) < 1e-4 * max(1.0, abs(loss)), (loss, tl)
+
+    def torch_step() -> None:
+        model.zero_grad(set_to_none=False)
+        ce(model(tx), ty).backward()
+
+    ours = best_time(lambda: net.loss_and_gradient(X, y, "softmax", reduction="mean"), repeat, 3)
+    theirs = best_time(torch_step, repeat, 3)
+    return ours, theirs
+
+
+def lenet(repeat: int) -> tuple[float, float]:
+    from cnn_torch import _Bias, _Flatten
+
+    net = nv.Network(nv.cnn.lenet5(), dtype="float32", init="kaiming", seed=0)
+    relu = torch.nn.ReLU
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 6, 5, padding=2, bias=False), _Bias((6, 28, 28)), relu(),
+        torch.nn.MaxPool2d(2), _Bias((6, 14, 14)), relu(),
+        torch.nn.Conv2d(6, 16, 5, bias=False), _Bias((16, 10, 10)), relu(),
+        torch.nn.MaxPool2d(2), _Bias((16, 5, 5)), relu(), _Flatten(),
+        torch.nn.Linear(400, 120), relu(), torch.nn.Linear(120, 84), relu(), torch.nn.Linear(84, 10, bias=False))
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 1, 28, 28)).astype(np.float32)
+    return _cnn_step(net, model, X, rng.integers(0, 10, 64), repeat, check=False)
+
+
+def small_vgg(repeat: int) -> tuple[float, float]:
+    from cnn_torch import copy_chain_weights, torch_chain
+
+    g = nv.cnn.small_vgg()
+    net = nv.Network(g, dtype="float32", init="kaiming", seed=0)
+    model = torch_chain(g)
+    copy_chain_weights(g, net.parameters, model)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 3, 32, 32)).astype(np.float32)
+    return _cnn_step(net, model, X, rng.integers(0, 10, 64), repeat, check=True)
+
+
+def conv64(repeat: int) -> tuple[float, float]:
+    g = nv.Graph()
+    x = g.add_feature_map(64, 32, 32, role="input")
+    y = g.add_feature_map(64, 32, 32, role="output", activation="identity", bias=False)
+    g.connect_filter(x, y, 3, padding=1)
+    net = nv.Network(g, dtype="float32", seed=0)
+    conv = torch.nn.Conv2d(64, 64, 3, padding=1, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(net.parameters.reshape(64, 64, 3, 3)))
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(32, 64, 32, 32)).astype(np.float32)
+    G = rng.normal(size=(32, 64 * 32 * 32)).astype(np.float32)
+    tx = torch.from_numpy(X).requires_grad_(True)
+    tg = torch.from_numpy(G.reshape(32, 64, 32, 32))
+    ours_out = net.forward(X)
+    assert np.allclose(ours_out.reshape(32, 64, 32, 32), conv(tx).detach().numpy(), atol=1e-3)
+
+    def torch_step() -> None:
+        conv.zero_grad(set_to_none=False)
+        tx.grad = None
+        conv(tx).backward(tg)
+
+    ours = best_time(lambda: net.backward(X, G, input_grads=True), repeat, 3)
+    theirs = best_time(torch_step, repeat, 3)
+    return ours, theirs
+
+
 WORKLOADS = {
     "(a) xor 2-2-1, one SGD step per sample": (xor, 10.0, "per step"),
     "(b) MLP 784-512-512-10, batch 256, fwd+bwd": (mlp, 1 / 1.25, "per batch"),
     "(c) sparse DAG 300 hidden ~10%, batch 64, fwd+bwd": (sparse, 10.0, "per batch"),
     "(d) Elman 10-16-1, 500 steps, fwd+BPTT": (elman, 3.0, "per sequence"),
+    "(e) LeNet-5 (notes), batch 64, fwd+bwd": (lenet, 1.0, "per batch"),
+    "(f) small VGG, batch 64, fwd+bwd": (small_vgg, 1.0, "per batch"),
+    "(g) conv 3x3 64->64 32x32, batch 32, fwd+bwd": (conv64, 1 / 1.25, "per batch"),
 }
 
 
@@ -252,6 +343,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=None, help="threads for both libraries (default: all cores)")
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--only", default="", help="run only the workloads whose letters are given, e.g. efg")
     args = parser.parse_args()
     threads = args.threads or nv.get_num_threads()
     nv.set_num_threads(threads)
@@ -260,6 +352,8 @@ def main() -> None:
     print(f"nervenet {nv.__version__} vs torch {torch.__version__}, float32, {threads} thread(s)")
     print(f"{'workload':52s} {'nervenet':>12s} {'torch':>12s} {'ratio':>8s} {'target':>8s}")
     for name, (fn, target, unit) in WORKLOADS.items():
+        if args.only and name[1] not in args.only:
+            continue
         ours, theirs = fn(repeat)
         ratio = theirs / ours
         ok = "ok" if ratio >= target else "MISSED"

@@ -341,8 +341,11 @@ def test_unsupported_edge_kind_is_refused() -> None:
     g = nv.Graph()
     x = g.add_inputs(1)[0]
     y = g.add_outputs(1)[0]
-    with pytest.raises(nv.UnsupportedError, match="filter edges cannot be built from Python yet"):
+    # Filters and pools take sizes: Graph.connect_filter / connect_pool build them.
+    with pytest.raises(nv.ConfigError, match="connect_filter"):
         g._g.add_edge(x, y, 0, True, None, "filter")
+    with pytest.raises(nv.ConfigError, match="connect_pool"):
+        g._g.add_edge(x, y, 0, True, None, "pool")
     with pytest.raises(nv.ConfigError, match="unknown edge kind"):
         g._g.add_edge(x, y, 0, True, None, "conv")
 

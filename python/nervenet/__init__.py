@@ -35,7 +35,7 @@ from .graph import Graph
 from .network import Network
 from .threads import get_num_threads, set_num_threads
 from . import data
-from . import interop, rnn
+from . import cnn, interop, rnn
 from .generate import generate
 from .training import callbacks, optim
 from . import io
@@ -59,6 +59,7 @@ __all__ = [
     "io",
     "search",
     "rnn",
+    "cnn",
     "interop",
     "generate",
     "set_num_threads",

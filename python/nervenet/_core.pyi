@@ -37,6 +37,35 @@ class Graph:
         bias: Optional[bool] = None,
     ) -> int: ...
     def add_cell(self, role: str, kind: str) -> int: ...
+    def add_feature_map(
+        self,
+        channels: int,
+        height: int,
+        width: int,
+        role: str = "hidden",
+        activation: Optional[str] = None,
+        cap: Optional[float] = None,
+        slope: Optional[float] = None,
+        bias: Optional[bool] = None,
+        untied_bias: bool = True,
+    ) -> int: ...
+    def connect_filter(
+        self, src: int, dst: int, kh: int, kw: int, stride: int = 1, padding: int = 0, depth: Optional[int] = None
+    ) -> int: ...
+    def connect_pool(
+        self,
+        src: int,
+        dst: int,
+        op: str = "max",
+        height: int = 2,
+        width: int = 2,
+        stride_h: int = 2,
+        stride_w: int = 2,
+        overlapping: bool = False,
+        pseudorandom: bool = False,
+    ) -> int: ...
+    def check_shapes(self) -> None: ...
+    def count_params(self) -> int: ...
     def set_bias(self, node: int, value: float) -> None: ...
     def set_weight(self, edge: int, value: float) -> None: ...
     def add_edge(

@@ -1,8 +1,9 @@
 """The graph API: build a network node by node and edge by edge.
 
 A :class:`Graph` is a directed graph of nodes (input, hidden, output; simple
-neurons or memory cells) and edges (scalar weights, fixed identity links)
-with stable integer ids. Edges
+neurons, memory cells or feature maps) and edges (scalar weights, fixed
+identity links, filters and pooling between feature maps) with stable
+integer ids. Edges
 with ``time_skip=0`` must form a DAG; an edge with ``time_skip=d >= 1`` reads
 its source ``d`` steps back in time and may point anywhere, itself included.
 Every check happens in the Rust core; errors name the node or edge at fault.
@@ -15,6 +16,7 @@ import os
 from typing import Any, Iterable, Optional, Union
 
 from . import _core
+from ._graph_maps import MapMethods
 from .errors import ConfigError, NervenetError
 
 __all__ = ["Graph"]
@@ -29,7 +31,7 @@ def _count(n: int, what: str = "n") -> int:
     return n
 
 
-class Graph:
+class Graph(MapMethods):
     """A neural network as an explicit graph of nodes and edges.
 
     >>> g = Graph()
@@ -38,6 +40,11 @@ class Graph:
     >>> _ = g.connect(h[0], h[0], time_skip=1)   # a recurrent self edge
     >>> g
     Graph(nodes=6, edges=10, inputs=2, outputs=1)
+
+    CNNs use feature maps (:meth:`add_feature_map`), filter and pool edges
+    (:meth:`connect_filter`, :meth:`connect_pool`), identity edges between
+    maps of equal shape (residuals), and weight edges from a map to a scalar
+    node (flattening: one weight per map value); see :mod:`nervenet.cnn`.
     """
 
     __slots__ = ("_g",)
@@ -234,11 +241,14 @@ class Graph:
         return self._g.outputs()
 
     def node(self, node: int) -> dict[str, Any]:
-        """A node as a dict: id, role, kind, activation (+cap/slope), bias, bias_value, enabled."""
+        """A node as a dict: id, role, kind, activation (+cap/slope), bias, bias_value, enabled;
+        feature maps add shape, channels, height, width and untied_bias."""
         return self._g.node(node)
 
     def edge(self, edge: int) -> dict[str, Any]:
-        """An edge as a dict: id, src, dst, kind, time_skip, trainable, weight, enabled."""
+        """An edge as a dict: id, src, dst, kind, time_skip, port, trainable, weight, enabled;
+        filters add size, depth (kc), stride and padding; pools op, size, stride,
+        overlapping and pseudorandom."""
         return self._g.edge(edge)
 
     def node_ids(self) -> list[int]:

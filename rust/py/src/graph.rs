@@ -3,13 +3,15 @@
 //! GraphError / ConfigError / ... naming the node or edge at fault.
 
 use crate::errors::{raise, Kind, OrRaise};
+use crate::graph_args::{
+    edge_dict, node_dict, non_negative, parse_edge_kind, parse_pool_op, parse_role, port, positive, time_skip, CELLS,
+};
 use crate::ids::{EdgeArg, NodeArg};
-use nervenet_core::{Activation, Edge, EdgeKind, EdgeSpec, Graph, Node, NodeKind, PoolOp, Role};
+use nervenet_core::{Activation, EdgeKind, EdgeSpec, Graph, NodeKind, Role};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-const ACTIVATIONS: &str = "identity, linear, relu, relu6, leaky_relu, sigmoid, tanh, softsign";
-const CELLS: &str = "lstm, gru, mgu, ugrnn, delta, lstm_unit, gru_unit";
+pub use crate::graph_args::parse_activation;
 
 #[pyclass(name = "Graph", module = "nervenet._core", eq)]
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17,121 +19,13 @@ pub struct PyGraph {
     pub inner: Graph,
 }
 
-/// Parses an activation name with its optional parameter (relu6's cap,
-/// leaky_relu's slope).
-pub fn parse_activation(py: Python<'_>, name: &str, cap: Option<f64>, slope: Option<f64>) -> PyResult<Activation> {
-    if cap.is_some() && name != "relu6" {
-        return Err(raise(py, Kind::Config, format!("cap applies to relu6 only, not to activation {name:?}")));
+impl PyGraph {
+    /// Adds one edge after the shape check of edges touching feature maps,
+    /// so a bad size fails here, at its cause.
+    fn add_checked(&mut self, py: Python<'_>, src: NodeArg, dst: NodeArg, spec: EdgeSpec) -> PyResult<u32> {
+        self.inner.check_edge_shape(src.0, dst.0, &spec).or_raise(py)?;
+        Ok(self.inner.add_edge(src.0, dst.0, spec).or_raise(py)?.0)
     }
-    if slope.is_some() && name != "leaky_relu" {
-        return Err(raise(py, Kind::Config, format!("slope applies to leaky_relu only, not to activation {name:?}")));
-    }
-    Activation::parse(name, cap.or(slope))
-        .ok_or_else(|| raise(py, Kind::Config, format!("unknown activation {name:?}; expected one of {ACTIVATIONS}")))
-}
-
-fn parse_role(py: Python<'_>, name: &str) -> PyResult<Role> {
-    match name {
-        "input" => Ok(Role::Input),
-        "hidden" => Ok(Role::Hidden),
-        "output" => Ok(Role::Output),
-        _ => Err(raise(py, Kind::Config, format!("unknown node role {name:?}; expected input, hidden or output"))),
-    }
-}
-
-fn parse_edge_kind(py: Python<'_>, name: &str) -> PyResult<EdgeKind> {
-    match name {
-        "weight" => Ok(EdgeKind::Weight),
-        "identity" => Ok(EdgeKind::Identity),
-        "filter" | "pool" => Err(raise(
-            py,
-            Kind::Unsupported,
-            format!("{name} edges cannot be built from Python yet; use kind \"weight\" or \"identity\""),
-        )),
-        _ => Err(raise(py, Kind::Config, format!("unknown edge kind {name:?}; expected \"weight\" or \"identity\""))),
-    }
-}
-
-fn time_skip(py: Python<'_>, value: i64) -> PyResult<u32> {
-    u32::try_from(value)
-        .map_err(|_| raise(py, Kind::Config, format!("time_skip must be an integer in 0..2**32, got {value}")))
-}
-
-fn port(py: Python<'_>, value: i64) -> PyResult<u8> {
-    u8::try_from(value).map_err(|_| raise(py, Kind::Config, format!("port must be an integer in 0..4, got {value}")))
-}
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Input => "input",
-        Role::Hidden => "hidden",
-        Role::Output => "output",
-    }
-}
-
-fn node_dict<'py>(py: Python<'py>, n: &Node) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("id", n.id.0)?;
-    d.set_item("role", role_name(n.role))?;
-    d.set_item("kind", n.kind.name())?;
-    match n.kind {
-        NodeKind::Simple { activation } => {
-            d.set_item("activation", activation.name())?;
-            match activation {
-                Activation::Relu6 { cap } => d.set_item("cap", cap)?,
-                Activation::LeakyRelu { slope } => d.set_item("slope", slope)?,
-                _ => {}
-            }
-        }
-        NodeKind::FeatureMap { channels, height, width, activation, untied_bias } => {
-            d.set_item("activation", activation.name())?;
-            d.set_item("channels", channels)?;
-            d.set_item("height", height)?;
-            d.set_item("width", width)?;
-            d.set_item("untied_bias", untied_bias)?;
-        }
-        _ => d.set_item("activation", py.None())?,
-    }
-    d.set_item("bias", n.bias)?;
-    d.set_item("bias_value", n.bias_value)?;
-    d.set_item("enabled", n.enabled)?;
-    Ok(d)
-}
-
-fn edge_dict<'py>(py: Python<'py>, e: &Edge) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("id", e.id.0)?;
-    d.set_item("src", e.src.0)?;
-    d.set_item("dst", e.dst.0)?;
-    d.set_item("kind", e.kind.name())?;
-    match e.kind {
-        EdgeKind::Filter { kh, kw, kc, stride, padding } => {
-            d.set_item("kh", kh)?;
-            d.set_item("kw", kw)?;
-            d.set_item("kc", kc)?;
-            d.set_item("stride", stride)?;
-            d.set_item("padding", padding)?;
-        }
-        EdgeKind::Pool { op, height, width, stride_h, stride_w, overlapping, pseudorandom } => {
-            let op = match op {
-                PoolOp::Max => "max",
-                PoolOp::Avg => "avg",
-                PoolOp::FractionalMax => "fractional_max",
-            };
-            d.set_item("op", op)?;
-            d.set_item("size", (height, width))?;
-            d.set_item("stride", (stride_h, stride_w))?;
-            d.set_item("overlapping", overlapping)?;
-            d.set_item("pseudorandom", pseudorandom)?;
-        }
-        EdgeKind::Weight | EdgeKind::Identity => {}
-    }
-    d.set_item("time_skip", e.time_skip)?;
-    d.set_item("port", e.port)?;
-    d.set_item("trainable", e.trainable)?;
-    d.set_item("weight", e.weight)?;
-    d.set_item("enabled", e.enabled)?;
-    Ok(d)
 }
 
 #[pymethods]
@@ -176,6 +70,106 @@ impl PyGraph {
         Ok(self.inner.add_node(role, kind, Some(false)).or_raise(py)?.0)
     }
 
+    /// Adds a feature map of `channels × height × width` values and returns
+    /// its id. Input maps apply no activation and have no bias;
+    /// `activation = None` means relu for hidden and output maps.
+    #[pyo3(signature = (channels, height, width, role = "hidden", activation = None, cap = None, slope = None,
+                        bias = None, untied_bias = true))]
+    fn add_feature_map(
+        &mut self,
+        py: Python<'_>,
+        channels: i64,
+        height: i64,
+        width: i64,
+        role: &str,
+        activation: Option<&str>,
+        cap: Option<f64>,
+        slope: Option<f64>,
+        bias: Option<bool>,
+        untied_bias: bool,
+    ) -> PyResult<u32> {
+        let role = parse_role(py, role)?;
+        let name = activation.unwrap_or(if role == Role::Input { "identity" } else { "relu" });
+        let activation = parse_activation(py, name, cap, slope)?;
+        if role == Role::Input && activation != Activation::Identity {
+            return Err(raise(py, Kind::Config, format!("input maps apply no activation; got {name:?}")));
+        }
+        let kind = NodeKind::FeatureMap {
+            channels: positive(py, channels, "channels")?,
+            height: positive(py, height, "height")?,
+            width: positive(py, width, "width")?,
+            activation,
+            untied_bias,
+        };
+        Ok(self.inner.add_node(role, kind, bias).or_raise(py)?.0)
+    }
+
+    /// Adds a filter edge between two maps (kh × kw, depth `depth` for the
+    /// notes' 3D filters, else the source's channels) after checking that
+    /// the sizes fit; returns its id.
+    #[pyo3(signature = (src, dst, kh, kw, stride = 1, padding = 0, depth = None))]
+    fn connect_filter(
+        &mut self,
+        py: Python<'_>,
+        src: NodeArg,
+        dst: NodeArg,
+        kh: i64,
+        kw: i64,
+        stride: i64,
+        padding: i64,
+        depth: Option<i64>,
+    ) -> PyResult<u32> {
+        let kind = EdgeKind::Filter {
+            kh: positive(py, kh, "filter height")?,
+            kw: positive(py, kw, "filter width")?,
+            kc: depth.map(|d| positive(py, d, "depth")).transpose()?,
+            stride: positive(py, stride, "stride")?,
+            padding: non_negative(py, padding, "padding")?,
+        };
+        self.add_checked(py, src, dst, EdgeSpec { kind, ..EdgeSpec::default() })
+    }
+
+    /// Adds a pool edge between two maps of equal channel counts after
+    /// checking that the windows tile the source; returns its id.
+    #[pyo3(signature = (src, dst, op = "max", height = 2, width = 2, stride_h = 2, stride_w = 2,
+                        overlapping = false, pseudorandom = false))]
+    fn connect_pool(
+        &mut self,
+        py: Python<'_>,
+        src: NodeArg,
+        dst: NodeArg,
+        op: &str,
+        height: i64,
+        width: i64,
+        stride_h: i64,
+        stride_w: i64,
+        overlapping: bool,
+        pseudorandom: bool,
+    ) -> PyResult<u32> {
+        let op = parse_pool_op(py, op)?;
+        let kind = EdgeKind::Pool {
+            op,
+            height: positive(py, height, "pool height")?,
+            width: positive(py, width, "pool width")?,
+            stride_h: positive(py, stride_h, "pool stride")?,
+            stride_w: positive(py, stride_w, "pool stride")?,
+            overlapping,
+            pseudorandom,
+        };
+        self.add_checked(py, src, dst, EdgeSpec { kind, trainable: false, ..EdgeSpec::default() })
+    }
+
+    /// Checks the shapes of every edge touching a feature map (ShapeError,
+    /// GraphError or UnsupportedError naming the edge and the numbers).
+    fn check_shapes(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner.check_shapes().or_raise(py)
+    }
+
+    /// Trainable parameters as a network lays them out (counted analytically).
+    fn count_params(&self, py: Python<'_>) -> PyResult<usize> {
+        self.inner.count_params().or_raise(py)
+    }
+
     /// Sets a node's initial bias value (and turns its bias on).
     fn set_bias(&mut self, py: Python<'_>, node: NodeArg, value: f64) -> PyResult<()> {
         // The core checks this only when a network is built; fail here, at the cause.
@@ -212,7 +206,7 @@ impl PyGraph {
             weight,
             port: self::port(py, port)?,
         };
-        Ok(self.inner.add_edge(src.0, dst.0, spec).or_raise(py)?.0)
+        self.add_checked(py, src, dst, spec)
     }
 
     /// Connects every src to every dst (src-major order). All or nothing: on
@@ -234,6 +228,9 @@ impl PyGraph {
             ..EdgeSpec::default()
         };
         let edges: Vec<_> = srcs.iter().flat_map(|s| dsts.iter().map(move |d| (s.0, d.0, spec))).collect();
+        for (s, d, spec) in &edges {
+            self.inner.check_edge_shape(*s, *d, spec).or_raise(py)?;
+        }
         let ids = self.inner.add_edges(&edges).or_raise(py)?;
         Ok(ids.into_iter().map(|e| e.0).collect())
     }

@@ -10,6 +10,7 @@
 mod arrays;
 mod errors;
 mod graph;
+mod graph_args;
 mod ids;
 mod network;
 mod ops;

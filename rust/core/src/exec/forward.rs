@@ -5,6 +5,7 @@
 
 use super::input::Sequences;
 use super::maps::MapRun;
+use super::transpose::{self, Strided};
 use super::{cells, split_read_write, Geometry, MaskedWeights, Want};
 use crate::kernels::{activation, gemm, vector};
 use crate::plan::{Block, BlockKind, Plan};
@@ -31,14 +32,14 @@ pub(super) fn run<T: Real>(
     let soa = cells::transposed_params(plan, params, w);
     let cell_offsets = cells::level_offsets(plan);
     let mut scratch = Vec::new();
+    let consecutive_outputs = transpose::consecutive(&plan.output_rows);
+    let first_output = plan.output_rows.first().copied().unwrap_or(0);
     for t in 0..x.steps {
         // Inputs: (sample, feature) -> row-major [feature][sample].
-        let base = g.at(t, 0);
-        for (b, sample) in samples.clone().enumerate() {
-            for f in 0..plan.n_inputs {
-                values[base + f * w + b] = x.at(sample, t, f);
-            }
-        }
+        let n_in = plan.n_inputs;
+        let user = Strided { offset: (samples.start * x.steps + t) * n_in, row_stride: x.steps * n_in, col_stride: 1 };
+        let rows = Strided { offset: g.at(t, 0), row_stride: 1, col_stride: w };
+        transpose::copy(samples.len(), n_in, x.data, user, values, rows, |v, x| *v = x);
         for (l, level) in plan.levels.iter().enumerate().skip(1) {
             for (k, bias) in level.bias.iter().enumerate() {
                 let start = g.at(t, level.bias_row(k));
@@ -70,7 +71,11 @@ pub(super) fn run<T: Real>(
                 cells::forward(level, params, soa, g, t, values, &zeros);
             }
         }
-        if record_outputs {
+        if record_outputs && consecutive_outputs {
+            let rows = Strided { offset: g.at(t, first_output), row_stride: 1, col_stride: w };
+            let user = Strided { offset: t * n_out, row_stride: x.steps * n_out, col_stride: 1 };
+            transpose::copy(samples.len(), n_out, values, rows, outputs, user, |o, v| *o = v);
+        } else if record_outputs {
             for (b, _) in samples.clone().enumerate() {
                 for (k, &row) in plan.output_rows.iter().enumerate() {
                     outputs[(b * x.steps + t) * n_out + k] = values[g.at(t, row) + b];

@@ -2,6 +2,7 @@
 //! pass (a loss with its targets, or explicit output gradients). Shapes and
 //! values are checked here, with errors that name the position at fault.
 
+use super::transpose::{self, Strided};
 use super::Geometry;
 use crate::bail;
 use crate::error::Result;
@@ -32,11 +33,6 @@ impl<'a, T: Real> Sequences<'a, T> {
     /// The same inputs, continuing from `state` (a previous final state).
     pub fn with_state(self, state: &'a [T]) -> Self {
         Sequences { initial: Some(state), ..self }
-    }
-
-    #[inline]
-    pub(crate) fn at(&self, sample: usize, step: usize, feature: usize) -> T {
-        self.data[(sample * self.steps + step) * self.features + feature]
     }
 
     pub(crate) fn check(&self, plan: &Plan) -> Result<()> {
@@ -183,7 +179,18 @@ impl<'a, T: Real> Seed<'a, T> {
         let n_out = plan.n_outputs();
         let backward = !deltas.is_empty();
         if let Seed::OutputGrad(grad) = *self {
-            if backward {
+            if backward && transpose::consecutive(&plan.output_rows) {
+                let first = plan.output_rows.first().copied().unwrap_or(0);
+                for t in 0..x.steps {
+                    let user = Strided {
+                        offset: (samples.start * x.steps + t) * n_out,
+                        row_stride: x.steps * n_out,
+                        col_stride: 1,
+                    };
+                    let rows = Strided { offset: g.at(t, first), row_stride: 1, col_stride: g.width };
+                    transpose::copy(samples.len(), n_out, grad, user, deltas, rows, |d, v| *d += v);
+                }
+            } else if backward {
                 for t in 0..x.steps {
                     for (b, sample) in samples.clone().enumerate() {
                         for (k, &row) in plan.output_rows.iter().enumerate() {
@@ -235,12 +242,10 @@ impl<'a, T: Real> Seed<'a, T> {
 pub(crate) fn write_input_grads<T: Real>(plan: &Plan, steps: usize, g: Geometry, deltas: &[T], out: &mut [T]) {
     let n_in = plan.n_inputs;
     for t in 0..steps {
-        for f in 0..n_in {
-            let row = &deltas[g.at(t, f)..g.at(t, f) + g.width];
-            for (b, &d) in row.iter().enumerate() {
-                out[(b * steps + t) * n_in + f] = d;
-            }
-        }
+        // (sample b, feature f): deltas[row f][b] -> out[b][t][f]
+        let rows = Strided { offset: g.at(t, 0), row_stride: 1, col_stride: g.width };
+        let user = Strided { offset: t * n_in, row_stride: steps * n_in, col_stride: 1 };
+        transpose::copy(g.width, n_in, deltas, rows, out, user, |o, v| *o = v);
     }
 }
 

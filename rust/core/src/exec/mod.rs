@@ -18,6 +18,7 @@ mod input;
 mod maps;
 mod state;
 mod threads;
+mod transpose;
 mod weight_grad;
 mod workspace;
 

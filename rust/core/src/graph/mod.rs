@@ -5,6 +5,7 @@ mod edge;
 mod json;
 mod node;
 mod random;
+mod shapes;
 mod validate;
 
 pub use edge::{Edge, EdgeId, EdgeKind, PoolOp};
@@ -235,7 +236,8 @@ impl Graph {
             dst,
             kind: spec.kind,
             time_skip: spec.time_skip,
-            trainable: spec.trainable && spec.kind != EdgeKind::Identity,
+            // Identity and pool edges carry no parameter.
+            trainable: spec.trainable && !matches!(spec.kind, EdgeKind::Identity | EdgeKind::Pool { .. }),
             weight: spec.weight,
             enabled: true,
             port: spec.port,
@@ -264,9 +266,9 @@ impl Graph {
     /// Sets an edge's initial (or, if fixed, permanent) weight.
     pub fn set_edge_weight(&mut self, id: EdgeId, weight: f64) -> Result<()> {
         let edge = self.edges.get_mut(&id).ok_or_else(|| Error::Graph(format!("unknown edge id {}", id.0)))?;
-        if !weight.is_finite() {
-            bail!(Value, "{id}: weight must be finite, got {weight}");
-        }
+        let mut changed = edge.clone();
+        changed.weight = Some(weight);
+        validate::check_edge_value(&changed)?;
         edge.weight = Some(weight);
         Ok(())
     }

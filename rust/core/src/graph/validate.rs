@@ -7,7 +7,12 @@ use crate::error::Result;
 use std::collections::BTreeMap;
 
 pub(super) fn check_node(node: &Node) -> Result<()> {
-    if let NodeKind::Simple { activation } = node.kind {
+    if let NodeKind::FeatureMap { channels, height, width, .. } = node.kind {
+        if channels == 0 || height == 0 || width == 0 {
+            bail!(Shape, "{}: feature map sizes must be positive, got {channels}×{height}×{width}", node.id);
+        }
+    }
+    if let NodeKind::Simple { activation } | NodeKind::FeatureMap { activation, .. } = node.kind {
         match activation {
             Activation::Relu6 { cap } if !(cap.is_finite() && cap > 0.0) => {
                 bail!(Graph, "{}: relu6 cap must be a positive number, got {cap}", node.id)
@@ -42,6 +47,9 @@ pub(super) fn check_edge_value(edge: &Edge) -> Result<()> {
     }
     if edge.kind == EdgeKind::Identity && edge.weight.is_some_and(|w| w != 1.0) {
         bail!(Graph, "{}: identity edges have weight 1", edge.id);
+    }
+    if matches!(edge.kind, EdgeKind::Filter { .. } | EdgeKind::Pool { .. }) && edge.weight.is_some() {
+        bail!(Graph, "{}: {} edges have no single weight value", edge.id, edge.kind.name());
     }
     Ok(())
 }

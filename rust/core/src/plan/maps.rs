@@ -174,8 +174,14 @@ fn conv_block(edges: &[&Edge], srcs: &[Map], dsts: &[Map], params: &mut Vec<Para
         }
     }
     let taps = kh * kw;
-    let fan_in = |o: usize| (0..in_c).filter(|&c| edge_of.contains_key(&(o, c))).count().min(depth) * taps;
-    let fan_out = |c: usize| (0..filters).filter(|&o| edge_of.contains_key(&(o, c))).count() * taps;
+    // Fans for the initialiser: channels a filter reads, filters a channel feeds.
+    let (mut reads, mut feeds) = (vec![0usize; filters], vec![0usize; in_c]);
+    for &(o, c) in edge_of.keys() {
+        reads[o] += 1;
+        feeds[c] += 1;
+    }
+    let fan_in = |o: usize| reads[o].min(depth) * taps;
+    let fan_out = |c: usize| feeds[c] * taps;
     let start = params.len();
     let mut full_index = Vec::new();
     for o in 0..filters {

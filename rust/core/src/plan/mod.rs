@@ -93,6 +93,7 @@ impl Plan {
 
     pub fn compile_with(graph: &Graph, options: PlanOptions) -> Result<Plan> {
         graph.validate()?;
+        graph.check_shapes()?;
         check_supported(graph)?;
         if graph.inputs().is_empty() {
             bail!(Graph, "the graph has no input nodes");
