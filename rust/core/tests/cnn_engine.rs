@@ -218,3 +218,27 @@ fn fractional_max_pooling_draws_regions_per_seed() {
     assert_eq!(out(7), out(7));
     assert_ne!(out(7), out(8));
 }
+
+#[test]
+fn notes_3d_filter_through_a_filter_edge() {
+    // The notes' 4×4×3 input and one 3×3×2 filter sliding over channels:
+    // a filter edge with depth 2 into a 2×2×2 map.
+    let mut g = Graph::new();
+    let x = fmap(&mut g, Role::Input, (3, 4, 4), "identity", false, false);
+    let y = fmap(&mut g, Role::Output, (2, 2, 2), "identity", false, false);
+    let kind = EdgeKind::Filter { kh: 3, kw: 3, kc: Some(2), stride: 1, padding: 0 };
+    g.add_edge(x, y, EdgeSpec { kind, ..EdgeSpec::default() }).unwrap();
+    let mut net = net64(g);
+    #[rustfmt::skip]
+    let w = [-1.0, -1.0, -1.0, -1.0, 2.0, -1.0, -1.0, -1.0, -1.0,  -2.0, 1.0, -2.0, 1.0, 2.0, 1.0, -2.0, 1.0, -2.0];
+    net.set_params(&w).unwrap();
+    #[rustfmt::skip]
+    let img = [
+        1.0, 4.0, 3.0, 2.0,  6.0, -2.0, -3.0, 5.0,  7.0, 8.0, -1.0, 0.0,  4.0, 3.0, 2.0, 1.0,
+        3.0, 2.0, 3.0, 1.0,  4.0, 5.0, 4.0, 2.0,  -2.0, 3.0, -3.0, 1.0,  -1.0, -1.0, 2.0, 4.0,
+        -5.0, -3.0, 2.0, 3.0,  -4.0, -1.0, -2.0, -3.0,  3.0, 6.0, 3.0, 2.0,  2.0, 5.0, 4.0, 2.0,
+    ];
+    let out = net.forward(&Sequences::new(&img, 1, 1, 48)).unwrap();
+    assert_eq!(out, vec![-8.0, -24.0, -13.0, -32.0, -15.0, -25.0, 20.0, -16.0]);
+    assert_eq!(net.param_names().len(), 18);
+}
