@@ -54,6 +54,22 @@ def best_time(fn: Callable[[], None], repeat: int, number: int) -> float:
     return statistics.median(times)
 
 
+def paired_times(ours: Callable[[], None], theirs: Callable[[], None], repeat: int,
+                 number: int) -> tuple[float, float]:
+    """The fastest of `2·repeat` interleaved runs of `number` calls each, per
+    library (seconds per call): on a shared machine, runs side by side see
+    the same background load, and the minimum is the least disturbed."""
+    ours(), theirs()
+    best = [float("inf"), float("inf")]
+    for _ in range(2 * repeat):
+        for k, fn in enumerate((ours, theirs)):
+            t = time.perf_counter()
+            for _ in range(number):
+                fn()
+            best[k] = min(best[k], (time.perf_counter() - t) / number)
+    return best[0], best[1]
+
+
 # ---- (a) xor, one SGD step per sample ---------------------------------------------
 
 def xor(repeat: int) -> tuple[float, float]:
@@ -268,8 +284,7 @@ def _cnn_step(net: nv.Network, model: torch.nn.Module, X: np.ndarray, y: np.ndar
         model.zero_grad(set_to_none=False)
         ce(model(tx), ty).backward()
 
-    ours = best_time(lambda: net.loss_and_gradient(X, y, "softmax", reduction="mean"), repeat, 3)
-    theirs = best_time(torch_step, repeat, 3)
+    return paired_times(lambda: net.loss_and_gradient(X, y, "softmax", reduction="mean"), torch_step, repeat, 3)
     return ours, theirs
 
 
@@ -323,9 +338,7 @@ def conv64(repeat: int) -> tuple[float, float]:
         tx.grad = None
         conv(tx).backward(tg)
 
-    ours = best_time(lambda: net.backward(X, G, input_grads=True), repeat, 3)
-    theirs = best_time(torch_step, repeat, 3)
-    return ours, theirs
+    return paired_times(lambda: net.backward(X, G, input_grads=True), torch_step, repeat, 3)
 
 
 WORKLOADS = {

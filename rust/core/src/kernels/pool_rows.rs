@@ -17,21 +17,26 @@ const BLOCK: usize = 64;
 /// `max_pool_forward`, so it propagates).
 pub fn max_pool_rows_forward<T: Real>(r: &Regions, channels: usize, n: usize, x: &[T], y: &mut [T]) {
     check(r, channels, n, x.len(), y.len());
+    let mut best = [T::ZERO; BLOCK];
     vector::simd(|| {
         each_region(r, channels, n, |out, reg, s0, b| {
-            let mut best = [T::ZERO; BLOCK];
             let best = &mut best[..b];
-            best.copy_from_slice(&x[reg.first() * n + s0..][..b]);
-            reg.for_cells(|cell| {
-                for (m, &v) in best.iter_mut().zip(&x[cell * n + s0..][..b]) {
-                    if wins(v, *m) {
-                        *m = v;
-                    }
-                }
-            });
+            region_max(x, n, reg, s0, best);
             add(&mut y[out * n + s0..][..b], best);
         })
     })
+}
+
+/// best = the max over the region's cells, per sample (the first NaN wins).
+#[inline(always)]
+fn region_max<T: Real>(x: &[T], n: usize, reg: Region, s0: usize, best: &mut [T]) {
+    let b = best.len();
+    best.copy_from_slice(&x[reg.first() * n + s0..][..b]);
+    reg.for_cells(|cell| {
+        for (m, &v) in best.iter_mut().zip(&x[cell * n + s0..][..b]) {
+            *m = if wins(v, *m) { v } else { *m };
+        }
+    });
 }
 
 /// dx += dy routed to each region's winner, recomputed from x with the tie
@@ -39,24 +44,46 @@ pub fn max_pool_rows_forward<T: Real>(r: &Regions, channels: usize, n: usize, x:
 pub fn max_pool_rows_backward<T: Real>(r: &Regions, channels: usize, n: usize, x: &[T], dy: &[T], dx: &mut [T]) {
     check(r, channels, n, x.len(), dy.len());
     assert_eq!(dx.len(), x.len(), "pooling input gradient length");
+    let (mut best, mut left) = ([T::ZERO; BLOCK], [T::ZERO; BLOCK]);
     vector::simd(|| {
         each_region(r, channels, n, |out, reg, s0, b| {
-            let (mut best, mut at) = ([T::ZERO; BLOCK], [reg.first(); BLOCK]);
-            let (best, at) = (&mut best[..b], &mut at[..b]);
-            best.copy_from_slice(&x[reg.first() * n + s0..][..b]);
+            let (best, left) = (&mut best[..b], &mut left[..b]);
+            region_max(x, n, reg, s0, best);
+            // The gradient still to route, per sample: it goes to the first
+            // cell equal to the max (NaN matching NaN), then is spent.
+            // Branch-free, so it runs as vector selects.
+            left.copy_from_slice(&dy[out * n + s0..][..b]);
+            #[allow(clippy::eq_op)] // m != m: NaN
+            let nan = best.iter().any(|&m| m != m);
             reg.for_cells(|cell| {
-                for ((m, a), &v) in best.iter_mut().zip(at.iter_mut()).zip(&x[cell * n + s0..][..b]) {
-                    if wins(v, *m) {
-                        (*m, *a) = (v, cell);
+                let (xs, ds) = (&x[cell * n + s0..][..b], &mut dx[cell * n + s0..][..b]);
+                if nan {
+                    for (((d, l), &v), &m) in ds.iter_mut().zip(left.iter_mut()).zip(xs).zip(best.iter()) {
+                        #[allow(clippy::eq_op)]
+                        let hit = v == m || (v != v && m != m);
+                        *d += if hit { *l } else { T::ZERO };
+                        *l = if hit { T::ZERO } else { *l };
                     }
+                } else {
+                    route(ds, left, xs, best);
                 }
             });
-            // a scatter, one value per sample: cheaper than a masked pass over the region
-            for (s, (&a, &g)) in at.iter().zip(&dy[out * n + s0..][..b]).enumerate() {
-                dx[a * n + s0 + s] += g;
-            }
         })
     })
+}
+
+/// dx += the gradient still left where x equals the max; that gradient is
+/// then spent. Plain selects on equal-length slices, so it vectorises.
+#[inline(always)]
+fn route<T: Real>(dx: &mut [T], left: &mut [T], x: &[T], best: &[T]) {
+    let b = dx.len();
+    let (left, x, best) = (&mut left[..b], &x[..b], &best[..b]);
+    for s in 0..b {
+        let hit = x[s] == best[s];
+        let g = left[s];
+        dx[s] += if hit { g } else { T::ZERO };
+        left[s] = if hit { T::ZERO } else { g };
+    }
 }
 
 /// y += mean over each region, per sample.
