@@ -90,7 +90,7 @@ def torch_chain(graph: nv.Graph) -> torch.nn.Sequential:
 def copy_chain_weights(graph: nv.Graph, params: np.ndarray, model: torch.nn.Sequential) -> None:
     """nervenet's parameters (the network's flat vector) into the twin."""
     net = nv.Network(graph, dtype="float32")
-    values = dict(zip(net.parameter_names, np.asarray(params, dtype=np.float32)))
+    values = dict(zip(net.parameter_names, np.asarray(params)))
     layers = _layers(graph)
     into = defaultdict(list)
     for e in (graph.edge(i) for i in graph.edge_ids()):
