@@ -141,3 +141,18 @@ def test_lenet5_learns_mnist_digits():
             batch_size=64, epochs=2, verbose=0)
     acc = net.evaluate(prep(xt[:1000]), yt[:1000].astype(np.int64), "softmax")["accuracy"]
     assert acc > 0.93, acc
+
+
+def test_configs_name_cnn_architectures():
+    from nervenet.config import InvalidConfig, parse_config
+
+    base = '[data]\ndataset = "digits"\n[loss]\nname = "softmax"\n[optimizer]\nname = "adam"\nlr = 0.001\n'
+    cfg = parse_config(base + '[network]\narchitecture = "small_mnist_pooled"\n')
+    with pytest.raises(InvalidConfig, match=r"network.architecture.*784 input values.*64 features"):
+        cfg.build_network(64, 10)  # the digits are 8x8 images
+    net = cfg.build_network(784, 10)
+    assert net.n_params == 6786 and net.n_inputs == 784
+    with pytest.raises(InvalidConfig, match="network.architecture"):
+        parse_config(base + '[network]\narchitecture = "resnet152"\n')
+    with pytest.raises(InvalidConfig, match="exactly one"):
+        parse_config(base + '[network]\narchitecture = "lenet5"\nhidden = [8]\n')

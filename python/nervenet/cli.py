@@ -73,6 +73,8 @@ def _describe(cfg: Config, net: Any) -> str:
     n = cfg.network
     if n["graph"] is not None:
         shape = f"graph {n['graph']}"
+    elif n.get("architecture") is not None:
+        shape = f"nv.cnn {n['architecture']}"
     else:
         hidden = n["layers"][1:-1] if n["layers"] is not None else n["hidden"]
         shape = "-".join(str(s) for s in [net.n_inputs, *hidden, net.n_outputs]) + f" MLP ({n['activation']})"

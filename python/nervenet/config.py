@@ -2,7 +2,8 @@
 optimiser, schedule and callbacks, checked key by key.
 
     [data]       dataset = "digits" | "iris" | "mushroom" | "mnist", or train = "file.csv" / "file.npz"
-    [network]    layers = [64, 32, 10] | hidden = [32] | graph = "graph.json"; activation, dtype, init, seed
+    [network]    layers = [64, 32, 10] | hidden = [32] | graph = "graph.json" | architecture = "lenet5";
+                 activation, dtype, init, seed
     [loss]       name = "softmax" (or just loss = "softmax"); reduction
     [optimizer]  name = "adam"; lr = 0.003; the rule's own keys (beta1, mu, ...)
     [schedule]   name = "step"; every = 5; factor = 0.5
@@ -63,6 +64,8 @@ batch_size = 32
 """
 
 DATASETS = ("digits", "iris", "mushroom", "mnist")
+# nv.cnn builders a config can name (images flattened by the loaders go in as is)
+ARCHITECTURES = ("small_mnist", "small_mnist_pooled", "small_cifar", "small_cifar_pooled", "lenet5", "small_vgg")
 LOSSES = ("l1", "l2", "mse", "mae", "hinge", "squared_hinge", "softmax")
 CLASS_LOSSES = ("hinge", "squared_hinge", "softmax")
 OPTIMIZERS: dict[str, type] = {
@@ -156,7 +159,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "normalize": Key("str", "standard", ("standard", "minmax", "none")),
     },
     "network": {
-        "layers": Key("sizes"), "hidden": Key("sizes"), "graph": Key("str"), "activation": Key("str", "tanh"),
+        "layers": Key("sizes"), "hidden": Key("sizes"), "graph": Key("str"),
+        "architecture": Key("str", None, ARCHITECTURES), "activation": Key("str", "tanh"),
         "output_activation": Key("str", "identity"), "bias": Key("bool"),
         "dtype": Key("str", "float32", ("float32", "float64")), "init": Key("str", "xavier"),
         "bias_init": Key("float", 0.0), "seed": Key("seed", 0),
@@ -317,9 +321,10 @@ class Config:
             raise InvalidConfig("data.validation_fraction", "with data.test_fraction leaves no training data")
         if self.classify and isinstance(d["target"], list) and len(d["target"]) != 1:
             raise InvalidConfig("data.target", f"loss {self.loss['name']!r} takes one column of class labels")
-        given = [k for k in ("layers", "hidden", "graph") if n[k] is not None]
+        given = [k for k in ("layers", "hidden", "graph", "architecture") if n[k] is not None]
         if len(given) != 1:
-            raise InvalidConfig("network.layers", "give exactly one of network.layers, network.hidden, network.graph"
+            raise InvalidConfig("network.layers", "give exactly one of network.layers, network.hidden, network.graph, "
+                                "network.architecture"
                                 + (f" (got {', '.join('network.' + k for k in given)})" if given else ""))
         if n["layers"] is not None and len(n["layers"]) < 2:
             raise InvalidConfig("network.layers", "needs at least an input and an output size")
@@ -400,13 +405,23 @@ class Config:
 
         n = self.network
         what = "classes" if self.classify else "target columns"
-        if n["graph"] is not None:
-            try:
-                graph = Graph.load(n["graph"])
-            except (OSError, ConfigError, ValueError) as e:
-                raise InvalidConfig("network.graph", f"cannot load {n['graph']}: {e}") from None
-            if len(graph.inputs()) != n_inputs or len(graph.outputs()) != n_outputs:
-                raise InvalidConfig("network.graph", f"has {len(graph.inputs())} inputs and {len(graph.outputs())} "
+        if n["graph"] is not None or n["architecture"] is not None:
+            key = "network.graph" if n["graph"] is not None else "network.architecture"
+            if n["graph"] is not None:
+                try:
+                    graph = Graph.load(n["graph"])
+                except (OSError, ConfigError, ValueError) as e:
+                    raise InvalidConfig(key, f"cannot load {n['graph']}: {e}") from None
+            else:
+                from . import cnn
+
+                name = n["architecture"]
+                build = getattr(cnn, name.removesuffix("_pooled"))
+                graph = build(pooling=True) if name.endswith("_pooled") else build()
+            # an input feature map takes C·H·W features
+            inputs = sum(math.prod(graph.node(i).get("shape") or (1,)) for i in graph.inputs())
+            if inputs != n_inputs or len(graph.outputs()) != n_outputs:
+                raise InvalidConfig(key, f"has {inputs} input values and {len(graph.outputs())} "
                                     f"outputs; the data has {n_inputs} features and {n_outputs} {what}")
         else:
             sizes = n["layers"] if n["layers"] is not None else [n_inputs, *n["hidden"], n_outputs]
