@@ -85,7 +85,8 @@ def main() -> int:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--decay-every", type=int, default=3)
     p.add_argument("--l2", type=float, default=5e-4, help="L2 penalty on weights (both libraries)")
-    p.add_argument("--seeds", type=int, default=1, help="repeat with seeds 0..n-1 and report the means")
+    p.add_argument("--seeds", type=int, default=1, help="repeat with n seeds and report the means")
+    p.add_argument("--first-seed", type=int, default=0)
     p.add_argument("--train-size", type=int, default=0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0)
@@ -94,10 +95,11 @@ def main() -> int:
     if args.threads:
         nv.set_num_threads(args.threads)
     x, y, xt, yt = load(args)
-    results = [run(args, seed, x, y, xt, yt) for seed in range(args.seeds)]
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    results = [run(args, seed, x, y, xt, yt) for seed in seeds]
     ours = [r[0] for r in results]
     theirs = [r[2] for r in results if r[2] is not None]
-    line = f"CIFAR-10 small VGG, {args.epochs} epochs, seeds 0..{args.seeds - 1}: nervenet " \
+    line = f"CIFAR-10 small VGG, {args.epochs} epochs, seeds {seeds.start}..{seeds.stop - 1}: nervenet " \
            f"{np.mean(ours):.3f} {np.round(ours, 3).tolist()} ({np.mean([r[1] for r in results]):.1f}s/epoch)"
     if theirs:
         line += f", torch {np.mean(theirs):.3f} {np.round(theirs, 3).tolist()} " \

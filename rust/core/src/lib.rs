@@ -33,7 +33,9 @@ pub mod real;
 pub mod train;
 
 pub use error::{Error, Result};
-pub use exec::{num_threads, set_num_threads, Dropout, RunOutput, Seed, Sequences, Targets, Want};
+pub use exec::{
+    num_threads, set_inference_memory, set_num_threads, Dropout, RunOutput, Seed, Sequences, Targets, Want,
+};
 pub use gradcheck::{check_gradients, numeric_gradient, relative_error, GradientReport};
 pub use graph::{
     random_graph, Activation, CellKind, Edge, EdgeId, EdgeKind, EdgeSpec, Graph, Node, NodeId, NodeKind, PoolOp,

@@ -242,3 +242,23 @@ fn notes_3d_filter_through_a_filter_edge() {
     assert_eq!(out, vec![-8.0, -24.0, -13.0, -32.0, -15.0, -25.0, 20.0, -16.0]);
     assert_eq!(net.param_names().len(), 18);
 }
+
+#[test]
+fn forward_only_runs_in_waves_give_the_same_results() {
+    let net: Network<f32> = Network::new(mixed_cnn(), &Init::default(), 3).unwrap();
+    let batch = 70; // five chunks of 16
+    let x: Vec<f32> = random(1, batch * 72).iter().map(|&v| v as f32).collect();
+    let y: Vec<f32> = random(2, batch * 3).iter().map(|&v| v as f32).collect();
+    let xs = Sequences::new(&x, batch, 1, 72);
+    let run = || {
+        let want = Want { outputs: true, parallel: true, ..Want::default() };
+        let out = net.run(net.params(), &xs, Some(&values_seed(Loss::Mse, &y)), want).unwrap();
+        (out.outputs.unwrap(), out.loss)
+    };
+    let whole = run();
+    set_inference_memory(1); // one chunk per wave
+    let waves = run();
+    set_inference_memory(256 << 20);
+    assert_eq!(whole.0, waves.0);
+    assert_eq!(whole.1.to_bits(), waves.1.to_bits());
+}

@@ -31,6 +31,7 @@ pub use workspace::Workspace;
 use crate::error::Result;
 use crate::plan::{BlockKind, Plan};
 use crate::real::Real;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Samples per chunk: the unit of batch parallelism.
 pub const CHUNK: usize = 64;
@@ -42,6 +43,17 @@ pub const MAP_CHUNK: usize = 16;
 /// calling thread: handing tiny networks to the pool costs more than it
 /// saves. The split into chunks and tasks is the same either way.
 const MIN_PARALLEL_WORK: usize = 1 << 21;
+
+/// Activation memory of one wave of chunks in a forward-only run (at least
+/// one chunk per wave); see [`set_inference_memory`].
+static INFERENCE_BYTES: AtomicUsize = AtomicUsize::new(256 << 20);
+
+/// Caps the activation memory of forward-only runs (predictions,
+/// evaluation) at about `bytes`: the batch's chunks then run in waves that
+/// reuse one buffer. Results do not depend on it.
+pub fn set_inference_memory(bytes: usize) {
+    INFERENCE_BYTES.store(bytes, Ordering::Relaxed);
+}
 
 /// What a run should produce.
 #[derive(Clone, Copy, Debug, Default)]
@@ -197,8 +209,19 @@ pub fn run<T: Real>(
 
     let masked = masked_weights(plan, params);
     let maps = maps::MapRun::new(plan, params, want.pool_seed)?;
+    // Training keeps every chunk's values for the weight gradients; pure
+    // forward passes (predictions, evaluation) run the chunks in waves
+    // that reuse one buffer, so a large batch of images needs no more
+    // memory than INFERENCE_BYTES of activations.
+    let wave = if backward {
+        n_chunks.max(1)
+    } else {
+        let per_chunk = chunk_len(0).max(1) * std::mem::size_of::<T>();
+        (INFERENCE_BYTES.load(Ordering::Relaxed) / per_chunk).clamp(1, n_chunks.max(1))
+    };
+    let wave_len = |w0: usize| (w0..(w0 + wave).min(n_chunks)).map(chunk_len).sum::<usize>();
     // Every value row is written before it is read, so values may be stale.
-    let mut values = workspace.take(total, false);
+    let mut values = workspace.take(if backward { total } else { wave_len(0) }, false);
     let mut deltas = workspace.take(if backward { total } else { 0 }, true);
     let mut outputs = vec![T::ZERO; if want.outputs { batch * steps * plan.n_outputs() } else { 0 }];
     let want_dx = backward && want.input_grads;
@@ -208,19 +231,22 @@ pub fn run<T: Real>(
 
     let n_cell_grads = if backward { cells::grad_len(plan) } else { 0 };
     let n_map_grads = if backward { maps.grad_len } else { 0 };
-    let mut jobs: Vec<ChunkJob<'_, T>> = Vec::with_capacity(n_chunks);
-    {
-        let (mut v, mut d, mut o, mut dx) = (&mut values[..], &mut deltas[..], &mut outputs[..], &mut input_grads[..]);
-        let mut fs = &mut final_state[..];
-        for c in 0..n_chunks {
+    let mut loss_sum = 0.0;
+    let mut cell_grads: Vec<Vec<T>> = Vec::new();
+    let mut map_grads: Vec<Vec<T>> = Vec::new();
+    let (mut o, mut dx, mut fs) = (&mut outputs[..], &mut input_grads[..], &mut final_state[..]);
+    for w0 in (0..n_chunks).step_by(wave) {
+        let mut jobs: Vec<ChunkJob<'_, T>> = Vec::with_capacity(wave);
+        let (mut v, mut d) = (&mut values[..], &mut deltas[..]);
+        for c in w0..(w0 + wave).min(n_chunks) {
             let n = width(c);
             let len = chunk_len(c);
-            let (vc, vr) = v.split_at_mut(len);
-            let (dc, dr) = d.split_at_mut(if backward { len } else { 0 });
-            let (oc, or) = o.split_at_mut(if want.outputs { n * steps * plan.n_outputs() } else { 0 });
-            let (xc, xr) = dx.split_at_mut(if want_dx { n * steps * plan.n_inputs } else { 0 });
+            let (vc, vr) = std::mem::take(&mut v).split_at_mut(len);
+            let (dc, dr) = std::mem::take(&mut d).split_at_mut(if backward { len } else { 0 });
+            let (oc, or) =
+                std::mem::take(&mut o).split_at_mut(if want.outputs { n * steps * plan.n_outputs() } else { 0 });
+            let (xc, xr) = std::mem::take(&mut dx).split_at_mut(if want_dx { n * steps * plan.n_inputs } else { 0 });
             let (sc, sr) = std::mem::take(&mut fs).split_at_mut(if want.final_state { n * state_len } else { 0 });
-            fs = sr;
             jobs.push(ChunkJob {
                 samples: c * chunk..c * chunk + n,
                 values: vc,
@@ -232,47 +258,47 @@ pub fn run<T: Real>(
                 map_grads: vec![T::ZERO; n_map_grads],
                 loss: 0.0,
             });
-            (v, d, o, dx) = (vr, dr, or, xr);
+            (v, d, o, dx, fs) = (vr, dr, or, xr, sr);
         }
-    }
-
-    threads::for_each_mut(&mut jobs, want.parallel, |job| {
-        let g = geometry(job.samples.len());
-        if let Some(state) = x.initial {
-            state::load(plan, state, job.samples.clone(), g, job.values);
-        }
-        forward::run(plan, params, &masked, &maps, x, job.samples.clone(), g, job.values, job.outputs, want);
-        if want.final_state {
-            state::save(plan, steps, g, job.values, job.final_state);
-        }
-        if let Some(seed) = seed {
-            job.loss = seed.apply(plan, x, job.samples.clone(), g, job.values, job.deltas);
-            if backward {
-                let first = job.samples.start;
-                backward::run(
-                    plan,
-                    params,
-                    &masked,
-                    &maps,
-                    steps,
-                    first,
-                    g,
-                    job.values,
-                    job.deltas,
-                    &mut job.cell_grads,
-                    &mut job.map_grads,
-                    want,
-                );
-                if want_dx {
-                    input::write_input_grads(plan, steps, g, job.deltas, job.input_grads);
+        threads::for_each_mut(&mut jobs, want.parallel, |job| {
+            let g = geometry(job.samples.len());
+            if let Some(state) = x.initial {
+                state::load(plan, state, job.samples.clone(), g, job.values);
+            }
+            forward::run(plan, params, &masked, &maps, x, job.samples.clone(), g, job.values, job.outputs, want);
+            if want.final_state {
+                state::save(plan, steps, g, job.values, job.final_state);
+            }
+            if let Some(seed) = seed {
+                job.loss = seed.apply(plan, x, job.samples.clone(), g, job.values, job.deltas);
+                if backward {
+                    let first = job.samples.start;
+                    backward::run(
+                        plan,
+                        params,
+                        &masked,
+                        &maps,
+                        steps,
+                        first,
+                        g,
+                        job.values,
+                        job.deltas,
+                        &mut job.cell_grads,
+                        &mut job.map_grads,
+                        want,
+                    );
+                    if want_dx {
+                        input::write_input_grads(plan, steps, g, job.deltas, job.input_grads);
+                    }
                 }
             }
-        }
-    })?;
-    let loss = jobs.iter().fold(0.0, |acc, j| acc + j.loss) * seed.map_or(1.0, |s| s.loss_scale(x));
-    let cell_grads: Vec<Vec<T>> = jobs.iter_mut().map(|j| std::mem::take(&mut j.cell_grads)).collect();
-    let map_grads: Vec<Vec<T>> = jobs.iter_mut().map(|j| std::mem::take(&mut j.map_grads)).collect();
-    drop(jobs);
+        })?;
+        // chunk order, wave after wave: the same sum as one wave
+        loss_sum = jobs.iter().fold(loss_sum, |acc, j| acc + j.loss);
+        cell_grads.extend(jobs.iter_mut().map(|j| std::mem::take(&mut j.cell_grads)));
+        map_grads.extend(jobs.iter_mut().map(|j| std::mem::take(&mut j.map_grads)));
+    }
+    let loss = loss_sum * seed.map_or(1.0, |s| s.loss_scale(x));
 
     let param_grads = if backward && want.param_grads {
         let chunks: Vec<weight_grad::ChunkRef<'_, T>> = (0..n_chunks)
