@@ -156,3 +156,18 @@ def test_configs_name_cnn_architectures():
         parse_config(base + '[network]\narchitecture = "resnet152"\n')
     with pytest.raises(InvalidConfig, match="exactly one"):
         parse_config(base + '[network]\narchitecture = "lenet5"\nhidden = [8]\n')
+
+
+def test_inference_memory_cap_keeps_results():
+    net = nv.Network(nv.cnn.small_cifar(pooling=True), seed=0)
+    rng = np.random.default_rng(0)
+    X, y = rng.random((100, 3, 32, 32), dtype=np.float32), rng.integers(0, 10, 100)
+    whole, metrics = net.forward(X), net.evaluate(X, y, "softmax")
+    try:
+        nv.set_inference_memory(1)  # one 16-sample chunk at a time
+        np.testing.assert_array_equal(net.forward(X), whole)
+        assert net.evaluate(X, y, "softmax") == metrics
+    finally:
+        nv.set_inference_memory(256 << 20)
+    with pytest.raises(nv.ConfigError):
+        nv.set_inference_memory(0)

@@ -33,7 +33,7 @@ from .builders import mlp, random_graph
 from .gradcheck import GradientReport, check_gradients, numeric_gradient
 from .graph import Graph
 from .network import Network
-from .threads import get_num_threads, set_num_threads
+from .threads import get_num_threads, set_inference_memory, set_num_threads
 from . import data
 from . import cnn, interop, rnn
 from .generate import generate
@@ -62,6 +62,7 @@ __all__ = [
     "cnn",
     "interop",
     "generate",
+    "set_inference_memory",
     "set_num_threads",
     "get_num_threads",
     "NervenetError",

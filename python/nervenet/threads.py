@@ -15,7 +15,7 @@ import warnings
 from . import _core
 from .errors import ConfigError
 
-__all__ = ["set_num_threads", "get_num_threads", "ENV_VAR"]
+__all__ = ["set_num_threads", "get_num_threads", "set_inference_memory", "ENV_VAR"]
 
 ENV_VAR = "NERVENET_NUM_THREADS"
 
@@ -31,6 +31,17 @@ def set_num_threads(n: int) -> None:
 def get_num_threads() -> int:
     """The number of compute threads."""
     return _core.get_num_threads()
+
+
+def set_inference_memory(nbytes: int) -> None:
+    """Caps the activation memory of forward-only runs (``forward``,
+    ``predict``, ``evaluate``) at about ``nbytes`` (default 256 MB): a large
+    batch, e.g. 10,000 images through a CNN, then runs in waves of chunks
+    reusing one buffer. Results do not depend on it."""
+    nbytes = operator.index(nbytes)
+    if not 1 <= nbytes < 2**63:
+        raise ConfigError(f"inference memory must be at least 1 byte, got {nbytes}")
+    _core.set_inference_memory(nbytes)
 
 
 def _check_environment() -> None:

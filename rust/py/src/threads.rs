@@ -19,3 +19,15 @@ pub fn set_num_threads(py: Python<'_>, n: i64) -> PyResult<()> {
 pub fn get_num_threads() -> usize {
     nervenet_core::num_threads()
 }
+
+/// Caps the activation memory of forward-only runs at about `bytes` (the
+/// batch then runs in waves of chunks; results are the same).
+#[pyfunction]
+pub fn set_inference_memory(py: Python<'_>, bytes: i64) -> PyResult<()> {
+    let bytes = usize::try_from(bytes)
+        .ok()
+        .filter(|&b| b >= 1)
+        .ok_or_else(|| raise(py, Kind::Config, format!("inference memory must be at least 1 byte, got {bytes}")))?;
+    nervenet_core::set_inference_memory(bytes);
+    Ok(())
+}
