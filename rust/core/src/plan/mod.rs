@@ -7,6 +7,7 @@
 //! tasks that reduce weight gradients in a fixed order.
 
 mod blocks;
+mod layout;
 mod maps;
 mod params;
 
@@ -107,7 +108,7 @@ impl Plan {
         for (&node, &l) in &level_of {
             by_level[l].push(node); // BTreeMap order: ids ascending within a level
         }
-        let layout = blocks::layout(graph, &mut by_level)?;
+        let layout = layout::layout(graph, &mut by_level)?;
         let row_node: Vec<NodeId> = by_level.iter().flatten().copied().collect();
         let row_of = &layout.row_of;
         let n_inputs = layout.level_rows[0].len(); // input maps bring C·H·W rows
