@@ -164,7 +164,7 @@ def test_inference_memory_cap_keeps_results():
     X, y = rng.random((100, 3, 32, 32), dtype=np.float32), rng.integers(0, 10, 100)
     whole, metrics = net.forward(X), net.evaluate(X, y, "softmax")
     try:
-        nv.set_inference_memory(1)  # one 16-sample chunk at a time
+        nv.set_inference_memory(1)  # one chunk at a time
         np.testing.assert_array_equal(net.forward(X), whole)
         assert net.evaluate(X, y, "softmax") == metrics
     finally:

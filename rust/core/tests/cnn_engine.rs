@@ -246,7 +246,7 @@ fn notes_3d_filter_through_a_filter_edge() {
 #[test]
 fn forward_only_runs_in_waves_give_the_same_results() {
     let net: Network<f32> = Network::new(mixed_cnn(), &Init::default(), 3).unwrap();
-    let batch = 70; // five chunks of 16
+    let batch = 70; // chunks of 24, 24, 22
     let x: Vec<f32> = random(1, batch * 72).iter().map(|&v| v as f32).collect();
     let y: Vec<f32> = random(2, batch * 3).iter().map(|&v| v as f32).collect();
     let xs = Sequences::new(&x, batch, 1, 72);

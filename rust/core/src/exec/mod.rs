@@ -36,8 +36,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Samples per chunk: the unit of batch parallelism.
 pub const CHUNK: usize = 64;
 /// Samples per chunk for networks with feature maps, whose per-sample work
-/// is large: small chunks keep every thread busy at batch sizes like 64.
-pub const MAP_CHUNK: usize = 16;
+/// is large: a quarter of the batch (a multiple of 8, from 8 to 32), so
+/// batches of 32–128 images still make four chunks for the threads. A
+/// function of the batch size only, never of the thread count.
+pub fn map_chunk(batch: usize) -> usize {
+    batch.div_ceil(4).next_multiple_of(8).clamp(8, 32)
+}
 
 /// Below this much work (parameters × samples × steps) a run stays on the
 /// calling thread: handing tiny networks to the pool costs more than it
@@ -201,7 +205,7 @@ pub fn run<T: Real>(
     let first = if x.initial.is_some() { plan.memory } else { 0 };
     let slots = if seed.is_some() { first + steps } else { (first + steps).min((plan.memory + 1).next_power_of_two()) };
     let geometry = |width: usize| Geometry { rows: plan.n_rows(), width, slots, first };
-    let chunk = if plan.has_maps() { MAP_CHUNK } else { CHUNK };
+    let chunk = if plan.has_maps() { map_chunk(batch) } else { CHUNK };
     let n_chunks = batch.div_ceil(chunk);
     let width = |c: usize| chunk.min(batch - c * chunk);
     let chunk_len = |c: usize| geometry(width(c)).slot_len() * slots;
