@@ -171,3 +171,10 @@ def test_inference_memory_cap_keeps_results():
         nv.set_inference_memory(256 << 20)
     with pytest.raises(nv.ConfigError):
         nv.set_inference_memory(0)
+
+
+def test_huge_graphs_are_refused_before_allocating():
+    g = nv.cnn.vgg16()
+    assert g.count_params() == 138_357_544
+    with pytest.raises(nv.UnsupportedError, match="138357544 parameters"):
+        nv.Network(g)

@@ -19,6 +19,10 @@ use crate::bail;
 use crate::error::Result;
 use crate::graph::{topological_levels, Activation, Graph, NodeId, Role};
 
+/// The most parameters a plan compiles: each carries a name and its fans
+/// (~100 bytes), so VGG16's 138M would take ~14 GB before any compute.
+pub const MAX_PARAMS: usize = 20_000_000;
+
 /// When the edges between two groups of nodes become a dense block.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PlanOptions {
@@ -96,6 +100,15 @@ impl Plan {
         graph.validate()?;
         graph.check_shapes()?;
         check_supported(graph)?;
+        let n_params = graph.count_params()?;
+        if n_params > MAX_PARAMS {
+            bail!(
+                Unsupported,
+                "the graph has {n_params} parameters; plans hold per-parameter metadata (names, fans) and are \
+                 limited to {MAX_PARAMS} parameters for now (count and shape-check larger graphs with \
+                 count_params / check_shapes)"
+            );
+        }
         if graph.inputs().is_empty() {
             bail!(Graph, "the graph has no input nodes");
         }
