@@ -178,3 +178,13 @@ def test_huge_graphs_are_refused_before_allocating():
     assert g.count_params() == 138_357_544
     with pytest.raises(nv.UnsupportedError, match="138357544 parameters"):
         nv.Network(g)
+
+
+def test_edges_touching_maps_cannot_be_split():
+    g = nv.Graph()
+    x = g.add_feature_map(1, 5, 5, role="input")
+    y = g.add_feature_map(1, 3, 3, role="output")
+    e = g.connect_filter(x, y, 3)
+    with pytest.raises(nv.GraphError, match="feature map"):
+        g.split_edge(e)
+    assert g.num_nodes == 2 and g.num_edges == 1  # nothing changed

@@ -303,6 +303,17 @@ impl Graph {
     /// the network computes the same function as before the split.
     pub fn split_edge(&mut self, id: EdgeId, kind: NodeKind) -> Result<(NodeId, EdgeId, EdgeId)> {
         let old = self.edge(id)?.clone();
+        // A scalar node between two maps (or after one) would not fit.
+        if !matches!(old.kind, EdgeKind::Weight | EdgeKind::Identity)
+            || self.node(old.src)?.kind.map_shape().is_some()
+            || self.node(old.dst)?.kind.map_shape().is_some()
+        {
+            bail!(
+                Graph,
+                "{id} touches a feature map ({} edge); only edges between scalar nodes can be split",
+                old.kind.name()
+            );
+        }
         let mid = self.add_node(Role::Hidden, kind, Some(false))?;
         self.remove_edge(id)?;
         let first = self.add_edge(
