@@ -18,26 +18,15 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 import nervenet as nv
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mnist_mlp import EpochTimer  # noqa: E402  (one line per epoch, timed)
+
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
-
-
-class EpochTimer(nv.callbacks.Callback):
-    def __init__(self, epochs: int) -> None:
-        self.epochs, self.started, self.times = epochs, 0.0, []
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
-        self.started = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
-        self.times.append(time.perf_counter() - self.started)
-        print(f"epoch {epoch + 1:>2}/{self.epochs}  loss {logs['loss']:.4f}  accuracy {logs['accuracy']:.4f}  "
-              f"lr {logs['learning_rate']:.2e}  {self.times[-1]:.1f}s", flush=True)
 
 
 def images(data: Path, kind: str, mean: float | None = None, std: float | None = None):

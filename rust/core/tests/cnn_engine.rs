@@ -15,22 +15,12 @@ fn fmap(g: &mut Graph, role: Role, (c, h, w): (u32, u32, u32), act: &str, untied
     g.add_node(role, kind, Some(bias)).unwrap()
 }
 
-fn filter(g: &mut Graph, src: NodeId, dst: NodeId, k: u32, stride: u32, padding: u32) -> EdgeId {
-    let kind = EdgeKind::Filter { kh: k, kw: k, kc: None, stride, padding };
-    g.add_edge(src, dst, EdgeSpec { kind, ..EdgeSpec::default() }).unwrap()
+fn add_filter(g: &mut Graph, src: NodeId, dst: NodeId, k: u32, stride: u32, padding: u32) -> EdgeId {
+    g.add_edge(src, dst, filter(k, stride, padding)).unwrap()
 }
 
-fn pool(g: &mut Graph, src: NodeId, dst: NodeId, op: PoolOp, size: u32, stride: u32) -> EdgeId {
-    let kind = EdgeKind::Pool {
-        op,
-        height: size,
-        width: size,
-        stride_h: stride,
-        stride_w: stride,
-        overlapping: false,
-        pseudorandom: false,
-    };
-    g.add_edge(src, dst, EdgeSpec { kind, ..EdgeSpec::default() }).unwrap()
+fn add_pool(g: &mut Graph, src: NodeId, dst: NodeId, op: PoolOp, size: u32, stride: u32) -> EdgeId {
+    g.add_edge(src, dst, pool(op, size, stride)).unwrap()
 }
 
 fn random(seed: u64, n: usize) -> Vec<f64> {
@@ -43,7 +33,7 @@ fn notes_x_image_through_a_filter_edge() {
     let mut g = Graph::new();
     let x = fmap(&mut g, Role::Input, (1, 5, 5), "identity", false, false);
     let y = fmap(&mut g, Role::Output, (1, 3, 3), "identity", false, false);
-    filter(&mut g, x, y, 3, 1, 0);
+    add_filter(&mut g, x, y, 3, 1, 0);
     let mut net = net64(g);
     let w = [-1.0, -1.0, -1.0, -1.0, 2.0, -1.0, -1.0, -1.0, -1.0];
     net.set_params(&w).unwrap();
@@ -59,29 +49,29 @@ fn mixed_cnn() -> Graph {
     let mut g = Graph::new();
     let x = fmap(&mut g, Role::Input, (2, 6, 6), "identity", false, false);
     let c1 = fmap(&mut g, Role::Hidden, (3, 6, 6), "tanh", true, true);
-    filter(&mut g, x, c1, 3, 1, 1);
+    add_filter(&mut g, x, c1, 3, 1, 1);
     let p1 = fmap(&mut g, Role::Hidden, (3, 3, 3), "sigmoid", false, true);
-    pool(&mut g, c1, p1, PoolOp::Avg, 2, 2);
+    add_pool(&mut g, c1, p1, PoolOp::Avg, 2, 2);
     let c2 = fmap(&mut g, Role::Hidden, (2, 3, 3), "tanh", true, true);
-    filter(&mut g, x, c2, 2, 2, 0); // 6 → (6 − 2)/2 + 1 = 3
+    add_filter(&mut g, x, c2, 2, 2, 0); // 6 → (6 − 2)/2 + 1 = 3
     let m2 = fmap(&mut g, Role::Hidden, (2, 2, 2), "identity", false, false);
-    pool(&mut g, c2, m2, PoolOp::Max, 2, 1);
+    add_pool(&mut g, c2, m2, PoolOp::Max, 2, 1);
     // one-channel maps with a partial connection table
     let s: Vec<NodeId> = (0..3).map(|_| fmap(&mut g, Role::Hidden, (1, 3, 3), "tanh", true, true)).collect();
     for (k, &m) in s.iter().enumerate() {
-        filter(&mut g, x, m, 4, 1, 0);
+        add_filter(&mut g, x, m, 4, 1, 0);
         let _ = k;
     }
     let t: Vec<NodeId> = (0..2).map(|_| fmap(&mut g, Role::Hidden, (1, 2, 2), "sigmoid", false, true)).collect();
-    filter(&mut g, s[0], t[0], 2, 1, 0);
-    filter(&mut g, s[1], t[0], 2, 1, 0);
-    filter(&mut g, s[2], t[1], 2, 1, 0);
-    filter(&mut g, s[1], t[1], 2, 1, 0);
+    add_filter(&mut g, s[0], t[0], 2, 1, 0);
+    add_filter(&mut g, s[1], t[0], 2, 1, 0);
+    add_filter(&mut g, s[2], t[1], 2, 1, 0);
+    add_filter(&mut g, s[1], t[1], 2, 1, 0);
     // residual block: r = tanh(conv(q) + p1), q = tanh(conv(p1))
     let q = fmap(&mut g, Role::Hidden, (3, 3, 3), "tanh", false, true);
-    filter(&mut g, p1, q, 3, 1, 1);
+    add_filter(&mut g, p1, q, 3, 1, 1);
     let r = fmap(&mut g, Role::Hidden, (3, 3, 3), "tanh", true, true);
-    filter(&mut g, q, r, 3, 1, 1);
+    add_filter(&mut g, q, r, 3, 1, 1);
     g.add_edge(p1, r, EdgeSpec { kind: EdgeKind::Identity, ..EdgeSpec::default() }).unwrap();
     let outs: Vec<NodeId> = (0..3).map(|_| node(&mut g, Role::Output, "identity", false)).collect();
     for &o in &outs {
@@ -102,15 +92,7 @@ fn cnn_gradients_match_finite_differences() {
         let y = random(seed + 20, batch * 3);
         let xs = Sequences::new(&x, batch, 1, 72);
         let report = check_gradients(&net, &xs, &values_seed(Loss::Mse, &y), 1e-5).unwrap();
-        let mut worst = 0.0f64;
-        for i in 0..report.analytic.len() {
-            let (a, n) = (report.analytic[i], report.numeric[i]);
-            if a.abs().max(n.abs()) >= 1e-2 {
-                worst = worst.max(report.relative_errors[i]);
-            } else {
-                assert!((a - n).abs() < 1e-8, "{}: {a} vs {n}", report.names[i]);
-            }
-        }
+        let worst = checked_error(&report, 1e-8);
         assert!(worst < 1e-7, "seed {seed}: max relative error {worst} at {:?}", report.worst);
         // input gradients too
         let grads = net.gradient(&xs, &values_seed(Loss::Mse, &y), true).unwrap();
@@ -169,7 +151,7 @@ fn bad_map_edges_are_named() {
     let mut g = Graph::new();
     let x = fmap(&mut g, Role::Input, (1, 5, 5), "identity", false, false);
     let y = fmap(&mut g, Role::Output, (1, 4, 4), "identity", false, false);
-    let e = filter(&mut g, x, y, 3, 1, 0);
+    let e = add_filter(&mut g, x, y, 3, 1, 0);
     let err = format!("{}", Plan::compile(&g).unwrap_err());
     assert!(err.contains(&format!("edge {}", e.0)) && err.contains("3×3"), "{err}");
     let mut g = Graph::new();
@@ -187,7 +169,7 @@ fn fractional_max_pooling_draws_regions_per_seed() {
     let mut g = Graph::new();
     let x = fmap(&mut g, Role::Input, (2, 7, 7), "identity", false, false);
     let c = fmap(&mut g, Role::Hidden, (2, 7, 7), "tanh", true, true);
-    filter(&mut g, x, c, 3, 1, 1);
+    add_filter(&mut g, x, c, 3, 1, 1);
     let p = fmap(&mut g, Role::Hidden, (2, 5, 5), "identity", true, true);
     let kind = EdgeKind::Pool {
         op: PoolOp::FractionalMax,

@@ -4,6 +4,8 @@
 //! f64 central differences, the notes' golden pooling grids, fractional
 //! regions and scratch reuse.
 
+mod common;
+use common::{distinct, values};
 use nervenet_core::kernels::conv::{Bias, BiasGrad, Conv2d, ConvGrads};
 use nervenet_core::kernels::pool::{
     avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, FmpSequence, FractionalPool, Pool2d,
@@ -15,29 +17,6 @@ use nervenet_core::kernels::pool_rows::{
 
 const H: f64 = 1e-5;
 const NS: [usize; 4] = [1, 3, 16, 64];
-
-/// Deterministic pseudo-random values in [-1, 1).
-fn values(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    (0..n)
-        .map(|_| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect()
-}
-
-/// Distinct values (a shuffled ramp with spacing 0.01), so max pooling has no ties.
-fn distinct(n: usize, seed: u64) -> Vec<f64> {
-    let keys = values(n, seed);
-    let mut idx: Vec<usize> = (0..n).collect();
-    idx.sort_by(|&a, &b| keys[a].total_cmp(&keys[b]));
-    let mut out = vec![0.0; n];
-    for (rank, &i) in idx.iter().enumerate() {
-        out[i] = rank as f64 * 0.01 - n as f64 * 0.005;
-    }
-    out
-}
 
 /// A small uniform integer in lo..=hi.
 fn pick(state: &mut u64, lo: usize, hi: usize) -> usize {

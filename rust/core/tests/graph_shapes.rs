@@ -18,23 +18,6 @@ fn hidden(g: &mut Graph, shape: (u32, u32, u32)) -> NodeId {
     map(g, Role::Hidden, shape, true)
 }
 
-fn filter(k: u32, stride: u32, padding: u32) -> EdgeSpec {
-    EdgeSpec { kind: EdgeKind::Filter { kh: k, kw: k, kc: None, stride, padding }, ..EdgeSpec::default() }
-}
-
-fn pool(op: PoolOp, size: u32, stride: u32) -> EdgeSpec {
-    let kind = EdgeKind::Pool {
-        op,
-        height: size,
-        width: size,
-        stride_h: stride,
-        stride_w: stride,
-        overlapping: false,
-        pseudorandom: false,
-    };
-    EdgeSpec { kind, ..EdgeSpec::default() }
-}
-
 fn add(g: &mut Graph, src: NodeId, dst: NodeId, spec: EdgeSpec) -> EdgeId {
     g.add_edge(src, dst, spec).unwrap()
 }

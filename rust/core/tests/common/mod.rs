@@ -44,3 +44,60 @@ pub fn close(a: f64, b: f64, tol: f64) -> bool {
 pub fn assert_close(got: f64, want: f64, tol: f64) {
     assert!(close(got, want, tol), "got {got}, want {want} (tolerance {tol})");
 }
+
+/// Deterministic pseudo-random values in [-1, 1).
+pub fn values(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// Distinct values (a shuffled ramp with spacing 0.01), so max pooling has no ties.
+pub fn distinct(n: usize, seed: u64) -> Vec<f64> {
+    let keys = values(n, seed);
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.sort_by(|&a, &b| keys[a].total_cmp(&keys[b]));
+    let mut out = vec![0.0; n];
+    for (rank, &i) in idx.iter().enumerate() {
+        out[i] = rank as f64 * 0.01 - n as f64 * 0.005;
+    }
+    out
+}
+
+/// Max relative error over gradients ≥ 1e-2; smaller ones (where the
+/// difference quotient's own ~1e-10 error dominates) agree absolutely.
+pub fn checked_error(report: &GradientReport, abs_tol: f64) -> f64 {
+    let mut worst = 0.0f64;
+    for i in 0..report.analytic.len() {
+        let (a, n) = (report.analytic[i], report.numeric[i]);
+        if a.abs().max(n.abs()) >= 1e-2 {
+            worst = worst.max(report.relative_errors[i]);
+        } else {
+            assert!((a - n).abs() < abs_tol, "{}: {a} vs {n}", report.names[i]);
+        }
+    }
+    worst
+}
+
+/// A k×k filter edge.
+pub fn filter(k: u32, stride: u32, padding: u32) -> EdgeSpec {
+    EdgeSpec { kind: EdgeKind::Filter { kh: k, kw: k, kc: None, stride, padding }, ..EdgeSpec::default() }
+}
+
+/// A size×size pooling edge.
+pub fn pool(op: PoolOp, size: u32, stride: u32) -> EdgeSpec {
+    let kind = EdgeKind::Pool {
+        op,
+        height: size,
+        width: size,
+        stride_h: stride,
+        stride_w: stride,
+        overlapping: false,
+        pseudorandom: false,
+    };
+    EdgeSpec { kind, ..EdgeSpec::default() }
+}
