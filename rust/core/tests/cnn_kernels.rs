@@ -4,7 +4,7 @@
 //! agreement, thread independence and bad-shape errors.
 
 mod common;
-use common::{distinct, values};
+use common::{distinct, numeric, values};
 use nervenet_core::kernels::conv::{Bias, BiasGrad, Conv2d, ConvGrads};
 use nervenet_core::kernels::pool::{
     avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, FmpSequence, FractionalPool, Pool2d,
@@ -12,30 +12,12 @@ use nervenet_core::kernels::pool::{
 };
 use nervenet_core::{Error, Real};
 
-const H: f64 = 1e-5;
-
 fn rel(a: f64, n: f64) -> f64 {
     if a == n {
         0.0
     } else {
         (a - n).abs() / a.abs().max(n.abs())
     }
-}
-
-/// Central differences of L = Σ f(x)·r, taken output by output so the
-/// rounding of a large L does not swamp small gradients.
-fn numeric(f: &dyn Fn(&[f64]) -> Vec<f64>, x: &[f64], r: &[f64]) -> Vec<f64> {
-    let mut p = x.to_vec();
-    (0..x.len())
-        .map(|i| {
-            p[i] = x[i] + H;
-            let plus = f(&p);
-            p[i] = x[i] - H;
-            let minus = f(&p);
-            p[i] = x[i];
-            plus.iter().zip(&minus).zip(r).map(|((a, b), w)| (a - b) * w).sum::<f64>() / (2.0 * H)
-        })
-        .collect()
 }
 
 fn assert_grad(what: &str, analytic: &[f64], numeric: &[f64]) {

@@ -5,7 +5,7 @@
 //! regions and scratch reuse.
 
 mod common;
-use common::{distinct, values};
+use common::{distinct, numeric, values};
 use nervenet_core::kernels::conv::{Bias, BiasGrad, Conv2d, ConvGrads};
 use nervenet_core::kernels::pool::{
     avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, FmpSequence, FractionalPool, Pool2d,
@@ -15,7 +15,6 @@ use nervenet_core::kernels::pool_rows::{
     avg_pool_rows_backward, avg_pool_rows_forward, max_pool_rows_backward, max_pool_rows_forward,
 };
 
-const H: f64 = 1e-5;
 const NS: [usize; 4] = [1, 3, 16, 64];
 
 /// A small uniform integer in lo..=hi.
@@ -173,21 +172,6 @@ fn conv_rows_scratch_is_reused() {
     let (ptr, cap) = (scratch.as_ptr(), scratch.capacity());
     run(&mut scratch);
     assert_eq!((scratch.as_ptr(), scratch.capacity()), (ptr, cap), "a repeated call allocated");
-}
-
-/// Central differences of L = Σ f(x)·r, output by output.
-fn numeric(f: &dyn Fn(&[f64]) -> Vec<f64>, x: &[f64], r: &[f64]) -> Vec<f64> {
-    let mut p = x.to_vec();
-    (0..x.len())
-        .map(|i| {
-            p[i] = x[i] + H;
-            let plus = f(&p);
-            p[i] = x[i] - H;
-            let minus = f(&p);
-            p[i] = x[i];
-            plus.iter().zip(&minus).zip(r).map(|((a, b), w)| (a - b) * w).sum::<f64>() / (2.0 * H)
-        })
-        .collect()
 }
 
 #[track_caller]

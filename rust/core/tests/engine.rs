@@ -49,24 +49,6 @@ fn spec(seed: u64, hidden: usize, recurrent: usize, acts: Vec<Activation>) -> Ra
     }
 }
 
-/// Max relative error over parameters whose gradient is at least 1e-2.
-/// A central difference with h = 1e-5 carries its own truncation error
-/// h²·f'''/6 and rounding error (together ~1e-10 absolute on these losses),
-/// which alone exceeds a relative 1e-7 for gradients much below 1e-2; those
-/// must agree to an absolute `abs_tol` instead.
-fn checked_error(report: &GradientReport, abs_tol: f64) -> f64 {
-    let mut worst = 0.0f64;
-    for i in 0..report.analytic.len() {
-        let (a, n) = (report.analytic[i], report.numeric[i]);
-        if a.abs().max(n.abs()) >= 1e-2 {
-            worst = worst.max(report.relative_errors[i]);
-        } else {
-            assert!((a - n).abs() < abs_tol, "{}: {a} vs {n}", report.names[i]);
-        }
-    }
-    worst
-}
-
 /// Gives every non-input node a random bias of magnitude 0.1..0.5, so no
 /// pre-activation sits exactly on a kink (a dead relu feeding a bias-free
 /// relu would).
