@@ -4,7 +4,7 @@
 //! agreement, thread independence and bad-shape errors.
 
 mod common;
-use common::{distinct, numeric, values};
+use common::{distinct, numeric, values, AVG_POOL_GRID, POOL_GRID};
 use nervenet_core::kernels::conv::{Bias, BiasGrad, Conv2d, ConvGrads};
 use nervenet_core::kernels::pool::{
     avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, FmpSequence, FractionalPool, Pool2d,
@@ -152,17 +152,6 @@ fn golden_3d_filter() {
     assert_eq!(forward(&g, 1, &x, &w, Bias::None), [-8.0, -24.0, -13.0, -32.0, -15.0, -25.0, 20.0, -16.0]);
 }
 
-/// The 6×6 feature map of the notes' pooling slides.
-#[rustfmt::skip]
-const POOL_GRID: [f64; 36] = [
-    -5.0, -3.0, 2.0, 3.0, 5.0, 3.0,
-    -4.0, -1.0, -2.0, -3.0, 4.0, 1.0,
-    3.0, 6.0, 3.0, 2.0, -2.0, -1.0,
-    2.0, 5.0, 4.0, 2.0, 6.0, -4.0,
-    1.0, 3.0, 4.0, -1.0, 2.0, -3.0,
-    2.0, 7.0, 5.0, -2.0, -9.0, 3.0,
-];
-
 #[test]
 fn golden_max_pool_2x2_stride_2() {
     let r = Pool2d::new((2, 2), (2, 2), (6, 6)).regions().unwrap();
@@ -184,17 +173,7 @@ fn golden_max_pool_2x2_stride_2() {
 
 #[test]
 fn golden_avg_pool_3x3_stride_2() {
-    // The 7×7 grid of the notes' average pooling slides.
-    #[rustfmt::skip]
-    let x = [
-        -5.0, -3.0, 2.0, 3.0, 5.0, 3.0, 2.0,
-        -4.0, -1.0, -2.0, -3.0, 4.0, 1.0, 3.0,
-        3.0, 6.0, 3.0, 2.0, -2.0, -1.0, 4.0,
-        2.0, 5.0, 4.0, 2.0, 6.0, -4.0, 5.0,
-        1.0, 3.0, 4.0, -1.0, 2.0, -3.0, 6.0,
-        2.0, 7.0, 5.0, -2.0, -9.0, 3.0, 2.0,
-        5.0, -2.0, 3.0, 8.0, -2.0, -1.0, -1.0,
-    ];
+    let x = AVG_POOL_GRID;
     let r = Pool2d::new((3, 3), (2, 2), (7, 7)).regions().unwrap();
     let mut out = vec![0.0; 9];
     avg_pool_forward(&r, 1, &x, &mut out).unwrap();

@@ -5,7 +5,7 @@
 //! regions and scratch reuse.
 
 mod common;
-use common::{distinct, numeric, values};
+use common::{distinct, numeric, values, AVG_POOL_GRID, POOL_GRID};
 use nervenet_core::kernels::conv::{Bias, BiasGrad, Conv2d, ConvGrads};
 use nervenet_core::kernels::pool::{
     avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, FmpSequence, FractionalPool, Pool2d,
@@ -297,17 +297,6 @@ fn pool_rows_finite_differences() {
     }
 }
 
-/// The 6×6 feature map of the notes' pooling slides.
-#[rustfmt::skip]
-const POOL_GRID: [f64; 36] = [
-    -5.0, -3.0, 2.0, 3.0, 5.0, 3.0,
-    -4.0, -1.0, -2.0, -3.0, 4.0, 1.0,
-    3.0, 6.0, 3.0, 2.0, -2.0, -1.0,
-    2.0, 5.0, 4.0, 2.0, 6.0, -4.0,
-    1.0, 3.0, 4.0, -1.0, 2.0, -3.0,
-    2.0, 7.0, 5.0, -2.0, -9.0, 3.0,
-];
-
 /// The same map in every one of n samples.
 fn every_sample(grid: &[f64], n: usize) -> Vec<f64> {
     grid.iter().flat_map(|&v| std::iter::repeat_n(v, n)).collect()
@@ -338,17 +327,7 @@ fn golden_max_pool_rows() {
 
 #[test]
 fn golden_avg_pool_rows() {
-    // The 7×7 grid of the notes' average pooling slides.
-    #[rustfmt::skip]
-    let grid = [
-        -5.0, -3.0, 2.0, 3.0, 5.0, 3.0, 2.0,
-        -4.0, -1.0, -2.0, -3.0, 4.0, 1.0, 3.0,
-        3.0, 6.0, 3.0, 2.0, -2.0, -1.0, 4.0,
-        2.0, 5.0, 4.0, 2.0, 6.0, -4.0, 5.0,
-        1.0, 3.0, 4.0, -1.0, 2.0, -3.0, 6.0,
-        2.0, 7.0, 5.0, -2.0, -9.0, 3.0, 2.0,
-        5.0, -2.0, 3.0, 8.0, -2.0, -1.0, -1.0,
-    ];
+    let grid = AVG_POOL_GRID;
     let n = 3;
     let r = Pool2d::new((3, 3), (2, 2), (7, 7)).regions().unwrap();
     let mut y = vec![0.0; 9 * n];
