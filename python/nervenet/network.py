@@ -79,8 +79,9 @@ class Network:
             dense_min_edges = operator.index(dense_min_edges)
             if dense_min_edges < 0:
                 raise ConfigError(f"dense_min_edges must be >= 0, got {dense_min_edges}")
+        core = _as_core_graph(graph)
         self._net = _core.Network(
-            _as_core_graph(graph),
+            core,
             name,
             init,
             float(bias_init),
@@ -89,7 +90,7 @@ class Network:
             dense_min_edges,
         )
         self._dtype = np.dtype(name)
-        self._image = _input_image(_as_core_graph(graph))
+        self._image = _input_image(core)
 
     # ---- description -------------------------------------------------------
 

@@ -171,16 +171,7 @@ fn fractional_max_pooling_draws_regions_per_seed() {
     let c = fmap(&mut g, Role::Hidden, (2, 7, 7), "tanh", true, true);
     add_filter(&mut g, x, c, 3, 1, 1);
     let p = fmap(&mut g, Role::Hidden, (2, 5, 5), "identity", true, true);
-    let kind = EdgeKind::Pool {
-        op: PoolOp::FractionalMax,
-        height: 0,
-        width: 0,
-        stride_h: 0,
-        stride_w: 0,
-        overlapping: true,
-        pseudorandom: false,
-    };
-    g.add_edge(c, p, EdgeSpec { kind, ..EdgeSpec::default() }).unwrap();
+    g.add_edge(c, p, fractional(true, false)).unwrap();
     let y = node(&mut g, Role::Output, "identity", false);
     g.add_edge(p, y, EdgeSpec::default()).unwrap();
     let net: Network<f64> = Network::new(g, &Init::default(), 1).unwrap();

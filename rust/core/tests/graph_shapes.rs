@@ -365,16 +365,7 @@ fn json_round_trips_maps_filters_and_pools() {
         pseudorandom: false,
     };
     add(&mut g, d, p, EdgeSpec { kind: pool_kind, ..EdgeSpec::default() });
-    let fmp = EdgeKind::Pool {
-        op: PoolOp::FractionalMax,
-        height: 0,
-        width: 0,
-        stride_h: 0,
-        stride_w: 0,
-        overlapping: true,
-        pseudorandom: true,
-    };
-    add(&mut g, p, f, EdgeSpec { kind: fmp, ..EdgeSpec::default() });
+    add(&mut g, p, f, fractional(true, true));
     add(
         &mut g,
         a,

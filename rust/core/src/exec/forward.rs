@@ -32,8 +32,6 @@ pub(super) fn run<T: Real>(
     let soa = cells::transposed_params(plan, params, w);
     let cell_offsets = cells::level_offsets(plan);
     let mut scratch = Vec::new();
-    let consecutive_outputs = transpose::consecutive(&plan.output_rows);
-    let first_output = plan.output_rows.first().copied().unwrap_or(0);
     for t in 0..x.steps {
         // Inputs: (sample, feature) -> row-major [feature][sample].
         let n_in = plan.n_inputs;
@@ -71,14 +69,11 @@ pub(super) fn run<T: Real>(
                 cells::forward(level, params, soa, g, t, values, &zeros);
             }
         }
-        if record_outputs && consecutive_outputs {
-            let rows = Strided { offset: g.at(t, first_output), row_stride: 1, col_stride: w };
-            let user = Strided { offset: t * n_out, row_stride: x.steps * n_out, col_stride: 1 };
-            transpose::copy(samples.len(), n_out, values, rows, outputs, user, |o, v| *o = v);
-        } else if record_outputs {
-            for (b, _) in samples.clone().enumerate() {
-                for (k, &row) in plan.output_rows.iter().enumerate() {
-                    outputs[(b * x.steps + t) * n_out + k] = values[g.at(t, row) + b];
+        if record_outputs {
+            // row by row: each output row is read once, contiguously
+            for (k, &row) in plan.output_rows.iter().enumerate() {
+                for (b, &v) in values[g.at(t, row)..][..w].iter().enumerate() {
+                    outputs[(b * x.steps + t) * n_out + k] = v;
                 }
             }
         }

@@ -179,22 +179,13 @@ impl<'a, T: Real> Seed<'a, T> {
         let n_out = plan.n_outputs();
         let backward = !deltas.is_empty();
         if let Seed::OutputGrad(grad) = *self {
-            if backward && transpose::consecutive(&plan.output_rows) {
-                let first = plan.output_rows.first().copied().unwrap_or(0);
+            if backward {
                 for t in 0..x.steps {
-                    let user = Strided {
-                        offset: (samples.start * x.steps + t) * n_out,
-                        row_stride: x.steps * n_out,
-                        col_stride: 1,
-                    };
-                    let rows = Strided { offset: g.at(t, first), row_stride: 1, col_stride: g.width };
-                    transpose::copy(samples.len(), n_out, grad, user, deltas, rows, |d, v| *d += v);
-                }
-            } else if backward {
-                for t in 0..x.steps {
-                    for (b, sample) in samples.clone().enumerate() {
-                        for (k, &row) in plan.output_rows.iter().enumerate() {
-                            deltas[g.at(t, row) + b] += grad[(sample * x.steps + t) * n_out + k];
+                    // row by row: each output row's deltas are written contiguously
+                    for (k, &row) in plan.output_rows.iter().enumerate() {
+                        let at = g.at(t, row);
+                        for (b, d) in deltas[at..at + g.width].iter_mut().enumerate() {
+                            *d += grad[((samples.start + b) * x.steps + t) * n_out + k];
                         }
                     }
                 }

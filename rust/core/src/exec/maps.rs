@@ -4,7 +4,7 @@
 //! where the backward pass has the column matrices at hand, and are summed
 //! over chunks in chunk order afterwards, so they do not depend on threads.
 
-use super::{split_read_write, Geometry};
+use super::{dropout, split_read_write, Geometry};
 use crate::kernels::pool::Regions;
 use crate::kernels::pool_rows as pool;
 use crate::plan::{Level, Plan, PoolRegions};
@@ -21,12 +21,9 @@ pub(super) struct MapRun<'a, T: Clone> {
     pub grad_len: usize,
 }
 
-/// SplitMix64, to give every fractional pooling its own stream.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+/// A well-mixed seed for each fractional pooling (SplitMix64 step).
+fn mix(z: u64) -> u64 {
+    dropout::mix(z.wrapping_add(0x9e37_79b9_7f4a_7c15))
 }
 
 impl<'a, T: Real> MapRun<'a, T> {

@@ -41,8 +41,3 @@ pub(super) fn copy<T: Copy>(
         }
     }
 }
-
-/// Whether `rows` are consecutive (then they are one strided matrix).
-pub(super) fn consecutive(rows: &[usize]) -> bool {
-    rows.windows(2).all(|p| p[1] == p[0] + 1)
-}

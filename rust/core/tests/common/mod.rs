@@ -91,6 +91,20 @@ pub fn filter(k: u32, stride: u32, padding: u32) -> EdgeSpec {
     EdgeSpec { kind: EdgeKind::Filter { kh: k, kw: k, kc: None, stride, padding }, ..EdgeSpec::default() }
 }
 
+/// A fractional max pooling edge (its sizes come from the two maps).
+pub fn fractional(overlapping: bool, pseudorandom: bool) -> EdgeSpec {
+    let kind = EdgeKind::Pool {
+        op: PoolOp::FractionalMax,
+        height: 0,
+        width: 0,
+        stride_h: 0,
+        stride_w: 0,
+        overlapping,
+        pseudorandom,
+    };
+    EdgeSpec { kind, ..EdgeSpec::default() }
+}
+
 /// A size×size pooling edge.
 pub fn pool(op: PoolOp, size: u32, stride: u32) -> EdgeSpec {
     let kind = EdgeKind::Pool {
