@@ -173,10 +173,15 @@ def test_inference_memory_cap_keeps_results():
         nv.set_inference_memory(0)
 
 
-def test_huge_graphs_are_refused_before_allocating():
-    g = nv.cnn.vgg16()
-    assert g.count_params() == 138_357_544
-    with pytest.raises(nv.UnsupportedError, match="138357544 parameters"):
+def test_networks_too_large_for_memory_say_so_in_bytes():
+    # 2**20 channels fully connected by a 1x1 filter: 2**40 weights, 4 TiB of
+    # float32 -- refused with the bytes named, not an abort.
+    g = nv.Graph()
+    x = g.add_feature_map(2**20, 1, 1, role="input")
+    y = g.add_feature_map(2**20, 1, 1, role="output", bias=False)
+    g.connect_filter(x, y, 1)
+    assert g.count_params() == 2**40
+    with pytest.raises(nv.UnsupportedError, match=f"{2**40} parameters need {2**42} bytes"):
         nv.Network(g)
 
 

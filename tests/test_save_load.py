@@ -58,9 +58,7 @@ def rewrite(path: Path, tensors: dict[str, np.ndarray], metadata: dict[str, str]
 
 def contents(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     saved = nvio.read(path)
-    tensors = {"parameters": saved.parameters}
-    tensors.update({f"optimizer.{k}": v for k, v in saved.optimizer.items()})
-    return tensors, dict(saved.metadata)
+    return dict(saved.tensors), dict(saved.metadata)
 
 
 # ---- round trips ---------------------------------------------------------------------
@@ -239,20 +237,17 @@ def test_wrong_format_version(tmp_path: Path) -> None:
         nv.Network.load(path)
 
 
-def test_parameter_name_mismatch_names_the_parameter(tmp_path: Path) -> None:
+def test_parameter_group_mismatch_names_the_group(tmp_path: Path) -> None:
     path = saved_file(tmp_path)
     tensors, metadata = contents(path)
-    names = json.loads(metadata["parameter_names"])
-    renamed = names[3]
-    names[3] = "edge:999"
-    metadata["parameter_names"] = json.dumps(names)
-    rewrite(path, tensors, metadata)
-    with pytest.raises(nv.FormatError, match=r"model\.safetensors: parameter names do not match .*'edge:999'"):
+    ids = tensors["edges.ids"].copy()
+    renamed, ids[3] = int(ids[3]), 999
+    rewrite(path, {**tensors, "edges.ids": ids}, metadata)
+    with pytest.raises(nv.FormatError, match=rf"model\.safetensors: .*one-value edge groups; it lacks edge {renamed}"):
         nv.Network.load(path)
-    names[3] = renamed
-    metadata["parameter_names"] = json.dumps(names[:-1])
-    rewrite(path, {"parameters": tensors["parameters"][:-1]}, metadata)
-    with pytest.raises(nv.FormatError, match=f"lacks {names[-1]!r}"):
+    last = int(tensors["edges.ids"][-1])
+    rewrite(path, {**tensors, "edges.ids": tensors["edges.ids"][:-1], "edges": tensors["edges"][:-1]}, metadata)
+    with pytest.raises(nv.FormatError, match=f"lacks edge {last}"):
         nv.Network.load(path)
 
 
@@ -260,25 +255,28 @@ def test_parameter_name_mismatch_names_the_parameter(tmp_path: Path) -> None:
 def test_non_finite_parameters(tmp_path: Path, bad: float) -> None:
     path = saved_file(tmp_path)
     tensors, metadata = contents(path)
-    names = json.loads(metadata["parameter_names"])
-    tensors["parameters"] = tensors["parameters"].copy()
-    tensors["parameters"][2] = bad
+    tensors["edges"] = tensors["edges"].copy()
+    tensors["edges"][2] = bad
     rewrite(path, tensors, metadata)
-    with pytest.raises(nv.FormatError, match=f"non-finite value .* index 2 \\(parameter {names[2]!r}\\)"):
+    edge = int(tensors["edges.ids"][2])
+    with pytest.raises(nv.FormatError, match=f"non-finite value .* index 2 \\(parameter 'edge:{edge}'\\)"):
         nv.Network.load(path)
 
 
 def test_tensor_dtype_and_shape_mismatch(tmp_path: Path) -> None:
     path = saved_file(tmp_path)
     tensors, metadata = contents(path)
-    rewrite(path, {"parameters": tensors["parameters"].astype(np.float64)}, metadata)
-    with pytest.raises(nv.FormatError, match="'parameters' is float64, but the network is float32"):
+    rewrite(path, {**tensors, "edges": tensors["edges"].astype(np.float64)}, metadata)
+    with pytest.raises(nv.FormatError, match="'edges' is float64, but the network is float32"):
         nv.Network.load(path)
-    rewrite(path, {"parameters": tensors["parameters"].reshape(1, -1)}, metadata)
-    with pytest.raises(nv.FormatError, match="'parameters' has shape"):
+    rewrite(path, {**tensors, "edges": tensors["edges"].reshape(1, -1)}, metadata)
+    with pytest.raises(nv.FormatError, match="'edges' / 'edges.ids' do not match"):
         nv.Network.load(path)
-    rewrite(path, {"parameters": tensors["parameters"], "extra": np.zeros(2, np.float32)}, metadata)
-    with pytest.raises(nv.FormatError, match="unexpected tensor 'extra'"):
+    rewrite(path, {**tensors, "extra": np.zeros(2, np.float32)}, metadata)
+    with pytest.raises(nv.FormatError, match="tensor 'extra' is not a parameter group"):
+        nv.Network.load(path)
+    rewrite(path, {**tensors, "extra.ids": np.zeros(2, np.uint32)}, metadata)
+    with pytest.raises(nv.FormatError, match="unexpected tensor 'extra.ids'"):
         nv.Network.load(path)
 
 
@@ -288,7 +286,6 @@ def test_tensor_dtype_and_shape_mismatch(tmp_path: Path) -> None:
         ("graph", "{not json", "graph does not build"),
         ("graph", json.dumps({"format": "nervenet.graph", "version": 1}), "graph does not build"),
         ("dtype", "float16", "dtype must be float32 or float64"),
-        ("parameter_names", "[1, 2]", "list of strings"),
         ("history", "{}", "not a valid History"),
         ("graph", None, "lacks 'graph'"),
         ("epoch", "3", "incomplete checkpoint"),
@@ -339,7 +336,7 @@ def test_resumed_training_is_bitwise_identical(tmp_path: Path, optimizer: nv.opt
     path = tmp_path / "ckpt.safetensors"
     first.fit(X, Y, epochs=3, callbacks=[nv.callbacks.ModelCheckpoint(path)], **opts)
     saved = nvio.read(path)
-    assert saved.epoch == 3 and saved.step_count == 3 * 7 and set(saved.optimizer)
+    assert saved.epoch == 3 and saved.step_count == 3 * 7 and saved.optimizer_buffers
 
     fresh = nv.Network(nv.mlp([3, 8, 2], "tanh"), dtype="float32", seed=123)  # other initial weights
     resumed = fresh.fit(X, Y, epochs=6, resume=path, **opts)
@@ -406,7 +403,7 @@ def test_checkpoint_loads_as_a_network(tmp_path: Path) -> None:
     assert np.array_equal(nv.Network.load(path).parameters, net.parameters)
     saved = nvio.read(path)
     assert saved.training is not None and saved.training["optimizer"]["name"] == "adam"
-    assert set(saved.optimizer) == {"m", "v"}
+    assert saved.optimizer_buffers == ["m", "v"]
 
 
 def test_model_checkpoint_every_and_file_names(tmp_path: Path) -> None:

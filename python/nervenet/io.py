@@ -2,14 +2,23 @@
 checkpoint, the optimiser state), with the graph JSON and training
 configuration in its metadata.
 
-Tensors: ``parameters`` (the flat vector in the network's dtype) and, in
-checkpoints, ``optimizer.<buffer>`` for each optimiser buffer. Metadata
-(all strings): ``format`` ("nervenet"), ``format_version``, ``graph`` (graph
-JSON), ``dtype``, ``parameter_names`` (JSON list, flat-vector order),
-``checksum`` (SHA-256 over every other metadata entry and every tensor) and
-optionally ``training`` (the fit configuration), ``history`` (History JSON)
-and, for checkpoints, ``epoch`` (the next epoch to run), ``step_count`` and
-``lr_factor``.
+Tensors (format version 2): the parameters group by group (see
+:mod:`nervenet.parameters`): one tensor per parameter group of more than
+one value, named by the group (``edge:3`` of shape (filters, depth, kh,
+kw), ``node:5:bias`` ...), and the one-value groups packed into ``edges``
+and ``biases`` with their edge and node ids in ``edges.ids`` and
+``biases.ids``; checkpoints add each optimiser buffer the same way under
+``optimizer.<buffer>/``. Metadata (all strings): ``format`` ("nervenet"),
+``format_version``, ``graph`` (graph JSON), ``dtype``, ``checksum``
+(SHA-256 over every other metadata entry and every tensor) and optionally
+``training`` (the fit configuration), ``history`` (History JSON) and, for
+checkpoints, ``epoch`` (the next epoch to run), ``step_count`` and
+``lr_factor``. Files are matched to the network by group names and ids,
+so they load whatever flat layout the plan chooses.
+
+Version 1 files (nervenet before parameter groups: one flat
+``parameters`` tensor, ``optimizer.<buffer>`` vectors and a
+``parameter_names`` list) still load, matched by parameter name.
 
 Reading never executes code: the header is parsed as JSON, tensors are
 decoded by ``safetensors`` (no pickle). Every defect of a file — truncated,
@@ -30,10 +39,11 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 import numpy as np
 
+from . import parameters as groups
 from .errors import FormatError, NervenetError
 from .training.history import History
 
@@ -45,7 +55,8 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "SavedFile", "read", "save_network", "loa
 PathLike = Union[str, "os.PathLike[str]"]
 
 FORMAT = "nervenet"
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
+READS_VERSIONS = ("1", "2")
 OPTIMIZER_PREFIX = "optimizer."
 _MAX_HEADER = 100 * 2**20  # the safetensors library's own limit
 _CHECKPOINT_KEYS = ("epoch", "step_count", "lr_factor")
@@ -54,15 +65,19 @@ _SAFETENSORS_DTYPES = {"float32": "F32", "float64": "F64"}
 
 @dataclass
 class SavedFile:
-    """A model file, read and checked (the network is not built yet)."""
+    """A model file, read and checked (the network is not built yet).
+
+    ``tensors`` are the file's tensors by name; a version 1 file has its
+    flat ``parameters`` (and ``optimizer.<buffer>`` vectors) there and the
+    names in ``parameter_names``."""
 
     path: str
     metadata: dict[str, str]
     dtype: str
     graph_json: str
-    parameter_names: list[str]
-    parameters: np.ndarray
-    optimizer: dict[str, np.ndarray] = field(default_factory=dict)
+    tensors: dict[str, np.ndarray]
+    optimizer_buffers: list[str] = field(default_factory=list)
+    parameter_names: Optional[list[str]] = None
     training: Optional[dict[str, Any]] = None
     history: Optional[History] = None
     epoch: Optional[int] = None
@@ -89,10 +104,23 @@ class SavedFile:
         self.load_into(net)
         return net
 
-    def in_order_of(self, net: "Network", values: np.ndarray) -> np.ndarray:
-        """``values`` (a vector in the file's parameter order) rearranged to
-        ``net``'s order, matching parameters by name (the flat layout may
-        differ with the plan's dense/sparse choices)."""
+    def parameters_for(self, net: "Network") -> np.ndarray:
+        """The saved parameters as a vector in ``net``'s flat layout."""
+        return self._vector_for(net, "")
+
+    def optimizer_for(self, net: "Network") -> dict[str, np.ndarray]:
+        """Each saved optimiser buffer as a vector in ``net``'s flat layout."""
+        return {b: self._vector_for(net, f"{OPTIMIZER_PREFIX}{b}") for b in self.optimizer_buffers}
+
+    def _vector_for(self, net: "Network", what: str) -> np.ndarray:
+        if self.parameter_names is None:
+            return groups.join(net, self.tensors, f"{what}/" if what else "", self.error)
+        return self._in_order_of(net, self.tensors[what or "parameters"])
+
+    def _in_order_of(self, net: "Network", values: np.ndarray) -> np.ndarray:
+        """``values`` (a version 1 vector in the file's parameter order)
+        rearranged to ``net``'s order, matching parameters by name."""
+        assert self.parameter_names is not None
         names = net.parameter_names
         if names == self.parameter_names:
             return values
@@ -110,8 +138,8 @@ class SavedFile:
         return values[[index[name] for name in names]]
 
     def load_into(self, net: "Network") -> None:
-        """Sets ``net``'s parameters from the file (matched by name)."""
-        values = self.in_order_of(net, self.parameters)
+        """Sets ``net``'s parameters from the file (matched by group)."""
+        values = self.parameters_for(net)
         try:
             net.parameters = values
         except NervenetError as e:
@@ -195,7 +223,6 @@ def network_metadata(
         "format_version": FORMAT_VERSION,
         "graph": net.graph.to_json(),
         "dtype": net.dtype.name,
-        "parameter_names": json.dumps(net.parameter_names),
     }
     if training is not None:
         metadata["training"] = json.dumps(training)
@@ -219,9 +246,11 @@ def save_network(
     optimiser buffers and further metadata) to ``path``, atomically."""
     metadata = network_metadata(net, history=history, training=training)
     metadata.update(extra or {})
-    tensors = {"parameters": net.parameters}
+    tensors = groups.split(net, net.parameters)
     for name, values in (optimizer or {}).items():
-        tensors[OPTIMIZER_PREFIX + name] = np.asarray(values, dtype=net.dtype)
+        if not name or "/" in name:
+            raise ValueError(f"optimiser buffer names must be non-empty without '/', got {name!r}")
+        tensors.update(groups.split(net, np.asarray(values, dtype=net.dtype), f"{OPTIMIZER_PREFIX}{name}/", ids=False))
     return write_atomic(path, encode(tensors, metadata))
 
 
@@ -284,6 +313,66 @@ def _json(metadata: dict[str, str], key: str, fail: Any) -> Any:
         raise fail(f"metadata {key!r} is not valid JSON ({e})") from None
 
 
+def _check_values(saved: SavedFile, tensor: str, fail: Any, name_of: Optional[Callable[[int], str]] = None) -> None:
+    """A parameter tensor must be in the file's dtype and finite;
+    ``name_of(i)`` names its i-th value in the error, where known."""
+    a = saved.tensors[tensor]
+    if a.dtype != np.dtype(saved.dtype):
+        raise fail(f"tensor {tensor!r} is {a.dtype.name}, but the network is {saved.dtype}")
+    bad = np.flatnonzero(~np.isfinite(a.reshape(-1)))
+    if bad.size:
+        i = int(bad[0])
+        what = f" (parameter {name_of(i)!r})" if name_of is not None else ""
+        raise fail(f"tensor {tensor!r} holds a non-finite value ({a.reshape(-1)[i]}) at index {i}{what}")
+
+
+def _check_version_2(saved: SavedFile, fail: Any) -> None:
+    """Group tensors in the file's dtype, finite; id tensors integer; the
+    optimiser buffers named by their prefixes."""
+    buffers = set()
+    for tensor, a in saved.tensors.items():
+        if tensor.endswith(groups.IDS):
+            if tensor[: -len(groups.IDS)] not in groups.SCALAR_PACKS or a.dtype != np.uint32 or a.ndim != 1:
+                raise fail(f"unexpected tensor {tensor!r} (ids are 1-D uint32 tensors of the packs edges and biases)")
+            continue
+        if tensor.startswith(OPTIMIZER_PREFIX):
+            buffer, slash, _ = tensor[len(OPTIMIZER_PREFIX) :].partition("/")
+            if not (buffer and slash):
+                raise fail(f"unexpected tensor {tensor!r} (optimiser tensors are named 'optimizer.<buffer>/<group>')")
+            buffers.add(buffer)
+        pack = tensor.rpartition("/")[2]
+        ids = saved.tensors.get(pack + groups.IDS)
+        name_of = None
+        if pack in groups.SCALAR_PACKS and ids is not None and ids.shape == a.shape:
+            prefix = "edge:{}" if pack == "edges" else "node:{}:bias"
+            name_of = lambda i: prefix.format(int(ids[i]))  # noqa: E731
+        _check_values(saved, tensor, fail, name_of)
+    saved.optimizer_buffers = sorted(buffers)
+
+
+def _check_version_1(saved: SavedFile, fail: Any) -> None:
+    """The flat vectors and the parameter names of a version 1 file."""
+    if "parameter_names" not in saved.metadata:
+        raise fail("the metadata lacks 'parameter_names'")
+    names = _json(saved.metadata, "parameter_names", fail)
+    if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+        raise fail("metadata 'parameter_names' must be a JSON list of strings")
+    if len(set(names)) != len(names):
+        dup = next(n for i, n in enumerate(names) if n in names[:i])
+        raise fail(f"metadata 'parameter_names' lists {dup!r} twice")
+    if "parameters" not in saved.tensors:
+        raise fail("the file has no 'parameters' tensor")
+    for tensor, a in saved.tensors.items():
+        if tensor != "parameters" and (not tensor.startswith(OPTIMIZER_PREFIX) or tensor == OPTIMIZER_PREFIX):
+            raise fail(f"unexpected tensor {tensor!r} (a nervenet file holds 'parameters' and 'optimizer.*')")
+        if a.shape != (len(names),):
+            raise fail(f"tensor {tensor!r} has shape {a.shape}, expected ({len(names)},) for {len(names)} parameters")
+        _check_values(saved, tensor, fail, names.__getitem__)
+        saved.tensors[tensor] = np.ascontiguousarray(a)
+    saved.parameter_names = names
+    saved.optimizer_buffers = sorted(t[len(OPTIMIZER_PREFIX) :] for t in saved.tensors if t != "parameters")
+
+
 def read(path: PathLike) -> SavedFile:
     """Reads and checks a model file or checkpoint (FormatError on any
     defect; OSError, naming the path, if it cannot be read)."""
@@ -308,50 +397,23 @@ def read(path: PathLike) -> SavedFile:
     version = metadata.get("format_version")
     if version is None:
         raise fail("the metadata lacks 'format_version'")
-    if version != FORMAT_VERSION:
-        raise fail(f"unsupported format_version {version!r}; this nervenet reads version {FORMAT_VERSION}")
+    if version not in READS_VERSIONS:
+        raise fail(f"unsupported format_version {version!r}; this nervenet reads versions {', '.join(READS_VERSIONS)}")
     if "checksum" not in metadata:
         raise fail("corrupted file: the metadata has no checksum")
     if checksum(metadata, tensors) != metadata["checksum"]:
         raise fail("corrupted or modified file: the checksum does not match its contents")
-    for key in ("graph", "dtype", "parameter_names"):
+    for key in ("graph", "dtype"):
         if key not in metadata:
             raise fail(f"the metadata lacks {key!r}")
-
     dtype = metadata["dtype"]
     if dtype not in _SAFETENSORS_DTYPES:
         raise fail(f"dtype must be float32 or float64, got {dtype!r}")
-    names = _json(metadata, "parameter_names", fail)
-    if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
-        raise fail("metadata 'parameter_names' must be a JSON list of strings")
-    if len(set(names)) != len(names):
-        dup = next(n for i, n in enumerate(names) if n in names[:i])
-        raise fail(f"metadata 'parameter_names' lists {dup!r} twice")
-
-    def vector(tensor: str) -> np.ndarray:
-        if tensor not in tensors:
-            raise fail(f"the file has no {tensor!r} tensor")
-        a = tensors[tensor]
-        if a.dtype != np.dtype(dtype):
-            raise fail(f"tensor {tensor!r} is {a.dtype.name}, but the network is {dtype}")
-        if a.shape != (len(names),):
-            raise fail(f"tensor {tensor!r} has shape {a.shape}, expected ({len(names)},) for {len(names)} parameters")
-        bad = np.flatnonzero(~np.isfinite(a))
-        if bad.size:
-            i = int(bad[0])
-            raise fail(f"tensor {tensor!r} holds a non-finite value ({a[i]}) at index {i} (parameter {names[i]!r})")
-        return np.ascontiguousarray(a, dtype=np.dtype(dtype))
-
-    saved = SavedFile(
-        path=name, metadata=dict(metadata), dtype=dtype, graph_json=metadata["graph"],
-        parameter_names=names, parameters=vector("parameters"),
-    )
-    for tensor in sorted(tensors):
-        if tensor == "parameters":
-            continue
-        if not tensor.startswith(OPTIMIZER_PREFIX) or tensor == OPTIMIZER_PREFIX:
-            raise fail(f"unexpected tensor {tensor!r} (a nervenet file holds 'parameters' and 'optimizer.*')")
-        saved.optimizer[tensor[len(OPTIMIZER_PREFIX) :]] = vector(tensor)
+    saved = SavedFile(path=name, metadata=dict(metadata), dtype=dtype, graph_json=metadata["graph"], tensors=tensors)
+    if version == "1":
+        _check_version_1(saved, fail)
+    else:
+        _check_version_2(saved, fail)
 
     if "training" in metadata:
         training = _json(metadata, "training", fail)
@@ -377,6 +439,6 @@ def read(path: PathLike) -> SavedFile:
         if not (np.isfinite(lr_factor) and lr_factor > 0):
             raise fail(f"metadata 'lr_factor' must be a positive number, got {metadata['lr_factor']!r}")
         saved.lr_factor = lr_factor
-    elif saved.optimizer:
+    elif saved.optimizer_buffers:
         raise fail("optimizer tensors without checkpoint metadata (epoch, step_count, lr_factor)")
     return saved

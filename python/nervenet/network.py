@@ -19,6 +19,7 @@ import numpy as np
 from . import _checks, _core, _inputs
 from .errors import ConfigError, DataError, DTypeError, ShapeError
 from .graph import Graph, _as_core_graph
+from .parameters import ParameterGroup
 
 if TYPE_CHECKING:
     from .training.history import History
@@ -53,7 +54,7 @@ class Network:
     raises DataError naming the array and the index.
     """
 
-    __slots__ = ("_net", "_dtype", "_image")
+    __slots__ = ("_net", "_dtype", "_image", "_groups")
 
     def __init__(
         self,
@@ -91,6 +92,7 @@ class Network:
         )
         self._dtype = np.dtype(name)
         self._image = _input_image(core)
+        self._groups: Optional[list[ParameterGroup]] = None
 
     # ---- description -------------------------------------------------------
 
@@ -136,8 +138,43 @@ class Network:
 
     @property
     def parameter_names(self) -> list[str]:
-        """Stable names in flat-vector order: ``edge:17``, ``node:5:bias``."""
+        """Stable names in flat-vector order: ``edge:17``, ``edge:3[5]``,
+        ``node:5:bias``, ``node:8:lstm.w_f`` (one string per parameter: for
+        large networks use :attr:`groups`)."""
         return self._net.param_names
+
+    @property
+    def groups(self) -> list[ParameterGroup]:
+        """The parameter groups in flat-vector order: one per edge's
+        weight(s), node's bias(es), cell's own parameters or unit's gate
+        biases, each with its name, kind, owner id, shape, slice of the flat
+        vector and whether it trains (see :mod:`nervenet.parameters`).
+
+        >>> import nervenet as nv
+        >>> net = nv.Network(nv.mlp([2, 3, 1]))
+        >>> [(g.name, g.shape) for g in net.groups][:2]
+        [('node:2:bias', ()), ('node:3:bias', ())]
+        """
+        if self._groups is None:
+            self._groups = [ParameterGroup(n, k, o, tuple(s), a, b, t) for n, k, o, s, a, b, t in self._net.groups()]
+        return self._groups
+
+    def get_group(self, name: str) -> np.ndarray:
+        """A copy of one group's values in its shape, e.g. a filter's
+        ``(filters, depth, kh, kw)`` (ParameterError if no group has that name)."""
+        return self._net.get_group(name)
+
+    def set_group(self, name: str, values: Any) -> None:
+        """Replaces one group's values; ``values`` has the group's size (any
+        shape of it). Non-finite values raise DataError, a wrong size
+        ShapeError, changing a fixed group ParameterError."""
+        arr = np.ascontiguousarray(_inputs.as_float(values, "group values", self._dtype).reshape(-1))
+        self._net.set_group(name, arr)
+
+    def parameters_by_group(self) -> dict[str, np.ndarray]:
+        """Every group's values as views (shaped) into one copy of the flat vector."""
+        flat = self.parameters
+        return {g.name: flat[g.start : g.stop].reshape(g.shape) for g in self.groups}
 
     @property
     def trainable(self) -> np.ndarray:

@@ -100,13 +100,13 @@ def resume(net: "Network", trainer: Any, config: dict[str, Any], path: PathLike)
     if found:
         raise ConfigError(f"{saved.path}: the checkpoint was trained with another configuration: {found}")
     expected = set(trainer.state()["buffers"])
-    if set(saved.optimizer) != expected:
+    if set(saved.optimizer_buffers) != expected:
         raise FormatError(
-            f"{saved.path}: the checkpoint's optimiser buffers {sorted(saved.optimizer)} "
+            f"{saved.path}: the checkpoint's optimiser buffers {saved.optimizer_buffers} "
             f"do not match the optimiser's {sorted(expected)}"
         )
-    parameters = saved.in_order_of(net, saved.parameters)
-    buffers = {name: saved.in_order_of(net, values) for name, values in saved.optimizer.items()}
+    parameters = saved.parameters_for(net)
+    buffers = saved.optimizer_for(net)
     assert saved.epoch is not None and saved.step_count is not None and saved.lr_factor is not None
     net.parameters = parameters
     trainer.set_state(buffers, saved.step_count, saved.lr_factor)

@@ -22,9 +22,9 @@ pub fn numeric_gradient<T: Real>(
         crate::bail!(Config, "finite-difference step must be a positive number, got {step}");
     }
     let base = net.params();
-    let info = &net.plan().params;
+    let groups = net.groups();
     let results = exec::threads_map(base.len(), |i| -> Result<f64> {
-        if !info[i].trainable {
+        if !groups.is_trainable(i) {
             return Ok(0.0);
         }
         let mut p = base.to_vec();
@@ -68,7 +68,7 @@ pub fn check_gradients<T: Real>(
     let analytic: Vec<f64> = net.gradient(x, seed, false)?.params.iter().map(|v| v.to_f64()).collect();
     let numeric = numeric_gradient(net, x, seed, step)?;
     let relative_errors: Vec<f64> = analytic.iter().zip(&numeric).map(|(&a, &n)| relative_error(a, n)).collect();
-    let names: Vec<String> = net.param_names().into_iter().map(String::from).collect();
+    let names = net.param_names();
     let (worst, max_error) = relative_errors.iter().enumerate().fold((None, 0.0f64), |(w, m), (i, &e)| {
         if e > m || w.is_none() {
             (Some(i), e.max(m))

@@ -6,7 +6,8 @@
 
 use crate::bail;
 use crate::error::Result;
-use crate::plan::{ParamInfo, ParamKind};
+use crate::plan::{GroupKind, ParamGroup, ParamGroups};
+use crate::real::Real;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -55,34 +56,66 @@ impl Default for Init {
     }
 }
 
-/// Initial values for `params`, in f64; presets from the graph win.
-pub fn initial_values(params: &[ParamInfo], init: &Init, seed: u64) -> Vec<f64> {
+/// Initial values of every group, in the network's type; presets from the
+/// graph win. The buffer is allocated fallibly: a network too large for
+/// memory is an error naming the bytes it needs, not an abort.
+pub fn initial_values<T: Real>(groups: &ParamGroups, init: &Init, seed: u64) -> Result<Vec<T>> {
+    let n = groups.n_params();
+    let mut values: Vec<T> = Vec::new();
+    if values.try_reserve_exact(n).is_err() {
+        bail!(
+            Unsupported,
+            "the network's {n} parameters need {} bytes, which cannot be allocated",
+            n.saturating_mul(size_of::<T>())
+        );
+    }
+    values.resize(n, T::from_f64(init.bias));
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    // Edge weights first (by edge id), then cells' own weights (by node id
-    // and index), so the draws do not depend on the plan's layout.
-    let mut weights: Vec<((u8, u32, u8), usize)> = params
+    // Edge weights first (by edge id), then cells' own weights (by node id),
+    // so the draws do not depend on the plan's layout.
+    let mut edges: Vec<(u32, &ParamGroup)> = groups
         .iter()
-        .enumerate()
-        .filter_map(|(i, p)| match p.kind {
-            ParamKind::Weight { edge, .. } => Some(((0, edge.0, 0), i)),
-            ParamKind::CellWeight { node, index } => Some(((1, node.0, index), i)),
-            ParamKind::Bias { .. } => None,
+        .filter_map(|g| match g.kind {
+            GroupKind::Edge(e) => Some((e.0, g)),
+            _ => None,
         })
         .collect();
-    weights.sort_unstable();
-    let mut values: Vec<f64> = params.iter().map(|_| init.bias).collect();
-    for (_, i) in weights {
-        values[i] = match params[i].kind {
-            ParamKind::CellWeight { .. } => draw_cell(init.weights, &mut rng),
-            _ => draw(init.weights, &params[i], &mut rng),
-        };
-    }
-    for (v, p) in values.iter_mut().zip(params) {
-        if let Some(preset) = p.preset {
-            *v = preset;
+    edges.sort_unstable_by_key(|&(id, _)| id);
+    for (_, g) in edges {
+        for v in &mut values[g.params.clone()] {
+            *v = T::from_f64(draw(init.weights, g.fan_in, g.fan_out, &mut rng));
         }
     }
-    values
+    let mut cells: Vec<(u32, &ParamGroup)> = groups
+        .iter()
+        .filter_map(|g| match g.kind {
+            GroupKind::Cell(node, _) => Some((node.0, g)),
+            _ => None,
+        })
+        .collect();
+    cells.sort_unstable_by_key(|&(id, _)| id);
+    for (_, g) in cells {
+        for k in (0..g.params.len()).filter(|&k| g.is_weight(k)) {
+            values[g.params.start + k] = T::from_f64(draw_cell(init.weights, &mut rng));
+        }
+    }
+    for g in groups.iter() {
+        match g.kind {
+            GroupKind::Cell(..) | GroupKind::GateBias(..) => {
+                for k in 0..g.params.len() {
+                    if let Some(preset) = g.preset_at(k) {
+                        values[g.params.start + k] = T::from_f64(preset);
+                    }
+                }
+            }
+            _ => {
+                if let Some(preset) = g.preset {
+                    values[g.params.clone()].fill(T::from_f64(preset));
+                }
+            }
+        }
+    }
+    Ok(values)
 }
 
 /// A memory cell's own scalar weights multiply one input each (fan 1), so
@@ -96,9 +129,9 @@ fn draw_cell(kind: WeightInit, rng: &mut ChaCha8Rng) -> f64 {
     }
 }
 
-fn draw(kind: WeightInit, p: &ParamInfo, rng: &mut ChaCha8Rng) -> f64 {
-    let fan_in = f64::from(p.fan_in.max(1));
-    let fan_out = f64::from(p.fan_out.max(1));
+fn draw(kind: WeightInit, fan_in: u32, fan_out: u32, rng: &mut ChaCha8Rng) -> f64 {
+    let fan_in = f64::from(fan_in.max(1));
+    let fan_out = f64::from(fan_out.max(1));
     let normal = |rng: &mut ChaCha8Rng| -> f64 { rng.sample(StandardNormal) };
     let uniform = |rng: &mut ChaCha8Rng| -> f64 { rng.random_range(-1.0..1.0) };
     match kind {

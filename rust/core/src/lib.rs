@@ -45,7 +45,9 @@ pub use init::{Init, WeightInit};
 pub use loss::{Loss, Reduction};
 pub use network::{Gradients, Network};
 pub use optim::{MomentumAnnealing, Optimizer, OptimizerState, ReduceOnPlateau, Schedule};
-pub use plan::{ConvBlock, Plan, PlanOptions, PlanSummary, PoolBlock, PoolRegions};
+pub use plan::{
+    ConvBlock, GroupKind, ParamGroup, ParamGroups, Plan, PlanOptions, PlanSummary, PoolBlock, PoolRegions, Shape,
+};
 pub use real::Real;
 pub use train::{
     evaluate_population, BatchEvent, Dataset, EpochReport, Metrics, NonFinite, Safeguards, TrainConfig, Trainer,

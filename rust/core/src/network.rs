@@ -2,20 +2,18 @@
 //! forward, loss-and-gradient and backward (vector-Jacobian product) passes.
 
 use crate::bail;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exec::{self, RunOutput, Seed, Sequences, Want, Workspace};
 use crate::graph::Graph;
 use crate::init::{initial_values, Init};
-use crate::plan::{Plan, PlanOptions};
+use crate::plan::{ParamGroup, ParamGroups, Plan, PlanOptions};
 use crate::real::Real;
-use std::collections::HashMap;
 
 #[derive(Clone, Debug)]
 pub struct Network<T: Real> {
     graph: Graph,
     plan: Plan,
     params: Vec<T>,
-    index: HashMap<String, usize>,
     workspace: Workspace<T>,
 }
 
@@ -36,9 +34,8 @@ impl<T: Real> Network<T> {
 
     pub fn with_options(graph: Graph, init: &Init, seed: u64, options: PlanOptions) -> Result<Self> {
         let plan = Plan::compile_with(&graph, options)?;
-        let params = initial_values(&plan.params, init, seed).into_iter().map(T::from_f64).collect();
-        let index = plan.params.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect();
-        Ok(Network { graph, plan, params, index, workspace: Workspace::default() })
+        let params = initial_values(&plan.groups, init, seed)?;
+        Ok(Network { graph, plan, params, workspace: Workspace::default() })
     }
 
     pub fn graph(&self) -> &Graph {
@@ -73,36 +70,74 @@ impl<T: Real> Network<T> {
             bail!(Shape, "got {} parameter values, the network has {}", values.len(), self.params.len());
         }
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-            bail!(Value, "parameter {} ({}) would be set to {:?}", i, self.plan.params[i].name, values[i]);
+            bail!(Value, "parameter {} ({}) would be set to {:?}", i, self.param_name(i), values[i]);
         }
-        for (i, p) in self.plan.params.iter().enumerate() {
-            if !p.trainable && values[i] != self.params[i] {
-                bail!(Parameter, "parameter {} is fixed and cannot change", p.name);
+        for r in self.plan.groups.fixed() {
+            if let Some(k) = values[r.clone()].iter().zip(&self.params[r.clone()]).position(|(a, b)| a != b) {
+                bail!(Parameter, "parameter {} is fixed and cannot change", self.param_name(r.start + k));
             }
         }
         self.params.copy_from_slice(values);
         Ok(())
     }
 
-    pub fn param_names(&self) -> Vec<&str> {
-        self.plan.params.iter().map(|p| p.name.as_str()).collect()
+    /// What each range of the flat parameter vector holds.
+    pub fn groups(&self) -> &ParamGroups {
+        &self.plan.groups
+    }
+
+    /// Every parameter's name, in flat-vector order (made on demand: for
+    /// large networks prefer [`Network::groups`]).
+    pub fn param_names(&self) -> Vec<String> {
+        self.plan.groups.iter().flat_map(|g| (0..g.params.len()).map(|k| g.entry_name(k))).collect()
+    }
+
+    /// The name of parameter `i` (`edge:17`, `edge:3[5]`, `node:5:bias`).
+    pub fn param_name(&self, i: usize) -> String {
+        self.plan.groups.param_name(i)
     }
 
     pub fn param_index(&self, name: &str) -> Result<usize> {
-        self.index.get(name).copied().ok_or_else(|| {
-            Error::Parameter(format!(
-                "no parameter named {name:?}; names look like \"edge:17\", \"node:5:bias\" or \"node:8:lstm.w_f\""
-            ))
-        })
+        self.plan.groups.index(name)
     }
 
     pub fn get_param(&self, name: &str) -> Result<T> {
         Ok(self.params[self.param_index(name)?])
     }
 
+    /// The values of the group named `name` (`edge:17`, `node:5:bias`,
+    /// `node:8:lstm`), row-major in its shape.
+    pub fn group_values(&self, name: &str) -> Result<(&ParamGroup, &[T])> {
+        let g = self.plan.groups.group(name)?;
+        Ok((g, &self.params[g.params.clone()]))
+    }
+
+    /// Replaces the values of one group (a fixed group must keep its values).
+    pub fn set_group(&mut self, name: &str, values: &[T]) -> Result<()> {
+        let g = self.plan.groups.group(name)?;
+        if values.len() != g.params.len() {
+            bail!(
+                Shape,
+                "group {name} holds {} values (shape {:?}), got {}",
+                g.params.len(),
+                g.shape.dims(),
+                values.len()
+            );
+        }
+        if let Some(k) = values.iter().position(|v| !v.is_finite()) {
+            bail!(Value, "parameter {} would be set to {:?}", g.entry_name(k), values[k]);
+        }
+        let own = &mut self.params[g.params.clone()];
+        if !g.trainable && own != values {
+            bail!(Parameter, "group {name} is fixed and cannot change");
+        }
+        own.copy_from_slice(values);
+        Ok(())
+    }
+
     pub fn set_param(&mut self, name: &str, value: T) -> Result<()> {
         let i = self.param_index(name)?;
-        if !self.plan.params[i].trainable {
+        if !self.plan.groups.is_trainable(i) {
             bail!(Parameter, "parameter {name} is fixed and cannot change");
         }
         if !value.is_finite() {
@@ -140,7 +175,7 @@ impl<T: Real> Network<T> {
             bail!(
                 Value,
                 "the step would make parameter {} non-finite (loss {}, gradient {:?}); parameters left unchanged",
-                self.plan.params[i].name,
+                self.param_name(i),
                 grads.loss,
                 grads.params[i]
             );

@@ -125,8 +125,8 @@ fn partial_tables_compile_to_one_masked_convolution() {
     assert_eq!(masked[0].params.len(), 4 * 4);
     assert_eq!(masked[0].full_len(), 2 * 3 * 4);
     // tied biases: one per channel
-    assert!(net.param_names().contains(&"node:2:bias[2]"));
-    assert!(!net.param_names().contains(&"node:2:bias[3]"));
+    assert!(net.param_names().contains(&"node:2:bias[2]".to_string()));
+    assert!(!net.param_names().contains(&"node:2:bias[3]".to_string()));
 }
 
 #[test]

@@ -40,6 +40,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train::evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(train::evaluate_candidates, m)?)?;
     m.add_function(wrap_pyfunction!(random::random_graph, m)?)?;
+    m.add_function(wrap_pyfunction!(network::plan_stats, m)?)?;
     m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::set_inference_memory, m)?)?;
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;

@@ -6,7 +6,7 @@ use crate::arrays::to_numpy;
 use crate::errors::{raise, Kind, OrRaise};
 use crate::graph::PyGraph;
 use crate::ops;
-use nervenet_core::{Init, Network, PlanOptions, WeightInit};
+use nervenet_core::{GroupKind, Init, Network, ParamGroup, Plan, PlanOptions, WeightInit};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -42,6 +42,33 @@ fn plan_options(py: Python<'_>, density: Option<f64>, edges: Option<usize>) -> P
         options.dense_min_edges = e;
     }
     Ok(options)
+}
+
+/// `(name, kind, owner id, shape, start, stop, trainable)` of a group.
+type GroupTuple = (String, &'static str, u32, Vec<u32>, usize, usize, bool);
+
+fn group_tuple(g: &ParamGroup) -> GroupTuple {
+    let (kind, owner) = match g.kind {
+        GroupKind::Edge(e) => ("edge", e.0),
+        GroupKind::Bias(n) => ("bias", n.0),
+        GroupKind::GateBias(n, _) => ("gate_bias", n.0),
+        GroupKind::Cell(n, _) => ("cell", n.0),
+    };
+    (g.name(), kind, owner, g.shape.dims().to_vec(), g.params.start, g.params.end, g.trainable)
+}
+
+/// Compiles `graph`'s plan alone (no parameters): `(seconds, heap bytes of
+/// the bookkeeping, parameter groups, parameters)`, for benchmarks.
+#[pyfunction]
+pub fn plan_stats(py: Python<'_>, graph: PyRef<'_, PyGraph>) -> PyResult<(f64, usize, usize, usize)> {
+    let graph = graph.inner.clone();
+    let (seconds, plan) = py.detach(|| {
+        let start = std::time::Instant::now();
+        let plan = Plan::compile(&graph);
+        (start.elapsed().as_secs_f64(), plan)
+    });
+    let plan = plan.or_raise(py)?;
+    Ok((seconds, plan.heap_bytes(), plan.groups.len(), plan.n_params()))
 }
 
 #[pymethods]
@@ -103,15 +130,55 @@ impl PyNetwork {
     /// Stable parameter names (`edge:17`, `node:5:bias`) in flat-buffer order.
     #[getter]
     fn param_names(&self) -> Vec<String> {
-        with_net!(&self.net, n => n.param_names().into_iter().map(String::from).collect())
+        with_net!(&self.net, n => n.param_names())
+    }
+
+    /// The name of parameter `i`.
+    fn param_name(&self, i: usize) -> String {
+        with_net!(&self.net, n => n.param_name(i))
+    }
+
+    /// The flat index of the parameter named `name`.
+    fn param_index(&self, py: Python<'_>, name: &str) -> PyResult<usize> {
+        with_net!(&self.net, n => n.param_index(name)).or_raise(py)
     }
 
     /// Whether each parameter is trainable (fixed ones get zero gradient).
     #[getter]
     fn trainable<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let flags: Vec<bool> = with_net!(&self.net, n => n.plan().params.iter().map(|p| p.trainable).collect());
-        let len = flags.len();
+        let (len, spans) = with_net!(&self.net, n => (n.params().len(), n.groups().trainable_spans()));
+        let mut flags = vec![false; len];
+        for r in spans {
+            flags[r].fill(true);
+        }
         to_numpy(py, flags, &[len])
+    }
+
+    /// Every parameter group in flat-buffer order, as
+    /// `(name, kind, owner id, shape, start, stop, trainable)`; kind is
+    /// "edge", "bias", "gate_bias" or "cell", the owner an edge or node id.
+    fn groups(&self) -> Vec<GroupTuple> {
+        with_net!(&self.net, n => n.groups().iter().map(group_tuple).collect())
+    }
+
+    /// A copy of one group's values, shaped.
+    fn get_group<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        with_net!(&self.net, n => {
+            let (g, values) = n.group_values(name).or_raise(py)?;
+            let shape: Vec<usize> = g.shape.dims().iter().map(|&d| d as usize).collect();
+            to_numpy(py, values.to_vec(), &shape)
+        })
+    }
+
+    /// Replaces one group's values (any shape with the group's size).
+    fn set_group(&mut self, py: Python<'_>, name: &str, values: &Bound<'_, PyAny>) -> PyResult<()> {
+        with_net!(&mut self.net, n => ops::set_group(py, n, name, values))
+    }
+
+    /// Heap bytes of the compiled plan's bookkeeping.
+    #[getter]
+    fn plan_bytes(&self) -> usize {
+        with_net!(&self.net, n => n.plan().heap_bytes())
     }
 
     /// The largest time skip of any edge (0 for feed-forward networks).

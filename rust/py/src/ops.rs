@@ -286,3 +286,14 @@ pub fn get_param<T: Float>(py: Python<'_>, net: &Network<T>, name: &str) -> PyRe
 pub fn set_param<T: Float>(py: Python<'_>, net: &mut Network<T>, name: &str, value: f64) -> PyResult<()> {
     net.set_param(name, T::from_f64(value)).or_raise(py)
 }
+
+pub fn set_group<T: Float>(
+    py: Python<'_>,
+    net: &mut Network<T>,
+    name: &str,
+    values: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let ndim = values.getattr("ndim").and_then(|d| d.extract::<usize>()).unwrap_or(1);
+    let values = read::<T>(values, "group values", ndim)?;
+    net.set_group(name, values.as_slice()).or_raise(py)
+}

@@ -47,23 +47,21 @@ pub(super) fn run<T: Real>(
             let dz_range = g.at(t, level.rows.start)..g.at(t, level.rows.start) + level.rows.len() * w;
             if let Some((out, hidden)) = clip {
                 for i in 0..level.rows.len() {
-                    let limit = if plan.is_output_row[level.rows.start + i] { out } else { hidden };
+                    let limit = if plan.is_output_row(level.rows.start + i) { out } else { hidden };
                     clamp(&mut deltas[dz_range.start + i * w..dz_range.start + (i + 1) * w], limit);
                 }
             }
             let simple = dz_range.start..dz_range.start + level.n_simple * w;
             match want.dropout {
-                None => activation::backprop_rows(
-                    &level.acts[..level.n_simple],
-                    &values[simple.clone()],
-                    &mut deltas[simple],
-                    w,
-                ),
+                None => {
+                    let runs = level.acts.iter().map(|r| (r.rows.clone(), r.act));
+                    activation::backprop_runs(runs, &values[simple.clone()], &mut deltas[simple], w)
+                }
                 Some(d) => {
-                    for (i, &act) in level.acts[..level.n_simple].iter().enumerate() {
+                    for (i, act) in level.acts.iter().flat_map(|r| r.rows.clone().map(|i| (i, r.act))) {
                         let r = dz_range.start + i * w..dz_range.start + (i + 1) * w;
                         let row = level.rows.start + i;
-                        if plan.is_output_row[row] {
+                        if plan.is_output_row(row) {
                             activation::backprop(act, &values[r.clone()], &mut deltas[r]);
                             continue;
                         }

@@ -39,9 +39,11 @@ pub(super) fn run<T: Real>(
         let rows = Strided { offset: g.at(t, 0), row_stride: 1, col_stride: w };
         transpose::copy(samples.len(), n_in, x.data, user, values, rows, |v, x| *v = x);
         for (l, level) in plan.levels.iter().enumerate().skip(1) {
-            for (k, bias) in level.bias.iter().enumerate() {
-                let start = g.at(t, level.bias_row(k));
-                values[start..start + w].fill(bias.map_or(T::ZERO, |p| params[p]));
+            for run in &level.bias {
+                for row in run.rows.clone() {
+                    let start = g.at(t, row);
+                    values[start..start + w].fill(run.param(row).map_or(T::ZERO, |p| params[p]));
+                }
             }
             for (bi, block) in level.blocks.iter().enumerate() {
                 if !g.reaches(t, block.skip) {
@@ -56,9 +58,9 @@ pub(super) fn run<T: Real>(
             maps.forward(l, level, g, t, values, &mut scratch);
             let simple = g.at(t, level.rows.start)..g.at(t, level.rows.start) + level.n_simple * w;
             let dst = &mut values[simple];
-            activation::apply_rows(&level.acts[..level.n_simple], dst, w);
+            activation::apply_runs(level.acts.iter().map(|r| (r.rows.clone(), r.act)), dst, w);
             if let Some(d) = want.dropout {
-                for i in (0..level.n_simple).filter(|&i| !plan.is_output_row[level.rows.start + i]) {
+                for i in (0..level.n_simple).filter(|&i| !plan.is_output_row(level.rows.start + i)) {
                     for (b, v) in dst[i * w..(i + 1) * w].iter_mut().enumerate() {
                         *v *= d.factor::<T>(samples.start + b, t, level.rows.start + i);
                     }

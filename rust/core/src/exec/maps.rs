@@ -142,11 +142,6 @@ impl<'a, T: Real> MapRun<'a, T> {
                 } else {
                     out.iter_mut().zip(&c.full_index).for_each(|(o, &i)| *o = full[i as usize]);
                 }
-                for (o, p) in out.iter_mut().zip(&plan.params[c.params.clone()]) {
-                    if !p.trainable {
-                        *o = T::ZERO;
-                    }
-                }
                 offset += len;
             }
         }

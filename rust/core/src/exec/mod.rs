@@ -321,6 +321,9 @@ pub fn run<T: Real>(
         cells::reduce_grads(plan, &per_chunk, &mut grads);
         let per_chunk: Vec<&[T]> = map_grads.iter().map(|c| &c[..]).collect();
         maps.reduce_grads(plan, &per_chunk, &mut grads);
+        for r in plan.groups.fixed() {
+            grads[r.clone()].fill(T::ZERO); // fixed parameters get no gradient
+        }
         Some(grads)
     } else {
         None

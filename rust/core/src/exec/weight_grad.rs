@@ -44,11 +44,6 @@ pub(super) fn run<T: Real>(plan: &Plan, chunks: &[ChunkRef<'_, T>], steps: usize
             }
         })?;
     }
-    for (g, p) in grads.iter_mut().zip(&plan.params) {
-        if !p.trainable {
-            *g = T::ZERO;
-        }
-    }
     Ok(grads)
 }
 
@@ -57,10 +52,10 @@ fn bias<T: Real>(plan: &Plan, level: usize, chunks: &[ChunkRef<'_, T>], steps: u
     vector::simd(
         #[inline(always)]
         || {
-            for (i, b) in lv.bias.iter().enumerate() {
-                // Tied map biases: several rows add into one parameter.
-                let Some(p) = *b else { continue };
-                let row = lv.bias_row(i);
+            // Tied map biases: several rows add into one parameter.
+            for (row, p) in
+                lv.bias.iter().flat_map(|r| r.rows.clone().filter_map(move |row| Some((row, r.param(row)?))))
+            {
                 let mut acc = T::ZERO;
                 for c in chunks {
                     let g = c.geometry;

@@ -5,6 +5,7 @@
 use super::vector;
 use crate::graph::Activation;
 use crate::real::Real;
+use std::ops::Range;
 
 /// Scalar g(x).
 #[inline(always)]
@@ -104,15 +105,16 @@ pub fn apply<T: Real>(act: Activation, v: &mut [T]) {
     })
 }
 
-/// Row i of `v` (rows of length `w`) = g_i(row), one SIMD dispatch for all
-/// rows: at batch 1 a dispatch per row cost more than the row.
-pub fn apply_rows<T: Real>(acts: &[Activation], v: &mut [T], w: usize) {
+/// Rows `r` of `v` (rows of length `w`) = g(row) for each run `(r, g)`, one
+/// SIMD dispatch for all runs: at batch 1 a dispatch per row cost more
+/// than the row.
+pub fn apply_runs<T: Real>(runs: impl IntoIterator<Item = (Range<usize>, Activation)>, v: &mut [T], w: usize) {
     vector::simd(
         #[inline(always)]
         || {
-            for (&act, row) in acts.iter().zip(v.chunks_exact_mut(w.max(1))) {
+            for (rows, act) in runs {
                 per_activation!(act, a => {
-                    for x in row.iter_mut() {
+                    for x in v[rows.start * w..rows.end * w].iter_mut() {
                         *x = forward(a, *x);
                     }
                 })
@@ -121,14 +123,21 @@ pub fn apply_rows<T: Real>(acts: &[Activation], v: &mut [T], w: usize) {
     )
 }
 
-/// Row i of `d` *= g_i'(z) given row i of `v` = g_i(z), one dispatch.
-pub fn backprop_rows<T: Real>(acts: &[Activation], v: &[T], d: &mut [T], w: usize) {
+/// Rows `r` of `d` *= g'(z) given rows `r` of `v` = g(z), for each run
+/// `(r, g)`, one dispatch.
+pub fn backprop_runs<T: Real>(
+    runs: impl IntoIterator<Item = (Range<usize>, Activation)>,
+    v: &[T],
+    d: &mut [T],
+    w: usize,
+) {
     vector::simd(
         #[inline(always)]
         || {
-            for ((&act, vr), dr) in acts.iter().zip(v.chunks_exact(w.max(1))).zip(d.chunks_exact_mut(w.max(1))) {
+            for (rows, act) in runs {
+                let r = rows.start * w..rows.end * w;
                 per_activation!(act, a => {
-                    for (dx, &y) in dr.iter_mut().zip(vr) {
+                    for (dx, &y) in d[r.clone()].iter_mut().zip(&v[r]) {
                         *dx *= derivative_from_output(a, y);
                     }
                 })
@@ -195,13 +204,14 @@ mod tests {
         let w = 5;
         let xs: Vec<f64> = (0..ALL.len() * w).map(|i| (i as f64 - 17.0) * 0.29).collect();
         let (mut rows, mut one) = (xs.clone(), xs.clone());
-        apply_rows(&ALL, &mut rows, w);
+        let runs = || ALL.iter().enumerate().map(|(i, &a)| (i..i + 1, a));
+        apply_runs(runs(), &mut rows, w);
         for (act, chunk) in ALL.iter().zip(one.chunks_exact_mut(w)) {
             apply(*act, chunk);
         }
         assert_eq!(rows, one);
         let (mut dr, mut d1) = (vec![0.7; xs.len()], vec![0.7; xs.len()]);
-        backprop_rows(&ALL, &rows, &mut dr, w);
+        backprop_runs(runs(), &rows, &mut dr, w);
         for ((act, v), d) in ALL.iter().zip(rows.chunks_exact(w)).zip(d1.chunks_exact_mut(w)) {
             backprop(*act, v, d);
         }

@@ -8,23 +8,20 @@
 
 use crate::bail;
 use crate::error::Result;
-use crate::plan::ParamInfo;
 use crate::real::Real;
-
-/// `trainable` of each parameter (the mask [`cap_weights`] takes).
-pub fn trainable_mask(info: &[ParamInfo]) -> Vec<bool> {
-    info.iter().map(|p| p.trainable).collect()
-}
-
-/// Trainable weights (not biases, not fixed parameters): the mask
-/// [`regularise`] takes.
-pub fn weight_mask(info: &[ParamInfo]) -> Vec<bool> {
-    info.iter().map(|p| p.trainable && p.is_weight()).collect()
-}
+use std::ops::Range;
 
 fn check_len(what: &str, a: usize, b: usize) -> Result<()> {
     if a != b {
         bail!(Shape, "{what}: {a} parameters but {b} entries");
+    }
+    Ok(())
+}
+
+/// Checks that every span lies inside `n` parameters.
+fn check_spans(what: &str, n: usize, spans: &[Range<usize>]) -> Result<()> {
+    if let Some(r) = spans.iter().find(|r| r.start > r.end || r.end > n) {
+        bail!(Shape, "{what}: span {r:?} is outside the {n} parameters");
     }
     Ok(())
 }
@@ -37,20 +34,21 @@ fn check_threshold(what: &str, t: f64) -> Result<()> {
 }
 
 /// The notes' weight capping, applied after the update to trainable
-/// parameters only (`trainable[i]`):
+/// parameters only (the ranges `trainable`, from
+/// `ParamGroups::trainable_spans`):
 /// `w = −s·t if w < −t;  s·t if w > t;  w otherwise`,
 /// with threshold t > 0 and scale s in (0, 1] ("setting it to 0.9 ·
 /// threshold ... gives the weight the ability to move a bit after being
 /// capped"). NaN weights are left as they are.
-pub fn cap_weights<T: Real>(params: &mut [T], trainable: &[bool], threshold: f64, scale: f64) -> Result<()> {
-    check_len("cap_weights trainable mask", params.len(), trainable.len())?;
+pub fn cap_weights<T: Real>(params: &mut [T], trainable: &[Range<usize>], threshold: f64, scale: f64) -> Result<()> {
+    check_spans("cap_weights", params.len(), trainable)?;
     check_threshold("weight capping", threshold)?;
     if !(scale > 0.0 && scale <= 1.0) {
         bail!(Config, "weight capping scale = {scale} must be in (0, 1]");
     }
     let (t, cap) = (T::from_f64(threshold), T::from_f64(scale * threshold));
-    for (w, &tr) in params.iter_mut().zip(trainable) {
-        if tr {
+    for r in trainable {
+        for w in &mut params[r.clone()] {
             if *w < -t {
                 *w = -cap;
             } else if *w > t {
@@ -143,15 +141,15 @@ pub fn boost_gradient<T: Real>(grads: &mut [T], threshold: f64) -> Result<f64> {
     Ok(norm)
 }
 
-/// Adds the gradient of L1/L2 weight penalties to `grads`, for entries with
-/// `is_weight[i]` (trainable weights: see [`weight_mask`]; biases and fixed
-/// parameters are not regularised):
+/// Adds the gradient of L1/L2 weight penalties to `grads`, for the entries
+/// in `weights` (trainable weights, from `ParamGroups::weight_spans`; biases
+/// and fixed parameters are not regularised):
 /// `g_i += l1 · sign(w_i) + l2 · w_i`.
 /// Conventions: the L2 penalty is (l2/2)·Σw², whose gradient is l2·w; the L1
 /// penalty is l1·Σ|w|, with d|w|/dw = sign(w) and 0 at w = 0 (DESIGN.md).
-pub fn regularise<T: Real>(params: &[T], grads: &mut [T], is_weight: &[bool], l1: f64, l2: f64) -> Result<()> {
+pub fn regularise<T: Real>(params: &[T], grads: &mut [T], weights: &[Range<usize>], l1: f64, l2: f64) -> Result<()> {
     check_len("regularise gradients", params.len(), grads.len())?;
-    check_len("regularise weight mask", params.len(), is_weight.len())?;
+    check_spans("regularise", params.len(), weights)?;
     for (name, c) in [("l1", l1), ("l2", l2)] {
         if !(c >= 0.0 && c.is_finite()) {
             bail!(Config, "regularisation {name} = {c} must be non-negative and finite");
@@ -161,17 +159,16 @@ pub fn regularise<T: Real>(params: &[T], grads: &mut [T], is_weight: &[bool], l1
         return Ok(());
     }
     let (a, b) = (T::from_f64(l1), T::from_f64(l2));
-    for ((&w, g), &on) in params.iter().zip(grads.iter_mut()).zip(is_weight) {
-        if on {
-            let sign = if w > T::ZERO {
-                T::ONE
-            } else if w < T::ZERO {
-                -T::ONE
-            } else {
-                T::ZERO
-            };
-            *g += a * sign + b * w;
-        }
+    for i in weights.iter().flat_map(|r| r.clone()) {
+        let w = params[i];
+        let sign = if w > T::ZERO {
+            T::ONE
+        } else if w < T::ZERO {
+            -T::ONE
+        } else {
+            T::ZERO
+        };
+        grads[i] += a * sign + b * w;
     }
     Ok(())
 }

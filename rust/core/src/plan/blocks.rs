@@ -1,9 +1,10 @@
 //! Levels and blocks: groups the enabled edges into each level by source
 //! level and time skip, decides dense vs sparse, and lays out parameters.
 
+use super::groups::{GroupKind, GroupsBuilder, ParamGroups, Shape};
 use super::layout::Layout;
 use super::maps::{self, ConvBlock, PoolBlock};
-use super::params::{ParamInfo, ParamKind};
+use super::runs::{push_act, push_bias, ActRun, BiasRun};
 use super::PlanOptions;
 use crate::bail;
 use crate::error::Result;
@@ -73,10 +74,10 @@ pub struct Level {
     pub rows: Range<usize>,
     /// Rows `rows.start..rows.start + n_simple` are simple nodes.
     pub n_simple: usize,
-    /// Activation of each row (identity for inputs and cells).
-    pub acts: Vec<Activation>,
-    /// Bias parameter of each value row, then of each port row.
-    pub bias: Vec<Option<usize>>,
+    /// Activations of the simple rows `0..n_simple` (identity for inputs).
+    pub acts: Vec<ActRun>,
+    /// Bias parameters of every value row, then of every port row.
+    pub bias: Vec<BiasRun>,
     pub bias_params: Range<usize>,
     pub ports: Range<usize>,
     pub states: Range<usize>,
@@ -88,31 +89,31 @@ pub struct Level {
     pub pools: Vec<PoolBlock>,
 }
 
-impl Level {
-    /// Absolute row of entry k of `bias` (value rows, then port rows).
-    pub fn bias_row(&self, k: usize) -> usize {
-        if k < self.rows.len() {
-            self.rows.start + k
-        } else {
-            self.ports.start + k - self.rows.len()
-        }
-    }
+type Built = (Vec<Level>, ParamGroups, usize, usize);
+
+/// Fans per destination port (each gate of a unit is its own neuron) and
+/// per source node, for the fan-based initialisers.
+struct Fans {
+    fan_in: BTreeMap<(NodeId, u8), u32>,
+    fan_out: BTreeMap<NodeId, u32>,
 }
 
-type Built = (Vec<Level>, Vec<ParamInfo>, usize, usize);
+impl Fans {
+    fn of(&self, dst: NodeId, port: u8, src: NodeId) -> (u32, u32) {
+        (self.fan_in.get(&(dst, port)).copied().unwrap_or(0), self.fan_out.get(&src).copied().unwrap_or(0))
+    }
+}
 
 pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, options: PlanOptions) -> Result<Built> {
     let row_of = &layout.row_of;
     let live: Vec<&Edge> =
         graph.edges().filter(|e| e.enabled && row_of.contains_key(&e.src) && row_of.contains_key(&e.dst)).collect();
-    // Fans per destination port (each gate of a unit is its own neuron).
-    let mut fan_in: BTreeMap<(NodeId, u8), u32> = BTreeMap::new();
-    let mut fan_out: BTreeMap<NodeId, u32> = BTreeMap::new();
+    let mut fans = Fans { fan_in: BTreeMap::new(), fan_out: BTreeMap::new() };
     for e in &live {
         // A flattening edge brings every value of its map.
         let n = if e.kind == EdgeKind::Weight { graph.node(e.src)?.kind.size() as u32 } else { 1 };
-        *fan_in.entry((e.dst, e.port)).or_default() += n;
-        *fan_out.entry(e.src).or_default() += 1;
+        *fans.fan_in.entry((e.dst, e.port)).or_default() += n;
+        *fans.fan_out.entry(e.src).or_default() += 1;
     }
     let level_ranges = &layout.level_rows;
     let level_of_row = |row: usize| level_ranges.iter().position(|r| r.contains(&row)).expect("row in level");
@@ -154,44 +155,53 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
         })
     };
 
-    let mut params: Vec<ParamInfo> = Vec::new();
+    // A map identity edge has one entry per value, on a diagonal that other
+    // edges into the same map would interleave with: it gets a block of its
+    // own, so each edge's weights stay one contiguous group.
+    let alone = |e: &Edge| -> Result<u32> {
+        let multi = e.kind == EdgeKind::Identity && graph.node(e.src)?.kind.size() > 1;
+        Ok(if multi { e.id.0 } else { u32::MAX })
+    };
+    let mut params = GroupsBuilder::default();
     let mut levels = Vec::with_capacity(by_level.len());
     let mut max_skip = 0usize;
     let mut has_cells = false;
     for (l, nodes) in by_level.iter().enumerate() {
         let rows = level_ranges[l].clone();
         let (ports, states) = (layout.level_ports[l].clone(), layout.level_states[l].clone());
-        let mut acts = Vec::with_capacity(nodes.len());
-        let mut bias = Vec::with_capacity(nodes.len() + ports.len());
-        let bias_start = params.len();
+        let (mut acts, mut bias) = (Vec::new(), Vec::new());
+        let bias_start = params.next();
         let mut n_simple = 0;
+        let mut row = rows.start;
+        let one = |rows: Range<usize>, first: Option<usize>| BiasRun { rows, first, per: 1, stride: 1 };
         for &id in nodes {
             let node = graph.node(id)?;
-            let fans = (fan_in.get(&(id, 0)).copied().unwrap_or(0), fan_out.get(&id).copied().unwrap_or(0));
             let act = match node.kind {
                 NodeKind::Simple { activation } | NodeKind::FeatureMap { activation, .. } if l > 0 => activation,
                 _ => Activation::Identity,
             };
+            let size = node.kind.size();
+            let node_rows = row..row + size;
+            row += size;
             if let NodeKind::FeatureMap { channels, untied_bias, .. } = node.kind {
-                let size = node.kind.size();
-                acts.extend(std::iter::repeat_n(act, size));
+                push_act(&mut acts, size, act);
                 n_simple += size;
                 if !(node.bias && l > 0) {
-                    bias.extend(std::iter::repeat_n(None, size));
+                    push_bias(&mut bias, one(node_rows, None));
                     continue;
                 }
                 // Untied: one bias per value; tied: one per channel.
-                let n = if untied_bias { size } else { channels as usize };
-                let first = params.len();
-                for k in 0..n {
-                    params.push(ParamInfo::bias(format!("node:{}:bias[{k}]", id.0), id, node.bias_value, fans));
-                }
-                let per = size / n;
-                bias.extend((0..size).map(|r| Some(first + r / per)));
+                let (c, h, w) = node.kind.map_shape().expect("a feature map");
+                let shape = if untied_bias { Shape::new(&[c, h, w]) } else { Shape::new(&[channels as usize]) };
+                let first = params.push(GroupKind::Bias(id), shape, true, node.bias_value, (0, 0)).start;
+                push_bias(
+                    &mut bias,
+                    BiasRun { rows: node_rows, first: Some(first), per: size / shape.len(), stride: 1 },
+                );
                 continue;
             }
-            acts.push(act);
             if node.kind.cell().is_none() {
+                push_act(&mut acts, 1, act);
                 n_simple += 1;
             } else if node.bias {
                 bail!(
@@ -201,44 +211,50 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
                     node.kind.name()
                 );
             }
-            bias.push((node.bias && l > 0).then(|| {
-                params.push(ParamInfo::bias(format!("node:{}:bias", id.0), id, node.bias_value, fans));
-                params.len() - 1
-            }));
+            let first = (node.bias && l > 0)
+                .then(|| params.push(GroupKind::Bias(id), Shape::SCALAR, true, node.bias_value, (0, 0)).start);
+            push_bias(&mut bias, one(node_rows, first));
         }
-        // Port biases (the gates of standard units: torch's b_ih + b_hh), in
-        // port-row order: group by group, port-major.
+        // Port biases (the gates of standard units: torch's b_ih + b_hh): one
+        // group per unit, in port-row order (group by group, port-major).
         let mut cell_nodes: Vec<(CellKind, NodeId)> = Vec::new();
         for &id in nodes {
             if let Some(kind) = graph.node(id)?.kind.cell() {
                 cell_nodes.push((kind, id));
             }
         }
+        let mut port_row = ports.start;
         for run in cell_nodes.chunk_by(|a, b| a.0 == b.0) {
             let cell = run[0].0;
-            for (p, port) in cell.ports().iter().enumerate() {
-                for &(_, id) in run {
-                    bias.push(matches!(cell, CellKind::LstmUnit | CellKind::GruUnit).then(|| {
-                        let fans =
-                            (fan_in.get(&(id, p as u8)).copied().unwrap_or(0), fan_out.get(&id).copied().unwrap_or(0));
-                        let name = format!("node:{}:bias.{port}", id.0);
-                        params.push(ParamInfo::bias(name, id, cell.port_bias_preset(p), fans));
-                        params.len() - 1
-                    }));
+            let n_ports = cell.ports().len();
+            let unit = matches!(cell, CellKind::LstmUnit | CellKind::GruUnit);
+            let firsts: Vec<Option<usize>> = run
+                .iter()
+                .map(|&(_, id)| {
+                    let shape = Shape::new(&[n_ports]);
+                    unit.then(|| params.push(GroupKind::GateBias(id, cell), shape, true, None, (0, 0)).start)
+                })
+                .collect();
+            for p in 0..n_ports {
+                for f in &firsts {
+                    let first = f.map(|first| first + p);
+                    push_bias(&mut bias, BiasRun { rows: port_row..port_row + 1, first, per: 1, stride: n_ports });
+                    port_row += 1;
                 }
             }
         }
-        let bias_params = bias_start..params.len();
+        let bias_params = bias_start..params.next();
 
         // Group the edges into this level by (target region, skip, source level).
-        let mut groups: BTreeMap<(bool, usize, usize), Vec<&Edge>> = BTreeMap::new();
+        let mut groups: BTreeMap<(bool, usize, usize, u32), Vec<&Edge>> = BTreeMap::new();
         for &e in &into[l] {
             max_skip = max_skip.max(e.time_skip as usize);
-            groups.entry((target(e).0, e.time_skip as usize, level_of_row(row_of[&e.src]))).or_default().push(e);
+            let key = (target(e).0, e.time_skip as usize, level_of_row(row_of[&e.src]), alone(e)?);
+            groups.entry(key).or_default().push(e);
         }
         let mut blocks = Vec::new();
-        let mut sparse: BTreeMap<(bool, usize), Vec<&Edge>> = BTreeMap::new();
-        for ((to_ports, skip, src_level), edges) in groups {
+        let mut sparse: BTreeMap<(bool, usize, u32), Vec<&Edge>> = BTreeMap::new();
+        for ((to_ports, skip, src_level, alone), edges) in groups {
             let dst = if to_ports { ports.clone() } else { rows.clone() };
             let (n_dst, n_src) = (dst.len(), level_ranges[src_level].len());
             let mut n_entries = 0;
@@ -248,7 +264,7 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
             let dense = n_entries >= options.dense_min_edges
                 && n_entries as f64 >= options.dense_min_density * (n_dst * n_src) as f64;
             if !dense {
-                sparse.entry((to_ports, skip)).or_default().extend(edges);
+                sparse.entry((to_ports, skip, alone)).or_default().extend(edges);
                 continue;
             }
             let src_rows = level_ranges[src_level].clone();
@@ -269,8 +285,8 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
             let complete = cells.len() == n_dst * n_src;
             let row_ptr = row_pointers(n_dst, cells.iter().map(|c| c.0));
             let cols = if complete { Vec::new() } else { cells.iter().map(|&(_, j, _, _)| j as u32).collect() };
-            let start = params.len();
-            params.extend(cells.iter().map(|&(_, _, e, k)| edge_param(e, k, &fan_in, &fan_out)));
+            let start = params.next();
+            edge_groups(graph, &cells, &fans, &mut params)?;
             blocks.push(Block {
                 kind: if complete { BlockKind::Dense } else { BlockKind::MaskedDense },
                 skip,
@@ -278,10 +294,10 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
                 src_rows,
                 row_ptr,
                 cols,
-                params: start..params.len(),
+                params: start..params.next(),
             });
         }
-        for ((to_ports, skip), edges) in sparse {
+        for ((to_ports, skip, _), edges) in sparse {
             let dst = if to_ports { ports.clone() } else { rows.clone() };
             let mut cells: Vec<(usize, usize, &Edge, Option<usize>)> = Vec::new();
             for e in &edges {
@@ -293,8 +309,8 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
             }
             cells.sort_by_key(|&(i, src, _, _)| (i, src));
             let row_ptr = row_pointers(dst.len(), cells.iter().map(|c| c.0));
-            let start = params.len();
-            params.extend(cells.iter().map(|&(_, _, e, k)| edge_param(e, k, &fan_in, &fan_out)));
+            let start = params.next();
+            edge_groups(graph, &cells, &fans, &mut params)?;
             blocks.push(Block {
                 kind: BlockKind::Sparse,
                 skip,
@@ -302,7 +318,7 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
                 src_rows: 0..0,
                 row_ptr,
                 cols: cells.iter().map(|&(_, src, _, _)| src as u32).collect(),
-                params: start..params.len(),
+                params: start..params.next(),
             });
         }
 
@@ -319,7 +335,7 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
                     rows: row..row,
                     ports: port_row..port_row,
                     states: state_row..state_row,
-                    params: params.len()..params.len(),
+                    params: params.next()..params.next(),
                 });
             }
             let g = cells.last_mut().expect("group just pushed");
@@ -330,27 +346,16 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
                 state_row += 1;
                 g.states.end = state_row;
             }
-            for (k, name) in kind.params().iter().enumerate() {
-                let full = format!("node:{}:{}.{name}", id.0, kind.name());
-                params.push(match kind.param_bias(k) {
-                    Some(preset) => ParamInfo::bias(full, id, preset, (1, 1)),
-                    None => ParamInfo {
-                        name: full,
-                        kind: ParamKind::CellWeight { node: id, index: k as u8 },
-                        trainable: true,
-                        preset: None,
-                        fan_in: 1,
-                        fan_out: 1,
-                    },
-                });
+            if !kind.params().is_empty() {
+                g.params.end =
+                    params.push(GroupKind::Cell(id, kind), Shape::new(&[kind.params().len()]), true, None, (1, 1)).end;
             }
-            g.params.end = params.len();
         }
         let convs = maps::convs(graph, row_of, &level_of_row, &map_edges[l], &mut params)?;
         let pools = maps::pools(graph, row_of, &map_edges[l])?;
         levels.push(Level { rows, n_simple, acts, bias, bias_params, ports, states, cells, blocks, convs, pools });
     }
-    Ok((levels, params, max_skip, usize::from(has_cells)))
+    Ok((levels, params.finish(), max_skip, usize::from(has_cells)))
 }
 
 /// CSR row pointers for `n` rows from the (sorted) row of each entry.
@@ -365,29 +370,38 @@ fn row_pointers(n: usize, entry_rows: impl Iterator<Item = usize>) -> Vec<usize>
     row_ptr
 }
 
-/// Entry `k` of an edge that has several (a flattening or a map identity).
-fn edge_param(
-    e: &Edge,
-    k: Option<usize>,
-    fan_in: &BTreeMap<(NodeId, u8), u32>,
-    fan_out: &BTreeMap<NodeId, u32>,
-) -> ParamInfo {
-    let identity = e.kind == EdgeKind::Identity;
-    ParamInfo {
-        name: match k {
-            Some(k) => format!("edge:{}[{k}]", e.id.0),
-            None => format!("edge:{}", e.id.0),
-        },
-        kind: ParamKind::Weight { edge: e.id, src: e.src, dst: e.dst },
-        trainable: e.trainable && !identity,
-        preset: if identity {
+/// One group per edge of a block's entries (sorted by destination and
+/// source, so each edge's entries are adjacent): a scalar, or the source
+/// map's shape for a flattening or map identity edge.
+fn edge_groups(
+    graph: &Graph,
+    cells: &[(usize, usize, &Edge, Option<usize>)],
+    fans: &Fans,
+    params: &mut GroupsBuilder,
+) -> Result<()> {
+    for (at, &(_, _, e, k)) in cells.iter().enumerate() {
+        if k.unwrap_or(0) != 0 {
+            continue; // the rest of a multi-entry edge, laid out with its first entry
+        }
+        let shape = match (k, graph.node(e.src)?.kind.map_shape()) {
+            (Some(_), Some((c, h, w))) => Shape::new(&[c, h, w]),
+            _ => Shape::SCALAR,
+        };
+        debug_assert!(
+            cells[at..at + shape.len()].iter().enumerate().all(|(j, c)| c.2.id == e.id && c.3.unwrap_or(0) == j),
+            "{}: entries not adjacent",
+            e.id
+        );
+        let identity = e.kind == EdgeKind::Identity;
+        let preset = if identity {
             Some(1.0)
         } else if e.trainable {
             e.weight
         } else {
             Some(e.weight.unwrap_or(1.0))
-        },
-        fan_in: fan_in.get(&(e.dst, e.port)).copied().unwrap_or(0),
-        fan_out: fan_out.get(&e.src).copied().unwrap_or(0),
+        };
+        let trainable = e.trainable && !identity;
+        params.push(GroupKind::Edge(e.id), shape, trainable, preset, fans.of(e.dst, e.port, e.src));
     }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 //! share a filter geometry (so LeNet-5's C3 is one convolution, its missing
 //! connections masked), else one per edge. Pooling runs per edge.
 
-use super::params::{ParamInfo, ParamKind};
+use super::groups::{GroupKind, GroupsBuilder, Shape};
 use crate::bail;
 use crate::error::Result;
 use crate::graph::{Edge, EdgeKind, Graph, NodeId, PoolOp};
@@ -20,7 +20,7 @@ pub struct ConvBlock {
     pub dst: Range<usize>,
     pub params: Range<usize>,
     /// Where each parameter sits in the full filter tensor
-    /// `[filters][kc][kh][kw]`; empty when every filter reads every channel.
+    /// `[filters][kc][kh][kw]`; empty when the parameters are that tensor.
     pub full_index: Vec<u32>,
 }
 
@@ -37,6 +37,19 @@ pub enum PoolRegions {
     Fixed(Regions),
     /// Fractional max pooling: fresh regions for every run, from its seed.
     Fractional(FractionalPool),
+}
+
+impl PoolRegions {
+    /// Heap bytes of fixed regions (one (start, end) pair per output row and column).
+    pub(super) fn heap_bytes(&self) -> usize {
+        match self {
+            PoolRegions::Fixed(r) => {
+                let (h, w) = r.output_size();
+                (h + w) * size_of::<(usize, usize)>()
+            }
+            PoolRegions::Fractional(_) => 0,
+        }
+    }
 }
 
 /// One pool edge: channel by channel from `src_rows` into `dst`.
@@ -83,7 +96,7 @@ pub(super) fn convs(
     row_of: &BTreeMap<NodeId, usize>,
     level_of_row: &dyn Fn(usize) -> usize,
     edges: &[&Edge],
-    params: &mut Vec<ParamInfo>,
+    params: &mut GroupsBuilder,
 ) -> Result<Vec<ConvBlock>> {
     // Same source level and geometry: candidates for one convolution. 3D
     // filters slide over channels, which must not cross maps: one per edge.
@@ -111,7 +124,7 @@ pub(super) fn convs(
     Ok(blocks)
 }
 
-fn conv_block(edges: &[&Edge], srcs: &[Map], dsts: &[Map], params: &mut Vec<ParamInfo>) -> Result<ConvBlock> {
+fn conv_block(edges: &[&Edge], srcs: &[Map], dsts: &[Map], params: &mut GroupsBuilder) -> Result<ConvBlock> {
     let EdgeKind::Filter { kh, kw, kc, stride, padding } = edges[0].kind else { unreachable!("filter edges only") };
     let (kh, kw, s, p) = (kh as usize, kw as usize, stride as usize, padding as usize);
     let (h, w) = (srcs[0].h, srcs[0].w);
@@ -161,52 +174,64 @@ fn conv_block(edges: &[&Edge], srcs: &[Map], dsts: &[Map], params: &mut Vec<Para
         out
     };
     let (src_at, dst_at) = (offsets(srcs), offsets(dsts));
-    // Filter o reads channel c through edge[o_block][c_block]. Filters are
-    // numbered by output channel / slices.
-    let mut edge_of: BTreeMap<(usize, usize), &Edge> = BTreeMap::new();
-    for &e in edges {
-        let (d0, d1) = dst_at[&e.dst];
-        let (s0, s1) = src_at[&e.src];
-        for o in d0 / slices..d1.div_ceil(slices) {
-            for c in s0..s1 {
-                edge_of.insert((o, c), e);
-            }
-        }
-    }
+    // Which filters and channels each edge connects: its destination's
+    // filters (numbered by output channel / slices) and its source's
+    // channels (all of them for a 3D filter, which slides over channels).
     let taps = kh * kw;
-    // Fans for the initialiser: channels a filter reads, filters a channel feeds.
+    let span = |e: &Edge| {
+        let (d0, d1) = dst_at[&e.dst];
+        let (s0, s1) = if kc.is_some() { (0, depth) } else { src_at[&e.src] };
+        (d0 / slices..d1.div_ceil(slices), s0..s1)
+    };
+    // Fans for the initialiser: channels a filter reads, filters a channel
+    // feeds (the same for every filter and channel of one edge).
     let (mut reads, mut feeds) = (vec![0usize; filters], vec![0usize; in_c]);
-    for &(o, c) in edge_of.keys() {
-        reads[o] += 1;
-        feeds[c] += 1;
-    }
-    let fan_in = |o: usize| reads[o].min(depth) * taps;
-    let fan_out = |c: usize| feeds[c] * taps;
-    let start = params.len();
-    let mut full_index = Vec::new();
-    for o in 0..filters {
-        for c in 0..depth {
-            // A 3D filter's depth index stands for every channel it slides over.
-            let Some(&e) = edge_of.get(&(o, c)) else { continue };
-            let (e_src0, e_dst0) = (src_at[&e.src].0, dst_at[&e.dst].0 / slices);
-            let e_depth = if kc.is_some() { depth } else { src_at[&e.src].1 - e_src0 };
-            let local_c = if kc.is_some() { c } else { c - e_src0 };
-            for tap in 0..taps {
-                let k = ((o - e_dst0) * e_depth + local_c) * taps + tap;
-                full_index.push(((o * depth + c) * taps + tap) as u32);
-                params.push(ParamInfo {
-                    name: format!("edge:{}[{k}]", e.id.0),
-                    kind: ParamKind::Weight { edge: e.id, src: e.src, dst: e.dst },
-                    trainable: e.trainable,
-                    preset: e.weight,
-                    fan_in: fan_in(o) as u32,
-                    fan_out: fan_out(c) as u32,
-                });
-            }
+    for &e in edges {
+        let (os, _) = span(e);
+        let (s0, s1) = src_at[&e.src];
+        for o in os.clone() {
+            reads[o] += s1 - s0;
+        }
+        for c in s0..s1 {
+            feeds[c] += os.len();
         }
     }
-    if full_index.len() == conv.weight_len() {
-        full_index.clear(); // every filter reads every channel
+    // Each edge's weights are one group `[filters, depth, kh, kw]`, edges
+    // in filter then channel order.
+    let mut order: Vec<&Edge> = edges.to_vec();
+    order.sort_by_key(|e| (dst_at[&e.dst].0, src_at[&e.src].0));
+    // When every edge reads every channel, one after another they are the
+    // full tensor; otherwise `full_index` places each weight in it.
+    let mut next_filter = 0;
+    let direct = order.iter().all(|e| {
+        let (os, cs) = span(e);
+        let whole = os.start == next_filter && cs == (0..depth);
+        next_filter = os.end;
+        whole
+    }) && next_filter == filters;
+    if !direct && conv.weight_len() > u32::MAX as usize {
+        bail!(
+            Unsupported,
+            "{}: a convolution with a partial connection table is limited to 2^32 filter weights, this one has {}",
+            edges[0].id,
+            conv.weight_len()
+        );
+    }
+    let start = params.next();
+    let mut full_index = Vec::new();
+    for e in order {
+        let (os, cs) = span(e);
+        let (o0, c0) = (os.start, src_at[&e.src].0);
+        let fans = ((reads[o0].min(depth) * taps) as u32, (feeds[c0] * taps) as u32);
+        let shape = Shape::new(&[os.len(), cs.len(), kh, kw]);
+        params.push(GroupKind::Edge(e.id), shape, e.trainable, e.weight, fans);
+        if !direct {
+            for o in os {
+                for c in cs.clone() {
+                    full_index.extend((0..taps).map(|tap| ((o * depth + c) * taps + tap) as u32));
+                }
+            }
+        }
     }
     let last = dsts.last().expect("a destination");
     let src_last = srcs.last().expect("a source");
@@ -214,7 +239,7 @@ fn conv_block(edges: &[&Edge], srcs: &[Map], dsts: &[Map], params: &mut Vec<Para
         conv,
         src_rows: srcs[0].row..src_last.row + src_last.c * h * w,
         dst: dsts[0].row..last.row + last.c * oh * ow,
-        params: start..params.len(),
+        params: start..params.next(),
         full_index,
     })
 }

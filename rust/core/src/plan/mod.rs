@@ -3,25 +3,26 @@
 //! topological level; the edges into each level become blocks — dense
 //! (a GEMM, missing edges masked) when dense enough, sparse (CSR, each edge
 //! an axpy over the batch) otherwise — grouped by source level and time skip.
-//! The plan also fixes the flat parameter layout (blocks contiguous) and the
-//! tasks that reduce weight gradients in a fixed order.
+//! The plan also fixes the flat parameter layout (blocks contiguous, one
+//! group per edge, bias or cell: see `groups`) and the tasks that reduce
+//! weight gradients in a fixed order.
 
 mod blocks;
+mod groups;
 mod layout;
 mod maps;
-mod params;
+mod runs;
+mod tasks;
 
 pub use blocks::{Block, BlockKind, CellGroup, Level};
+pub use groups::{GroupKind, ParamGroup, ParamGroups, Shape};
 pub use maps::{ConvBlock, PoolBlock, PoolRegions};
-pub use params::{GradTask, ParamInfo, ParamKind};
+pub use runs::{ActRun, BiasRun};
+pub use tasks::GradTask;
 
 use crate::bail;
 use crate::error::Result;
-use crate::graph::{topological_levels, Activation, Graph, NodeId, Role};
-
-/// The most parameters a plan compiles: each carries a name and its fans
-/// (~100 bytes), so VGG16's 138M would take ~14 GB before any compute.
-pub const MAX_PARAMS: usize = 20_000_000;
+use crate::graph::{topological_levels, Graph, NodeId, Role};
 
 /// When the edges between two groups of nodes become a dense block.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -68,14 +69,12 @@ pub struct PlanSummary {
 /// in the network's flat buffer laid out as `params` says.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    /// Node at each row of the activation buffer.
-    pub row_node: Vec<NodeId>,
     /// Input nodes occupy rows `0..n_inputs`, in id order.
     pub n_inputs: usize,
     /// Row of each output node, in id order.
     pub output_rows: Vec<usize>,
-    /// Whether each row is an output node.
-    pub is_output_row: Vec<bool>,
+    /// Rows of the output nodes as sorted, disjoint ranges.
+    output_spans: Vec<std::ops::Range<usize>>,
     /// `levels[0]` holds the inputs; deeper levels hold everything else.
     pub levels: Vec<Level>,
     /// Largest time skip of any edge (0 for feed-forward networks).
@@ -85,8 +84,8 @@ pub struct Plan {
     pub memory: usize,
     /// Value rows, then the port and state rows of memory cells.
     pub n_rows: usize,
-    /// One entry per parameter, in flat-buffer order.
-    pub params: Vec<ParamInfo>,
+    /// What each range of the flat parameter buffer holds.
+    pub groups: ParamGroups,
     /// Weight-gradient reductions, sorted by (disjoint) parameter range.
     pub tasks: Vec<GradTask>,
 }
@@ -100,15 +99,6 @@ impl Plan {
         graph.validate()?;
         graph.check_shapes()?;
         check_supported(graph)?;
-        let n_params = graph.count_params()?;
-        if n_params > MAX_PARAMS {
-            bail!(
-                Unsupported,
-                "the graph has {n_params} parameters; plans hold per-parameter metadata (names, fans) and are \
-                 limited to {MAX_PARAMS} parameters for now (count and shape-check larger graphs with \
-                 count_params / check_shapes)"
-            );
-        }
         if graph.inputs().is_empty() {
             bail!(Graph, "the graph has no input nodes");
         }
@@ -122,30 +112,28 @@ impl Plan {
             by_level[l].push(node); // BTreeMap order: ids ascending within a level
         }
         let layout = layout::layout(graph, &mut by_level)?;
-        let row_node: Vec<NodeId> = by_level.iter().flatten().copied().collect();
         let row_of = &layout.row_of;
         let n_inputs = layout.level_rows[0].len(); // input maps bring C·H·W rows
                                                    // Every value of an output map is an output.
         let mut output_rows = Vec::new();
+        let mut output_spans = Vec::new();
         for n in graph.outputs() {
-            output_rows.extend(row_of[&n]..row_of[&n] + graph.node(n)?.kind.size());
+            let span = row_of[&n]..row_of[&n] + graph.node(n)?.kind.size();
+            output_rows.extend(span.clone());
+            output_spans.push(span);
         }
-        let mut is_output_row = vec![false; layout.n_rows];
-        for &r in &output_rows {
-            is_output_row[r] = true;
-        }
-        let (levels, params, max_skip, cell_memory) = blocks::build(graph, &by_level, &layout, options)?;
-        let tasks = params::grad_tasks(&levels);
+        output_spans.sort_by_key(|r| r.start);
+        let (levels, groups, max_skip, cell_memory) = blocks::build(graph, &by_level, &layout, options)?;
+        let tasks = tasks::grad_tasks(&levels);
         Ok(Plan {
-            row_node,
             n_inputs,
             output_rows,
-            is_output_row,
+            output_spans,
             levels,
             max_skip,
             memory: max_skip.max(cell_memory),
             n_rows: layout.n_rows,
-            params,
+            groups,
             tasks,
         })
     }
@@ -174,7 +162,41 @@ impl Plan {
     }
 
     pub fn n_params(&self) -> usize {
-        self.params.len()
+        self.groups.n_params()
+    }
+
+    /// Heap bytes of the plan's bookkeeping (everything but parameter
+    /// values and run buffers): it grows with the graph, not with the
+    /// parameter count.
+    pub fn heap_bytes(&self) -> usize {
+        fn vec<T>(v: &Vec<T>) -> usize {
+            v.capacity() * size_of::<T>()
+        }
+        let levels: usize = self
+            .levels
+            .iter()
+            .map(|l| {
+                let blocks: usize = l.blocks.iter().map(|b| vec(&b.row_ptr) + vec(&b.cols)).sum();
+                let convs: usize = l.convs.iter().map(|c| vec(&c.full_index)).sum();
+                let pools: usize = l.pools.iter().map(|p| p.regions.heap_bytes()).sum();
+                vec(&l.acts)
+                    + vec(&l.bias)
+                    + vec(&l.cells)
+                    + vec(&l.blocks)
+                    + vec(&l.convs)
+                    + vec(&l.pools)
+                    + blocks
+                    + convs
+                    + pools
+            })
+            .sum();
+        size_of::<Plan>()
+            + vec(&self.output_rows)
+            + vec(&self.output_spans)
+            + vec(&self.levels)
+            + levels
+            + self.groups.heap_bytes()
+            + vec(&self.tasks)
     }
 
     /// Counts of what the plan runs, for users who want to see which
@@ -196,10 +218,10 @@ impl Plan {
         sum
     }
 
-    /// Activation of every value row (inputs and cells report identity).
-    pub fn row_activation(&self, row: usize) -> Activation {
-        let level = self.levels.iter().find(|l| l.rows.contains(&row)).expect("row in a level");
-        level.acts[row - level.rows.start]
+    /// Whether `row` holds (a value of) an output node.
+    pub fn is_output_row(&self, row: usize) -> bool {
+        let i = self.output_spans.partition_point(|r| r.end <= row);
+        self.output_spans.get(i).is_some_and(|r| r.contains(&row))
     }
 }
 

@@ -23,6 +23,7 @@ use crate::network::Network;
 use crate::optim::{self, MomentumAnnealing, Optimizer, OptimizerState, Schedule};
 use crate::real::Real;
 use batches::Batch;
+use std::ops::Range;
 
 /// What to do when a loss, gradient or parameter turns NaN or infinite.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -117,10 +118,11 @@ pub struct Trainer<T: Real> {
     /// Learning-rate factor left by rollbacks (halved each time) and by
     /// reduce-on-plateau callbacks.
     pub lr_factor: f64,
-    /// Per parameter: trainable, and trainable weight (for regularisation);
-    /// taken from the network at the start of each epoch.
-    trainable: Vec<bool>,
-    is_weight: Vec<bool>,
+    /// Ranges of trainable parameters and of trainable weights (for
+    /// capping and regularisation), taken from the network's groups at
+    /// the start of each epoch.
+    trainable: Vec<Range<usize>>,
+    weights: Vec<Range<usize>>,
 }
 
 impl<T: Real> Trainer<T> {
@@ -153,7 +155,7 @@ impl<T: Real> Trainer<T> {
             bail!(Config, "l1 and l2 must be finite and >= 0, got {} and {}", s.l1, s.l2);
         }
         let state = OptimizerState::new(&config.optimizer, n_params)?;
-        Ok(Trainer { config, state, lr_factor: 1.0, trainable: Vec::new(), is_weight: Vec::new() })
+        Ok(Trainer { config, state, lr_factor: 1.0, trainable: Vec::new(), weights: Vec::new() })
     }
 
     /// The learning rate epoch `epoch` trains at.
@@ -178,8 +180,8 @@ impl<T: Real> Trainer<T> {
         hook: &mut dyn FnMut(BatchEvent) -> Result<()>,
     ) -> Result<EpochReport> {
         check_data(net, data, self.config.loss)?;
-        self.trainable = optim::trainable_mask(&net.plan().params);
-        self.is_weight = optim::weight_mask(&net.plan().params);
+        self.trainable = net.groups().trainable_spans();
+        self.weights = net.groups().weight_spans();
         let t = u32::try_from(epoch).unwrap_or(u32::MAX);
         let mu = self.config.momentum_annealing.as_ref().map(|a| a.mu(t));
         let start_params = net.params().to_vec();
@@ -346,7 +348,7 @@ impl<T: Real> Trainer<T> {
         }
         let s = cfg.safeguards;
         if s.l1 > 0.0 || s.l2 > 0.0 {
-            optim::regularise(net.params(), &mut grads, &self.is_weight, s.l1, s.l2)?;
+            optim::regularise(net.params(), &mut grads, &self.weights, s.l1, s.l2)?;
         }
         if let Some(t) = s.gradient_scale {
             optim::scale_gradient(&mut grads, t)?;
@@ -402,11 +404,11 @@ struct StepReport<T> {
 
 /// Fails naming (up to five of) the parameters whose values are not finite.
 fn non_finite_check<T: Real>(net: &Network<T>, values: &[T], what: &str) -> Result<()> {
-    let bad: Vec<&str> =
-        values.iter().zip(&net.plan().params).filter(|(v, _)| !v.is_finite()).map(|(_, p)| p.name.as_str()).collect();
+    let bad: Vec<usize> = values.iter().enumerate().filter(|(_, v)| !v.is_finite()).map(|(i, _)| i).collect();
     if !bad.is_empty() {
         let more = if bad.len() > 5 { format!(" and {} more", bad.len() - 5) } else { String::new() };
-        bail!(Value, "{what} of {}{more} is NaN or infinite", bad[..bad.len().min(5)].join(", "));
+        let names: Vec<String> = bad.iter().take(5).map(|&i| net.param_name(i)).collect();
+        bail!(Value, "{what} of {}{more} is NaN or infinite", names.join(", "));
     }
     Ok(())
 }

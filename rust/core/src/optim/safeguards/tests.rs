@@ -3,8 +3,6 @@
 
 use super::*;
 use crate::error::Error;
-use crate::graph::{EdgeId, NodeId};
-use crate::plan::ParamKind;
 
 fn config_err<R: std::fmt::Debug>(r: Result<R>, word: &str) {
     match r {
@@ -16,19 +14,19 @@ fn config_err<R: std::fmt::Debug>(r: Result<R>, word: &str) {
 #[test]
 fn cap_weights_caps_trainable_only() {
     let mut w = [2.5, -3.0, 0.5, -0.5, 2.0, 9.0, f64::NAN];
-    let tr = [true, true, true, true, true, false, true];
+    let tr = [0..5, 6..7];
     cap_weights(&mut w, &tr, 2.0, 0.9).unwrap();
     assert_eq!(&w[..6], &[1.8, -1.8, 0.5, -0.5, 2.0, 9.0]);
     assert!(w[6].is_nan());
     let mut w32 = [2.5f32, -3.0, 1.0];
-    cap_weights(&mut w32, &[true; 3], 2.0, 1.0).unwrap();
+    cap_weights(&mut w32, &[0..3], 2.0, 1.0).unwrap();
     assert_eq!(w32, [2.0, -2.0, 1.0]);
-    config_err(cap_weights(&mut w32, &[true; 3], 0.0, 0.9), "threshold");
-    config_err(cap_weights(&mut w32, &[true; 3], f64::NAN, 0.9), "threshold");
+    config_err(cap_weights(&mut w32, &[0..3], 0.0, 0.9), "threshold");
+    config_err(cap_weights(&mut w32, &[0..3], f64::NAN, 0.9), "threshold");
     for s in [0.0, 1.5, f64::NAN] {
-        config_err(cap_weights(&mut w32, &[true; 3], 1.0, s), "scale");
+        config_err(cap_weights(&mut w32, &[0..3], 1.0, s), "scale");
     }
-    assert!(matches!(cap_weights(&mut w32, &[true; 2], 1.0, 0.9), Err(Error::Shape(_))));
+    assert!(matches!(cap_weights(&mut w32, &[0..4], 1.0, 0.9), Err(Error::Shape(_))));
 }
 
 #[test]
@@ -94,7 +92,7 @@ fn regularise_weights_only() {
     let w = [0.5, -2.0, 0.0, 3.0, 1.0];
     let mut g = [1.0, 1.0, 1.0, 1.0, 1.0];
     // Entry 3 is a bias (or fixed), entry 4 too.
-    let on = [true, true, true, false, false];
+    let on = [0..3];
     regularise(&w, &mut g, &on, 0.1, 0.01).unwrap();
     // g += 0.1·sign(w) + 0.01·w ; sign(0) = 0.
     let want = [1.0 + 0.1 + 0.005, 1.0 - 0.1 - 0.02, 1.0, 1.0, 1.0];
@@ -103,26 +101,16 @@ fn regularise_weights_only() {
     }
     let w32 = [2.0f32, -1.0];
     let mut g32 = [0.0f32; 2];
-    regularise(&w32, &mut g32, &[true; 2], 0.0, 0.5).unwrap();
+    regularise(&w32, &mut g32, &[0..2], 0.0, 0.5).unwrap();
     assert_eq!(g32, [1.0, -0.5]);
     // No penalty: the gradients are untouched bit for bit.
     let mut g0 = [-0.0f64, 2.0];
-    regularise(&[1.0, 1.0], &mut g0, &[true; 2], 0.0, 0.0).unwrap();
+    regularise(&[1.0, 1.0], &mut g0, &[0..2], 0.0, 0.0).unwrap();
     assert_eq!(g0[0].to_bits(), (-0.0f64).to_bits());
-    config_err(regularise(&w32, &mut g32, &[true; 2], -0.1, 0.0), "l1");
-    config_err(regularise(&w32, &mut g32, &[true; 2], 0.0, f64::NAN), "l2");
-    assert!(matches!(regularise(&w32, &mut g32, &[true; 3], 0.1, 0.0), Err(Error::Shape(_))));
-    assert!(matches!(regularise(&w32, &mut [0.0f32; 3], &[true; 2], 0.1, 0.0), Err(Error::Shape(_))));
-}
-
-#[test]
-fn masks_from_param_info() {
-    let p = |kind, trainable| ParamInfo { name: String::new(), kind, trainable, preset: None, fan_in: 1, fan_out: 1 };
-    let weight = ParamKind::Weight { edge: EdgeId(0), src: NodeId(0), dst: NodeId(1) };
-    let bias = ParamKind::Bias { node: NodeId(1) };
-    let info = [p(weight, true), p(weight, false), p(bias, true)];
-    assert_eq!(trainable_mask(&info), [true, false, true]);
-    assert_eq!(weight_mask(&info), [true, false, false]);
+    config_err(regularise(&w32, &mut g32, &[0..2], -0.1, 0.0), "l1");
+    config_err(regularise(&w32, &mut g32, &[0..2], 0.0, f64::NAN), "l2");
+    assert!(matches!(regularise(&w32, &mut g32, &[1..3], 0.1, 0.0), Err(Error::Shape(_))));
+    assert!(matches!(regularise(&w32, &mut [0.0f32; 3], &[0..2], 0.1, 0.0), Err(Error::Shape(_))));
 }
 
 #[test]

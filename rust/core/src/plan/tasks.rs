@@ -1,56 +1,9 @@
-//! The flat parameter layout: what each index holds, its stable name, and
-//! the fixed set of tasks that reduce weight gradients (independent of the
-//! thread count, so results are bitwise identical for any number of threads).
+//! The fixed set of tasks that reduce weight gradients, each owning a
+//! disjoint parameter range (independent of the thread count, so results
+//! are bitwise identical for any number of threads).
 
 use super::blocks::{BlockKind, Level};
-use crate::graph::{EdgeId, NodeId};
 use std::ops::Range;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ParamKind {
-    Weight {
-        edge: EdgeId,
-        src: NodeId,
-        dst: NodeId,
-    },
-    /// A node's bias: a simple node's, a gate bias of a standard unit, or a
-    /// memory cell's own bias parameter (named by `name`).
-    Bias {
-        node: NodeId,
-    },
-    /// A memory cell's own scalar weight (index into `CellKind::params`).
-    CellWeight {
-        node: NodeId,
-        index: u8,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct ParamInfo {
-    /// Stable name: `edge:17` or `node:5:bias`.
-    pub name: String,
-    pub kind: ParamKind,
-    /// Fixed parameters (fixed or identity edges) get zero gradient.
-    pub trainable: bool,
-    /// Value from the graph (set weight or bias), used instead of the initialiser.
-    pub preset: Option<f64>,
-    /// Incoming edges of the destination node (or of the node, for a bias).
-    pub fan_in: u32,
-    /// Outgoing edges of the source node (or of the node, for a bias).
-    pub fan_out: u32,
-}
-
-impl ParamInfo {
-    pub(super) fn bias(name: String, node: NodeId, preset: Option<f64>, (fan_in, fan_out): (u32, u32)) -> ParamInfo {
-        ParamInfo { name, kind: ParamKind::Bias { node }, trainable: true, preset, fan_in, fan_out }
-    }
-
-    /// Weights (edges and cells' own weights) take regularisation and
-    /// capping; biases do not.
-    pub fn is_weight(&self) -> bool {
-        !matches!(self.kind, ParamKind::Bias { .. })
-    }
-}
 
 /// One unit of weight-gradient work, owning a disjoint parameter range.
 #[derive(Clone, Debug, PartialEq)]
