@@ -1,4 +1,4 @@
-"""A small VGG on CIFAR-10 (issue 6): the 20,000 training images in
+"""A small VGG on CIFAR-10: the 20,000 training images in
 ../shared/data/cifar10 (data_batch_1 and 2), tested on the 1,000 test images
 there; nervenet and PyTorch trained with the same recipe in one run: the
 same architecture (3x3 convs 32-32-pool-64-64-pool-128-128-pool, dense 128,

@@ -2,7 +2,7 @@
 
     python benches/compare_torch.py [--threads N] [--quick]
 
-Workloads (issue 2):
+Workloads:
   (a) xor 2-2-1 (tanh, sigmoid, MSE), one training step per sample
   (b) MLP 784-512-512-10 (relu, softmax), batch 256, forward + backward
   (c) random sparse DAG with skip edges (300 hidden, ~10% of edges, batch 64)

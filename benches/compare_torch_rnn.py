@@ -2,7 +2,7 @@
 
     python benches/compare_torch_rnn.py [--threads N] [--quick]
 
-Workloads (issue 5), each forward + backward (BPTT) of an MSE loss with a
+Workloads, each forward + backward (BPTT) of an MSE loss with a
 linear head on every step, weights copied from torch so both compute the
 same thing (checked before timing):
   (a) standard LSTM layer, 26 inputs, 64 hidden, 100 steps, batch 32

@@ -1,4 +1,4 @@
-"""Training speed against PyTorch on the same work, in one run (issue 3):
+"""Training speed against PyTorch on the same work, in one run:
 
   (e) an iris epoch of per-sample SGD (4-8-3 tanh, softmax): nervenet's
       fit(batch_size=1) — the whole epoch in Rust — against PyTorch's

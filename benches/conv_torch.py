@@ -1,6 +1,7 @@
 """PyTorch's conv2d forward + backward (dIn, dW, dBias) on the shapes of the
 criterion bench `rust/core/benches/conv.rs`, f32, for the ratio against
-nervenet's im2col + GEMM kernels at the same thread count.
+nervenet's rows-layout im2col + GEMM kernels at the same thread count (that
+bench leaves out dBias, a plain sum the engine does outside the kernel).
 
     python benches/conv_torch.py [--threads 1 2] [--repeat 15]
 

@@ -1,4 +1,4 @@
-"""LeNet-5 on MNIST (issue 6: at least 99.0% test accuracy): the official
+"""LeNet-5 on MNIST (target: at least 99.0% test accuracy): the official
 60,000 training and 10,000 test images from ../shared/data/mnist (28x28; C1
 pads by 2 as in the notes), scaled to [0, 1] and standardised with the
 training mean and deviation; softmax

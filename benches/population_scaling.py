@@ -3,7 +3,7 @@
 Scores a population of candidate parameter vectors of an MLP on one batch
 with ``_core.evaluate_candidates`` (what every ``nv.search`` method calls
 once per generation) on 1 thread and on 2 threads in the same run, and
-prints the median times and the speedup. The target (issue 3) is a speedup
+prints the median times and the speedup. The target is a speedup
 of at least 1.8x on 2 threads; the script reports the ratio and exits
 non-zero only on errors, never on the ratio.
 

@@ -1,5 +1,5 @@
 //! Whole CNN training passes through the engine (forward + backward + weight
-//! gradients), f32, batch 64: the small VGG of issue 6 (3×3 convs
+//! gradients), f32, batch 64: the small VGG of `benches/cifar_vgg.py` (3×3 convs
 //! 32-32-pool-64-64-pool-128-128-pool, dense 128, 10) and a LeNet-5-shaped
 //! chain. `RAYON_NUM_THREADS=N cargo bench -p nervenet-core --bench cnn_net`;
 //! `benches/compare_torch.py` compares the same work with PyTorch.

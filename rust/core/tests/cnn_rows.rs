@@ -1,19 +1,18 @@
 //! The rows-layout CNN kernels (`Conv2d::forward_rows` / `backward_rows`,
-//! `kernels::pool_rows`) against the batch-layout kernels of cnn_kernels.rs,
-//! which are the oracle after a transpose: random geometries, accumulation,
-//! f64 central differences, the notes' golden pooling grids, fractional
-//! regions and scratch reuse.
+//! `kernels::pool_rows`) against the batch-layout oracles of
+//! `kernels::reference` (checked in cnn_kernels.rs) after a transpose:
+//! random geometries, every special path, many tiles, accumulation, f64
+//! central differences, the notes' golden pooling grids, fractional regions
+//! and scratch reuse.
 
 mod common;
 use common::{distinct, numeric, values, AVG_POOL_GRID, POOL_GRID};
-use nervenet_core::kernels::conv::{Bias, BiasGrad, Conv2d, ConvGrads};
-use nervenet_core::kernels::pool::{
-    avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, FmpSequence, FractionalPool, Pool2d,
-    Regions,
-};
+use nervenet_core::kernels::conv::Conv2d;
+use nervenet_core::kernels::pool::{FmpSequence, FractionalPool, Pool2d, Regions};
 use nervenet_core::kernels::pool_rows::{
     avg_pool_rows_backward, avg_pool_rows_forward, max_pool_rows_backward, max_pool_rows_forward,
 };
+use nervenet_core::kernels::reference::{conv, pool};
 
 const NS: [usize; 4] = [1, 3, 16, 64];
 
@@ -47,16 +46,13 @@ fn out_len(g: &Conv2d) -> usize {
     g.output_channels() * oh * ow
 }
 
-/// Forward and backward of the rows kernels against the batch kernels, all
+/// Forward and backward of the rows kernels against the reference, all
 /// onto nonzero starting values (accumulation), sharing one scratch vector.
 fn check_conv(g: &Conv2d, n: usize, seed: u64, scratch: &mut Vec<f64>) {
     let (il, ol) = (g.in_channels * g.in_h * g.in_w, out_len(g));
     let (x, w, r) = (values(n * il, seed), values(g.weight_len(), seed + 1), values(n * ol, seed + 2));
-    let mut want_y = vec![0.0; n * ol];
-    g.forward(n, &x, &w, Bias::None, &mut want_y, false).unwrap();
-    let (mut want_dx, mut want_dw) = (vec![0.0; x.len()], vec![0.0; w.len()]);
-    let grads = ConvGrads { d_input: Some(&mut want_dx), d_weights: Some(&mut want_dw), d_bias: BiasGrad::None };
-    g.backward(n, &x, &w, &r, grads).unwrap();
+    let want_y = conv::forward(g, n, &x, &w);
+    let (want_dx, want_dw) = conv::backward(g, n, &x, &w, &r);
 
     let (xr, rr) = (to_rows(&x, n), to_rows(&r, n));
     let y0 = values(n * ol, seed + 3);
@@ -102,7 +98,7 @@ fn random_conv(state: &mut u64) -> Conv2d {
 }
 
 #[test]
-fn conv_rows_match_batch_kernels_on_random_geometries() {
+fn conv_rows_match_reference_on_random_geometries() {
     let mut state = 7;
     let mut scratch = Vec::new();
     for case in 0..300 {
@@ -210,17 +206,14 @@ fn conv_rows_finite_differences() {
     }
 }
 
-/// Rows pooling against the batch kernels (after a transpose), accumulating.
+/// Rows pooling against the reference (after a transpose), accumulating.
 fn check_pool(r: &Regions, channels: usize, n: usize, x: &[f64], seed: u64) {
     let ((h, w), (oh, ow)) = (r.input_size(), r.output_size());
     let (il, ol) = (channels * h * w, channels * oh * ow);
     let g = values(n * ol, seed);
-    let (mut want_max, mut arg, mut want_avg) = (vec![0.0; n * ol], vec![0u32; n * ol], vec![0.0; n * ol]);
-    max_pool_forward(r, n * channels, x, &mut want_max, &mut arg).unwrap();
-    avg_pool_forward(r, n * channels, x, &mut want_avg).unwrap();
-    let (mut want_dmax, mut want_davg) = (vec![0.0; n * il], vec![0.0; n * il]);
-    max_pool_backward(r, n * channels, &g, &arg, &mut want_dmax).unwrap();
-    avg_pool_backward(r, n * channels, &g, &mut want_davg).unwrap();
+    let planes = n * channels;
+    let (want_max, want_avg) = (pool::max_forward(r, planes, x), pool::avg_forward(r, planes, x));
+    let (want_dmax, want_davg) = (pool::max_backward(r, planes, x, &g), pool::avg_backward(r, planes, &g));
 
     let (xr, gr) = (to_rows(x, n), to_rows(&g, n));
     let (y0, d0) = (values(n * ol, seed + 1), values(n * il, seed + 2));
@@ -260,7 +253,7 @@ fn regions_cases() -> Vec<Regions> {
 }
 
 #[test]
-fn pool_rows_match_batch_kernels() {
+fn pool_rows_match_reference() {
     for (i, r) in regions_cases().iter().enumerate() {
         let (h, w) = r.input_size();
         // n = 70 takes two sample blocks

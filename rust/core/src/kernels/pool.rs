@@ -1,21 +1,16 @@
-//! Pooling kernels for pool edges (lecture "CNNs and the forward pass"): max
-//! and average pooling with any pool size and stride (non-square allowed),
-//! and Graham's fractional max pooling (arXiv 1412.6071, cited by the notes)
-//! with disjoint or overlapping regions from a random or pseudorandom
-//! sequence drawn from a seed. Every pooling is a set of rectangular
-//! [`Regions`] applied to each `height × width` plane of a
-//! `[batch, channels, height, width]` tensor; forward and backward side by
-//! side. Planes are independent, so results do not depend on threads.
+//! Pooling geometry for pool edges (lecture "CNNs and the forward pass"):
+//! max and average pooling with any pool size and stride (non-square
+//! allowed), and Graham's fractional max pooling (arXiv 1412.6071, cited by
+//! the notes) with disjoint or overlapping regions from a random or
+//! pseudorandom sequence drawn from a seed. Every pooling is a set of
+//! rectangular [`Regions`] applied to each `height × width` plane; the
+//! engine's kernels over them are in `pool_rows`, and the plain definition
+//! they are tested against is [`crate::kernels::reference::pool`].
 
 use crate::bail;
 use crate::error::Result;
-use crate::real::Real;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
-
-/// Planes per parallel task.
-const PLANES: usize = 16;
 
 /// Rectangular pooling regions: output cell (i, j) pools input rows
 /// `rows[i].0 .. rows[i].1` and columns `cols[j].0 .. cols[j].1`.
@@ -46,17 +41,6 @@ impl Regions {
     /// Input column ranges, one per output column (half-open).
     pub fn cols(&self) -> &[(usize, usize)] {
         &self.cols
-    }
-
-    fn check<T>(&self, planes: usize, input: &[T], output: usize, what: (&str, &str)) -> Result<()> {
-        let (in_len, out_len) = (self.in_h * self.in_w, self.rows.len() * self.cols.len());
-        if planes.checked_mul(in_len) != Some(input.len()) {
-            bail!(Shape, "pooling {} has length {}, expected {planes} × {in_len}", what.0, input.len());
-        }
-        if planes.checked_mul(out_len) != Some(output) {
-            bail!(Shape, "pooling {} has length {output}, expected {planes} × {out_len}", what.1);
-        }
-        Ok(())
     }
 }
 
@@ -195,134 +179,4 @@ impl FractionalPool {
         let extra = usize::from(self.overlapping);
         bounds.windows(2).map(|w| (w[0], (w[1] + extra).min(n_in))).collect()
     }
-}
-
-/// Max over each region of each plane; `argmax` gets the winner's index
-/// within its plane (`row · in_w + col`), the first in row-major order on
-/// ties. A NaN in a region wins (it propagates).
-pub fn max_pool_forward<T: Real>(
-    r: &Regions,
-    planes: usize,
-    input: &[T],
-    out: &mut [T],
-    argmax: &mut [u32],
-) -> Result<()> {
-    r.check(planes, input, out.len(), ("input", "output"))?;
-    r.check(planes, input, argmax.len(), ("input", "argmax"))?;
-    let (in_len, out_len) = (r.in_h * r.in_w, r.rows.len() * r.cols.len());
-    if u32::try_from(in_len).is_err() {
-        bail!(Shape, "pooling plane of {in_len} cells is too large for u32 argmax indices");
-    }
-    if out_len == 0 {
-        return Ok(());
-    }
-    out.par_chunks_mut(PLANES * out_len)
-        .zip(argmax.par_chunks_mut(PLANES * out_len))
-        .zip(input.par_chunks(PLANES * in_len))
-        .for_each(|((y, idx), x)| {
-            for ((yp, ip), xp) in y.chunks_mut(out_len).zip(idx.chunks_mut(out_len)).zip(x.chunks(in_len)) {
-                let mut o = 0;
-                for &(r0, r1) in &r.rows {
-                    for &(c0, c1) in &r.cols {
-                        let (mut best, mut at) = (xp[r0 * r.in_w + c0], r0 * r.in_w + c0);
-                        for row in r0..r1 {
-                            for (c, &v) in xp[row * r.in_w..][c0..c1].iter().enumerate() {
-                                // a NaN wins (the first one) and propagates
-                                if v > best || (is_nan(v) && !is_nan(best)) {
-                                    (best, at) = (v, row * r.in_w + c0 + c);
-                                }
-                            }
-                        }
-                        (yp[o], ip[o]) = (best, at as u32);
-                        o += 1;
-                    }
-                }
-            }
-        });
-    Ok(())
-}
-
-/// dIn[argmax] += dOut: each output's gradient goes to the cell that won.
-pub fn max_pool_backward<T: Real>(
-    r: &Regions,
-    planes: usize,
-    d_out: &[T],
-    argmax: &[u32],
-    d_in: &mut [T],
-) -> Result<()> {
-    r.check(planes, d_in, d_out.len(), ("input gradient", "output gradient"))?;
-    r.check(planes, d_in, argmax.len(), ("input gradient", "argmax"))?;
-    let (in_len, out_len) = (r.in_h * r.in_w, r.rows.len() * r.cols.len());
-    if let Some(&bad) = argmax.iter().find(|&&i| i as usize >= in_len) {
-        bail!(Shape, "argmax index {bad} is outside the {in_len}-cell pooling plane");
-    }
-    if out_len == 0 {
-        return Ok(());
-    }
-    d_in.par_chunks_mut(PLANES * in_len)
-        .zip(d_out.par_chunks(PLANES * out_len))
-        .zip(argmax.par_chunks(PLANES * out_len))
-        .for_each(|((gx, gy), idx)| {
-            for ((gxp, gyp), ip) in gx.chunks_mut(in_len).zip(gy.chunks(out_len)).zip(idx.chunks(out_len)) {
-                for (&g, &i) in gyp.iter().zip(ip) {
-                    gxp[i as usize] += g;
-                }
-            }
-        });
-    Ok(())
-}
-
-/// Mean over each region of each plane (divided by the region's size).
-pub fn avg_pool_forward<T: Real>(r: &Regions, planes: usize, input: &[T], out: &mut [T]) -> Result<()> {
-    r.check(planes, input, out.len(), ("input", "output"))?;
-    let (in_len, out_len) = (r.in_h * r.in_w, r.rows.len() * r.cols.len());
-    if out_len == 0 {
-        return Ok(());
-    }
-    out.par_chunks_mut(PLANES * out_len).zip(input.par_chunks(PLANES * in_len)).for_each(|(y, x)| {
-        for (yp, xp) in y.chunks_mut(out_len).zip(x.chunks(in_len)) {
-            let mut o = 0;
-            for &(r0, r1) in &r.rows {
-                for &(c0, c1) in &r.cols {
-                    let mut s = T::ZERO;
-                    for row in r0..r1 {
-                        for &v in &xp[row * r.in_w..][c0..c1] {
-                            s += v;
-                        }
-                    }
-                    yp[o] = s / T::from_f64(((r1 - r0) * (c1 - c0)) as f64);
-                    o += 1;
-                }
-            }
-        }
-    });
-    Ok(())
-}
-
-/// dIn += dOut / |region| over every cell of each region.
-pub fn avg_pool_backward<T: Real>(r: &Regions, planes: usize, d_out: &[T], d_in: &mut [T]) -> Result<()> {
-    r.check(planes, d_in, d_out.len(), ("input gradient", "output gradient"))?;
-    let (in_len, out_len) = (r.in_h * r.in_w, r.rows.len() * r.cols.len());
-    if out_len == 0 {
-        return Ok(());
-    }
-    d_in.par_chunks_mut(PLANES * in_len).zip(d_out.par_chunks(PLANES * out_len)).for_each(|(gx, gy)| {
-        for (gxp, gyp) in gx.chunks_mut(in_len).zip(gy.chunks(out_len)) {
-            let mut o = 0;
-            for &(r0, r1) in &r.rows {
-                for &(c0, c1) in &r.cols {
-                    let g = gyp[o] / T::from_f64(((r1 - r0) * (c1 - c0)) as f64);
-                    for row in r0..r1 {
-                        gxp[row * r.in_w..][c0..c1].iter_mut().for_each(|v| *v += g);
-                    }
-                    o += 1;
-                }
-            }
-        }
-    });
-    Ok(())
-}
-
-fn is_nan<T: PartialOrd>(v: T) -> bool {
-    v.partial_cmp(&v).is_none()
 }

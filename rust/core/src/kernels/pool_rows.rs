@@ -1,9 +1,10 @@
 //! Pooling on the engine's rows layout: each scalar of a feature map holds
 //! its values for the n samples of a chunk, so a map of C×H×W is
-//! `[C·H·W][n]`, sample innermost. Same [`Regions`] and the same numbers as
-//! the batch kernels in `pool`, vectorised over the samples: every inner
-//! loop runs along one cell's n contiguous values. Single-threaded (the
-//! engine parallelises over chunks), allocation-free, always accumulating.
+//! `[C·H·W][n]`, sample innermost. The [`Regions`] of `pool`, and the same
+//! numbers as the plain definition in [`crate::kernels::reference::pool`],
+//! vectorised over the samples: every inner loop runs along one cell's n
+//! contiguous values. Single-threaded (the engine parallelises over
+//! chunks), allocation-free, always accumulating.
 
 use crate::kernels::pool::Regions;
 use crate::kernels::vector;
@@ -14,7 +15,7 @@ use crate::real::Real;
 const BLOCK: usize = 64;
 
 /// y += max over each region, per sample. A NaN wins (the first one, as in
-/// `max_pool_forward`, so it propagates).
+/// `reference::pool::max_forward`, so it propagates).
 pub fn max_pool_rows_forward<T: Real>(r: &Regions, channels: usize, n: usize, x: &[T], y: &mut [T]) {
     check(r, channels, n, x.len(), y.len());
     let mut best = [T::ZERO; BLOCK];
@@ -40,7 +41,8 @@ fn region_max<T: Real>(x: &[T], n: usize, reg: Region, s0: usize, best: &mut [T]
 }
 
 /// dx += dy routed to each region's winner, recomputed from x with the tie
-/// rule of `max_pool_forward` (the first max in row-major order; NaN wins).
+/// rule of `reference::pool::max_forward` (the first max in row-major
+/// order; NaN wins).
 pub fn max_pool_rows_backward<T: Real>(r: &Regions, channels: usize, n: usize, x: &[T], dy: &[T], dx: &mut [T]) {
     check(r, channels, n, x.len(), dy.len());
     assert_eq!(dx.len(), x.len(), "pooling input gradient length");
@@ -94,7 +96,7 @@ pub fn avg_pool_rows_forward<T: Real>(r: &Regions, channels: usize, n: usize, x:
             let mut sum = [T::ZERO; BLOCK];
             let sum = &mut sum[..b];
             reg.for_cells(|cell| add(sum, &x[cell * n + s0..][..b]));
-            // sum / size, not sum · (1/size): the batch kernel's rounding
+            // sum / size, not sum · (1/size): the reference's rounding
             let size = reg.size::<T>();
             for (v, &s) in y[out * n + s0..][..b].iter_mut().zip(sum.iter()) {
                 *v += s / size;

@@ -1,6 +1,8 @@
 //! Losses on one sample's outputs z, each computed with its gradient dL/dz
 //! side by side (in f64, whatever the network's dtype). Definitions follow
-//! the lecture notes; see DESIGN.md "Semantics fixed by the notes".
+//! the lecture notes and are written on each variant below: L2 is the norm
+//! itself, not its square, and the default reduction sums over samples and
+//! time steps.
 
 use crate::bail;
 use crate::error::{Error, Result};

@@ -1,15 +1,14 @@
 //! Convolution on the engine's rows layout: each scalar of a feature map is
 //! a row holding its values for the n samples of a chunk, so a C×H×W map is
-//! `[C·H·W][n]`, sample innermost. The algorithm is the batch kernels':
-//! im2col and one GEMM per tile, dIn of stride-1 filters as the transposed
-//! convolution. But the column matrix is `[C·kh·kw][cells·n]` for a tile of
-//! output cells: every im2col entry is a run of n samples, and for stride 1
-//! a whole output row's runs are one contiguous copy. Single-threaded (the
-//! engine parallelises over chunks) and allocation-free once the caller's
-//! scratch vector has grown.
+//! `[C·H·W][n]`, sample innermost. im2col and one GEMM per tile of output
+//! cells; the column matrix is `[C·kh·kw][cells·n]`, so every im2col entry
+//! is a run of n samples, and for stride 1 a whole output row's runs are one
+//! contiguous copy. dIn of stride-1 filters runs as the transposed
+//! convolution, otherwise as a GEMM into a column matrix scattered back
+//! (col2im). Single-threaded (the engine parallelises over chunks) and
+//! allocation-free once the caller's scratch vector has grown.
 
-use super::im2col::valid;
-use super::{sub_rows, Conv2d, Dims};
+use super::{Conv2d, Dims};
 use crate::kernels::gemm::{gemm, View};
 use crate::kernels::vector;
 use crate::real::Real;
@@ -32,8 +31,8 @@ struct Plan {
 impl Conv2d {
     /// y += conv(x): x is `[in_channels·in_h·in_w][n]`, y is
     /// `[output_channels()·oh·ow][n]`, sample innermost. `w` is the filter
-    /// tensor `[out_channels][kc][kh][kw]`; a connection table is not applied
-    /// (the caller zeroes disconnected weights).
+    /// tensor `[out_channels][kc][kh][kw]`, every filter slice connected (for
+    /// a partial connection table the caller passes zeros).
     pub fn forward_rows<T: Real>(&self, n: usize, x: &[T], w: &[T], y: &mut [T], scratch: &mut Vec<T>) {
         let pl = self.plan_rows(n, TILE_FORWARD);
         let d = &pl.d;
@@ -48,8 +47,8 @@ impl Conv2d {
     }
 
     /// dx += ∂/∂x and dw += ∂/∂w of Σ dy·y (either may be None), in the
-    /// layouts of [`Conv2d::forward_rows`]. Like there, no connection table:
-    /// disconnected weights get their gradient too, for the caller to drop.
+    /// layouts of [`Conv2d::forward_rows`]. Every weight gets its gradient,
+    /// disconnected ones too, for the caller to drop.
     #[allow(clippy::too_many_arguments)] // the engine's signature: data, two optional outputs, scratch
     pub fn backward_rows<T: Real>(
         &self,
@@ -153,10 +152,12 @@ impl Conv2d {
         }
     }
 
-    /// The transposed convolution computing dIn (see `Conv2d::flipped`),
-    /// when it is the faster path: dOut's im2col then has out_channels·k
-    /// rows, worth it when that is no more than the input's (64→64 3×3,
-    /// n = 32: 10% faster than the GEMM into a column matrix and col2im).
+    /// dIn of a stride-1 convolution is itself one: dOut padded by
+    /// k − 1 − p, correlated with the filters flipped and transposed. This
+    /// is that convolution, when it is the faster path: dOut's im2col then
+    /// has out_channels·k rows, worth it when that is no more than the
+    /// input's (64→64 3×3, n = 32: 10% faster than the GEMM into a column
+    /// matrix and col2im).
     fn flipped_rows(&self, d: &Dims, n: usize) -> Option<(Conv2d, Plan)> {
         let unit = self.stride_h == 1 && self.stride_w == 1 && d.slices == 1 && !d.direct;
         if !unit || self.pad_h >= self.kh || self.pad_w >= self.kw || self.out_channels > self.in_channels {
@@ -313,4 +314,17 @@ fn grow<T: Real>(v: &mut Vec<T>, len: usize) -> &mut [T] {
         v.resize(len, T::ZERO);
     }
     &mut v[..len]
+}
+
+/// Rows [r0, r0 + n) of a view.
+fn sub_rows<T: Real>(v: View<'_, T>, r0: usize, n: usize) -> View<'_, T> {
+    View { data: &v.data[r0 * v.row_stride..], rows: n, ..v }
+}
+
+/// Output columns [lo, hi) whose tap `j` lands inside the unpadded input.
+fn valid(out: usize, stride: usize, j: usize, pad: usize, len: usize) -> (usize, usize) {
+    // ow·stride + j − pad ∈ [0, len)
+    let hi = if len + pad > j { (len + pad - j).div_ceil(stride).min(out) } else { 0 };
+    let lo = pad.saturating_sub(j).div_ceil(stride).min(hi);
+    (lo, hi)
 }
