@@ -3,13 +3,17 @@ exception, with a message that names what is wrong, and never crashes."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 import os
+import pkgutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+import sklearn.exceptions
 
 import nervenet as nv
 from nervenet import _core
@@ -33,9 +37,33 @@ def test_hierarchy() -> None:
     assert issubclass(nv.ParameterError, KeyError)
     assert issubclass(nv.UnsupportedError, NotImplementedError)
     assert issubclass(nv.DTypeError, TypeError)
+    assert issubclass(nv.InvalidConfig, nv.ConfigError)
+    assert issubclass(nv.DataFileNotFoundError, nv.FormatError) and issubclass(nv.DataFileNotFoundError, FileNotFoundError)
+    assert issubclass(nv.NotFittedError, sklearn.exceptions.NotFittedError)
     for cls in (nv.GraphError, nv.ShapeError, nv.DataError, nv.ParameterError, nv.UnsupportedError,
-                nv.ConfigError, nv.FormatError, nv.DTypeError):
+                nv.ConfigError, nv.FormatError, nv.DTypeError, nv.UsageError):
         assert issubclass(cls, nv.NervenetError)
+
+
+def test_every_exception_class_lives_in_errors_under_nervenet_error() -> None:
+    """Walks every module of the package, private ones included: an exception
+    class defined anywhere but nervenet.errors, or outside the hierarchy, fails."""
+    walked, misplaced = [], []
+    for info in pkgutil.walk_packages(nv.__path__, "nervenet."):
+        module = importlib.import_module(info.name)
+        walked.append(info.name)
+        for name, obj in vars(module).items():
+            if inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__module__ == module.__name__:
+                if module.__name__ != "nervenet.errors" or not issubclass(obj, nv.NervenetError):
+                    misplaced.append(f"{module.__name__}.{name}")
+    assert {"nervenet._core", "nervenet.cli", "nervenet.data.preprocessing", "nervenet.errors"} <= set(walked)
+    assert misplaced == []
+    import nervenet.errors as errors
+
+    assert sorted(errors.__all__) == sorted(n for n, c in vars(errors).items()
+                                            if inspect.isclass(c) and issubclass(c, BaseException)
+                                            and c.__module__ == "nervenet.errors")
+    assert all(getattr(nv, n) is getattr(errors, n) for n in errors.__all__)
 
 
 # ---- shapes -------------------------------------------------------------------

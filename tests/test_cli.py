@@ -18,7 +18,8 @@ import pytest
 import nervenet as nv
 from nervenet import cli
 from nervenet.datasets import load_digits
-from nervenet.config import DEFAULT_CONFIG, InvalidConfig, load_config, parse_config, validate
+from nervenet.config import DEFAULT_CONFIG, load_config, parse_config, validate
+from nervenet.errors import InvalidConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "digits.toml"

@@ -30,17 +30,13 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from .config import DATASETS, DEFAULT_CONFIG, Config, InvalidConfig, load_config, parse_config, validate
-from .errors import NervenetError
+from .config import DATASETS, DEFAULT_CONFIG, Config, load_config, parse_config, validate
+from .errors import InvalidConfig, NervenetError, UsageError
 from .training.callbacks import Callback
 
 __all__ = ["main"]
 
 _SHOWN = ("loss", "accuracy", "mse", "mae")
-
-
-class UsageError(Exception):
-    """A bad command-line argument (exit status 2)."""
 
 
 class EpochLines(Callback):

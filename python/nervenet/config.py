@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from .errors import ConfigError
+from .errors import ConfigError, InvalidConfig
 from .training import optim
 
 if sys.version_info >= (3, 11):
@@ -35,7 +35,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Config", "InvalidConfig", "DEFAULT_CONFIG", "load_config", "parse_config", "validate"]
+__all__ = ["Config", "DEFAULT_CONFIG", "load_config", "parse_config", "validate"]
 
 DEFAULT_CONFIG = """\
 # The built-in example of `nervenet train`: scikit-learn's 8x8 digits,
@@ -76,14 +76,6 @@ SCHEDULES: dict[str, type] = {
     "constant": optim.Constant, "step": optim.StepDecay, "exponential": optim.ExponentialDecay,
     "inverse_time": optim.InverseTimeDecay,
 }
-
-
-class InvalidConfig(ConfigError):
-    """A config problem; ``key`` is the dotted path of the key at fault."""
-
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{key}: {problem}" if key else problem)
-        self.key, self.problem = key, problem
 
 
 REQUIRED = object()

@@ -6,7 +6,8 @@ position when a file is truncated, corrupt or inconsistent.
 """
 
 # -- loaders: images and tables (mnist, cifar, uci) --
-from .mnist import DataFileNotFoundError, load_mnist, read_idx
+from ..errors import DataFileNotFoundError, NotFittedError
+from .mnist import load_mnist, read_idx
 from .cifar import CIFAR10_CLASSES, load_cifar10, read_cifar10_label_names
 from .uci import MUSHROOM_INPUTS, Table, UCINames, load_iris, load_mushroom, load_uci, read_names
 # -- loaders: time series, text, sequences --
@@ -18,7 +19,6 @@ from .preprocessing import (
     Chain,
     MeanSubtraction,
     MinMaxScale,
-    NotFittedError,
     OneHotEncoder,
     PCA,
     Standardize,

@@ -16,8 +16,8 @@ from typing import Sequence, Union
 
 import numpy as np
 
-from ..errors import DataError, FormatError
-from .mnist import DataFileNotFoundError, _require_file
+from ..errors import DataError, DataFileNotFoundError, FormatError
+from .mnist import _require_file
 
 __all__ = ["load_cifar10", "read_cifar10_label_names", "CIFAR10_RECORD_BYTES", "CIFAR10_CLASSES"]
 
