@@ -398,8 +398,8 @@ def load_mushroom(data_path: PathLike, names_path: Optional[PathLike] = None, *,
 
     Nine listed codes never occur in the 8,124 rows (gill-attachment d and n,
     gill-spacing d, stalk-root u and z, veil-type u, ring-type c, s and z), so
-    their inputs are always 0; encoding only the values seen gives 117 inputs
-    (what :func:`nervenet.datasets.load_mushroom` does). Using the ``.names``
+    their inputs are always 0; encoding only the values seen gives 117 inputs.
+    Using the ``.names``
     lists keeps the encoding independent of which rows were loaded.
     """
     p = Path(data_path)
