@@ -12,6 +12,13 @@ import pytest
 import nervenet as nv
 
 
+def test_graph_is_one_class_under_every_public_path() -> None:
+    import nervenet.graph
+
+    assert nervenet.graph.Graph is nv.Graph and nervenet.graph.__all__ == ["Graph"]
+    assert pickle.loads(pickle.dumps(nv.Graph())) == nv.Graph()
+
+
 def test_build_and_query(small_graph: nv.Graph) -> None:
     g = small_graph
     assert g.num_nodes == 5

@@ -12,7 +12,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .. import _core, _inputs
+from .. import _core, arrays
 from .._checks import integer, seed
 from ..errors import ConfigError, DataError, ParameterError, ShapeError
 
@@ -105,7 +105,7 @@ class Objective:
         try:
             values = _core.evaluate_candidates(self.net._net, rows, batch.x, (y, self._loss, "sum", m))
         except DataError as e:
-            raise _inputs.explain(e, batch, y, n_classes, m) from None
+            raise arrays.explain(e, batch, y, n_classes, m) from None
         return np.asarray(values, dtype=np.float64)
 
     def _population(self, pop: np.ndarray, what: str) -> np.ndarray:

@@ -15,9 +15,9 @@ import operator
 import os
 from typing import Any, Iterable, Optional, Union
 
-from . import _core
-from ._graph_maps import MapMethods
-from .errors import ConfigError, NervenetError
+from .. import _core
+from ..errors import ConfigError, NervenetError
+from .maps import MapMethods
 
 __all__ = ["Graph"]
 
