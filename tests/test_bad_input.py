@@ -280,10 +280,31 @@ def test_bad_option_values(net: nv.Network, small_graph: nv.Graph) -> None:
         nv.Network(small_graph, dense_min_density=float("nan"))
 
 
+def test_seeds_are_the_cores_u64_everywhere() -> None:
+    y = np.repeat([0, 1], 10)
+    for use in (lambda s: nv.data.train_validation_test_indices(y, seed=s), lambda s: nv.data.UpSampler(y, seed=s),
+                lambda s: nv.data.pad_images(np.zeros((1, 2, 2)), 1, seed=s),
+                lambda s: nv.Network(nv.mlp([1, 1]), seed=s)):
+        use(2**64 - 1)
+        with pytest.raises(nv.ConfigError, match=r"seed must be an integer in \[0, 2\*\*64\), got 18446744073709551616"):
+            use(2**64)
+        with pytest.raises(nv.ConfigError, match="seed must be an integer"):
+            use(True)
+
+
+def test_numbers_and_flags_refuse_bools_and_strings() -> None:
+    with pytest.raises(nv.ConfigError, match=r"validation \(a fraction of the samples\) must be a finite number in \[0, 1\)"):
+        nv.data.train_validation_test_indices(np.zeros(10), validation=True, stratify=False)
+    with pytest.raises(nv.ConfigError, match=r"sigma must be a finite number in \(0, inf\], got '1'"):
+        nv.search.cma_es(nv.Network(nv.mlp([1, 1])), np.zeros((2, 1)), np.zeros((2, 1)), sigma="1")
+    with pytest.raises(nv.ConfigError, match="recurrent must be True or False, got 1"):
+        nv.rnn.stacked(1, [2], 1, recurrent=1)
+
+
 def test_set_num_threads_zero() -> None:
-    with pytest.raises(nv.ConfigError, match="at least 1, got 0"):
+    with pytest.raises(nv.ConfigError, match=r"number of threads must be an integer in \[1, 2\*\*63\), got 0"):
         nv.set_num_threads(0)
-    with pytest.raises(nv.ConfigError, match="at least 1, got -3"):
+    with pytest.raises(nv.ConfigError, match=r"number of threads must be an integer in \[1, 2\*\*63\), got -3"):
         nv.set_num_threads(-3)
     with pytest.raises(nv.ConfigError, match="at least 1, got 0"):
         _core.set_num_threads(0)

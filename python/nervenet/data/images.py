@@ -13,11 +13,11 @@ as some works found to predict better, Gaussian noise.
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import numpy as np
 
+from .._checks import integer, seed as seed_of
 from ..errors import ConfigError, ShapeError
 
 __all__ = ["pad_images"]
@@ -30,12 +30,8 @@ def pad_images(X: Any, pad: int, mode: str = "zeros", *, std: float = 1.0, mean:
     from N(mean, std²), seeded (the same seed gives the same border). The
     result keeps X's float dtype (float32 for integer images).
     """
-    try:
-        pad = operator.index(pad)
-    except TypeError:
-        raise ConfigError(f"pad must be an integer >= 0, got {pad!r}") from None
-    if pad < 0:
-        raise ConfigError(f"pad must be an integer >= 0, got {pad}")
+    pad = integer(pad, "pad")
+    seed = seed_of(seed)
     if mode not in ("zeros", "noise"):
         raise ConfigError(f"mode must be 'zeros' or 'noise', got {mode!r}")
     if not (np.isfinite(std) and std >= 0 and np.isfinite(mean)):

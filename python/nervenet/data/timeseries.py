@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import operator
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
+from .._checks import integer
 from ..errors import ConfigError, DataError, DTypeError, FormatError
 
 __all__ = ["TimeSeriesData", "load_timeseries", "read_timeseries_csv"]
@@ -253,14 +253,7 @@ def load_timeseries(
     out_names = _names(outputs, "outputs")
     assert out_names is not None
     in_names = _names(inputs, "inputs")
-    if isinstance(time_offset, bool):
-        raise ConfigError(f"time_offset must be an integer >= 0, got {time_offset!r}")
-    try:
-        offset = operator.index(time_offset)
-    except TypeError:
-        raise ConfigError(f"time_offset must be an integer >= 0, got {time_offset!r}") from None
-    if offset < 0:
-        raise ConfigError(f"time_offset must be an integer >= 0, got {offset}")
+    offset = integer(time_offset, "time_offset")
     dt = _float_dtype(dtype)
 
     if in_names is None:

@@ -1,19 +1,15 @@
 """The search objective: a network and its data as a vectorised function
 ``f(population) -> scores`` over the searched (trainable) parameters, scored
 by the Rust population evaluator in one call per chunk of candidates.
-
-Also the small argument checks the search algorithms share.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any, Optional, Sequence
 
 import numpy as np
 
 from .. import _core, arrays
-from .._checks import integer, seed
 from ..errors import ConfigError, DataError, ParameterError, ShapeError
 
 __all__ = ["Objective"]
@@ -139,34 +135,3 @@ def _searched(net: Any, params: Optional[Sequence[str]]) -> np.ndarray:
     if index.size == 0:
         raise ConfigError("there are no trainable parameters to search")
     return index
-
-
-# ---- argument checks shared by the algorithms -----------------------------------
-
-
-def count(value: Any, name: str, minimum: int = 1) -> int:
-    """An integer >= minimum."""
-    return integer(value, name, minimum)
-
-
-def real(value: Any, name: str, low: float = -math.inf, high: float = math.inf, *, open_low: bool = False) -> float:
-    """A finite float in [low, high] (or (low, high] with ``open_low``)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number, got {value!r}") from None
-    below = v <= low if open_low else v < low
-    if not math.isfinite(v) or below or v > high:
-        bracket = "(" if open_low else "["
-        raise ConfigError(f"{name} must be a finite number in {bracket}{low}, {high}], got {value!r}")
-    return v
-
-
-seed_of = seed
-
-
-def bounds(low: Any, high: Any) -> tuple[float, float]:
-    lo, hi = real(low, "low"), real(high, "high")
-    if not lo < hi:
-        raise ConfigError(f"low must be below high, got low={lo}, high={hi}")
-    return lo, hi
