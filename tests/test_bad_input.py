@@ -295,7 +295,7 @@ def test_seeds_are_the_cores_u64_everywhere() -> None:
 def test_numbers_and_flags_refuse_bools_and_strings() -> None:
     with pytest.raises(nv.ConfigError, match=r"validation \(a fraction of the samples\) must be a finite number in \[0, 1\)"):
         nv.data.train_validation_test_indices(np.zeros(10), validation=True, stratify=False)
-    with pytest.raises(nv.ConfigError, match=r"sigma must be a finite number in \(0, inf\], got '1'"):
+    with pytest.raises(nv.ConfigError, match=r"sigma must be a finite number > 0, got '1'"):
         nv.search.cma_es(nv.Network(nv.mlp([1, 1])), np.zeros((2, 1)), np.zeros((2, 1)), sigma="1")
     with pytest.raises(nv.ConfigError, match="recurrent must be True or False, got 1"):
         nv.rnn.stacked(1, [2], 1, recurrent=1)

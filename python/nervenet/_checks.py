@@ -41,8 +41,13 @@ def real(
 ) -> float:
     """A finite number in [low, high] (``open_low`` / ``open_high`` leave an end
     out); bools and strings are refused."""
-    lb, hb = "(" if open_low else "[", ")" if open_high else "]"
-    allowed = "a finite number" + ("" if (low, high) == (-math.inf, math.inf) else f" in {lb}{low:g}, {high:g}{hb}")
+    allowed = "a finite number"
+    if math.isfinite(low) and math.isfinite(high):
+        allowed += f" in {'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+    elif math.isfinite(low):
+        allowed += f" {'>' if open_low else '>='} {low:g}"
+    elif math.isfinite(high):
+        allowed += f" {'<' if open_high else '<='} {high:g}"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ConfigError(f"{name} must be {allowed}, got {value!r}")
     v = float(value)

@@ -30,6 +30,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
+from ._checks import integer
 from .config import DEFAULT_CONFIG, Config, load_config, parse_config, validate
 from .data.builtin import BUILTIN_DATASETS
 from .errors import ConfigError, InvalidConfig, NervenetError, UsageError
@@ -179,13 +180,15 @@ def evaluate(model: str, data: str, config: Optional[str]) -> int:
 
 
 def _count(text: str) -> int:
+    """An integer >= 0 from the command line (argparse prints the message, exit status 2)."""
     try:
-        value = int(text)
+        value: object = int(text)
     except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
+        value = text
+    try:
+        return integer(value, "N")
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _parser() -> argparse.ArgumentParser:

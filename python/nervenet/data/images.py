@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import integer, seed as seed_of
+from .._checks import integer, real, seed as seed_of
 from ..errors import ConfigError, ShapeError
 
 __all__ = ["pad_images"]
@@ -34,8 +34,7 @@ def pad_images(X: Any, pad: int, mode: str = "zeros", *, std: float = 1.0, mean:
     seed = seed_of(seed)
     if mode not in ("zeros", "noise"):
         raise ConfigError(f"mode must be 'zeros' or 'noise', got {mode!r}")
-    if not (np.isfinite(std) and std >= 0 and np.isfinite(mean)):
-        raise ConfigError(f"noise needs a finite mean and std >= 0, got mean {mean!r}, std {std!r}")
+    std, mean = real(std, "std", 0), real(mean, "mean")
     arr = np.asarray(X)
     if arr.ndim < 2:
         raise ShapeError(f"images must have at least 2 dimensions (height, width), got shape {arr.shape}")

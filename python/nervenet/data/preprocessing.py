@@ -47,6 +47,7 @@ import sklearn.preprocessing
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._checks import real
 from ..errors import ConfigError, DataError, DTypeError, NotFittedError, ShapeError
 
 __all__ = [
@@ -384,9 +385,7 @@ class Whitening(PCA):
         self.random_state = random_state
 
     def _check_params(self) -> None:
-        eps = self.epsilon
-        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not (np.isfinite(eps) and eps > 0):
-            raise ConfigError(f"Whitening epsilon must be a positive number (the notes use 1e-5), got {eps!r}")
+        real(self.epsilon, "Whitening epsilon (the notes use 1e-5)", 0, open_low=True)
 
     def _fit(self, rows: np.ndarray) -> None:
         super()._fit(rows)
