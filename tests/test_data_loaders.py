@@ -97,7 +97,7 @@ def test_mnist_kind_test_reads_the_t10k_files(tmp_path: Path) -> None:
     with pytest.raises(nv.FormatError, match="no MNIST train images file") as e:
         mnist.load_mnist(tmp_path, kind="train")
     assert isinstance(e.value, FileNotFoundError)
-    with pytest.raises(ValueError, match="kind"):
+    with pytest.raises(nv.ConfigError, match="kind"):
         mnist.load_mnist(tmp_path, kind="validation")
 
 

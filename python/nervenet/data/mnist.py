@@ -27,7 +27,7 @@ from typing import Sequence, Union
 
 import numpy as np
 
-from ..errors import DataError, DataFileNotFoundError, FormatError
+from ..errors import ConfigError, DataError, DataFileNotFoundError, FormatError
 
 __all__ = ["read_idx", "load_mnist", "IDX_IMAGES_MAGIC", "IDX_LABELS_MAGIC"]
 
@@ -131,14 +131,14 @@ def _mnist_files(path_or_dir: Union[PathLike, Sequence[PathLike]], kind: str) ->
     if not isinstance(path_or_dir, (str, os.PathLike)):
         pair = list(path_or_dir)
         if len(pair) != 2:
-            raise ValueError(f"load_mnist takes a directory or an (images, labels) pair of paths; got {len(pair)} paths")
+            raise ConfigError(f"load_mnist takes a directory or an (images, labels) pair of paths; got {len(pair)} paths")
         return _require_file(pair[0], "MNIST images file"), _require_file(pair[1], "MNIST labels file")
     if kind not in ("train", "test"):
-        raise ValueError(f"kind must be 'train' or 'test', not {kind!r}")
+        raise ConfigError(f"kind must be 'train' or 'test', not {kind!r}")
     base = Path(path_or_dir)
     if not base.is_dir():
         if base.is_file():
-            raise ValueError(f"{base} is a file: give load_mnist the directory, or an (images, labels) pair of paths")
+            raise ConfigError(f"{base} is a file: give load_mnist the directory, or an (images, labels) pair of paths")
         raise DataFileNotFoundError(f"{base}: MNIST directory does not exist")
     prefix = "train" if kind == "train" else "t10k"
     found = []

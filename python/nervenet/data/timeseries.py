@@ -34,7 +34,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from .._checks import integer
-from ..errors import ConfigError, DataError, DTypeError, FormatError
+from ..errors import ConfigError, DataError, DataFileNotFoundError, DTypeError, FormatError
 
 __all__ = ["TimeSeriesData", "load_timeseries", "read_timeseries_csv"]
 
@@ -104,7 +104,7 @@ def _paths(paths: Union[PathLike, Sequence[PathLike]]) -> list[Path]:
         raise ConfigError("paths: no files given")
     for p in out:
         if not p.is_file():
-            raise FileNotFoundError(f"no such time series file: {p}")
+            raise DataFileNotFoundError(f"no such time series file: {p}")
     return out
 
 
@@ -154,7 +154,7 @@ def _read_csv(
     """read_timeseries_csv; ``roles`` maps column names to the argument that
     asked for them, for the message about an unknown one."""
     if not p.is_file():
-        raise FileNotFoundError(f"no such time series file: {p}")
+        raise DataFileNotFoundError(f"no such time series file: {p}")
     lines = _read_text(p).splitlines()
     header_at = next((i for i, line in enumerate(lines) if line.strip()), None)
     if header_at is None:
@@ -247,7 +247,7 @@ def load_timeseries(
     and bad arguments, FormatError naming the file, line and column for a
     malformed file or a non-numeric cell, DataError for NaN/Inf values or a
     file with no more than ``time_offset`` rows, DTypeError for a dtype
-    other than float32/float64, FileNotFoundError for a missing file.
+    other than float32/float64, DataFileNotFoundError (a FileNotFoundError) for a missing file.
     """
     files = _paths(paths)
     out_names = _names(outputs, "outputs")
