@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 import nervenet as nv
-from nervenet.datasets import load_mnist
+from nervenet.data import load_builtin
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 class EpochTimer(nv.callbacks.Callback):
@@ -41,7 +41,7 @@ class EpochTimer(nv.callbacks.Callback):
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", type=Path, default=DATA, help="folder with the four MNIST .gz files")
+    p.add_argument("--data", type=Path, default=DATA, help="data root whose mnist/ folder holds the four MNIST .gz files")
     p.add_argument("--hidden", type=int, nargs="+", default=[512, 512], help="hidden layer sizes")
     p.add_argument("--activation", default="relu")
     p.add_argument("--epochs", type=int, default=10)
@@ -56,7 +56,8 @@ def main() -> int:
     if args.threads:
         nv.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    train, test = load_mnist(args.data)
+    train, test = load_builtin("mnist", args.data)
+    assert test is not None  # MNIST comes with its official test set
     loaded = time.perf_counter() - t0
     sizes = [784, *args.hidden, 10]
     net = nv.Network(nv.mlp(sizes, args.activation), dtype="float32", seed=args.seed,

@@ -3,13 +3,17 @@ exception, with a message that names what is wrong, and never crashes."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 import os
+import pkgutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+import sklearn.exceptions
 
 import nervenet as nv
 from nervenet import _core
@@ -33,9 +37,33 @@ def test_hierarchy() -> None:
     assert issubclass(nv.ParameterError, KeyError)
     assert issubclass(nv.UnsupportedError, NotImplementedError)
     assert issubclass(nv.DTypeError, TypeError)
+    assert issubclass(nv.InvalidConfig, nv.ConfigError)
+    assert issubclass(nv.DataFileNotFoundError, nv.FormatError) and issubclass(nv.DataFileNotFoundError, FileNotFoundError)
+    assert issubclass(nv.NotFittedError, sklearn.exceptions.NotFittedError)
     for cls in (nv.GraphError, nv.ShapeError, nv.DataError, nv.ParameterError, nv.UnsupportedError,
-                nv.ConfigError, nv.FormatError, nv.DTypeError):
+                nv.ConfigError, nv.FormatError, nv.DTypeError, nv.UsageError):
         assert issubclass(cls, nv.NervenetError)
+
+
+def test_every_exception_class_lives_in_errors_under_nervenet_error() -> None:
+    """Walks every module of the package, private ones included: an exception
+    class defined anywhere but nervenet.errors, or outside the hierarchy, fails."""
+    walked, misplaced = [], []
+    for info in pkgutil.walk_packages(nv.__path__, "nervenet."):
+        module = importlib.import_module(info.name)
+        walked.append(info.name)
+        for name, obj in vars(module).items():
+            if inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__module__ == module.__name__:
+                if module.__name__ != "nervenet.errors" or not issubclass(obj, nv.NervenetError):
+                    misplaced.append(f"{module.__name__}.{name}")
+    assert {"nervenet._core", "nervenet.cli", "nervenet.data.preprocessing", "nervenet.errors"} <= set(walked)
+    assert misplaced == []
+    import nervenet.errors as errors
+
+    assert sorted(errors.__all__) == sorted(n for n, c in vars(errors).items()
+                                            if inspect.isclass(c) and issubclass(c, BaseException)
+                                            and c.__module__ == "nervenet.errors")
+    assert all(getattr(nv, n) is getattr(errors, n) for n in errors.__all__)
 
 
 # ---- shapes -------------------------------------------------------------------
@@ -252,10 +280,31 @@ def test_bad_option_values(net: nv.Network, small_graph: nv.Graph) -> None:
         nv.Network(small_graph, dense_min_density=float("nan"))
 
 
+def test_seeds_are_the_cores_u64_everywhere() -> None:
+    y = np.repeat([0, 1], 10)
+    for use in (lambda s: nv.data.train_validation_test_indices(y, seed=s), lambda s: nv.data.UpSampler(y, seed=s),
+                lambda s: nv.data.pad_images(np.zeros((1, 2, 2)), 1, seed=s),
+                lambda s: nv.Network(nv.mlp([1, 1]), seed=s)):
+        use(2**64 - 1)
+        with pytest.raises(nv.ConfigError, match=r"seed must be an integer in \[0, 2\*\*64\), got 18446744073709551616"):
+            use(2**64)
+        with pytest.raises(nv.ConfigError, match="seed must be an integer"):
+            use(True)
+
+
+def test_numbers_and_flags_refuse_bools_and_strings() -> None:
+    with pytest.raises(nv.ConfigError, match=r"validation \(a fraction of the samples\) must be a finite number in \[0, 1\)"):
+        nv.data.train_validation_test_indices(np.zeros(10), validation=True, stratify=False)
+    with pytest.raises(nv.ConfigError, match=r"sigma must be a finite number > 0, got '1'"):
+        nv.search.cma_es(nv.Network(nv.mlp([1, 1])), np.zeros((2, 1)), np.zeros((2, 1)), sigma="1")
+    with pytest.raises(nv.ConfigError, match="recurrent must be True or False, got 1"):
+        nv.rnn.stacked(1, [2], 1, recurrent=1)
+
+
 def test_set_num_threads_zero() -> None:
-    with pytest.raises(nv.ConfigError, match="at least 1, got 0"):
+    with pytest.raises(nv.ConfigError, match=r"number of threads must be an integer in \[1, 2\*\*63\), got 0"):
         nv.set_num_threads(0)
-    with pytest.raises(nv.ConfigError, match="at least 1, got -3"):
+    with pytest.raises(nv.ConfigError, match=r"number of threads must be an integer in \[1, 2\*\*63\), got -3"):
         nv.set_num_threads(-3)
     with pytest.raises(nv.ConfigError, match="at least 1, got 0"):
         _core.set_num_threads(0)

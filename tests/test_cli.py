@@ -17,8 +17,9 @@ import pytest
 
 import nervenet as nv
 from nervenet import cli
-from nervenet.datasets import load_digits
-from nervenet.config import DEFAULT_CONFIG, InvalidConfig, load_config, parse_config, validate
+from nervenet.data import load_digits
+from nervenet.config import DEFAULT_CONFIG, load_config, parse_config, validate
+from nervenet.errors import InvalidConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "digits.toml"
@@ -162,6 +163,14 @@ def test_data_mismatches_name_the_network_key(tmp_path: Path, capsys: pytest.Cap
     assert "data.train: no such data file" in capsys.readouterr().err
 
 
+def test_builtin_mushroom_has_the_notes_126_inputs() -> None:
+    data = Path(__file__).resolve().parents[2] / "shared" / "data"
+    cfg = parse_config(MINIMAL.replace('dataset = "digits"', f'dataset = "mushroom"\nroot = "{data}"'))
+    splits = cfg.load_data()
+    assert splits.train[0].shape[1] == 126 and splits.preprocessor.n_classes == 2
+    assert len(splits.train[0]) + len(splits.test[0]) == 8124
+
+
 def test_default_and_example_configs_are_valid_and_round_trip() -> None:
     for cfg in (parse_config(DEFAULT_CONFIG), load_config(EXAMPLE)):
         again = validate(json.loads(json.dumps(cfg.to_dict())))
@@ -204,6 +213,17 @@ def test_csv_data_with_text_labels_and_evaluate(tmp_path: Path, capsys: pytest.C
         assert _accuracy(capsys.readouterr().out, str(tmp_path / "test.csv")) == accuracy
     assert cli.main(["evaluate", str(out / "model.safetensors"), "nope"]) == 2  # neither run.json nor --config
     assert "--config" in capsys.readouterr().err
+
+
+def test_column_preprocessing_round_trips_through_json() -> None:
+    X = np.array([["1.5", "red"], ["2.5", "blue"], ["3.5", "red"]])
+    fitted = nv.data.ColumnPreprocessor().fit(X, np.array(["a", "b", "a"]))
+    again = nv.data.ColumnPreprocessor.from_dict(json.loads(json.dumps(fitted.to_dict())))
+    s = np.sqrt(2 / 3)  # the numeric column's standard deviation
+    assert np.allclose(again.features(X), [[-1 / s, 0, 1], [0, 1, 0], [1 / s, 0, 1]])
+    assert again.targets(np.array(["b", "a"])).tolist() == [1, 0]
+    with pytest.raises(nv.DataError, match="column 1 has category 'green'"):
+        again.features(np.array([["1", "green"]]))
 
 
 def test_npz_data_and_a_value_loss(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import nervenet as nv
-from nervenet import _graph_maps, cnn
+from nervenet import cnn
+from nervenet.graph import maps
 
 
 def _maps(g: nv.Graph) -> list[tuple[int, int, int]]:
@@ -256,6 +257,6 @@ def test_json_round_trip(build, tmp_path):
 
 
 def test_docstring_examples():
-    for module in (cnn, _graph_maps):
+    for module in (cnn, maps):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0

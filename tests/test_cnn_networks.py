@@ -144,7 +144,8 @@ def test_lenet5_learns_mnist_digits():
 
 
 def test_configs_name_cnn_architectures():
-    from nervenet.config import InvalidConfig, parse_config
+    from nervenet.config import parse_config
+    from nervenet.errors import InvalidConfig
 
     base = '[data]\ndataset = "digits"\n[loss]\nname = "softmax"\n[optimizer]\nname = "adam"\nlr = 0.001\n'
     cfg = parse_config(base + '[network]\narchitecture = "small_mnist_pooled"\n')

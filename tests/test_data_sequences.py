@@ -121,7 +121,7 @@ def test_load_timeseries_bad_arguments(tmp_path: Path, two_files: list[Path]) ->
         load_timeseries([], outputs="x")
     with pytest.raises(nv.ConfigError, match="named twice"):
         load_timeseries(two_files, inputs=["x", "x"], outputs="y")
-    with pytest.raises(FileNotFoundError, match="nope.csv"):
+    with pytest.raises(nv.DataFileNotFoundError, match="nope.csv"):
         load_timeseries(tmp_path / "nope.csv", outputs="x")
     headless = _csv(tmp_path / "headless.csv", "1,2", ["3,4"])
     with pytest.raises(nv.FormatError, match="header row of column names"):
@@ -315,7 +315,7 @@ def test_load_ptb_bad_arguments(tmp_path: Path) -> None:
         load_ptb(tmp_path, split="dev")
     with pytest.raises(nv.ConfigError, match="level"):
         load_ptb(tmp_path, level="byte")
-    with pytest.raises(FileNotFoundError, match=r"ptb\.train\.txt"):
+    with pytest.raises(nv.DataFileNotFoundError, match=r"ptb\.train\.txt"):
         load_ptb(tmp_path)
     (tmp_path / "ptb.char.train.txt").write_text("a b _ c\nd ef\n")
     with pytest.raises(nv.FormatError, match=r"line 2: 'ef' is not a single character"):

@@ -12,6 +12,13 @@ import pytest
 import nervenet as nv
 
 
+def test_graph_is_one_class_under_every_public_path() -> None:
+    import nervenet.graph
+
+    assert nervenet.graph.Graph is nv.Graph and nervenet.graph.__all__ == ["Graph"]
+    assert pickle.loads(pickle.dumps(nv.Graph())) == nv.Graph()
+
+
 def test_build_and_query(small_graph: nv.Graph) -> None:
     g = small_graph
     assert g.num_nodes == 5
@@ -270,7 +277,7 @@ def test_bad_names_and_options_are_config_errors() -> None:
         g.add_nodes(1, "tanh", cap=2.0)
     with pytest.raises(nv.ConfigError, match="unknown node role"):
         g.add_node("middle")
-    with pytest.raises(nv.ConfigError, match="n must be >= 0"):
+    with pytest.raises(nv.ConfigError, match="n must be an integer >= 0, got -1"):
         g.add_inputs(-1)
     x = g.add_inputs(1)[0]
     h = g.add_nodes(1)[0]

@@ -39,7 +39,7 @@ def test_forward_accepts_lists_ints_bools_and_noncontiguous(small_graph: nv.Grap
 def test_contiguous_inputs_are_not_copied(small_graph: nv.Graph) -> None:
     """The extension reads C-contiguous arrays of the network's dtype in place;
     anything else is converted once."""
-    from nervenet import _core, _inputs
+    from nervenet import _core, arrays
 
     X = np.ones((8, 3, 2))
     assert _core._reads_in_place(X, "float64")
@@ -49,7 +49,7 @@ def test_contiguous_inputs_are_not_copied(small_graph: nv.Graph) -> None:
     # the Python layer's reshape of 2-D / 3-D X is a view, not a copy
     X2 = np.ones((8, 2))
     for arr in (X, X2):
-        batch = _inputs.inputs(arr, 2, np.dtype("float64"))
+        batch = arrays.inputs(arr, 2, np.dtype("float64"))
         assert np.shares_memory(batch.x, arr)
         assert _core._reads_in_place(batch.x, "float64")
 

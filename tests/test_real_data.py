@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 
 import nervenet as nv
-from nervenet import datasets
+from nervenet.data import load_builtin, read_idx
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MUSHROOM = DATA / "uci" / "mushroom" / "agaricus-lepiota.data"
 
 
 def _mushroom_one_hot() -> tuple[np.ndarray, np.ndarray]:
-    """The 22 nominal attributes one-hot encoded here, independently of
-    nervenet.datasets ('?', a missing stalk-root, is a value of its own)."""
+    """The 22 nominal attributes one-hot encoded here over the values seen,
+    independently of nervenet.data ('?', a missing stalk-root, is a value of its own)."""
     rows = [line.split(",") for line in MUSHROOM.read_text().splitlines() if line.strip()]
     assert len(rows) == 8124 and all(len(r) == 23 for r in rows)
     columns = []
@@ -44,21 +44,24 @@ def test_mushroom_reaches_100_percent_test_accuracy(seed: int) -> None:
     assert metrics["accuracy"] == 1.0
 
 
-def test_mushroom_loader_matches_the_one_hot_encoding() -> None:
+def test_builtin_mushroom_is_the_notes_126_input_encoding() -> None:
     X, y = _mushroom_one_hot()
-    d = datasets.load_mushroom(MUSHROOM)
-    assert np.array_equal(d.X, X) and np.array_equal(d.y, y) and d.classes == ["e", "p"]
-    assert len(d.feature_names or []) == 117 and "a11=?" in (d.feature_names or [])
+    d, test = load_builtin("mushroom", DATA)
+    assert test is None and d.X.shape == (8124, 126) and np.array_equal(d.y, y) and d.classes == ["e", "p"]
+    assert "stalk-root=?" in d.feature_names
+    seen = d.X[:, d.X.sum(axis=0) > 0]  # the 9 listed codes that never occur are all-zero inputs
+    assert sorted(map(tuple, seen.T.tolist())) == sorted(map(tuple, X.T.tolist()))
 
 
-def test_iris_loader() -> None:
-    d = datasets.load_iris(DATA / "uci" / "iris" / "iris.data")
-    assert d.X.shape == (150, 4) and np.bincount(d.y).tolist() == [50, 50, 50]
+def test_builtin_iris() -> None:
+    d, test = load_builtin("iris", DATA)
+    assert test is None and d.X.shape == (150, 4) and np.bincount(d.y).tolist() == [50, 50, 50]
     assert d.classes == ["Iris-setosa", "Iris-versicolor", "Iris-virginica"]
 
 
-def test_mnist_idx_reader_matches_the_published_counts() -> None:
-    train, test = datasets.load_mnist(DATA / "mnist")
+def test_builtin_mnist_matches_the_published_counts() -> None:
+    train, test = load_builtin("mnist", DATA)
+    assert test is not None
     assert train.X.shape == (60000, 784) and test.X.shape == (10000, 784)
     assert train.X.dtype == np.float32 and 0.0 == train.X.min() and train.X.max() == 1.0
     assert np.bincount(train.y).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -69,7 +72,7 @@ def test_idx_reader_rejects_corrupt_files(tmp_path: Path) -> None:
     bad = tmp_path / "bad.idx"
     bad.write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x05abc")  # says 5 labels, holds 3
     with pytest.raises(nv.FormatError, match="holds 3 bytes"):
-        datasets.read_idx(bad)
+        read_idx(bad)
     bad.write_bytes(b"PK\x03\x04")
     with pytest.raises(nv.FormatError, match="not an IDX file"):
-        datasets.read_idx(bad)
+        read_idx(bad)

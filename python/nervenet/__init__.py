@@ -20,13 +20,17 @@ from __future__ import annotations
 from .errors import (
     ConfigError,
     DataError,
+    DataFileNotFoundError,
     DTypeError,
     FormatError,
     GraphError,
+    InvalidConfig,
     NervenetError,
+    NotFittedError,
     ParameterError,
     ShapeError,
     UnsupportedError,
+    UsageError,
 )
 from . import _core
 from .builders import mlp, random_graph
@@ -74,5 +78,9 @@ __all__ = [
     "ConfigError",
     "FormatError",
     "DTypeError",
+    "InvalidConfig",
+    "UsageError",
+    "DataFileNotFoundError",
+    "NotFittedError",
     "__version__",
 ]

@@ -1,14 +1,19 @@
-"""Argument checks shared across the package: integers and seeds, with
-ConfigError messages that name the argument."""
+"""Argument checks shared across the package: integers, seeds, numbers and
+flags, each raising a ConfigError that names the argument and what it must be."""
 
 from __future__ import annotations
 
+import math
+import numbers
 import operator
 from typing import Any, Optional
 
 import numpy as np
 
 from .errors import ConfigError
+
+# The core's seeds are u64.
+SEED_BITS = 64
 
 
 def integer(value: Any, name: str, minimum: int = 0, bits: Optional[int] = None) -> int:
@@ -27,4 +32,44 @@ def integer(value: Any, name: str, minimum: int = 0, bits: Optional[int] = None)
 
 def seed(value: Any, name: str = "seed") -> int:
     """A seed: an integer in [0, 2**64)."""
-    return integer(value, name, 0, bits=64)
+    return integer(value, name, 0, bits=SEED_BITS)
+
+
+def real(
+    value: Any, name: str, low: float = -math.inf, high: float = math.inf, *, open_low: bool = False,
+    open_high: bool = False,
+) -> float:
+    """A finite number in [low, high] (``open_low`` / ``open_high`` leave an end
+    out); bools and strings are refused."""
+    allowed = "a finite number"
+    if math.isfinite(low) and math.isfinite(high):
+        allowed += f" in {'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+    elif math.isfinite(low):
+        allowed += f" {'>' if open_low else '>='} {low:g}"
+    elif math.isfinite(high):
+        allowed += f" {'<' if open_high else '<='} {high:g}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ConfigError(f"{name} must be {allowed}, got {value!r}")
+    v = float(value)
+    below = v <= low if open_low else v < low
+    above = v >= high if open_high else v > high
+    if not math.isfinite(v) or below or above:
+        raise ConfigError(f"{name} must be {allowed}, got {value!r}")
+    return v
+
+
+def interval(low: Any, high: Any) -> tuple[float, float]:
+    """Bounds ``low < high``, both finite numbers."""
+    lo, hi = real(low, "low"), real(high, "high")
+    if not lo < hi:
+        raise ConfigError(f"low must be below high, got low={lo}, high={hi}")
+    return lo, hi
+
+
+def flag(value: Any, name: str, *, optional: bool = False) -> Optional[bool]:
+    """True or False (numpy's bools too); None as well when ``optional``."""
+    if optional and value is None:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{name} must be {'None, ' if optional else ''}True or False, got {value!r}")
+    return bool(value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 from typing import Optional, Sequence
 
 from . import _core
@@ -29,7 +28,7 @@ def mlp(
     (hidden nodes have a bias, outputs do not); True/False sets it for every
     hidden and output node.
     """
-    sizes = [operator.index(s) for s in layer_sizes]
+    sizes = [integer(s, f"layer_sizes[{i}]") for i, s in enumerate(layer_sizes)]
     if len(sizes) < 2:
         raise ConfigError(f"mlp needs at least an input and an output layer, got layer_sizes={sizes}")
     if any(s < 1 for s in sizes):

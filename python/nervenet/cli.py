@@ -30,17 +30,15 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from .config import DATASETS, DEFAULT_CONFIG, Config, InvalidConfig, load_config, parse_config, validate
-from .errors import NervenetError
+from ._checks import integer
+from .config import DEFAULT_CONFIG, Config, load_config, parse_config, validate
+from .data.builtin import BUILTIN_DATASETS
+from .errors import ConfigError, InvalidConfig, NervenetError, UsageError
 from .training.callbacks import Callback
 
 __all__ = ["main"]
 
 _SHOWN = ("loss", "accuracy", "mse", "mae")
-
-
-class UsageError(Exception):
-    """A bad command-line argument (exit status 2)."""
 
 
 class EpochLines(Callback):
@@ -139,7 +137,7 @@ def train(config: Optional[str], out: str, epochs: Optional[int], quiet: bool) -
 
 
 def evaluate(model: str, data: str, config: Optional[str]) -> int:
-    from .datasets import Preprocessor, read_table
+    from .data import ColumnPreprocessor, read_table
     from .network import Network
 
     run_file = Path(model).with_name("run.json")
@@ -159,7 +157,7 @@ def evaluate(model: str, data: str, config: Optional[str]) -> int:
         assert run is not None
         cfg = validate(run["config"])
     try:
-        pre = None if run is None else Preprocessor.from_dict(run["preprocessing"])
+        pre = None if run is None else ColumnPreprocessor.from_dict(run["preprocessing"])
     except TypeError:
         raise UsageError(f"{run_file} holds no valid preprocessing record; give the training config with --config") from None
     net = Network.load(model)
@@ -169,26 +167,28 @@ def evaluate(model: str, data: str, config: Optional[str]) -> int:
         d = cfg.data
         try:
             raw_X, raw_y, _ = read_table(data, target=d["target"], header=d["header"], delimiter=d["delimiter"])
-        except KeyError as e:
-            raise InvalidConfig("data.target", str(e.args[0])) from None
+        except ConfigError as e:
+            raise InvalidConfig("data.target", str(e)) from None
         X, y = pre.features(raw_X), pre.targets(raw_y)
-    elif data in DATASETS:
+    elif data in BUILTIN_DATASETS:
         X, y = cfg.load_data(pre, dataset=data).test
     else:
-        raise UsageError(f"DATA {data!r} is neither a file nor a built-in dataset ({', '.join(DATASETS)})")
+        raise UsageError(f"DATA {data!r} is neither a file nor a built-in dataset ({', '.join(BUILTIN_DATASETS)})")
     metrics = net.evaluate(np.asarray(X), y, cfg.loss["name"])
     print(f"{data}: {_metrics(metrics)}", flush=True)
     return 0
 
 
 def _count(text: str) -> int:
+    """An integer >= 0 from the command line (argparse prints the message, exit status 2)."""
     try:
-        value = int(text)
+        value: object = int(text)
     except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
+        value = text
+    try:
+        return integer(value, "N")
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -207,7 +207,7 @@ def _parser() -> argparse.ArgumentParser:
                        description="Report loss and accuracy (or mse/mae) of MODEL on DATA.")
     e.add_argument("model", metavar="MODEL", help="model.safetensors written by `nervenet train`")
     e.add_argument("data", metavar="DATA",
-                   help=f"a .csv/.npz file, or a built-in dataset ({', '.join(DATASETS)}: its test split)")
+                   help=f"a .csv/.npz file, or a built-in dataset ({', '.join(BUILTIN_DATASETS)}: its test split)")
     e.add_argument("--config", metavar="CONFIG", help="the training config (default: run.json next to MODEL)")
     return parser
 

@@ -27,7 +27,8 @@ import sys
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from .errors import ConfigError
+from .data.builtin import BUILTIN_DATASETS
+from .errors import ConfigError, InvalidConfig
 from .training import optim
 
 if sys.version_info >= (3, 11):
@@ -35,7 +36,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Config", "InvalidConfig", "DEFAULT_CONFIG", "load_config", "parse_config", "validate"]
+__all__ = ["Config", "DEFAULT_CONFIG", "load_config", "parse_config", "validate"]
 
 DEFAULT_CONFIG = """\
 # The built-in example of `nervenet train`: scikit-learn's 8x8 digits,
@@ -63,7 +64,6 @@ epochs = 20
 batch_size = 32
 """
 
-DATASETS = ("digits", "iris", "mushroom", "mnist")
 # nv.cnn builders a config can name (images flattened by the loaders go in as is)
 ARCHITECTURES = ("small_mnist", "small_mnist_pooled", "small_cifar", "small_cifar_pooled", "lenet5", "small_vgg")
 LOSSES = ("l1", "l2", "mse", "mae", "hinge", "squared_hinge", "softmax")
@@ -76,14 +76,6 @@ SCHEDULES: dict[str, type] = {
     "constant": optim.Constant, "step": optim.StepDecay, "exponential": optim.ExponentialDecay,
     "inverse_time": optim.InverseTimeDecay,
 }
-
-
-class InvalidConfig(ConfigError):
-    """A config problem; ``key`` is the dotted path of the key at fault."""
-
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{key}: {problem}" if key else problem)
-        self.key, self.problem = key, problem
 
 
 REQUIRED = object()
@@ -153,7 +145,7 @@ _CHECKPOINT = {
 }
 SCHEMA: dict[str, dict[str, Key]] = {
     "data": {
-        "dataset": Key("str", None, DATASETS), "root": Key("str"), "train": Key("str"), "test": Key("str"),
+        "dataset": Key("str", None, BUILTIN_DATASETS), "root": Key("str"), "train": Key("str"), "test": Key("str"),
         "test_fraction": Key("fraction", 0.2), "validation_fraction": Key("fraction", 0.0), "seed": Key("seed", 0),
         "target": Key("target", -1), "header": Key("bool", False), "delimiter": Key("str", ","),
         "normalize": Key("str", "standard", ("standard", "minmax", "none")),
@@ -436,19 +428,19 @@ class Config:
             raise InvalidConfig("network.init", str(e)) from None
 
     def load_data(self, preprocessor: Any = None, dataset: Optional[str] = None) -> Any:
-        """:func:`nervenet.datasets.prepare` for the ``[data]`` section (or
+        """:func:`nervenet.data.prepare` for the ``[data]`` section (or
         for the built-in ``dataset`` instead); missing files and columns name
         the data key at fault."""
-        from . import datasets
+        from .data import prepare
         from .errors import DataError, FormatError
 
         spec = dict(self.data) if dataset is None else {**self.data, "dataset": dataset, "train": None, "test": None}
         try:
-            return datasets.prepare(spec, self.classify, preprocessor)
-        except (FileNotFoundError, FormatError, DataError) as e:
+            return prepare(spec, self.classify, preprocessor)
+        except (FormatError, DataError) as e:
             raise InvalidConfig(self._data_key(spec, str(e)), str(e)) from None
-        except KeyError as e:
-            raise InvalidConfig("data.target", str(e.args[0])) from None
+        except ConfigError as e:
+            raise InvalidConfig("data.target", str(e)) from None
 
     @staticmethod
     def _data_key(spec: dict[str, Any], message: str) -> str:

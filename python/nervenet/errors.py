@@ -21,10 +21,17 @@ FormatError         malformed graph JSON / model files (also a ``ValueError``)
 DTypeError          arrays of an unusable dtype (also a ``TypeError``)
 ==================  =========================================================
 
+and their refinements: :class:`InvalidConfig` (a config key at fault),
+:class:`UsageError` (a bad command line), :class:`DataFileNotFoundError`
+(a missing data file), :class:`NotFittedError` (a transform used before
+``fit``).
+
 The Rust extension raises these same classes (it looks them up here).
 """
 
 from __future__ import annotations
+
+import sklearn.exceptions
 
 __all__ = [
     "NervenetError",
@@ -36,6 +43,10 @@ __all__ = [
     "ConfigError",
     "FormatError",
     "DTypeError",
+    "InvalidConfig",
+    "UsageError",
+    "DataFileNotFoundError",
+    "NotFittedError",
 ]
 
 
@@ -77,3 +88,25 @@ class FormatError(NervenetError, ValueError):
 
 class DTypeError(NervenetError, TypeError):
     """An array has a dtype nervenet cannot use (complex, object, strings, float class labels, ...)."""
+
+
+class InvalidConfig(ConfigError):
+    """A config problem; ``key`` is the dotted path of the key at fault."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}" if key else problem)
+        self.key, self.problem = key, problem
+
+
+class UsageError(NervenetError):
+    """A bad command-line argument of the ``nervenet`` command (exit status 2)."""
+
+
+class DataFileNotFoundError(FormatError, FileNotFoundError):
+    """A data file a loader needs does not exist (a :class:`FormatError`
+    that ``except FileNotFoundError`` also catches)."""
+
+
+class NotFittedError(NervenetError, sklearn.exceptions.NotFittedError):
+    """A transform was used before ``fit``. Also scikit-learn's
+    ``NotFittedError`` (so a ``ValueError`` and an ``AttributeError``)."""

@@ -15,26 +15,16 @@ from a zero state, as in training on k-token chunks.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Optional
 
 import numpy as np
 
-from ._checks import integer, seed as _seed
+from ._checks import integer, real, seed as _seed
 from .data.text import Vocabulary
 from .errors import ConfigError, DataError
 from .network import Network
 
 __all__ = ["generate"]
-
-
-def _temperature(value: Any) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ConfigError(f"temperature must be a number >= 0 (0: always the most likely token), got {value!r}")
-    t = float(value)
-    if not (math.isfinite(t) and t >= 0):
-        raise ConfigError(f"temperature must be a finite number >= 0 (0: always the most likely token), got {t}")
-    return t
 
 
 def _prime_ids(prime: Any, vocab: Vocabulary) -> np.ndarray:
@@ -111,7 +101,7 @@ def generate(
         )
     ids = _prime_ids(prime, vocab)
     length = integer(length, "length", 0)
-    temperature = _temperature(temperature)
+    temperature = real(temperature, "temperature (0: always the most likely token)", 0)
     rng = np.random.default_rng(_seed(seed))
     if window is not None:
         window = integer(window, "window", 1)

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
 
-from . import _checks, _core, _inputs
+from . import _checks, _core
+from . import arrays as _inputs
 from .errors import ConfigError, DataError, DTypeError, ShapeError
-from .graph import Graph, _as_core_graph
+from .graph import Graph
+from .graph.graph import _as_core_graph
 from .parameters import ParameterGroup
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from typing import Iterable, Optional, Sequence, Union
 
 import numpy as np
 
-from ._checks import integer
+from ._checks import flag, integer
 from .errors import ConfigError, GraphError
 from .graph import Graph
 
@@ -33,10 +33,6 @@ Skips = Union[int, Sequence[int], None]
 # ---- argument checks -------------------------------------------------------------
 
 
-def _pos(value: object, name: str) -> int:
-    return integer(value, name, 1)
-
-
 def _activation(value: object, name: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{name} must be an activation name such as 'tanh', got {value!r}")
@@ -45,12 +41,6 @@ def _activation(value: object, name: str) -> str:
     except ConfigError as e:
         raise ConfigError(f"{name}: {e}") from None
     return value
-
-
-def _bias(value: object, name: str) -> Optional[bool]:
-    if value is not None and not isinstance(value, (bool, np.bool_)):
-        raise ConfigError(f"{name} must be None, True or False, got {value!r}")
-    return None if value is None else bool(value)
 
 
 def _skip_list(value: Skips, name: str, default: int) -> list[int]:
@@ -69,7 +59,7 @@ def _skip_list(value: Skips, name: str, default: int) -> list[int]:
 
 def _sizes(value: Union[int, Sequence[int]], name: str) -> list[int]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        return [_pos(value, name)]
+        return [integer(value, name, 1)]
     sizes = [integer(s, f"{name} entry", 1) for s in value]
     if not sizes:
         raise ConfigError(f"{name} must list at least one layer size, got {list(value)!r}")
@@ -85,11 +75,11 @@ def _one_hidden_layer(n_inputs: int, lags: int, n_hidden: int, n_outputs: int, a
     """One hidden layer: ``n_inputs * (lags + 1)`` inputs, ``extra`` input-like
     identity nodes (no bias), hidden, outputs; inputs and extras fully
     connected to hidden, hidden to outputs."""
-    n_inputs, lags = _pos(n_inputs, "n_inputs"), integer(lags, "lags", 0)
-    n_hidden, n_outputs = _pos(n_hidden, "n_hidden"), _pos(n_outputs, "n_outputs")
+    n_inputs, lags = integer(n_inputs, "n_inputs", 1), integer(lags, "lags", 0)
+    n_hidden, n_outputs = integer(n_hidden, "n_hidden", 1), integer(n_outputs, "n_outputs", 1)
     activation = _activation(activation, "activation")
     output_activation = _activation(output_activation, "output_activation")
-    bias = _bias(bias, "bias")
+    bias = flag(bias, "bias", optional=True)
     g = Graph()
     x = g.add_inputs(n_inputs * (lags + 1))
     f = g.add_nodes(extra, "identity", bias=False)
@@ -205,7 +195,7 @@ def narx(n_inputs: int, n_hidden: int, n_outputs: int, *, lags: int = 2, skips: 
     [1, 2]
     """
     skip_list = _skip_list(skips, "skips", max(integer(lags, "lags", 0), 1))
-    n_out = _pos(n_outputs, "n_outputs")
+    n_out = integer(n_outputs, "n_outputs", 1)
     g, _, p, _, y = _one_hidden_layer(n_inputs, lags, n_hidden, n_out, activation, output_activation, bias,
                                       n_out * len(skip_list))
     for j, out in enumerate(y):
@@ -248,7 +238,7 @@ def nbj(n_inputs: int, n_hidden: int, n_outputs: int, *, lags: int = 2, skips: S
     [-1.0, 1.0]
     """
     skip_list = _skip_list(skips, "skips", max(integer(lags, "lags", 0), 1))
-    n_in, n_out = _pos(n_inputs, "n_inputs"), _pos(n_outputs, "n_outputs")
+    n_in, n_out = integer(n_inputs, "n_inputs", 1), integer(n_outputs, "n_outputs", 1)
     if targets is None:
         if n_out > n_in:
             raise ConfigError(f"targets: give the target column of each of the {n_out} outputs "
@@ -303,7 +293,7 @@ def stacked(n_inputs: int, layers: Union[int, Sequence[int]], n_outputs: int, *,
     >>> g.num_edges   # 3*4 + 4*4 + 4*1 feed-forward, 2 * 16 recurrent
     64
     """
-    n_inputs, n_outputs = _pos(n_inputs, "n_inputs"), _pos(n_outputs, "n_outputs")
+    n_inputs, n_outputs = integer(n_inputs, "n_inputs", 1), integer(n_outputs, "n_outputs", 1)
     sizes = _sizes(layers, "layers")
     if kind == "simple":
         act = _activation("tanh" if activation is None else activation, "activation")
@@ -314,9 +304,8 @@ def stacked(n_inputs: int, layers: Union[int, Sequence[int]], n_outputs: int, *,
     else:
         raise ConfigError(f"unknown kind {kind!r}; expected one of simple, {', '.join(CELL_KINDS)}")
     output_activation = _activation(output_activation, "output_activation")
-    bias = _bias(bias, "bias")
-    if not isinstance(recurrent, (bool, np.bool_)):
-        raise ConfigError(f"recurrent must be True or False, got {recurrent!r}")
+    bias = flag(bias, "bias", optional=True)
+    recurrent = flag(recurrent, "recurrent")
     g = Graph()
     prev = g.add_inputs(n_inputs)
     for size in sizes:
@@ -331,11 +320,10 @@ def stacked(n_inputs: int, layers: Union[int, Sequence[int]], n_outputs: int, *,
 
 def _torch_layers(method: str, n_inputs: int, hidden_sizes: Union[int, Sequence[int]], n_outputs: int,
                   output_activation: str, output_bias: bool) -> Graph:
-    n_inputs, n_outputs = _pos(n_inputs, "n_inputs"), _pos(n_outputs, "n_outputs")
+    n_inputs, n_outputs = integer(n_inputs, "n_inputs", 1), integer(n_outputs, "n_outputs", 1)
     sizes = _sizes(hidden_sizes, "hidden_sizes")
     output_activation = _activation(output_activation, "output_activation")
-    if not isinstance(output_bias, (bool, np.bool_)):
-        raise ConfigError(f"output_bias must be True or False, got {output_bias!r}")
+    output_bias = flag(output_bias, "output_bias")
     g = Graph()
     prev = g.add_inputs(n_inputs)
     for size in sizes:

@@ -8,12 +8,11 @@ fixed order.
 
 from __future__ import annotations
 
-import operator
 import os
 import warnings
 
 from . import _core
-from .errors import ConfigError
+from ._checks import integer
 
 __all__ = ["set_num_threads", "get_num_threads", "set_inference_memory", "ENV_VAR"]
 
@@ -22,10 +21,7 @@ ENV_VAR = "NERVENET_NUM_THREADS"
 
 def set_num_threads(n: int) -> None:
     """Sets the number of compute threads (at least 1)."""
-    n = operator.index(n)
-    if not 1 <= n < 2**63:
-        raise ConfigError(f"number of threads must be at least 1, got {n}")
-    _core.set_num_threads(n)
+    _core.set_num_threads(integer(n, "number of threads", 1, bits=63))
 
 
 def get_num_threads() -> int:
@@ -38,10 +34,7 @@ def set_inference_memory(nbytes: int) -> None:
     ``predict``, ``evaluate``) at about ``nbytes`` (default 256 MB): a large
     batch, e.g. 10,000 images through a CNN, then runs in waves of chunks
     reusing one buffer. Results do not depend on it."""
-    nbytes = operator.index(nbytes)
-    if not 1 <= nbytes < 2**63:
-        raise ConfigError(f"inference memory must be at least 1 byte, got {nbytes}")
-    _core.set_inference_memory(nbytes)
+    _core.set_inference_memory(integer(nbytes, "inference memory (bytes)", 1, bits=63))
 
 
 def _check_environment() -> None:

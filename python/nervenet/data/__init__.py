@@ -5,10 +5,14 @@ Loaders read files in place and raise ``nv.FormatError`` naming the file and
 position when a file is truncated, corrupt or inconsistent.
 """
 
-# -- loaders: images and tables (mnist, cifar, uci) --
-from .mnist import DataFileNotFoundError, load_mnist, read_idx
+# -- loaders: images and tables (mnist, cifar, uci, digits, the user's CSV/NPZ files) --
+from ..errors import DataFileNotFoundError, NotFittedError
+from .mnist import load_mnist, read_idx
 from .cifar import CIFAR10_CLASSES, load_cifar10, read_cifar10_label_names
 from .uci import MUSHROOM_INPUTS, Table, UCINames, load_iris, load_mushroom, load_uci, read_names
+from .digits import load_digits
+from .tables import read_table
+from .builtin import BUILTIN_DATASETS, data_root, load_builtin
 # -- loaders: time series, text, sequences --
 from .timeseries import TimeSeriesData, load_timeseries, read_timeseries_csv
 from .text import TextData, Vocabulary, load_ptb, load_text
@@ -18,7 +22,6 @@ from .preprocessing import (
     Chain,
     MeanSubtraction,
     MinMaxScale,
-    NotFittedError,
     OneHotEncoder,
     PCA,
     Standardize,
@@ -28,8 +31,13 @@ from .preprocessing import (
 from .images import pad_images
 from .splits import Split, train_validation_test_indices, train_validation_test_split
 from .sampling import DownSampler, UpSampler
+# -- a config's [data] section -> network-ready arrays --
+from .columns import ColumnPreprocessor
+from .prepare import Prepared, prepare
 
 __all__ = [
+    "BUILTIN_DATASETS", "ColumnPreprocessor", "Prepared", "data_root", "load_builtin", "load_digits", "prepare",
+    "read_table",
     "CIFAR10_CLASSES", "Chain", "DataFileNotFoundError", "DownSampler", "MUSHROOM_INPUTS", "MeanSubtraction",
     "MinMaxScale", "NotFittedError", "OneHotEncoder", "PCA", "Split", "Standardize", "Table", "TextData",
     "TimeSeriesData", "UCINames", "UpSampler", "Vocabulary", "Whitening", "chain", "chunk_series", "lagged_windows",

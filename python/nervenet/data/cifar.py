@@ -16,8 +16,8 @@ from typing import Sequence, Union
 
 import numpy as np
 
-from ..errors import DataError, FormatError
-from .mnist import DataFileNotFoundError, _require_file
+from ..errors import ConfigError, DataError, DataFileNotFoundError, FormatError
+from .mnist import _require_file
 
 __all__ = ["load_cifar10", "read_cifar10_label_names", "CIFAR10_RECORD_BYTES", "CIFAR10_CLASSES"]
 
@@ -44,7 +44,7 @@ def _batch_files(paths: Union[PathLike, Sequence[PathLike]]) -> list[Path]:
         return [_require_file(p, "CIFAR-10 batch file")]
     files = [_require_file(f, "CIFAR-10 batch file") for f in paths]
     if not files:
-        raise ValueError("load_cifar10 needs at least one batch file")
+        raise ConfigError("load_cifar10 needs at least one batch file")
     return files
 
 

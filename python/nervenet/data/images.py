@@ -13,11 +13,11 @@ as some works found to predict better, Gaussian noise.
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import numpy as np
 
+from .._checks import integer, real, seed as seed_of
 from ..errors import ConfigError, ShapeError
 
 __all__ = ["pad_images"]
@@ -30,16 +30,11 @@ def pad_images(X: Any, pad: int, mode: str = "zeros", *, std: float = 1.0, mean:
     from N(mean, std²), seeded (the same seed gives the same border). The
     result keeps X's float dtype (float32 for integer images).
     """
-    try:
-        pad = operator.index(pad)
-    except TypeError:
-        raise ConfigError(f"pad must be an integer >= 0, got {pad!r}") from None
-    if pad < 0:
-        raise ConfigError(f"pad must be an integer >= 0, got {pad}")
+    pad = integer(pad, "pad")
+    seed = seed_of(seed)
     if mode not in ("zeros", "noise"):
         raise ConfigError(f"mode must be 'zeros' or 'noise', got {mode!r}")
-    if not (np.isfinite(std) and std >= 0 and np.isfinite(mean)):
-        raise ConfigError(f"noise needs a finite mean and std >= 0, got mean {mean!r}, std {std!r}")
+    std, mean = real(std, "std", 0), real(mean, "mean")
     arr = np.asarray(X)
     if arr.ndim < 2:
         raise ShapeError(f"images must have at least 2 dimensions (height, width), got shape {arr.shape}")

@@ -11,7 +11,7 @@ images/labels pair and checks it is MNIST: uint8 images ``(n, 28, 28)``, uint8
 labels ``(n,)`` in 0..9, the same ``n`` in both files.
 
 Every problem raises :class:`nervenet.FormatError` (a missing file raises
-:class:`DataFileNotFoundError`, which is both a ``FormatError`` and a
+:class:`nervenet.DataFileNotFoundError`, which is both a ``FormatError`` and a
 ``FileNotFoundError``; a label out of range raises :class:`nervenet.DataError`).
 The message names the file and the byte offset; for a ``.gz`` file the offsets
 are in the decompressed stream, which the message says.
@@ -27,9 +27,9 @@ from typing import Sequence, Union
 
 import numpy as np
 
-from ..errors import DataError, FormatError
+from ..errors import ConfigError, DataError, DataFileNotFoundError, FormatError
 
-__all__ = ["DataFileNotFoundError", "read_idx", "load_mnist", "IDX_IMAGES_MAGIC", "IDX_LABELS_MAGIC"]
+__all__ = ["read_idx", "load_mnist", "IDX_IMAGES_MAGIC", "IDX_LABELS_MAGIC"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -49,11 +49,6 @@ _IDX_TYPES = {
 }
 
 _GZIP_MAGIC = b"\x1f\x8b"
-
-
-class DataFileNotFoundError(FormatError, FileNotFoundError):
-    """A data file the loader needs does not exist (a :class:`nervenet.FormatError`
-    that ``except FileNotFoundError`` also catches)."""
 
 
 def _require_file(path: PathLike, what: str = "data file") -> Path:
@@ -136,14 +131,14 @@ def _mnist_files(path_or_dir: Union[PathLike, Sequence[PathLike]], kind: str) ->
     if not isinstance(path_or_dir, (str, os.PathLike)):
         pair = list(path_or_dir)
         if len(pair) != 2:
-            raise ValueError(f"load_mnist takes a directory or an (images, labels) pair of paths; got {len(pair)} paths")
+            raise ConfigError(f"load_mnist takes a directory or an (images, labels) pair of paths; got {len(pair)} paths")
         return _require_file(pair[0], "MNIST images file"), _require_file(pair[1], "MNIST labels file")
     if kind not in ("train", "test"):
-        raise ValueError(f"kind must be 'train' or 'test', not {kind!r}")
+        raise ConfigError(f"kind must be 'train' or 'test', not {kind!r}")
     base = Path(path_or_dir)
     if not base.is_dir():
         if base.is_file():
-            raise ValueError(f"{base} is a file: give load_mnist the directory, or an (images, labels) pair of paths")
+            raise ConfigError(f"{base} is a file: give load_mnist the directory, or an (images, labels) pair of paths")
         raise DataFileNotFoundError(f"{base}: MNIST directory does not exist")
     prefix = "train" if kind == "train" else "t10k"
     found = []

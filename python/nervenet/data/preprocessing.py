@@ -27,7 +27,7 @@ Numeric transforms take X as (samples, features) or, for sequences,
 (batch, time, features) -- then every (batch, time) row counts as one
 sample and the result keeps the 3-D layout. float32 input stays float32;
 integer and bool input becomes float64. Errors are nervenet's:
-transforming before fitting raises :class:`NotFittedError`, a different
+transforming before fitting raises :class:`~nervenet.NotFittedError`, a different
 number of columns than at fit time :class:`~nervenet.ShapeError` (naming
 both counts), NaN or Inf :class:`~nervenet.DataError` (naming the index),
 and an unseen category :class:`~nervenet.DataError` (naming the column
@@ -47,10 +47,10 @@ import sklearn.preprocessing
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..errors import ConfigError, DataError, DTypeError, NervenetError, ShapeError
+from .._checks import real
+from ..errors import ConfigError, DataError, DTypeError, NotFittedError, ShapeError
 
 __all__ = [
-    "NotFittedError",
     "OneHotEncoder",
     "MeanSubtraction",
     "Standardize",
@@ -60,11 +60,6 @@ __all__ = [
     "Chain",
     "chain",
 ]
-
-
-class NotFittedError(NervenetError, sklearn.exceptions.NotFittedError):
-    """A transform was used before ``fit``. Also scikit-learn's
-    ``NotFittedError`` (so a ``ValueError`` and an ``AttributeError``)."""
 
 
 def _shape(shape: Sequence[int]) -> str:
@@ -390,9 +385,7 @@ class Whitening(PCA):
         self.random_state = random_state
 
     def _check_params(self) -> None:
-        eps = self.epsilon
-        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not (np.isfinite(eps) and eps > 0):
-            raise ConfigError(f"Whitening epsilon must be a positive number (the notes use 1e-5), got {eps!r}")
+        real(self.epsilon, "Whitening epsilon (the notes use 1e-5)", 0, open_low=True)
 
     def _fit(self, rows: np.ndarray) -> None:
         super()._fit(rows)
@@ -593,7 +586,7 @@ class OneHotEncoder(_Transform):
 
 class Chain(sklearn.pipeline.Pipeline):
     """A :class:`sklearn.pipeline.Pipeline` of transforms that raises
-    nervenet's :class:`NotFittedError` when used before ``fit``. Build one
+    nervenet's :class:`~nervenet.NotFittedError` when used before ``fit``. Build one
     with :func:`chain`; ``fit`` fits each step on the previous step's
     output of the training data."""
 

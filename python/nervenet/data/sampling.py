@@ -22,11 +22,11 @@ seed and the epoch number (so a resumed run sees the same epochs).
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
+from .._checks import integer, seed as seed_of
 from ..errors import ConfigError, ShapeError
 
 __all__ = ["UpSampler", "DownSampler"]
@@ -50,9 +50,7 @@ class _ClassSampler:
             raise ShapeError(f"{type(self).__name__} needs at least one sample")
         if labels.dtype.kind == "f" and not (np.isfinite(labels).all() and np.array_equal(labels, np.round(labels))):
             raise ConfigError(f"{type(self).__name__} balances classes, but y holds non-integer floats")
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**64:
-            raise ConfigError(f"seed must be an integer in [0, 2**64), got {seed!r}")
-        self.seed = int(seed)
+        self.seed = seed_of(seed)
         self.classes_, inverse, self.counts_ = np.unique(labels, return_inverse=True, return_counts=True)
         order = np.argsort(inverse, kind="stable")
         bounds = np.concatenate([[0], np.cumsum(self.counts_)])
@@ -92,8 +90,7 @@ class _ClassSampler:
 
     def indices(self, epoch: int) -> np.ndarray:
         """This epoch's sample indices (int64, shuffled, ``len(self)`` of them)."""
-        if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch < 0:
-            raise ConfigError(f"epoch must be an integer >= 0, got {epoch!r}")
+        epoch = integer(epoch, "epoch")
         parts = []
         for k, members in enumerate(self._members):
             copies, extra = divmod(self.per_class, members.shape[0])

@@ -11,12 +11,12 @@ the data in each set.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, NamedTuple, Optional, Union
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from .._checks import real, seed as seed_of
 from ..errors import ConfigError, DataError, ShapeError
 
 __all__ = ["Split", "train_validation_test_split", "train_validation_test_indices"]
@@ -32,12 +32,6 @@ class Split(NamedTuple):
     train: tuple[Any, Any]
     validation: tuple[Any, Any]
     test: tuple[Any, Any]
-
-
-def _fraction(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 <= value < 1):
-        raise ConfigError(f"{name} must be a fraction of the samples in [0, 1), got {value!r}")
-    return float(value)
 
 
 def _labels(y: Any, stratify: Union[bool, Any], n: int) -> Optional[np.ndarray]:
@@ -107,11 +101,12 @@ def train_validation_test_indices(
     """The sample indices of the three sets (each sorted), for splitting
     several aligned arrays alike; see :func:`train_validation_test_split`."""
     n = len(y)
-    validation, test = _fraction(validation, "validation"), _fraction(test, "test")
+    validation = real(validation, "validation (a fraction of the samples)", 0, 1, open_high=True)
+    test = real(test, "test (a fraction of the samples)", 0, 1, open_high=True)
     if validation + test >= 1:
         raise ConfigError(f"validation + test must leave some training data, got {validation} + {test} >= 1")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
-        raise ConfigError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+    # scikit-learn takes 32-bit seeds: one for each cut, drawn from the u64 seed
+    test_state, validation_state = (int(s) for s in np.random.SeedSequence(seed_of(seed)).generate_state(2))
     n_test = math.floor(test * n + 0.5)
     n_val = math.floor(validation * n + 0.5)
     if n - n_test - n_val < 1:
@@ -122,8 +117,8 @@ def train_validation_test_indices(
         if needed > 1:
             _check_rare(labels, needed, "into training, validation and test sets" if needed == 3 else "in two")
     index = np.arange(n)
-    rest, test_idx = _cut(index, n_test, labels, seed, "test")
-    train_idx, val_idx = _cut(rest, n_val, labels, seed + 1 if seed + 1 < 2**32 else 0, "validation")
+    rest, test_idx = _cut(index, n_test, labels, test_state, "test")
+    train_idx, val_idx = _cut(rest, n_val, labels, validation_state, "validation")
     return np.sort(train_idx), np.sort(val_idx), np.sort(test_idx)
 
 

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from .._checks import integer as _integer
-from ..errors import ConfigError, DataError, DTypeError, FormatError
+from ..errors import ConfigError, DataError, DataFileNotFoundError, DTypeError, FormatError
 
 __all__ = ["Vocabulary", "TextData", "load_ptb", "load_text"]
 
@@ -386,7 +386,7 @@ class TextData:
 
 def _read(path: Path) -> str:
     if not path.is_file():
-        raise FileNotFoundError(f"no such text file: {path}")
+        raise DataFileNotFoundError(f"no such text file: {path}")
     raw = path.read_bytes()
     try:
         return raw.decode("utf-8")
@@ -402,7 +402,7 @@ def _ptb_text(folder: Path, level: str, split: str) -> tuple[Path, str]:
     name = f"ptb.{split}.txt" if level == "word" else f"ptb.char.{split}.txt"
     path = folder / name
     if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path} (load_ptb wants the folder holding Mikolov's ptb.*.txt files)")
+        raise DataFileNotFoundError(f"no such file: {path} (load_ptb wants the folder holding Mikolov's ptb.*.txt files)")
     text = _read(path)
     if level == "char":
         # ptb.char.*: one symbol per token, separated by spaces, '_' between
@@ -443,7 +443,7 @@ def load_ptb(
         raise ConfigError(f"split must be one of {list(_SPLITS)}, got {split!r}")
     folder = Path(dir)
     if not folder.is_dir():
-        raise FileNotFoundError(f"no such folder: {folder} (load_ptb wants the folder holding ptb.*.txt)")
+        raise DataFileNotFoundError(f"no such folder: {folder} (load_ptb wants the folder holding ptb.*.txt)")
     if vocabulary is not None and not isinstance(vocabulary, Vocabulary):
         raise ConfigError(f"vocabulary must be a Vocabulary, got {type(vocabulary).__name__}")
     if vocabulary is not None and vocabulary.level != level:

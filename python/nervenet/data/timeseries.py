@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import operator
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,8 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from ..errors import ConfigError, DataError, DTypeError, FormatError
+from .._checks import integer
+from ..errors import ConfigError, DataError, DataFileNotFoundError, DTypeError, FormatError
 
 __all__ = ["TimeSeriesData", "load_timeseries", "read_timeseries_csv"]
 
@@ -104,7 +104,7 @@ def _paths(paths: Union[PathLike, Sequence[PathLike]]) -> list[Path]:
         raise ConfigError("paths: no files given")
     for p in out:
         if not p.is_file():
-            raise FileNotFoundError(f"no such time series file: {p}")
+            raise DataFileNotFoundError(f"no such time series file: {p}")
     return out
 
 
@@ -154,7 +154,7 @@ def _read_csv(
     """read_timeseries_csv; ``roles`` maps column names to the argument that
     asked for them, for the message about an unknown one."""
     if not p.is_file():
-        raise FileNotFoundError(f"no such time series file: {p}")
+        raise DataFileNotFoundError(f"no such time series file: {p}")
     lines = _read_text(p).splitlines()
     header_at = next((i for i, line in enumerate(lines) if line.strip()), None)
     if header_at is None:
@@ -247,20 +247,13 @@ def load_timeseries(
     and bad arguments, FormatError naming the file, line and column for a
     malformed file or a non-numeric cell, DataError for NaN/Inf values or a
     file with no more than ``time_offset`` rows, DTypeError for a dtype
-    other than float32/float64, FileNotFoundError for a missing file.
+    other than float32/float64, DataFileNotFoundError (a FileNotFoundError) for a missing file.
     """
     files = _paths(paths)
     out_names = _names(outputs, "outputs")
     assert out_names is not None
     in_names = _names(inputs, "inputs")
-    if isinstance(time_offset, bool):
-        raise ConfigError(f"time_offset must be an integer >= 0, got {time_offset!r}")
-    try:
-        offset = operator.index(time_offset)
-    except TypeError:
-        raise ConfigError(f"time_offset must be an integer >= 0, got {time_offset!r}") from None
-    if offset < 0:
-        raise ConfigError(f"time_offset must be an integer >= 0, got {offset}")
+    offset = integer(time_offset, "time_offset")
     dt = _float_dtype(dtype)
 
     if in_names is None:

@@ -31,7 +31,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 from numpy.typing import DTypeLike
 
-from ..errors import DataError, FormatError
+from ..errors import ConfigError, DataError, FormatError
 from .mnist import _require_file
 
 __all__ = ["UCINames", "Table", "read_names", "load_uci", "load_mushroom", "load_iris", "MUSHROOM_INPUTS", "IRIS_FEATURES"]
@@ -306,7 +306,7 @@ def load_uci(
     is always a DataError.
     """
     if missing not in _MISSING_MODES:
-        raise ValueError(f"missing must be one of {_MISSING_MODES}, not {missing!r}")
+        raise ConfigError(f"missing must be one of {_MISSING_MODES}, not {missing!r}")
     p = _require_file(path, "data file")
     table, linenos = _rows(p, delimiter)
     width = table.shape[1]
@@ -337,7 +337,7 @@ def load_uci(
     else:
         forced = {j % width for j in numeric}
         if t in forced:
-            raise ValueError(f"column {t} is the target column and cannot be numeric")
+            raise ConfigError(f"column {t} is the target column and cannot be numeric")
 
     # the target
     ycol = table[:, t]
@@ -398,8 +398,8 @@ def load_mushroom(data_path: PathLike, names_path: Optional[PathLike] = None, *,
 
     Nine listed codes never occur in the 8,124 rows (gill-attachment d and n,
     gill-spacing d, stalk-root u and z, veil-type u, ring-type c, s and z), so
-    their inputs are always 0; encoding only the values seen gives 117 inputs
-    (what :func:`nervenet.datasets.load_mushroom` does). Using the ``.names``
+    their inputs are always 0; encoding only the values seen gives 117 inputs.
+    Using the ``.names``
     lists keeps the encoding independent of which rows were loaded.
     """
     p = Path(data_path)

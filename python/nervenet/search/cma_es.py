@@ -10,7 +10,8 @@ from typing import Any, Mapping, Optional, Sequence
 import numpy as np
 
 from ..errors import ConfigError
-from .objective import Objective, count, real, seed_of
+from .._checks import integer, real, seed as seed_of
+from .objective import Objective
 from .result import Best, SearchResult
 
 __all__ = ["cma_es"]
@@ -47,12 +48,12 @@ def cma_es(
     import cma  # imported here: importing nervenet should not pay for it
 
     step = real(sigma, "sigma", 0.0, open_low=True)
-    n_gen = count(generations, "generations", 0)
+    n_gen = integer(generations, "generations", 0)
     rng = np.random.default_rng(seed_of(seed))
     objective = Objective(net, X, Y, loss, mask=mask, params=params)
     opts: dict[str, Any] = {"verbose": -9, "seed": np.nan}
     if population is not None:
-        opts["popsize"] = count(population, "population", 2)
+        opts["popsize"] = integer(population, "population", 2)
     for key, value in dict(options or {}).items():
         if key in ("seed", "randn"):
             raise ConfigError(f"options may not set {key!r}: cma_es seeds its own sampler (use seed=...)")

@@ -8,7 +8,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .objective import Objective, bounds, count, real, seed_of
+from .._checks import integer, interval, real, seed as seed_of
+from .objective import Objective
 from .result import Best, SearchResult
 
 __all__ = ["differential_evolution"]
@@ -42,11 +43,11 @@ def differential_evolution(
     ``population * (generations + 1)`` evaluations; the same seed gives the
     same result. With ``apply`` the network takes the best parameters.
     """
-    n_pop = count(population, "population", 4)
-    n_gen = count(generations, "generations", 0)
+    n_pop = integer(population, "population", 4)
+    n_gen = integer(generations, "generations", 0)
     f = real(F, "F", 0.0, 2.0, open_low=True)
     cr = real(CR, "CR", 0.0, 1.0)
-    lo, hi = bounds(low, high)
+    lo, hi = interval(low, high)
     rng = np.random.default_rng(seed_of(seed))
     objective = Objective(net, X, Y, loss, mask=mask, params=params)
     d = objective.dim

@@ -10,7 +10,8 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from ..errors import ConfigError, ShapeError
-from .objective import Objective, count
+from .._checks import integer
+from .objective import Objective
 from .result import Best, SearchResult
 
 __all__ = ["grid_search"]
@@ -44,7 +45,7 @@ def grid_search(
         raise ShapeError(f"values must be a non-empty 1-D sequence of numbers, got shape {grid.shape}")
     if not np.isfinite(grid).all():
         raise ConfigError("values must all be finite")
-    limit = count(max_evaluations, "max_evaluations")
+    limit = integer(max_evaluations, "max_evaluations", 1)
     objective = Objective(net, X, Y, loss, mask=mask, params=params)
     n, v = objective.dim, grid.size
     total = v**n  # Python int: exact however large

@@ -1,19 +1,15 @@
 """The search objective: a network and its data as a vectorised function
 ``f(population) -> scores`` over the searched (trainable) parameters, scored
 by the Rust population evaluator in one call per chunk of candidates.
-
-Also the small argument checks the search algorithms share.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .. import _core, _inputs
-from .._checks import integer, seed
+from .. import _core, arrays
 from ..errors import ConfigError, DataError, ParameterError, ShapeError
 
 __all__ = ["Objective"]
@@ -105,7 +101,7 @@ class Objective:
         try:
             values = _core.evaluate_candidates(self.net._net, rows, batch.x, (y, self._loss, "sum", m))
         except DataError as e:
-            raise _inputs.explain(e, batch, y, n_classes, m) from None
+            raise arrays.explain(e, batch, y, n_classes, m) from None
         return np.asarray(values, dtype=np.float64)
 
     def _population(self, pop: np.ndarray, what: str) -> np.ndarray:
@@ -139,34 +135,3 @@ def _searched(net: Any, params: Optional[Sequence[str]]) -> np.ndarray:
     if index.size == 0:
         raise ConfigError("there are no trainable parameters to search")
     return index
-
-
-# ---- argument checks shared by the algorithms -----------------------------------
-
-
-def count(value: Any, name: str, minimum: int = 1) -> int:
-    """An integer >= minimum."""
-    return integer(value, name, minimum)
-
-
-def real(value: Any, name: str, low: float = -math.inf, high: float = math.inf, *, open_low: bool = False) -> float:
-    """A finite float in [low, high] (or (low, high] with ``open_low``)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number, got {value!r}") from None
-    below = v <= low if open_low else v < low
-    if not math.isfinite(v) or below or v > high:
-        bracket = "(" if open_low else "["
-        raise ConfigError(f"{name} must be a finite number in {bracket}{low}, {high}], got {value!r}")
-    return v
-
-
-seed_of = seed
-
-
-def bounds(low: Any, high: Any) -> tuple[float, float]:
-    lo, hi = real(low, "low"), real(high, "high")
-    if not lo < hi:
-        raise ConfigError(f"low must be below high, got low={lo}, high={hi}")
-    return lo, hi

@@ -8,7 +8,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .objective import Objective, bounds, count, real, seed_of
+from .._checks import integer, interval, real, seed as seed_of
+from .objective import Objective
 from .result import Best, SearchResult
 
 __all__ = ["particle_swarm"]
@@ -45,12 +46,12 @@ def particle_swarm(
     ``particles * (iterations + 1)`` evaluations; the same seed gives the
     same result. With ``apply`` the network takes the best parameters.
     """
-    n = count(particles, "particles")
-    n_iter = count(iterations, "iterations", 0)
+    n = integer(particles, "particles", 1)
+    n_iter = integer(iterations, "iterations", 0)
     w = real(inertia, "inertia", 0.0)
     c1 = real(cognitive, "cognitive", 0.0)
     c2 = real(social, "social", 0.0)
-    lo, hi = bounds(low, high)
+    lo, hi = interval(low, high)
     vmax = hi - lo if max_velocity is None else real(max_velocity, "max_velocity", 0.0, open_low=True)
     rng = np.random.default_rng(seed_of(seed))
     objective = Objective(net, X, Y, loss, mask=mask, params=params)

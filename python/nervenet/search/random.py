@@ -8,7 +8,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .objective import Objective, bounds, count, seed_of
+from .._checks import integer, interval, seed as seed_of
+from .objective import Objective
 from .result import Best, SearchResult
 
 __all__ = ["random_search"]
@@ -39,9 +40,9 @@ def random_search(
     The same seed gives the same result. With ``apply`` the network takes
     the best parameters.
     """
-    total = count(evaluations, "evaluations")
-    lo, hi = bounds(low, high)
-    size = count(batch, "batch")
+    total = integer(evaluations, "evaluations", 1)
+    lo, hi = interval(low, high)
+    size = integer(batch, "batch", 1)
     rng = np.random.default_rng(seed_of(seed))
     objective = Objective(net, X, Y, loss, mask=mask, params=params)
     best = Best(objective)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union
 
+from .._checks import integer
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
@@ -104,8 +105,7 @@ class ModelCheckpoint(Callback):
         monitor: str = "val_loss",
         mode: str = "auto",
     ) -> None:
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ConfigError(f"every must be an integer >= 1, got {every!r}")
+        every = integer(every, "every", 1)
         if mode not in ("auto", "min", "max"):
             raise ConfigError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         self.path = os.fspath(path)

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
 
 import numpy as np
 
-from .. import _core, _inputs
+from .. import _core
+from .. import arrays as _inputs
 from ..errors import ConfigError, DataError, ShapeError
 from .callbacks import Callback, ProgressBar
 from .history import History

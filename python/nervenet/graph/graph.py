@@ -11,24 +11,17 @@ Every check happens in the Rust core; errors name the node or edge at fault.
 
 from __future__ import annotations
 
-import operator
 import os
 from typing import Any, Iterable, Optional, Union
 
-from . import _core
-from ._graph_maps import MapMethods
-from .errors import ConfigError, NervenetError
+from .. import _core
+from .._checks import integer
+from ..errors import ConfigError, NervenetError
+from .maps import MapMethods
 
 __all__ = ["Graph"]
 
 PathLike = Union[str, "os.PathLike[str]"]
-
-
-def _count(n: int, what: str = "n") -> int:
-    n = operator.index(n)
-    if n < 0:
-        raise ConfigError(f"{what} must be >= 0, got {n}")
-    return n
 
 
 class Graph(MapMethods):
@@ -79,7 +72,7 @@ class Graph(MapMethods):
 
     def add_inputs(self, n: int) -> list[int]:
         """Adds ``n`` input nodes; their id order is the order of input features."""
-        return [self._g.add_node("input") for _ in range(_count(n))]
+        return [self._g.add_node("input") for _ in range(integer(n, "n"))]
 
     def add_nodes(
         self,
@@ -95,7 +88,7 @@ class Graph(MapMethods):
         Activations: identity (or linear), relu, relu6 (``cap``, default 6),
         leaky_relu (``slope``, default 0.01), sigmoid, tanh, softsign.
         """
-        return [self._g.add_node("hidden", activation, cap, slope, bias) for _ in range(_count(n))]
+        return [self._g.add_node("hidden", activation, cap, slope, bias) for _ in range(integer(n, "n"))]
 
     def add_outputs(
         self,
@@ -107,7 +100,7 @@ class Graph(MapMethods):
         slope: Optional[float] = None,
     ) -> list[int]:
         """Adds ``n`` output nodes; their id order is the order of network outputs."""
-        return [self._g.add_node("output", activation, cap, slope, bias) for _ in range(_count(n))]
+        return [self._g.add_node("output", activation, cap, slope, bias) for _ in range(integer(n, "n"))]
 
     def add_cells(self, n: int, kind: str = "lstm", *, role: str = "hidden") -> list[int]:
         """Adds ``n`` memory cells and returns their ids.
@@ -124,7 +117,7 @@ class Graph(MapMethods):
         >>> x = g.add_inputs(2); c = g.add_cells(3, "gru"); y = g.add_outputs(1)
         >>> _ = g.connect_all(x, c); _ = g.connect_all(c, y)
         """
-        return [self._g.add_cell(role, kind) for _ in range(_count(n))]
+        return [self._g.add_cell(role, kind) for _ in range(integer(n, "n"))]
 
     def add_lstm_layer(self, units: int, inputs: Iterable[int]) -> list[int]:
         """Adds a standard LSTM layer (as ``torch.nn.LSTM``) fed by ``inputs``.
@@ -152,7 +145,7 @@ class Graph(MapMethods):
         self, kind: str, units: int, inputs: Iterable[int], *, input_ports: tuple[int, ...], hidden_ports: tuple[int, ...]
     ) -> list[int]:
         srcs = list(inputs)
-        units = _count(units, "units")
+        units = integer(units, "units")
         if units == 0 or not srcs:
             raise ConfigError(f"a layer needs at least one unit and one input (got {units} units, {len(srcs)} inputs)")
         cells = self.add_cells(units, kind)

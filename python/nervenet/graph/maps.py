@@ -1,5 +1,6 @@
 """Feature maps, filters and pooling on :class:`nervenet.Graph` (the CNN
-lecture's nodes and edges), kept apart from graph.py to keep both short.
+lecture's nodes and edges): the methods :class:`nervenet.Graph` inherits
+for convolutional networks.
 
 A feature map is one node holding ``channels x height x width`` values; a
 filter edge connects every channel of its source to every channel of its
@@ -12,11 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional, Sequence, Union
 
-from ._checks import integer
-from .errors import ConfigError
+from .._checks import integer
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    from . import _core
+    from .. import _core
 
 Size = Union[int, Sequence[int]]
 

@@ -1,0 +1,71 @@
+"""A config's ``[data]`` section -> network-ready training, validation and
+test arrays: a built-in dataset or the user's files, split by
+:func:`~nervenet.data.train_validation_test_indices` (stratified by class
+for a class loss), preprocessed by a :class:`~nervenet.data.ColumnPreprocessor`
+fitted on the training rows only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+
+from .builtin import load_builtin
+from .columns import ColumnPreprocessor
+from .splits import train_validation_test_indices
+from .tables import read_table
+
+__all__ = ["Prepared", "prepare"]
+
+Pair = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass
+class Prepared:
+    """Network-ready training, validation (or None) and test arrays, and the
+    preprocessing fitted on the training rows."""
+
+    train: Pair
+    validation: Optional[Pair]
+    test: Pair
+    preprocessor: ColumnPreprocessor
+
+
+def _rows(spec: dict[str, Any]) -> tuple[Pair, Optional[Pair]]:
+    """All rows, and the fixed test rows (mnist's test set, ``test``) or None."""
+    if spec.get("dataset") is not None:
+        rows, test = load_builtin(spec["dataset"], spec.get("root"))
+        return (rows.X, rows.y), None if test is None else (test.X, test.y)
+    opts = {k: spec[k] for k in ("target", "header", "delimiter") if k in spec}
+    X, y, _ = read_table(spec["train"], **opts)
+    if spec.get("test") is None:
+        return (X, y), None
+    Xt, yt, _ = read_table(spec["test"], **opts)
+    return (X, y), (Xt, yt)
+
+
+def prepare(spec: dict[str, Any], classify: bool, preprocessor: Optional[ColumnPreprocessor] = None) -> Prepared:
+    """The arrays for a config's ``[data]`` keys: ``dataset`` + ``root``, or
+    ``train`` (+ ``test``) files read with ``target``, ``header``,
+    ``delimiter``; ``test_fraction`` and ``validation_fraction`` are of all
+    rows, cut with ``seed``. The preprocessing is fitted on the training rows
+    (``normalize`` chooses the scaling) unless a fitted ``preprocessor`` is given."""
+    (X, y), fixed_test = _rows(spec)
+    test_fraction = 0.0 if fixed_test is not None else spec.get("test_fraction", 0.2)
+    labels = np.asarray(y).reshape(len(y)) if classify else False  # a class column may come as (n, 1)
+    train, val, test = train_validation_test_indices(
+        y, validation=spec.get("validation_fraction", 0.0), test=test_fraction, stratify=labels, seed=spec.get("seed", 0)
+    )
+    if preprocessor is None:
+        preprocessor = ColumnPreprocessor(spec.get("normalize", "standard"), classify).fit(X[train], y[train])
+
+    def apply(rows: np.ndarray, targets: np.ndarray) -> Pair:
+        return preprocessor.features(rows), preprocessor.targets(targets)
+
+    return Prepared(
+        apply(X[train], y[train]),
+        apply(X[val], y[val]) if len(val) else None,
+        apply(*fixed_test) if fixed_test is not None else apply(X[test], y[test]),
+        preprocessor,
+    )
