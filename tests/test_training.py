@@ -189,8 +189,7 @@ def test_population_evaluation_matches_single_evaluations() -> None:
     net = nv.Network(nv.mlp([3, 4, 1], "tanh"), dtype="float64", seed=0)
     candidates = rng.standard_normal((7, net.n_params))
     candidates[3] = 1e200  # overflows: scores inf instead of failing the population
-    batch, y, _, m = net._loss_inputs(X, Y, "mse", None)
-    scores = nv._core.evaluate_candidates(net._net, candidates, batch.x, (y, "mse", "sum", m))
+    scores = nv.engine.evaluate_candidates(net, candidates, nv.engine.prepare(net, X, Y, "mse"))
     for c, score in zip(candidates, scores):
         if np.all(np.abs(c) < 1e100):
             net.parameters = c

@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from . import engine
 from .network import Network
 
 __all__ = ["GradientReport", "check_gradients", "numeric_gradient"]
@@ -65,7 +66,7 @@ def check_gradients(
     and in any dtype gradients far below 1e-2 are dominated by the
     differences' own truncation and rounding error.
     """
-    d = net._check_gradients(X, Y, loss, step, reduction, mask)
+    d = engine.check_gradients(net, engine.prepare(net, X, Y, loss, mask), reduction, engine.fd_step(net, step))
     return GradientReport(
         names=list(d["names"]),
         analytic=d["analytic"],

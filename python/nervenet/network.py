@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
 
-from . import _checks, _core
-from . import arrays as _inputs
-from .errors import ConfigError, DataError, DTypeError, ShapeError
+from . import _checks, _core, arrays, engine
+from .errors import ConfigError, DTypeError, ShapeError
 from .graph import Graph
 from .graph.graph import _as_core_graph
 from .parameters import ParameterGroup
@@ -170,7 +169,7 @@ class Network:
         """Replaces one group's values; ``values`` has the group's size (any
         shape of it). Non-finite values raise DataError, a wrong size
         ShapeError, changing a fixed group ParameterError."""
-        arr = np.ascontiguousarray(_inputs.as_float(values, "group values", self._dtype).reshape(-1))
+        arr = np.ascontiguousarray(arrays.as_float(values, "group values", self._dtype).reshape(-1))
         self._net.set_group(name, arr)
 
     def parameters_by_group(self) -> dict[str, np.ndarray]:
@@ -195,10 +194,15 @@ class Network:
 
     @parameters.setter
     def parameters(self, values: Any) -> None:
-        arr = _inputs.as_float(values, "parameters", self._dtype)
+        arr = arrays.as_float(values, "parameters", self._dtype)
         if arr.ndim != 1:
             raise ShapeError(f"parameters must be a 1-D array of {self.n_params} values, got shape {arr.shape}")
         self._net.set_parameters(arr)
+
+    def parameter_index(self, name: str) -> int:
+        """The flat-vector index of the parameter ``name`` (ParameterError,
+        also a KeyError, if unknown)."""
+        return self._net.param_index(name)
 
     def get_parameter(self, name: str) -> float:
         """One parameter by name (ParameterError, also a KeyError, if unknown)."""
@@ -224,31 +228,12 @@ class Network:
         the result is ``(outputs, state)``. NaN or Inf in X raises DataError
         naming the index.
         """
-        batch = _inputs.inputs(X, self.n_inputs, self._dtype, self._image)
-        try:
-            if state is None and not return_state:
-                out = self._net.forward(batch.x)
-            else:
-                out, _, _, new_state = self._net.run_stateful(batch.x, self._state(state, batch.x.shape[0]), None)
-        except DataError as e:
-            raise _inputs.explain(e, batch) from None
-        return (batch.restore(out), new_state) if return_state else batch.restore(out)
+        return engine.forward(self, X, state, return_state)
 
     @property
     def memory(self) -> int:
         """Steps of history a recurrent state holds (0 for feed-forward networks)."""
         return self._net.memory
-
-    def _state(self, state: Any, batch: int) -> Optional[np.ndarray]:
-        if state is None:
-            return None
-        arr = _inputs.as_float(state, "state", self._dtype)
-        want = (batch, self.memory, self._net.state_rows)
-        if arr.shape != want:
-            raise ShapeError(
-                f"state has shape {arr.shape}, expected {want} (a state this network returned for a batch of {batch})"
-            )
-        return arr
 
     def loss_and_gradient(
         self,
@@ -276,15 +261,7 @@ class Network:
         given state); ``return_state=True`` returns ``(loss, grad, state)``
         with the state after the last step, for the next chunk.
         """
-        if state is None and not return_state:
-            value, grad, _ = self._with_objective(X, Y, loss, reduction, mask, self._net.loss_and_gradient, False)
-            return value, grad
-        prepared = self._loss_inputs(X, Y, loss, mask)
-        initial = self._state(state, prepared[0].x.shape[0])
-        _, value, grad, new_state = self._call(
-            prepared, loss, reduction, lambda x, objective: self._net.run_stateful(x, initial, objective)
-        )
-        return (value, grad, new_state) if return_state else (value, grad)
+        return engine.loss_and_gradient(self, engine.prepare(self, X, Y, loss, mask), reduction, state, return_state)
 
     def sgd_step(
         self,
@@ -303,7 +280,7 @@ class Network:
         parameter NaN or infinite raises DataError and changes nothing.
         Arguments are as for :meth:`loss_and_gradient`.
         """
-        return self._with_objective(X, Y, loss, reduction, mask, self._net.sgd_step, float(learning_rate))
+        return engine.sgd_step(self, engine.prepare(self, X, Y, loss, mask), reduction, learning_rate)
 
     def backward(
         self, X: Any, output_grad: Any, *, input_grads: bool = False
@@ -312,13 +289,7 @@ class Network:
 
         ``output_grad`` has the shape of ``forward(X)``; dL/dX has X's shape.
         """
-        batch = _inputs.inputs(X, self.n_inputs, self._dtype, self._image)
-        g = _inputs.per_output(output_grad, "output_grad", batch, self.n_outputs, self._dtype)
-        try:
-            grad, dx = self._net.backward(batch.x, g, bool(input_grads))
-        except DataError as e:
-            raise _inputs.explain(e, batch, g) from None
-        return grad, None if dx is None else batch.restore(dx)
+        return engine.backward(self, X, output_grad, input_grads)
 
     def numeric_gradient(
         self,
@@ -333,8 +304,8 @@ class Network:
         """Central differences (f(θ+h) − f(θ−h)) / 2h per parameter, as float64
         (0 for fixed parameters). ``step`` defaults to 1e-5 in float64 and
         1e-3 in float32, whose rounding would swamp a smaller step."""
-        h = self._default_step(step)
-        return self._with_objective(X, Y, loss, reduction, mask, self._net.numeric_gradient, h)
+        prepared = engine.prepare(self, X, Y, loss, mask)
+        return engine.numeric_gradient(self, prepared, reduction, engine.fd_step(self, step))
 
     # ---- training ------------------------------------------------------------
 
@@ -451,44 +422,6 @@ class Network:
     def predict(self, X: Any) -> np.ndarray:
         """The network's outputs (same as :meth:`forward`)."""
         return self.forward(X)
-
-    def _check_gradients(
-        self, X: Any, Y: Any, loss: str, step: Optional[float], reduction: str, mask: Any
-    ) -> dict[str, Any]:
-        h = self._default_step(step)
-        return self._with_objective(X, Y, loss, reduction, mask, self._net.check_gradients, h)
-
-    def _default_step(self, step: Optional[float]) -> float:
-        if step is None:
-            return 1e-5 if self._dtype == np.float64 else 1e-3
-        return float(step)
-
-    def _with_objective(self, X: Any, Y: Any, loss: str, reduction: str, mask: Any, method: Any, *args: Any) -> Any:
-        """Normalises X, Y and mask, calls ``method(x, objective, *args)`` and
-        restates a DataError in the user's coordinates."""
-        return self._call(self._loss_inputs(X, Y, loss, mask), loss, reduction, method, *args)
-
-    def _call(self, prepared: Any, loss: str, reduction: str, method: Any, *args: Any) -> Any:
-        """``method(x, objective, *args)`` on arrays already normalised by
-        :meth:`_loss_inputs` (so a loop can normalise once)."""
-        batch, y, n_classes, m = prepared
-        try:
-            return method(batch.x, (y, loss, reduction, m), *args)
-        except DataError as e:
-            raise _inputs.explain(e, batch, y, n_classes, m) from None
-
-    def _loss_inputs(
-        self, X: Any, Y: Any, loss: str, mask: Any
-    ) -> tuple[_inputs.Batch, np.ndarray, Optional[int], Optional[np.ndarray]]:
-        if not isinstance(loss, str):
-            raise ConfigError(f"loss must be a name such as 'mse' or 'softmax', got {loss!r}")
-        batch = _inputs.inputs(X, self.n_inputs, self._dtype, self._image)
-        if _core.loss_takes_classes(loss):
-            y, n_classes = _inputs.labels(Y, loss, batch), self.n_outputs
-        else:
-            y, n_classes = _inputs.per_output(Y, "Y", batch, self.n_outputs, self._dtype), None
-        m = None if mask is None else _inputs.mask(mask, batch, self._dtype)
-        return batch, y, n_classes, m
 
 
 def _input_image(graph: "_core.Graph") -> Optional[tuple[int, int, int]]:

@@ -9,8 +9,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .. import _core, arrays
-from ..errors import ConfigError, DataError, ParameterError, ShapeError
+from .. import engine
+from ..errors import ConfigError, ParameterError, ShapeError
 
 __all__ = ["Objective"]
 
@@ -43,8 +43,7 @@ class Objective:
         params: Optional[Sequence[str]] = None,
     ) -> None:
         self.net = net
-        self._prepared = net._loss_inputs(X, Y, loss, mask)
-        self._loss = loss
+        self._prepared = engine.prepare(net, X, Y, loss, mask)
         self._base = np.array(net.parameters, dtype=net.dtype)
         self._index = _searched(net, params)
         self._names = [net.parameter_names[i] for i in self._index]
@@ -97,12 +96,7 @@ class Objective:
         self.net.parameters = self.full(candidate)
 
     def _evaluate(self, rows: np.ndarray) -> np.ndarray:
-        batch, y, n_classes, m = self._prepared
-        try:
-            values = _core.evaluate_candidates(self.net._net, rows, batch.x, (y, self._loss, "sum", m))
-        except DataError as e:
-            raise arrays.explain(e, batch, y, n_classes, m) from None
-        return np.asarray(values, dtype=np.float64)
+        return engine.evaluate_candidates(self.net, rows, self._prepared)
 
     def _population(self, pop: np.ndarray, what: str) -> np.ndarray:
         if pop.ndim != 2 or pop.shape[1] != self.dim:
@@ -121,14 +115,15 @@ def _searched(net: Any, params: Optional[Sequence[str]]) -> np.ndarray:
     else:
         if isinstance(params, str):
             params = [params]
-        position = {name: i for i, name in enumerate(net.parameter_names)}
         chosen = []
         for name in params:
-            if name not in position:
-                raise ParameterError(f"params: the network has no parameter named {name!r}")
-            if not trainable[position[name]]:
+            try:
+                i = net.parameter_index(name)
+            except ParameterError:
+                raise ParameterError(f"params: the network has no parameter named {name!r}") from None
+            if not trainable[i]:
                 raise ParameterError(f"params: parameter {name!r} is fixed and cannot be searched")
-            chosen.append(position[name])
+            chosen.append(i)
         if len(set(chosen)) != len(chosen):
             raise ConfigError(f"params names a parameter more than once: {list(params)}")
         index = np.array(sorted(chosen), dtype=np.intp)

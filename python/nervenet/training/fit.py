@@ -3,15 +3,13 @@ Python), then validation, metrics, the History and callbacks in Python."""
 
 from __future__ import annotations
 
-import json
 import math
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
 
 import numpy as np
 
-from .. import _core
-from .. import arrays as _inputs
-from ..errors import ConfigError, DataError, ShapeError
+from .. import engine
+from ..errors import ConfigError, ShapeError
 from .callbacks import Callback, ProgressBar
 from .history import History
 from .optim import MomentumAnnealing, Optimizer, Schedule, optimizer_config
@@ -87,7 +85,7 @@ def train_config(
 def evaluate(net: "Network", X: Any, Y: Any, loss: str, mask: Any = None) -> dict[str, float]:
     """Loss per counted sample (and step), and accuracy (class targets) or
     mse and mae (value targets)."""
-    metrics = net._with_objective(X, Y, loss, "sum", mask, lambda x, obj: _core.evaluate(net._net, x, obj))
+    metrics = engine.evaluate(net, engine.prepare(net, X, Y, loss, mask))
     return {k: v for k, v in metrics.items() if v is not None}
 
 
@@ -119,10 +117,10 @@ def fit(
     for c in callbacks:
         if not isinstance(c, Callback):
             raise ConfigError(f"callbacks must be nv.callbacks.Callback instances, got {c!r}")
-    trainer = _core.Trainer(net._net, json.dumps(config))
-    prepared = net._loss_inputs(X, Y, loss, mask)  # normalised once for every epoch
+    trainer = engine.trainer(net, config)
+    prepared = engine.prepare(net, X, Y, loss, mask)  # normalised once for every epoch
     if sampler is not None:
-        _check_sampler(sampler, prepared[0].batch)
+        _check_sampler(sampler, prepared.batch.batch)
     start, history = 0, History()
     if resume is not None:
         from .checkpoint import resume as load_state
@@ -139,11 +137,11 @@ def fit(
     for epoch in range(start, epochs):
         for c in callbacks:
             c.on_epoch_begin(epoch, {})
-        run = lambda x, obj: trainer.epoch(net._net, x, obj, epoch, on_batch)  # noqa: E731
         if sampler is None:
-            report = net._call(prepared, loss, reduction, run)
+            report = engine.epoch(net, trainer, prepared, reduction, epoch, on_batch)
         else:
-            report = _sampled_epoch(prepared, sampler, epoch, loss, reduction, run)
+            rows = prepared.rows(_sampled(sampler, epoch, prepared.batch.batch))
+            report = engine.epoch(net, trainer, rows, reduction, epoch, on_batch, origin=prepared)
         logs = {k: report[k] for k in ("loss", "learning_rate", "gradient_norm", "update_ratio")}
         for key in ("accuracy", "mse", "mae"):  # accumulated over the epoch's batches
             if report.get(key) is not None:
@@ -176,30 +174,18 @@ def _check_sampler(sampler: Any, n: int) -> None:
         raise ShapeError(f"the sampler was built for {size} labels but X has {n} samples")
 
 
-def _sampled_epoch(prepared: Any, sampler: Any, epoch: int, loss: str, reduction: str, run: Any) -> Any:
-    """One epoch on the rows ``sampler.indices(epoch)`` (a copy of them);
-    a bad value is reported at its index in the caller's arrays."""
-    batch, y, n_classes, m = prepared
+def _sampled(sampler: Any, epoch: int, n: int) -> np.ndarray:
+    """The rows ``sampler.indices(epoch)`` trains on, checked against ``n`` samples."""
     idx = np.asarray(sampler.indices(epoch))
     if idx.ndim != 1 or idx.dtype.kind not in "iu" or idx.shape[0] == 0:
         raise ConfigError(
             f"sampler.indices({epoch}) must return a non-empty 1-D integer array, got dtype {idx.dtype} "
             f"and shape {tuple(idx.shape)}"
         )
-    bad = (idx < 0) | (idx >= batch.batch)
+    bad = (idx < 0) | (idx >= n)
     if bad.any():
-        raise ConfigError(
-            f"sampler.indices({epoch}) returned index {int(idx[bad][0])} but X has {batch.batch} samples"
-        )
-    x = batch.x[idx]
-    sub = _inputs.Batch(x, x if batch.sequences else x.reshape(x.shape[0], x.shape[2]), batch.sequences)
-    ys, ms = y[idx], None if m is None else m[idx]
-    try:
-        return run(sub.x, (ys, loss, reduction, ms))
-    except DataError as e:
-        if _inputs.explain(e, sub, ys, n_classes, ms) is e:
-            raise  # not a bad input value (e.g. the weights diverged)
-        raise _inputs.explain(e, batch, y, n_classes, m) from None
+        raise ConfigError(f"sampler.indices({epoch}) returned index {int(idx[bad][0])} but X has {n} samples")
+    return idx
 
 
 def _batch_dispatch(callbacks: list[Callback]) -> Any:
