@@ -72,11 +72,7 @@ impl PyTrainer {
 
     /// Multiplies every later learning rate by `factor` (reduce on plateau).
     fn scale_learning_rate(&mut self, py: Python<'_>, factor: f64) -> PyResult<()> {
-        if !(factor.is_finite() && factor > 0.0) {
-            return Err(raise(py, Kind::Config, format!("learning-rate factor must be positive, got {factor}")));
-        }
-        with_trainer!(&mut self.inner, t => t.lr_factor *= factor);
-        Ok(())
+        with_trainer!(&mut self.inner, t => t.scale_learning_rate(factor)).or_raise(py)
     }
 
     /// The optimiser state, for checkpoints: `{"buffers": {name: array},
