@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from . import _core
 from .errors import ConfigError
 from .training import optim
 
@@ -66,8 +67,8 @@ batch_size = 32
 DATASETS = ("digits", "iris", "mushroom", "mnist")
 # nv.cnn builders a config can name (images flattened by the loaders go in as is)
 ARCHITECTURES = ("small_mnist", "small_mnist_pooled", "small_cifar", "small_cifar_pooled", "lenet5", "small_vgg")
-LOSSES = ("l1", "l2", "mse", "mae", "hinge", "squared_hinge", "softmax")
-CLASS_LOSSES = ("hinge", "squared_hinge", "softmax")
+LOSSES = tuple(_core.losses())
+CLASS_LOSSES = tuple(_core.class_losses())
 OPTIMIZERS: dict[str, type] = {
     "sgd": optim.SGD, "vanilla": optim.SGD, "momentum": optim.Momentum, "nesterov": optim.Nesterov,
     "adagrad": optim.Adagrad, "rmsprop": optim.RMSprop, "adam": optim.Adam,

@@ -55,6 +55,15 @@ impl Default for Init {
     }
 }
 
+impl Init {
+    pub fn validate(&self) -> Result<()> {
+        if !self.bias.is_finite() {
+            bail!(Config, "bias_init must be finite, got {}", self.bias);
+        }
+        Ok(())
+    }
+}
+
 /// Initial values for `params`, in f64; presets from the graph win.
 pub fn initial_values(params: &[ParamInfo], init: &Init, seed: u64) -> Vec<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -35,6 +35,8 @@ impl<T: Real> Network<T> {
     }
 
     pub fn with_options(graph: Graph, init: &Init, seed: u64, options: PlanOptions) -> Result<Self> {
+        init.validate()?;
+        options.validate()?;
         let plan = Plan::compile_with(&graph, options)?;
         let params = initial_values(&plan.params, init, seed).into_iter().map(T::from_f64).collect();
         let index = plan.params.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect();

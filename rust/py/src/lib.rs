@@ -17,6 +17,7 @@ mod ops;
 mod random;
 mod threads;
 mod train;
+mod vocab;
 
 use pyo3::prelude::*;
 
@@ -45,6 +46,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(ops::loss_takes_classes, m)?)?;
     m.add_function(wrap_pyfunction!(_reads_in_place, m)?)?;
+    m.add_function(wrap_pyfunction!(vocab::losses, m)?)?;
+    m.add_function(wrap_pyfunction!(vocab::class_losses, m)?)?;
+    m.add_function(wrap_pyfunction!(vocab::activations, m)?)?;
+    m.add_function(wrap_pyfunction!(vocab::cell_kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(vocab::cell_ports, m)?)?;
+    m.add_function(wrap_pyfunction!(vocab::pool_ops, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

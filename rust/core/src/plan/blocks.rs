@@ -218,7 +218,7 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
             let cell = run[0].0;
             for (p, port) in cell.ports().iter().enumerate() {
                 for &(_, id) in run {
-                    bias.push(matches!(cell, CellKind::LstmUnit | CellKind::GruUnit).then(|| {
+                    bias.push(cell.is_unit().then(|| {
                         let fans =
                             (fan_in.get(&(id, p as u8)).copied().unwrap_or(0), fan_out.get(&id).copied().unwrap_or(0));
                         let name = format!("node:{}:bias.{port}", id.0);
