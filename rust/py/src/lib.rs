@@ -39,6 +39,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<train::PyTrainer>()?;
     m.add_class::<train::PyReduceOnPlateau>()?;
     m.add_function(wrap_pyfunction!(train::evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(train::train_config_problem, m)?)?;
     m.add_function(wrap_pyfunction!(train::evaluate_candidates, m)?)?;
     m.add_function(wrap_pyfunction!(random::random_graph, m)?)?;
     m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;

@@ -94,6 +94,13 @@ impl PyTrainer {
     }
 }
 
+/// The key at fault in a JSON training configuration and what is wrong
+/// with it, or None: for callers that name keys their own way (TOML files).
+#[pyfunction]
+pub fn train_config_problem(config: &str) -> Option<(String, String)> {
+    TrainConfig::check_json(config).err().map(|p| (p.key, p.problem))
+}
+
 fn state_dict<'py, T: Float>(py: Python<'py>, t: &Trainer<T>) -> PyResult<Bound<'py, PyDict>> {
     let buffers = PyDict::new(py);
     for (name, values) in t.state.buffers() {

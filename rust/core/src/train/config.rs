@@ -87,16 +87,44 @@ fn null_is_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: 
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// What is wrong with a training configuration, and under which key
+/// (dotted: `safeguards.l1`; empty for the document as a whole).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub key: String,
+    pub problem: String,
+}
+
 impl TrainConfig {
     /// Reads the JSON form (values are checked by [`TrainConfig::validate`]).
     pub fn from_json(text: &str) -> Result<TrainConfig> {
+        TrainConfig::parse(text).map_err(|p| {
+            let key = if p.key.is_empty() { String::new() } else { format!("{}: ", p.key) };
+            Error::Config(format!("invalid training configuration: {key}{}", p.problem))
+        })
+    }
+
+    /// Reads and checks the JSON form, for callers that name the key at
+    /// fault their own way (the TOML config files).
+    pub fn check_json(text: &str) -> std::result::Result<TrainConfig, Problem> {
+        let config = TrainConfig::parse(text)?;
+        match config.validate() {
+            // validate's messages start with the key.
+            Err(e) => {
+                let message = e.to_string();
+                let (key, problem) = message.split_once(' ').unwrap_or(("", &message));
+                Err(Problem { key: key.into(), problem: problem.into() })
+            }
+            Ok(()) => Ok(config),
+        }
+    }
+
+    fn parse(text: &str) -> std::result::Result<TrainConfig, Problem> {
         serde_json::from_str(text).map_err(|e| {
             let message = e.to_string();
-            let message =
-                message.strip_suffix(&format!(" at line {} column {}", e.line(), e.column())).unwrap_or(&message);
-            let key = key_path(text, e.line(), e.column());
-            let key = if key.is_empty() { String::new() } else { format!("{key}: ") };
-            Error::Config(format!("invalid training configuration: {key}{message}"))
+            let at = format!(" at line {} column {}", e.line(), e.column());
+            let problem = message.strip_suffix(&at).unwrap_or(&message).to_string();
+            Problem { key: key_path(text, e.line(), e.column()), problem }
         })
     }
 

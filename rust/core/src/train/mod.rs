@@ -12,7 +12,7 @@ mod metrics;
 mod population;
 
 pub use batches::{batch_ranges, epoch_order, Dataset};
-pub use config::{NonFinite, Safeguards, TrainConfig};
+pub use config::{NonFinite, Problem, Safeguards, TrainConfig};
 pub use metrics::{evaluate, MetricSums, Metrics};
 pub use population::evaluate_population;
 

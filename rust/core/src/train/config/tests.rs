@@ -48,6 +48,17 @@ fn type_errors_name_the_key() {
 }
 
 #[test]
+fn problems_keep_the_key_apart() {
+    let problem = |from: &str, to: &str| TrainConfig::check_json(&PYTHON.replace(from, to)).unwrap_err();
+    let p = problem(r#""l1": 0.0"#, r#""l1": -1"#);
+    assert_eq!((p.key.as_str(), p.problem.as_str()), ("safeguards.l1", "must be a finite number >= 0, got -1"));
+    let p = problem(r#""dropout": 0.0"#, r#""dropout": true"#);
+    assert_eq!(p.key, "safeguards.dropout");
+    assert!(p.problem.starts_with("invalid type: boolean `true`"), "{}", p.problem);
+    assert!(TrainConfig::check_json(PYTHON).is_ok());
+}
+
+#[test]
 fn value_errors_name_the_key() {
     for (from, to, want) in [
         (
