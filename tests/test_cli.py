@@ -102,7 +102,7 @@ lr = 0.01
 @pytest.mark.parametrize(
     "edit, key, words",
     [
-        (("lr = 0.01", "lr = -1"), "optimizer.lr", "> 0"),
+        (("lr = 0.01", "lr = -1"), "optimizer.lr", "must be a positive number, got -1"),
         (("lr = 0.01", "lr = 0.01\nlrate = 2"), "optimizer.lrate", "unknown key"),
         (("lr = 0.01", "lr = 0.01\nmu = 0.9"), "optimizer.mu", "unknown key for optimizer 'adam'"),
         (("lr = 0.01", ""), "optimizer.lr", "required key is missing"),
@@ -128,8 +128,16 @@ lr = 0.01
         (("[optimizer]", "[training]\nepoch = 2\n[optimizer]"), "training.epoch", "did you mean 'epochs'"),
         (("[optimizer]", "[trainig]\nepochs = 2\n[optimizer]"), "trainig", "did you mean 'training'"),
         (("[optimizer]", '[schedule]\nname = "step"\nevery = 2\n[optimizer]'), "schedule.factor", "missing"),
-        (("[optimizer]", '[schedule]\nname = "step"\nevery = 0\nfactor = 0.5\n[optimizer]'), "schedule.every", ">= 1"),
+        (("[optimizer]", '[schedule]\nname = "step"\nevery = 0\nfactor = 0.5\n[optimizer]'), "schedule.every", "must be at least 1 epoch, got 0"),
         (("lr = 0.01", "lr = 0.01\nbeta1 = 1.5"), "optimizer.beta1", "[0, 1)"),
+        # values the core checks, under the file's keys
+        (("[optimizer]", "[training]\nl1 = -1\n[optimizer]"), "training.l1", "must be a finite number >= 0, got -1"),
+        (("[optimizer]", "[training]\ndropout = 1.5\n[optimizer]"), "training.dropout", "must be in [0, 1), got 1.5"),
+        (("[optimizer]", "[training]\ngradient_scale = -1\n[optimizer]"), "training.gradient_scale",
+         "must be a positive number, got -1"),
+        (("[optimizer]", '[training]\non_non_finite = "retry"\n[optimizer]'), "training.on_non_finite",
+         "unknown variant `retry`"),
+        (('name = "adam"', 'name = "momentum"\nmu = 1.5'), "optimizer.mu", "must satisfy 0 <= mu < 1"),
         (("[optimizer]", "[callbacks.early_stopping]\npatience = 2\n[optimizer]"),
          "callbacks.early_stopping.monitor", "no validation set"),
         (("[optimizer]", "[callbacks.early_stoping]\n[optimizer]"), "callbacks.early_stoping", "early_stopping"),

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import math
 import sys
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from . import _core
 from .data.builtin import BUILTIN_DATASETS
 from .errors import ConfigError, InvalidConfig
 from .training import optim
@@ -66,8 +68,8 @@ batch_size = 32
 
 # nv.cnn builders a config can name (images flattened by the loaders go in as is)
 ARCHITECTURES = ("small_mnist", "small_mnist_pooled", "small_cifar", "small_cifar_pooled", "lenet5", "small_vgg")
-LOSSES = ("l1", "l2", "mse", "mae", "hinge", "squared_hinge", "softmax")
-CLASS_LOSSES = ("hinge", "squared_hinge", "softmax")
+LOSSES = tuple(_core.losses())
+CLASS_LOSSES = tuple(_core.class_losses())
 OPTIMIZERS: dict[str, type] = {
     "sgd": optim.SGD, "vanilla": optim.SGD, "momentum": optim.Momentum, "nesterov": optim.Nesterov,
     "adagrad": optim.Adagrad, "rmsprop": optim.RMSprop, "adam": optim.Adam,
@@ -117,9 +119,9 @@ def _is_num(v: Any) -> bool:
 _KINDS: dict[str, tuple[Any, str]] = {
     "count": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
     "every": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "int": (_is_int, "an integer"),
     "seed": (lambda v: _is_int(v) and 0 <= v < 2**64, "an integer in [0, 2**64)"),
     "float": (_is_num, "a number"),
-    "positive": (lambda v: _is_num(v) and v > 0, "a number > 0"),
     "nonneg": (lambda v: _is_num(v) and v >= 0, "a number >= 0"),
     "fraction": (lambda v: _is_num(v) and 0 <= v < 1, "a number in [0, 1)"),
     "bool": (lambda v: isinstance(v, bool), "true or false"),
@@ -160,10 +162,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "loss": {"name": Key("str", REQUIRED, LOSSES), "reduction": Key("str", "mean", ("mean", "sum"))},
     "training": {
         "epochs": Key("count", 10), "batch_size": Key("count", 32), "shuffle": Key("bool", True),
-        "seed": Key("seed", 0), "l1": Key("nonneg", 0.0), "l2": Key("nonneg", 0.0), "dropout": Key("fraction", 0.0),
+        "seed": Key("seed", 0), "l1": Key("float", 0.0), "l2": Key("float", 0.0), "dropout": Key("float", 0.0),
         "clip_deltas": Key("pair"),
-        "gradient_scale": Key("positive"), "gradient_boost": Key("positive"), "weight_cap": Key("pair"),
-        "on_non_finite": Key("str", "fail", ("fail", "rollback")),
+        "gradient_scale": Key("float"), "gradient_boost": Key("float"), "weight_cap": Key("pair"),
+        "on_non_finite": Key("str", "fail"),
         "momentum_annealing": Key("table", None, schema=_ANNEALING), "threads": Key("count"),
     },
     "callbacks": {
@@ -195,7 +197,7 @@ def _value(path: str, value: Any, spec: Key) -> Any:
         raise InvalidConfig(path, f"expected {what}, got {shown} ({_toml_type(value)})")
     if spec.choices and value not in spec.choices:
         raise InvalidConfig(path, f"{value!r} is not one of {', '.join(spec.choices)}")
-    if spec.kind in ("float", "positive", "nonneg", "fraction"):
+    if spec.kind in ("float", "nonneg", "fraction"):
         return float(value)
     if spec.kind == "pair":
         return [float(v) for v in value]
@@ -220,13 +222,22 @@ def _table(prefix: str, raw: dict[str, Any], schema: dict[str, Key], what: str =
     return out
 
 
-_FIELD_KINDS = {"mu": "fraction", "beta1": "fraction", "beta2": "fraction", "decay": "fraction", "eps": "positive",
-                "factor": "positive", "k": "nonneg"}
+# Keys of the training configuration (as the core names them) -> keys of a
+# config file; the others are optimizer.*, schedule.* or training.*.
+_FILE_KEYS = {"learning_rate": "optimizer.lr", "loss": "loss.name", "reduction": "loss.reduction",
+              "non_finite": "training.on_non_finite"}
+
+
+def _file_key(key: str) -> str:
+    head, _, rest = key.partition(".")
+    if key in _FILE_KEYS or head in ("optimizer", "schedule"):
+        return _FILE_KEYS.get(key, key)
+    return f"training.{rest if head == 'safeguards' else key}"
 
 
 def _rule(prefix: str, raw: dict[str, Any], rules: dict[str, type], extra: dict[str, Key]) -> dict[str, Any]:
     """An optimiser or schedule table: ``name`` picks the rule, whose dataclass
-    fields are its other keys."""
+    fields are its other keys (their values are checked by the core)."""
     if "name" not in raw:
         raise InvalidConfig(f"{prefix}.name", f"required key is missing (one of {', '.join(rules)})")
     name = _value(f"{prefix}.name", raw["name"], Key("str", REQUIRED, tuple(rules)))
@@ -234,7 +245,7 @@ def _rule(prefix: str, raw: dict[str, Any], rules: dict[str, type], extra: dict[
     for f in dataclasses.fields(rules[name]):
         if f.name == "learning_rate":
             continue
-        kind = _FIELD_KINDS.get(f.name) or {"int": "every", "bool": "bool"}.get(getattr(f.type, "__name__", str(f.type)), "float")
+        kind = {"int": "int", "bool": "bool"}.get(getattr(f.type, "__name__", str(f.type)), "float")
         schema[f.name] = Key(kind, REQUIRED if f.default is dataclasses.MISSING else f.default)
     return _table(prefix, raw, schema, f" for {prefix} {name!r}")
 
@@ -251,7 +262,7 @@ def validate(raw: dict[str, Any], base_dir: Union[str, Path, None] = None) -> "C
     sections: dict[str, Any] = {}
     for name in ("data", "network", "loss", "training", "callbacks"):
         sections[name] = _table(name, top[name], SCHEMA[name])
-    sections["optimizer"] = _rule("optimizer", top["optimizer"], OPTIMIZERS, {"lr": Key("positive", REQUIRED)})
+    sections["optimizer"] = _rule("optimizer", top["optimizer"], OPTIMIZERS, {"lr": Key("float", REQUIRED)})
     sections["schedule"] = None if top["schedule"] is None else _rule("schedule", top["schedule"], SCHEDULES, {})
     cfg = Config(description=top["description"], **sections)
     cfg._check(raw, Path(base_dir) if base_dir is not None else Path.cwd())
@@ -336,6 +347,11 @@ class Config:
                                     f"monitors {cb['monitor']!r} but data.validation_fraction is 0 (no validation set)")
         if self.training["momentum_annealing"] is not None and self.optimizer["name"] not in ("momentum", "nesterov"):
             raise InvalidConfig("training.momentum_annealing", "needs optimizer.name = 'momentum' or 'nesterov'")
+        from .training.fit import train_config
+
+        problem = _core.train_config_problem(json.dumps(train_config(**self._train_kwargs())))
+        if problem is not None:
+            raise InvalidConfig(_file_key(problem[0]), problem[1])
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able; ``validate(cfg.to_dict())`` gives the same config back."""
@@ -374,17 +390,21 @@ class Config:
     def fit_kwargs(self, out: Union[str, Path, None] = None) -> dict[str, Any]:
         """Keyword arguments for :meth:`Network.fit` (all but data and
         validation); checkpoints are written under ``out``."""
+        return {**self._train_kwargs(), "epochs": self.training["epochs"], "callbacks": self.build_callbacks(out)}
+
+    def _train_kwargs(self) -> dict[str, Any]:
+        """The file's training settings, as the arguments of ``train_config``."""
         t = self.training
         ma = t["momentum_annealing"]
         return {
             "loss": self.loss["name"], "reduction": self.loss["reduction"], "optimizer": self.build_optimizer(),
-            "schedule": self.build_schedule(), "epochs": t["epochs"], "batch_size": t["batch_size"],
+            "schedule": self.build_schedule(), "batch_size": t["batch_size"],
             "shuffle": t["shuffle"], "seed": t["seed"], "l1": t["l1"], "l2": t["l2"],
             "dropout": t["dropout"],
             "clip_deltas": None if t["clip_deltas"] is None else tuple(t["clip_deltas"]),
             "gradient_scale": t["gradient_scale"], "gradient_boost": t["gradient_boost"],
             "weight_cap": None if t["weight_cap"] is None else tuple(t["weight_cap"]),
-            "on_non_finite": t["on_non_finite"], "callbacks": self.build_callbacks(out),
+            "on_non_finite": t["on_non_finite"],
             "momentum_annealing": None if ma is None else optim.MomentumAnnealing(**ma),
         }
 

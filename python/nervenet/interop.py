@@ -22,6 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import _core
 from .errors import ConfigError, ShapeError
 from .graph import Graph
 
@@ -56,7 +57,7 @@ def torch_layout(net: Any, units: Sequence[int], inputs: Sequence[int]) -> Torch
         raise ConfigError(f"units must all be lstm_unit or all gru_unit nodes, got kinds {sorted(kinds)}")
     kind = next(iter(kinds))
     ports = _PORTS[kind]
-    port_names = ("i", "f", "g", "o") if kind == "lstm_unit" else ("r", "z", "n_x", "n_h")
+    port_names = _core.cell_ports(kind)
     index = {name: i for i, name in enumerate(net.parameter_names)}
     h, n_in = len(units), len(inputs)
 

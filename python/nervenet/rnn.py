@@ -18,13 +18,14 @@ from typing import Iterable, Optional, Sequence, Union
 
 import numpy as np
 
+from . import _core
 from ._checks import flag, integer
 from .errors import ConfigError, GraphError
 from .graph import Graph
 
 __all__ = ["elman", "jordan", "noe", "narx", "nbj", "stacked", "lstm_layers", "gru_layers", "add_recurrent_edges"]
 
-CELL_KINDS = ("lstm", "gru", "mgu", "ugrnn", "delta")
+CELL_KINDS = tuple(_core.cell_kinds(units=False))
 DIRECTIONS = ("any", "self", "backward", "forward")
 
 Skips = Union[int, Sequence[int], None]

@@ -11,17 +11,15 @@ to the destination's size); errors name the nodes and the numbers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
+from .. import _core
 from .._checks import integer
 from ..errors import ConfigError
 
-if TYPE_CHECKING:
-    from .. import _core
-
 Size = Union[int, Sequence[int]]
 
-POOL_OPS = ("max", "avg", "fractional_max")
+POOL_OPS = tuple(_core.pool_ops())
 
 
 def pair(value: Size, name: str, minimum: int = 1) -> tuple[int, int]:

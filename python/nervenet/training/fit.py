@@ -3,7 +3,7 @@ Python), then validation, metrics, the History and callbacks in Python."""
 
 from __future__ import annotations
 
-import math
+import json
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
 
 import numpy as np
@@ -18,12 +18,6 @@ if TYPE_CHECKING:
     from ..network import Network
 
 __all__ = ["fit", "evaluate"]
-
-
-def _positive(value: Optional[float], name: str) -> Optional[float]:
-    if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-        raise ConfigError(f"{name} must be a positive number, got {value!r}")
-    return None if value is None else float(value)
 
 
 def train_config(
@@ -45,14 +39,8 @@ def train_config(
     on_non_finite: str,
     truncate: Optional[int] = None,
 ) -> dict[str, Any]:
-    """The JSON-able training configuration the Rust trainer reads (and a
-    checkpoint stores)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 0:
-        raise ConfigError(f"batch_size must be an integer >= 0 (0: the whole set), got {batch_size!r}")
-    if on_non_finite not in ("fail", "rollback"):
-        raise ConfigError(f"on_non_finite must be 'fail' or 'rollback', got {on_non_finite!r}")
-    if truncate is not None and (isinstance(truncate, bool) or not isinstance(truncate, int) or truncate < 1):
-        raise ConfigError(f"truncate must be a number of steps >= 1 (or None: whole sequences), got {truncate!r}")
+    """The JSON training configuration the Rust trainer reads (and a
+    checkpoint stores); the trainer checks every value, naming its key."""
     opt, lr = optimizer_config(optimizer)
     if schedule is not None and not isinstance(schedule, Schedule):
         raise ConfigError(f"schedule must be an nv.optim schedule (StepDecay, ExponentialDecay, ...), got {schedule!r}")
@@ -68,8 +56,8 @@ def train_config(
         "momentum_annealing": None if momentum_annealing is None else momentum_annealing.config(),
         "safeguards": {
             "clip_deltas": None if clip_deltas is None else [float(clip_deltas[0]), float(clip_deltas[1])],
-            "gradient_scale": _positive(gradient_scale, "gradient_scale"),
-            "gradient_boost": _positive(gradient_boost, "gradient_boost"),
+            "gradient_scale": gradient_scale,
+            "gradient_boost": gradient_boost,
             "weight_cap": None if weight_cap is None else [float(weight_cap[0]), float(weight_cap[1])],
             "l1": float(l1),
             "l2": float(l2),
@@ -78,8 +66,15 @@ def train_config(
         "non_finite": on_non_finite,
     }
     if truncate is not None:  # absent otherwise, so earlier checkpoints still match
-        config["truncate"] = int(truncate)
-    return config
+        config["truncate"] = truncate
+    return json.loads(json.dumps(config, default=_json_scalar))  # plain values, as a checkpoint reads them back
+
+
+def _json_scalar(value: Any) -> Any:
+    """NumPy scalars as Python numbers; anything else is not a setting."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise ConfigError(f"training settings are numbers, strings and lists; got {value!r} ({type(value).__name__})")
 
 
 def evaluate(net: "Network", X: Any, Y: Any, loss: str, mask: Any = None) -> dict[str, float]:

@@ -56,6 +56,15 @@ impl Default for Init {
     }
 }
 
+impl Init {
+    pub fn validate(&self) -> Result<()> {
+        if !self.bias.is_finite() {
+            bail!(Config, "bias_init must be finite, got {}", self.bias);
+        }
+        Ok(())
+    }
+}
+
 /// Initial values of every group, in the network's type; presets from the
 /// graph win. The buffer is allocated fallibly: a network too large for
 /// memory is an error naming the bytes it needs, not an abort.

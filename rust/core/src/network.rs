@@ -33,6 +33,8 @@ impl<T: Real> Network<T> {
     }
 
     pub fn with_options(graph: Graph, init: &Init, seed: u64, options: PlanOptions) -> Result<Self> {
+        init.validate()?;
+        options.validate()?;
         let plan = Plan::compile_with(&graph, options)?;
         let params = initial_values(&plan.groups, init, seed)?;
         Ok(Network { graph, plan, params, workspace: Workspace::default() })

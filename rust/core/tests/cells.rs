@@ -154,8 +154,8 @@ fn ring_inference_with_cells_matches_full_history() {
 fn cell_parameters_are_named_and_initialised() {
     let mut g = Graph::new();
     let x = g.add_node(Role::Input, NodeKind::simple(Activation::Identity), None).unwrap();
-    let c = g.add_node(Role::Hidden, NodeKind::Lstm, None).unwrap();
-    let u = g.add_node(Role::Hidden, NodeKind::GruUnit, None).unwrap();
+    let c = g.add_node(Role::Hidden, NodeKind::Cell(CellKind::Lstm), None).unwrap();
+    let u = g.add_node(Role::Hidden, NodeKind::Cell(CellKind::GruUnit), None).unwrap();
     let y = g.add_node(Role::Output, NodeKind::simple(Activation::Identity), None).unwrap();
     g.add_edge(x, c, EdgeSpec::default()).unwrap();
     for port in 0..4 {

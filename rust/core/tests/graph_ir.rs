@@ -78,6 +78,65 @@ fn json_round_trip_is_exact() {
 }
 
 #[test]
+fn json_names_a_cell_by_its_type() {
+    let mut g = Graph::new();
+    let x = input(&mut g);
+    for cell in CellKind::ALL {
+        let c = g.add_node(Role::Hidden, NodeKind::Cell(cell), None).unwrap();
+        edge(&mut g, x, c, 0.5);
+    }
+    let text = g.to_json();
+    assert!(text.contains(r#""kind":{"type":"lstm"}"#) && text.contains(r#""kind":{"type":"gru_unit"}"#), "{text}");
+    assert!(text.contains(r#""kind":{"type":"simple","activation":{"name":"identity"}}"#), "{text}");
+    let back = Graph::from_json(&text).unwrap();
+    assert_eq!(back.to_json(), text);
+    assert_eq!(back.node(NodeId(1)).unwrap().kind, NodeKind::Cell(CellKind::Lstm));
+    let m = message(Graph::from_json(&text.replace(r#""type":"mgu""#, r#""type":"rnn""#)).unwrap_err());
+    assert!(m.contains(r#"unknown node type "rnn""#) && m.contains("ugrnn"), "{m}");
+}
+
+#[test]
+fn names_parse_and_name_the_allowed_values() {
+    for cell in CellKind::ALL {
+        assert_eq!(CellKind::parse(cell.name()).unwrap(), cell);
+    }
+    for role in Role::ALL {
+        assert_eq!(Role::parse(role.name()).unwrap(), role);
+    }
+    for name in Activation::NAMES {
+        Activation::parse(name, None, None).unwrap();
+    }
+    assert!(message(CellKind::parse("rnn").unwrap_err()).contains("expected one of lstm, gru, mgu"));
+    assert!(message(Role::parse("bias").unwrap_err()).contains("expected input, hidden or output"));
+    assert!(message(Activation::parse("gelu", None, None).unwrap_err()).contains("expected one of identity, linear"));
+    assert!(message(Activation::parse("relu", Some(6.0), None).unwrap_err()).contains("cap applies to relu6 only"));
+    assert_eq!(Activation::parse("leaky_relu", None, Some(0.2)).unwrap(), Activation::LeakyRelu { slope: 0.2 });
+}
+
+#[test]
+fn random_graph_specs_are_checked() {
+    let spec = RandomGraphSpec { inputs: 2, hidden: 3, outputs: 1, ..RandomGraphSpec::default() };
+    let m = message(random_graph(&RandomGraphSpec { recurrent: 2, max_skip: 0, ..spec.clone() }).unwrap_err());
+    assert!(m.contains("max_skip must be at least 1 when recurrent edges are asked for"), "{m}");
+    let m = message(random_graph(&RandomGraphSpec { activations: vec![], ..spec.clone() }).unwrap_err());
+    assert!(m.contains("activations must name at least one activation"), "{m}");
+    random_graph(&spec).unwrap();
+}
+
+#[test]
+fn inputs_refuse_cells_and_activations() {
+    let m = message(Role::Input.check_kind(&NodeKind::Cell(CellKind::Gru)).unwrap_err());
+    assert!(m.contains("input nodes cannot be memory cells"), "{m}");
+    let m = message(Role::Input.check_kind(&NodeKind::simple(Activation::Tanh)).unwrap_err());
+    assert!(m.contains(r#"input nodes apply no activation; got "tanh""#), "{m}");
+    let map =
+        NodeKind::FeatureMap { channels: 1, height: 2, width: 2, activation: Activation::Relu, untied_bias: true };
+    assert!(message(Role::Input.check_kind(&map).unwrap_err()).contains("input maps apply no activation"));
+    Role::Input.check_kind(&NodeKind::simple(Activation::Identity)).unwrap();
+    Role::Hidden.check_kind(&map).unwrap();
+}
+
+#[test]
 fn json_errors_are_clear() {
     assert!(matches!(Graph::from_json("{"), Err(Error::Format(_))));
     assert!(message(Graph::from_json(r#"{"format":"x"}"#).unwrap_err()).contains("invalid graph JSON"));
@@ -132,9 +191,9 @@ fn plans_name_unsupported_kinds() {
         "{err}"
     );
     // Memory cells carry their own biases and have no node bias.
-    let cell = g.add_node(Role::Hidden, NodeKind::Lstm, None).unwrap();
+    let cell = g.add_node(Role::Hidden, NodeKind::Cell(CellKind::Lstm), None).unwrap();
     assert!(!g.node(cell).unwrap().bias);
-    let err = message(g.add_node(Role::Hidden, NodeKind::Gru, Some(true)).unwrap_err());
+    let err = message(g.add_node(Role::Hidden, NodeKind::Cell(CellKind::Gru), Some(true)).unwrap_err());
     assert!(err.contains("gru cell") && err.contains("own bias"), "{err}");
     let mut g = Graph::new();
     let x = input(&mut g);

@@ -283,9 +283,9 @@ fn counts_cover_cells_fixed_edges_and_disabled_parts() {
     let mut g = Graph::new();
     let x = input(&mut g);
     let h = node(&mut g, Role::Hidden, "tanh", true);
-    let lstm = g.add_node(Role::Hidden, NodeKind::Lstm, Some(false)).unwrap();
-    let unit = g.add_node(Role::Hidden, NodeKind::LstmUnit, Some(false)).unwrap();
-    let gru = g.add_node(Role::Hidden, NodeKind::GruUnit, Some(false)).unwrap();
+    let lstm = g.add_node(Role::Hidden, NodeKind::Cell(CellKind::Lstm), Some(false)).unwrap();
+    let unit = g.add_node(Role::Hidden, NodeKind::Cell(CellKind::LstmUnit), Some(false)).unwrap();
+    let gru = g.add_node(Role::Hidden, NodeKind::Cell(CellKind::GruUnit), Some(false)).unwrap();
     let y = node(&mut g, Role::Output, "identity", false);
     for n in [h, lstm, unit, gru] {
         edge(&mut g, x, n, 0.5);

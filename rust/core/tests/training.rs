@@ -30,7 +30,7 @@ fn dense_net(seed: u64, activation: Activation) -> Network<f64> {
 
 fn config(optimizer: Optimizer, learning_rate: f64, batch_size: usize) -> TrainConfig {
     TrainConfig {
-        truncate: 0,
+        truncate: None,
         loss: Loss::Mse,
         reduction: Reduction::Mean,
         batch_size,
@@ -191,4 +191,13 @@ fn dropout_gradients_match_finite_differences() {
     set_num_threads(2).unwrap();
     let two = net.run(net.params(), &xs, Some(&seed), Want { parallel: true, ..want }).unwrap().param_grads.unwrap();
     assert!(one.iter().zip(&two).all(|(a, b)| a.to_bits() == b.to_bits()));
+}
+
+#[test]
+fn learning_rate_factor_must_be_positive() {
+    let mut trainer = Trainer::<f64>::new(config(Optimizer::Vanilla, 0.1, 2), 3).unwrap();
+    let Err(Error::Config(m)) = trainer.scale_learning_rate(-2.0) else { panic!("a negative factor was accepted") };
+    assert!(m.contains("learning-rate factor must be a positive number, got -2"), "{m}");
+    trainer.scale_learning_rate(0.5).unwrap();
+    assert_eq!(trainer.learning_rate(0), 0.05);
 }

@@ -3,15 +3,12 @@
 //! GraphError / ConfigError / ... naming the node or edge at fault.
 
 use crate::errors::{raise, Kind, OrRaise};
-use crate::graph_args::{
-    edge_dict, node_dict, non_negative, parse_edge_kind, parse_pool_op, parse_role, port, positive, time_skip, CELLS,
-};
+use crate::graph_args::{edge_dict, node_dict};
 use crate::ids::{EdgeArg, NodeArg};
-use nervenet_core::{Activation, EdgeKind, EdgeSpec, Graph, NodeKind, Role};
+use nervenet_core::graph::args::{padding, port, size, time_skip};
+use nervenet_core::{Activation, CellKind, EdgeKind, EdgeSpec, Graph, NodeKind, PoolOp, Role};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-
-pub use crate::graph_args::parse_activation;
 
 #[pyclass(name = "Graph", module = "nervenet._core", eq)]
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -20,6 +17,12 @@ pub struct PyGraph {
 }
 
 impl PyGraph {
+    /// Adds a node asked for by name, refusing kinds its role cannot have.
+    fn add_named(&mut self, py: Python<'_>, role: Role, kind: NodeKind, bias: Option<bool>) -> PyResult<u32> {
+        role.check_kind(&kind).or_raise(py)?;
+        Ok(self.inner.add_node(role, kind, bias).or_raise(py)?.0)
+    }
+
     /// Adds one edge after the shape check of edges touching feature maps,
     /// so a bad size fails here, at its cause.
     fn add_checked(&mut self, py: Python<'_>, src: NodeArg, dst: NodeArg, spec: EdgeSpec) -> PyResult<u32> {
@@ -49,25 +52,18 @@ impl PyGraph {
         slope: Option<f64>,
         bias: Option<bool>,
     ) -> PyResult<u32> {
-        let role = parse_role(py, role)?;
-        let act = parse_activation(py, activation, cap, slope)?;
-        if role == Role::Input && act != Activation::Identity {
-            return Err(raise(py, Kind::Config, format!("input nodes apply no activation; got {activation:?}")));
-        }
-        Ok(self.inner.add_node(role, NodeKind::simple(act), bias).or_raise(py)?.0)
+        let role = Role::parse(role).or_raise(py)?;
+        let kind = NodeKind::simple(Activation::parse(activation, cap, slope).or_raise(py)?);
+        self.add_named(py, role, kind, bias)
     }
 
     /// Adds a memory cell (lstm, gru, mgu, ugrnn, delta, lstm_unit,
     /// gru_unit) and returns its id; cells carry their own biases.
     #[pyo3(signature = (role, kind))]
     fn add_cell(&mut self, py: Python<'_>, role: &str, kind: &str) -> PyResult<u32> {
-        let role = parse_role(py, role)?;
-        if role == Role::Input {
-            return Err(raise(py, Kind::Config, "input nodes cannot be memory cells"));
-        }
-        let kind = NodeKind::parse_cell(kind)
-            .ok_or_else(|| raise(py, Kind::Config, format!("unknown cell kind {kind:?}; expected one of {CELLS}")))?;
-        Ok(self.inner.add_node(role, kind, Some(false)).or_raise(py)?.0)
+        let role = Role::parse(role).or_raise(py)?;
+        let kind = NodeKind::Cell(CellKind::parse(kind).or_raise(py)?);
+        self.add_named(py, role, kind, Some(false))
     }
 
     /// Adds a feature map of `channels × height × width` values and returns
@@ -88,20 +84,16 @@ impl PyGraph {
         bias: Option<bool>,
         untied_bias: bool,
     ) -> PyResult<u32> {
-        let role = parse_role(py, role)?;
+        let role = Role::parse(role).or_raise(py)?;
         let name = activation.unwrap_or(if role == Role::Input { "identity" } else { "relu" });
-        let activation = parse_activation(py, name, cap, slope)?;
-        if role == Role::Input && activation != Activation::Identity {
-            return Err(raise(py, Kind::Config, format!("input maps apply no activation; got {name:?}")));
-        }
         let kind = NodeKind::FeatureMap {
-            channels: positive(py, channels, "channels")?,
-            height: positive(py, height, "height")?,
-            width: positive(py, width, "width")?,
-            activation,
+            channels: size(channels, "channels").or_raise(py)?,
+            height: size(height, "height").or_raise(py)?,
+            width: size(width, "width").or_raise(py)?,
+            activation: Activation::parse(name, cap, slope).or_raise(py)?,
             untied_bias,
         };
-        Ok(self.inner.add_node(role, kind, bias).or_raise(py)?.0)
+        self.add_named(py, role, kind, bias)
     }
 
     /// Adds a filter edge between two maps (kh × kw, depth `depth` for the
@@ -120,11 +112,11 @@ impl PyGraph {
         depth: Option<i64>,
     ) -> PyResult<u32> {
         let kind = EdgeKind::Filter {
-            kh: positive(py, kh, "filter height")?,
-            kw: positive(py, kw, "filter width")?,
-            kc: depth.map(|d| positive(py, d, "depth")).transpose()?,
-            stride: positive(py, stride, "stride")?,
-            padding: non_negative(py, padding, "padding")?,
+            kh: size(kh, "filter height").or_raise(py)?,
+            kw: size(kw, "filter width").or_raise(py)?,
+            kc: depth.map(|d| size(d, "depth")).transpose().or_raise(py)?,
+            stride: size(stride, "stride").or_raise(py)?,
+            padding: self::padding(padding, "padding").or_raise(py)?,
         };
         self.add_checked(py, src, dst, EdgeSpec { kind, ..EdgeSpec::default() })
     }
@@ -146,13 +138,12 @@ impl PyGraph {
         overlapping: bool,
         pseudorandom: bool,
     ) -> PyResult<u32> {
-        let op = parse_pool_op(py, op)?;
         let kind = EdgeKind::Pool {
-            op,
-            height: positive(py, height, "pool height")?,
-            width: positive(py, width, "pool width")?,
-            stride_h: positive(py, stride_h, "pool stride")?,
-            stride_w: positive(py, stride_w, "pool stride")?,
+            op: PoolOp::parse(op).or_raise(py)?,
+            height: size(height, "pool height").or_raise(py)?,
+            width: size(width, "pool width").or_raise(py)?,
+            stride_h: size(stride_h, "pool stride").or_raise(py)?,
+            stride_w: size(stride_w, "pool stride").or_raise(py)?,
             overlapping,
             pseudorandom,
         };
@@ -200,11 +191,11 @@ impl PyGraph {
         port: i64,
     ) -> PyResult<u32> {
         let spec = EdgeSpec {
-            kind: parse_edge_kind(py, kind)?,
-            time_skip: self::time_skip(py, time_skip)?,
+            kind: EdgeKind::parse_scalar(kind).or_raise(py)?,
+            time_skip: self::time_skip(time_skip).or_raise(py)?,
             trainable,
             weight,
-            port: self::port(py, port)?,
+            port: self::port(port).or_raise(py)?,
         };
         self.add_checked(py, src, dst, spec)
     }
@@ -222,9 +213,9 @@ impl PyGraph {
         port: i64,
     ) -> PyResult<Vec<u32>> {
         let spec = EdgeSpec {
-            time_skip: self::time_skip(py, time_skip)?,
+            time_skip: self::time_skip(time_skip).or_raise(py)?,
             trainable,
-            port: self::port(py, port)?,
+            port: self::port(port).or_raise(py)?,
             ..EdgeSpec::default()
         };
         let edges: Vec<_> = srcs.iter().flat_map(|s| dsts.iter().map(move |d| (s.0, d.0, spec))).collect();
@@ -247,7 +238,7 @@ impl PyGraph {
     /// Splits src -> dst into src -> new -> dst; returns (new node, first edge, second edge).
     #[pyo3(signature = (edge, activation = "identity"))]
     fn split_edge(&mut self, py: Python<'_>, edge: EdgeArg, activation: &str) -> PyResult<(u32, u32, u32)> {
-        let act = parse_activation(py, activation, None, None)?;
+        let act = Activation::parse(activation, None, None).or_raise(py)?;
         let (n, a, b) = self.inner.split_edge(edge.0, NodeKind::simple(act)).or_raise(py)?;
         Ok((n.0, a.0, b.0))
     }
@@ -270,7 +261,8 @@ impl PyGraph {
         time_skip: i64,
         port: i64,
     ) -> PyResult<Option<u32>> {
-        Ok(self.inner.find_edge_at(src.0, dst.0, self::time_skip(py, time_skip)?, self::port(py, port)?).map(|e| e.0))
+        let (skip, port) = (self::time_skip(time_skip).or_raise(py)?, self::port(port).or_raise(py)?);
+        Ok(self.inner.find_edge_at(src.0, dst.0, skip, port).map(|e| e.0))
     }
 
     /// Input node ids in id order (the order of input features).

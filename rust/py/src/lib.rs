@@ -17,6 +17,7 @@ mod ops;
 mod random;
 mod threads;
 mod train;
+mod vocab;
 
 use pyo3::prelude::*;
 
@@ -38,6 +39,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<train::PyTrainer>()?;
     m.add_class::<train::PyReduceOnPlateau>()?;
     m.add_function(wrap_pyfunction!(train::evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(train::train_config_problem, m)?)?;
     m.add_function(wrap_pyfunction!(train::evaluate_candidates, m)?)?;
     m.add_function(wrap_pyfunction!(random::random_graph, m)?)?;
     m.add_function(wrap_pyfunction!(network::plan_stats, m)?)?;
@@ -46,6 +48,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(ops::loss_takes_classes, m)?)?;
     m.add_function(wrap_pyfunction!(_reads_in_place, m)?)?;
+    m.add_function(wrap_pyfunction!(vocab::losses, m)?)?;
+    m.add_function(wrap_pyfunction!(vocab::class_losses, m)?)?;
+    m.add_function(wrap_pyfunction!(vocab::activations, m)?)?;
+    m.add_function(wrap_pyfunction!(vocab::cell_kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(vocab::cell_ports, m)?)?;
+    m.add_function(wrap_pyfunction!(vocab::pool_ops, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -30,20 +30,6 @@ pub struct PyNetwork {
     pub(crate) net: Net,
 }
 
-fn plan_options(py: Python<'_>, density: Option<f64>, edges: Option<usize>) -> PyResult<PlanOptions> {
-    let mut options = PlanOptions::default();
-    if let Some(d) = density {
-        if d.is_nan() || d < 0.0 {
-            return Err(raise(py, Kind::Config, format!("dense_min_density must be a number >= 0, got {d}")));
-        }
-        options.dense_min_density = d;
-    }
-    if let Some(e) = edges {
-        options.dense_min_edges = e;
-    }
-    Ok(options)
-}
-
 /// `(name, kind, owner id, shape, start, stop, trainable)` of a group.
 type GroupTuple = (String, &'static str, u32, Vec<u32>, usize, usize, bool);
 
@@ -88,12 +74,12 @@ impl PyNetwork {
         dense_min_density: Option<f64>,
         dense_min_edges: Option<usize>,
     ) -> PyResult<Self> {
-        let weights = WeightInit::parse(init).or_raise(py)?;
-        if !bias_init.is_finite() {
-            return Err(raise(py, Kind::Config, format!("bias_init must be finite, got {bias_init}")));
-        }
-        let init = Init { weights, bias: bias_init };
-        let options = plan_options(py, dense_min_density, dense_min_edges)?;
+        let init = Init { weights: WeightInit::parse(init).or_raise(py)?, bias: bias_init };
+        let defaults = PlanOptions::default();
+        let options = PlanOptions {
+            dense_min_density: dense_min_density.unwrap_or(defaults.dense_min_density),
+            dense_min_edges: dense_min_edges.unwrap_or(defaults.dense_min_edges),
+        };
         let graph = graph.inner.clone();
         let net = match dtype {
             "float32" => Net::F32(py.detach(|| Network::with_options(graph, &init, seed, options)).or_raise(py)?),

@@ -4,7 +4,7 @@
 //! dispatches on the network's dtype and calls these once per dtype.
 
 use crate::arrays::{expect_shape, read, to_numpy, ArrayIn, Wanted};
-use crate::errors::{raise, Kind, OrRaise};
+use crate::errors::OrRaise;
 use nervenet_core::{Loss, Network, Real, Reduction, Seed, Sequences, Targets, Want};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -218,8 +218,8 @@ pub fn backward<'py, T: Float>(
     Ok((params, inputs))
 }
 
-/// Runs a finite-difference computation with the GIL released, after
-/// checking the step and reading the arrays.
+/// Runs a finite-difference computation (the core checks the step) with
+/// the GIL released, after reading the arrays.
 fn finite_differences<'py, T: Float, R: Send>(
     py: Python<'py>,
     net: &Network<T>,
@@ -228,9 +228,6 @@ fn finite_differences<'py, T: Float, R: Send>(
     step: f64,
     f: impl FnOnce(&Network<T>, &Sequences<'_, T>, &Seed<'_, T>, f64) -> nervenet_core::Result<R> + Send,
 ) -> PyResult<R> {
-    if !(step.is_finite() && step > 0.0) {
-        return Err(raise(py, Kind::Config, format!("finite-difference step must be a positive number, got {step}")));
-    }
     let x = Inputs::<T>::read(x)?;
     let args = LossArgs::read(net.n_outputs(), &x, objective)?;
     let (seq, seed) = (x.sequences(), args.seed());

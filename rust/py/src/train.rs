@@ -72,11 +72,7 @@ impl PyTrainer {
 
     /// Multiplies every later learning rate by `factor` (reduce on plateau).
     fn scale_learning_rate(&mut self, py: Python<'_>, factor: f64) -> PyResult<()> {
-        if !(factor.is_finite() && factor > 0.0) {
-            return Err(raise(py, Kind::Config, format!("learning-rate factor must be positive, got {factor}")));
-        }
-        with_trainer!(&mut self.inner, t => t.lr_factor *= factor);
-        Ok(())
+        with_trainer!(&mut self.inner, t => t.scale_learning_rate(factor)).or_raise(py)
     }
 
     /// The optimiser state, for checkpoints: `{"buffers": {name: array},
@@ -96,6 +92,13 @@ impl PyTrainer {
     ) -> PyResult<()> {
         with_trainer!(&mut self.inner, t => restore_state(py, t, buffers, step_count, lr_factor))
     }
+}
+
+/// The key at fault in a JSON training configuration and what is wrong
+/// with it, or None: for callers that name keys their own way (TOML files).
+#[pyfunction]
+pub fn train_config_problem(config: &str) -> Option<(String, String)> {
+    TrainConfig::check_json(config).err().map(|p| (p.key, p.problem))
 }
 
 fn state_dict<'py, T: Float>(py: Python<'py>, t: &Trainer<T>) -> PyResult<Bound<'py, PyDict>> {

@@ -2,6 +2,8 @@
 //! time skip), identity (residual) links, filters and pooling between maps.
 
 use super::node::NodeId;
+use crate::bail;
+use crate::error::Result;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -22,6 +24,27 @@ pub enum PoolOp {
     Max,
     Avg,
     FractionalMax,
+}
+
+impl PoolOp {
+    pub const ALL: [PoolOp; 3] = [PoolOp::Max, PoolOp::Avg, PoolOp::FractionalMax];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PoolOp::Max => "max",
+            PoolOp::Avg => "avg",
+            PoolOp::FractionalMax => "fractional_max",
+        }
+    }
+
+    /// The op called `name` ([`PoolOp::name`], or "average").
+    pub fn parse(name: &str) -> Result<PoolOp> {
+        match PoolOp::ALL.into_iter().find(|op| op.name() == name) {
+            Some(op) => Ok(op),
+            None if name == "average" => Ok(PoolOp::Avg),
+            None => bail!(Config, "unknown pool op {name:?}; expected max, avg or fractional_max"),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -61,6 +84,18 @@ impl EdgeKind {
             EdgeKind::Identity => "identity",
             EdgeKind::Filter { .. } => "filter",
             EdgeKind::Pool { .. } => "pool",
+        }
+    }
+
+    /// The edge kinds that take no sizes, by name.
+    pub fn parse_scalar(name: &str) -> Result<EdgeKind> {
+        match name {
+            "weight" => Ok(EdgeKind::Weight),
+            "identity" => Ok(EdgeKind::Identity),
+            "filter" | "pool" => {
+                bail!(Config, "{name} edges take sizes: build them with Graph.connect_{name}(src, dst, ...)")
+            }
+            _ => bail!(Config, "unknown edge kind {name:?}; expected \"weight\" or \"identity\""),
         }
     }
 }

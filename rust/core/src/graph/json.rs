@@ -1,7 +1,7 @@
 //! Exact JSON round trip of a graph. Ids, next-id counters and every value
 //! survive; f64 values are written in shortest round-trip form.
 
-use super::{Edge, Graph, Node};
+use super::{CellKind, Edge, Graph, Node};
 use crate::bail;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -35,8 +35,9 @@ impl Graph {
     }
 
     pub fn from_json(text: &str) -> Result<Graph> {
-        let doc: GraphJson =
-            serde_json::from_str(text).map_err(|e| Error::Format(format!("invalid graph JSON: {e}")))?;
+        let doc: GraphJson = serde_json::from_str(text).map_err(|e| {
+            Error::Format(format!("invalid graph JSON: {}", unknown_node_type(text).unwrap_or(e.to_string())))
+        })?;
         if doc.format != FORMAT {
             bail!(Format, "not a nervenet graph: format is {:?}, expected {FORMAT:?}", doc.format);
         }
@@ -45,4 +46,18 @@ impl Graph {
         }
         Graph::from_parts(doc.nodes, doc.edges, doc.next_node_id, doc.next_edge_id)
     }
+}
+
+/// serde can only say that a node kind matched none of NodeKind's variants
+/// (a cell's type is untagged); this names the node and the allowed types.
+fn unknown_node_type(text: &str) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_str(text).ok()?;
+    doc["nodes"].as_array()?.iter().find_map(|n| {
+        let name = n["kind"]["type"].as_str()?;
+        let known = matches!(name, "simple" | "feature_map") || CellKind::parse(name).is_ok();
+        let cells = CellKind::ALL.map(CellKind::name).join(", ");
+        (!known).then(|| {
+            format!("node {}: unknown node type {name:?}; expected simple, feature_map or a cell ({cells})", n["id"])
+        })
+    })
 }

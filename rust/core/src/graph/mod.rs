@@ -1,6 +1,8 @@
 //! The graph IR: nodes and edges with stable ids, cheap mutation (evolution
 //! edits graphs thousands of times) and validation that names the culprit.
 
+pub mod args;
+mod cell;
 mod edge;
 mod json;
 mod node;
@@ -8,8 +10,9 @@ mod random;
 mod shapes;
 mod validate;
 
+pub use cell::CellKind;
 pub use edge::{Edge, EdgeId, EdgeKind, PoolOp};
-pub use node::{Activation, CellKind, Node, NodeId, NodeKind, Role};
+pub use node::{Activation, Node, NodeId, NodeKind, Role};
 pub use random::{random_graph, RandomGraphSpec};
 pub use validate::topological_levels;
 

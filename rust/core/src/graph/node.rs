@@ -1,7 +1,9 @@
 //! Nodes of the graph IR: what a node is (its kind and activation), what role
 //! it plays (input / hidden / output), and whether it carries a bias.
 
-pub use crate::kernels::cells::CellKind;
+use super::CellKind;
+use crate::bail;
+use crate::error::Result;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -27,6 +29,42 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 3] = [Role::Input, Role::Hidden, Role::Output];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Input => "input",
+            Role::Hidden => "hidden",
+            Role::Output => "output",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Role> {
+        match Role::ALL.into_iter().find(|r| r.name() == name) {
+            Some(role) => Ok(role),
+            None => bail!(Config, "unknown node role {name:?}; expected input, hidden or output"),
+        }
+    }
+
+    /// Refuses a kind that makes no sense for the role: the engine ignores
+    /// an input's activation and runs no input cell, so asking for either
+    /// is a mistake (checked where nodes are asked for by name).
+    pub fn check_kind(self, kind: &NodeKind) -> Result<()> {
+        if self != Role::Input {
+            return Ok(());
+        }
+        match *kind {
+            NodeKind::Cell(_) => bail!(Config, "input nodes cannot be memory cells"),
+            NodeKind::Simple { activation } | NodeKind::FeatureMap { activation, .. }
+                if activation != Activation::Identity =>
+            {
+                let what = if kind.map_shape().is_some() { "maps" } else { "nodes" };
+                bail!(Config, "input {what} apply no activation; got {:?}", activation.name())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The notes' default: hidden nodes have a bias, input and output nodes do not.
     pub fn default_bias(self) -> bool {
         matches!(self, Role::Hidden)
@@ -54,18 +92,28 @@ pub enum Activation {
 }
 
 impl Activation {
-    /// Parses the names the Python API accepts ("relu6" and "leaky_relu" take
-    /// their parameter separately).
-    pub fn parse(name: &str, param: Option<f64>) -> Option<Activation> {
-        Some(match name {
+    /// The names [`Activation::parse`] accepts ("linear" is identity).
+    pub const NAMES: [&'static str; 8] =
+        ["identity", "linear", "relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softsign"];
+
+    /// Parses an activation name with its optional parameter: relu6's `cap`
+    /// (default 6) or leaky_relu's `slope` (default 0.01).
+    pub fn parse(name: &str, cap: Option<f64>, slope: Option<f64>) -> Result<Activation> {
+        if cap.is_some() && name != "relu6" {
+            bail!(Config, "cap applies to relu6 only, not to activation {name:?}");
+        }
+        if slope.is_some() && name != "leaky_relu" {
+            bail!(Config, "slope applies to leaky_relu only, not to activation {name:?}");
+        }
+        Ok(match name {
             "identity" | "linear" => Activation::Identity,
             "relu" => Activation::Relu,
-            "relu6" => Activation::Relu6 { cap: param.unwrap_or(6.0) },
-            "leaky_relu" => Activation::LeakyRelu { slope: param.unwrap_or(0.01) },
+            "relu6" => Activation::Relu6 { cap: cap.unwrap_or(6.0) },
+            "leaky_relu" => Activation::LeakyRelu { slope: slope.unwrap_or(0.01) },
             "sigmoid" => Activation::Sigmoid,
             "tanh" => Activation::Tanh,
             "softsign" => Activation::Softsign,
-            _ => return None,
+            _ => bail!(Config, "unknown activation {name:?}; expected one of {}", Activation::NAMES.join(", ")),
         })
     }
 
@@ -92,27 +140,13 @@ fn identity() -> Activation {
     Activation::Identity
 }
 
-/// What a node computes.
+/// What a node computes. In JSON every kind is `{"type": name, ...}`; a
+/// cell's type is its cell name (`{"type": "lstm"}`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum NodeKind {
     /// A neuron: g(bias + Σ incoming edge contributions).
-    Simple {
-        activation: Activation,
-    },
-    /// Peephole LSTM cell with scalar parameters (DESIGN.md equations).
-    Lstm,
-    Gru,
-    Mgu,
-    Ugrnn,
-    Delta,
-    /// One unit of a standard (torch.nn.LSTM) layer: four input ports
-    /// i, f, g, o, each with its own incoming edges and bias; state c.
-    LstmUnit,
-    /// One unit of a standard (torch.nn.GRU) layer: ports r, z, n_x, n_h
-    /// (the candidate's input and recurrent parts, kept apart because r
-    /// multiplies only the recurrent part).
-    GruUnit,
+    Simple { activation: Activation },
     /// A CNN feature map [channels, height, width]: g(bias + Σ incoming)
     /// cell by cell; `untied_bias` gives one bias per cell instead of one
     /// per channel.
@@ -124,6 +158,32 @@ pub enum NodeKind {
         activation: Activation,
         untied_bias: bool,
     },
+    /// A memory cell (untagged: its own name is the type).
+    #[serde(untagged, with = "cell_type")]
+    Cell(CellKind),
+}
+
+/// A cell kind as `{"type": "<cell name>"}`.
+mod cell_type {
+    use super::CellKind;
+    use serde::de::Error;
+    use serde::ser::SerializeStruct;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(cell: &CellKind, s: S) -> Result<S::Ok, S::Error> {
+        let mut t = s.serialize_struct("NodeKind", 1)?;
+        t.serialize_field("type", cell.name())?;
+        t.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<CellKind, D::Error> {
+        #[derive(Deserialize)]
+        struct Tagged {
+            #[serde(rename = "type")]
+            name: String,
+        }
+        CellKind::parse(&Tagged::deserialize(d)?.name).map_err(D::Error::custom)
+    }
 }
 
 impl NodeKind {
@@ -133,16 +193,10 @@ impl NodeKind {
 
     /// The memory cell this node runs, if it is one.
     pub fn cell(&self) -> Option<CellKind> {
-        Some(match self {
-            NodeKind::Lstm => CellKind::Lstm,
-            NodeKind::Gru => CellKind::Gru,
-            NodeKind::Mgu => CellKind::Mgu,
-            NodeKind::Ugrnn => CellKind::Ugrnn,
-            NodeKind::Delta => CellKind::Delta,
-            NodeKind::LstmUnit => CellKind::LstmUnit,
-            NodeKind::GruUnit => CellKind::GruUnit,
-            _ => return None,
-        })
+        match *self {
+            NodeKind::Cell(c) => Some(c),
+            _ => None,
+        }
     }
 
     /// `(channels, height, width)` of a feature map.
@@ -165,31 +219,11 @@ impl NodeKind {
         self.cell().map_or(1, |c| c.ports().len())
     }
 
-    /// Parses the kind names the Python API accepts for non-simple nodes.
-    pub fn parse_cell(name: &str) -> Option<NodeKind> {
-        Some(match name {
-            "lstm" => NodeKind::Lstm,
-            "gru" => NodeKind::Gru,
-            "mgu" => NodeKind::Mgu,
-            "ugrnn" => NodeKind::Ugrnn,
-            "delta" => NodeKind::Delta,
-            "lstm_unit" => NodeKind::LstmUnit,
-            "gru_unit" => NodeKind::GruUnit,
-            _ => return None,
-        })
-    }
-
     pub fn name(&self) -> &'static str {
         match self {
             NodeKind::Simple { .. } => "simple",
-            NodeKind::Lstm => "lstm",
-            NodeKind::Gru => "gru",
-            NodeKind::Mgu => "mgu",
-            NodeKind::Ugrnn => "ugrnn",
-            NodeKind::Delta => "delta",
-            NodeKind::LstmUnit => "lstm_unit",
-            NodeKind::GruUnit => "gru_unit",
             NodeKind::FeatureMap { .. } => "feature_map",
+            NodeKind::Cell(c) => c.name(),
         }
     }
 }

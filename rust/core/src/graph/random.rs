@@ -73,9 +73,15 @@ pub fn random_graph(spec: &RandomGraphSpec) -> Result<Graph> {
             bail!(Config, "{name} must be a probability in [0, 1], got {p}");
         }
     }
+    if spec.max_skip == 0 && spec.recurrent > 0 {
+        bail!(Config, "max_skip must be at least 1 when recurrent edges are asked for");
+    }
+    if spec.activations.is_empty() {
+        bail!(Config, "activations must name at least one activation");
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let mut g = Graph::new();
-    let acts = if spec.activations.is_empty() { vec![Activation::Tanh] } else { spec.activations.clone() };
+    let acts = &spec.activations;
     let pick_act = |rng: &mut ChaCha8Rng| acts[rng.random_range(0..acts.len())];
     let mut order: Vec<NodeId> = Vec::new();
     for _ in 0..spec.inputs {
@@ -88,7 +94,7 @@ pub fn random_graph(spec: &RandomGraphSpec) -> Result<Graph> {
         let cell = (spec.cell_probability > 0.0 && !spec.cells.is_empty() && rng.random_bool(spec.cell_probability))
             .then(|| spec.cells[rng.random_range(0..spec.cells.len())]);
         order.push(match cell {
-            Some(c) => g.add_node(Role::Hidden, c.node_kind(), Some(false))?,
+            Some(c) => g.add_node(Role::Hidden, NodeKind::Cell(c), Some(false))?,
             None => g.add_node(Role::Hidden, NodeKind::simple(act), Some(bias))?,
         });
     }
@@ -141,7 +147,7 @@ pub fn random_graph(spec: &RandomGraphSpec) -> Result<Graph> {
         }
         let src = order[rng.random_range(0..order.len())];
         let dst = order[n_in + rng.random_range(0..non_inputs)];
-        let skip = rng.random_range(1..=spec.max_skip.max(1));
+        let skip = rng.random_range(1..=spec.max_skip);
         let port = port_of(&g, dst, &mut rng)?;
         if g.find_edge_at(src, dst, skip, port).is_none() {
             g.add_edge(src, dst, EdgeSpec { time_skip: skip, port, ..EdgeSpec::default() })?;

@@ -99,7 +99,7 @@ fn node_params(n: &Node) -> u64 {
     };
     // The engine gives each gate port of a standard unit its own bias.
     let cell = n.kind.cell().map_or(0, |c| {
-        let ports = if matches!(n.kind, NodeKind::LstmUnit | NodeKind::GruUnit) { c.ports().len() } else { 0 };
+        let ports = if c.is_unit() { c.ports().len() } else { 0 };
         (c.params().len() + ports) as u64
     });
     bias + cell

@@ -7,7 +7,8 @@
 use crate::bail;
 use crate::error::{Error, Result};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub enum Loss {
     /// Σ|z − y|
     L1,
@@ -25,7 +26,8 @@ pub enum Loss {
     Softmax,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub enum Reduction {
     /// Sum over samples and time steps (the notes' convention).
     Sum,
@@ -41,19 +43,22 @@ pub enum Target<'a> {
 }
 
 impl Loss {
+    pub const ALL: [Loss; 7] =
+        [Loss::L1, Loss::L2, Loss::Mse, Loss::Mae, Loss::Hinge, Loss::SquaredHinge, Loss::Softmax];
+
+    /// Parses a loss name ([`Loss::name`]) or one of the notes' aliases
+    /// (svm, cross_entropy).
     pub fn parse(name: &str) -> Result<Loss> {
-        Ok(match name {
-            "l1" => Loss::L1,
-            "l2" => Loss::L2,
-            "mse" => Loss::Mse,
-            "mae" => Loss::Mae,
-            "hinge" | "svm" => Loss::Hinge,
-            "squared_hinge" => Loss::SquaredHinge,
-            "softmax" | "cross_entropy" => Loss::Softmax,
-            _ => {
-                bail!(Config, "unknown loss {name:?}; expected one of l1, l2, mse, mae, hinge, squared_hinge, softmax")
-            }
-        })
+        match name {
+            "svm" => Ok(Loss::Hinge),
+            "cross_entropy" => Ok(Loss::Softmax),
+            _ => match Loss::ALL.into_iter().find(|l| l.name() == name) {
+                Some(loss) => Ok(loss),
+                None => {
+                    bail!(Config, "unknown loss {name:?}; expected one of {}", Loss::ALL.map(Loss::name).join(", "))
+                }
+            },
+        }
     }
 
     pub fn name(self) -> &'static str {
@@ -165,6 +170,21 @@ impl std::str::FromStr for Loss {
     type Err = Error;
     fn from_str(s: &str) -> Result<Loss> {
         Loss::parse(s)
+    }
+}
+
+/// For serde: a loss in the training configuration is its name.
+impl TryFrom<String> for Loss {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Loss> {
+        Loss::parse(&s)
+    }
+}
+
+impl TryFrom<String> for Reduction {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Reduction> {
+        Reduction::parse(&s)
     }
 }
 

@@ -29,7 +29,8 @@ pub const DEFAULT_BETA2: f64 = 0.999;
 
 /// An update rule and its hyperparameters (the learning rate is passed to
 /// each [`OptimizerState::step`], so that a schedule can change it).
-#[derive(Clone, Copy, Debug, PartialEq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Default, serde::Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Optimizer {
     /// `weights -= learningRate * gradient`
     #[default]
@@ -45,6 +46,7 @@ pub enum Optimizer {
     Adagrad { eps: f64 },
     /// `cache[i] = decayRate * cache[i] + (1 - decayRate) * gradient[i]^2;`
     /// `weight[i] -= (learningRate / (sqrt(cache[i]) + eps)) * gradient[i]`
+    #[serde(rename = "rmsprop")]
     RmsProp { decay: f64, eps: f64 },
     /// `m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;` then without bias correction
     /// `w −= lr·m / (√v + ε)`, with it `mt = m/(1−β1^t), vt = v/(1−β2^t),`
@@ -106,38 +108,39 @@ impl Optimizer {
     pub fn validate(&self) -> Result<()> {
         match *self {
             Optimizer::Vanilla => Ok(()),
-            Optimizer::Momentum { mu } | Optimizer::Nesterov { mu } => check_mu(mu, "mu"),
+            Optimizer::Momentum { mu } | Optimizer::Nesterov { mu } => check_mu(mu, "optimizer.mu"),
             Optimizer::Adagrad { eps } => check_eps(eps),
             Optimizer::RmsProp { decay, eps } => {
-                check_unit(decay, "rmsprop decay")?;
+                check_unit(decay, "optimizer.decay")?;
                 check_eps(eps)
             }
             Optimizer::Adam { beta1, beta2, eps, .. } => {
-                check_unit(beta1, "adam beta1")?;
-                check_unit(beta2, "adam beta2")?;
+                check_unit(beta1, "optimizer.beta1")?;
+                check_unit(beta2, "optimizer.beta2")?;
                 check_eps(eps)
             }
         }
     }
 }
 
-pub(super) fn check_mu(mu: f64, what: &str) -> Result<()> {
+/// `key` names the value in the training configuration.
+pub(super) fn check_mu(mu: f64, key: &str) -> Result<()> {
     if !(0.0..1.0).contains(&mu) {
-        bail!(Config, "momentum {what} = {mu} must satisfy 0 <= mu < 1 (otherwise your gradients will explode)");
+        bail!(Config, "{key} must satisfy 0 <= mu < 1 (otherwise your gradients will explode), got {mu}");
     }
     Ok(())
 }
 
 fn check_eps(eps: f64) -> Result<()> {
     if !(eps > 0.0 && eps.is_finite()) {
-        bail!(Config, "optimizer eps = {eps} must be positive and finite");
+        bail!(Config, "optimizer.eps must be a positive finite number, got {eps}");
     }
     Ok(())
 }
 
-fn check_unit(x: f64, what: &str) -> Result<()> {
+fn check_unit(x: f64, key: &str) -> Result<()> {
     if !(0.0..1.0).contains(&x) {
-        bail!(Config, "{what} = {x} must be in [0, 1)");
+        bail!(Config, "{key} must be in [0, 1), got {x}");
     }
     Ok(())
 }

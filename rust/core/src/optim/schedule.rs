@@ -9,7 +9,8 @@ use crate::bail;
 use crate::error::Result;
 
 /// The learning rate as a function of the epoch t = 0, 1, 2, ...
-#[derive(Clone, Copy, Debug, PartialEq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Default, serde::Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Schedule {
     /// The initial rate throughout.
     #[default]
@@ -35,15 +36,15 @@ impl Schedule {
             Schedule::Constant => {}
             Schedule::Step { every, factor } => {
                 if every == 0 {
-                    bail!(Config, "step decay every = 0: must be at least 1 epoch");
+                    bail!(Config, "schedule.every must be at least 1 epoch, got 0");
                 }
                 if !(factor > 0.0 && factor.is_finite()) {
-                    bail!(Config, "step decay factor = {factor} must be positive and finite");
+                    bail!(Config, "schedule.factor must be a positive finite number, got {factor}");
                 }
             }
             Schedule::Exponential { k } | Schedule::InverseTime { k } => {
                 if !(k >= 0.0 && k.is_finite()) {
-                    bail!(Config, "learning rate decay k = {k} must be non-negative and finite");
+                    bail!(Config, "schedule.k must be a finite number >= 0, got {k}");
                 }
             }
         }
@@ -80,7 +81,8 @@ impl Schedule {
 /// `μ(t) = start + (end − start) · min(t, epochs) / epochs` (`end` at once
 /// when `epochs` = 0). Pass `mu(epoch)` as the `mu_override` of
 /// `OptimizerState::step`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MomentumAnnealing {
     pub start: f64,
     pub end: f64,
@@ -90,8 +92,8 @@ pub struct MomentumAnnealing {
 impl MomentumAnnealing {
     /// Checks 0 ≤ start < 1 and 0 ≤ end < 1 ("keep the momentum < 1").
     pub fn validate(&self) -> Result<()> {
-        check_mu(self.start, "annealing start")?;
-        check_mu(self.end, "annealing end")
+        check_mu(self.start, "momentum_annealing.start")?;
+        check_mu(self.end, "momentum_annealing.end")
     }
 
     /// μ for epoch `epoch` (from 0).

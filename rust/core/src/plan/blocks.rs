@@ -227,7 +227,7 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
         for run in cell_nodes.chunk_by(|a, b| a.0 == b.0) {
             let cell = run[0].0;
             let n_ports = cell.ports().len();
-            let unit = matches!(cell, CellKind::LstmUnit | CellKind::GruUnit);
+            let unit = cell.is_unit();
             let firsts: Vec<Option<usize>> = run
                 .iter()
                 .map(|&(_, id)| {

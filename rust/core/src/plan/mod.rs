@@ -40,6 +40,14 @@ impl Default for PlanOptions {
 }
 
 impl PlanOptions {
+    /// NaN or a negative density would silently pick dense or sparse.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.dense_min_density >= 0.0) {
+            bail!(Config, "dense_min_density must be a number >= 0, got {}", self.dense_min_density);
+        }
+        Ok(())
+    }
+
     /// Every block sparse (for tests comparing kernels).
     pub fn all_sparse() -> Self {
         PlanOptions { dense_min_density: f64::INFINITY, dense_min_edges: usize::MAX }

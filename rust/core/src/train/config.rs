@@ -1,149 +1,204 @@
-//! The training configuration as JSON (what the Python API, the TOML
-//! config files and checkpoints exchange). Unknown keys and bad values are
-//! errors that name the key.
+//! The training configuration and its one schema: the JSON the Python API,
+//! the TOML config files and checkpoints exchange deserialises straight into
+//! these types, and [`TrainConfig::validate`] checks the values. Every error
+//! names its key (`safeguards.l1`, `optimizer.mu`).
 
-use super::{NonFinite, Safeguards, TrainConfig};
+use crate::bail;
 use crate::error::{Error, Result};
 use crate::loss::{Loss, Reduction};
 use crate::optim::{MomentumAnnealing, Optimizer, Schedule};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
-#[derive(Deserialize)]
+/// What to do when a loss, gradient or parameter turns NaN or infinite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NonFinite {
+    /// Stop with an error; the network keeps the weights of the last good epoch.
+    #[default]
+    Fail,
+    /// Restore the weights of the last good epoch, halve the learning rate
+    /// and replay the epoch (at most `MAX_ROLLBACKS` times in a row).
+    Rollback,
+}
+
+/// The notes' numerical safeguards (lecture 6) and regularisation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Safeguards {
+    /// Clip node deltas to ±(output, hidden), e.g. Pascanu's (100, 10).
+    pub clip_deltas: Option<(f64, f64)>,
+    /// Scale the gradient down to this L2 norm when it is larger.
+    pub gradient_scale: Option<f64>,
+    /// Scale the gradient up to this L2 norm when it is smaller (not zero).
+    pub gradient_boost: Option<f64>,
+    /// Weight capping (threshold t, scale s): |w| > t becomes s·t.
+    pub weight_cap: Option<(f64, f64)>,
+    /// L1 penalty l1·Σ|w| on weights (not biases).
+    pub l1: f64,
+    /// L2 penalty (l2/2)·Σw² on weights (not biases).
+    pub l2: f64,
+    /// Dropout rate on hidden nodes, in [0, 1).
+    pub dropout: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ConfigJson {
-    loss: String,
-    #[serde(default = "default_reduction")]
-    reduction: String,
+pub struct TrainConfig {
+    pub loss: Loss,
+    #[serde(default = "mean")]
+    pub reduction: Reduction,
+    /// Samples per batch: 1 stochastic, n mini-batch, 0 the whole set.
     #[serde(default)]
-    batch_size: usize,
+    pub batch_size: usize,
     #[serde(default = "yes")]
-    shuffle: bool,
+    pub shuffle: bool,
+    /// Truncated BPTT: `None` trains on whole sequences; `Some(k)` cuts
+    /// each batch of sequences into windows of k steps, trained one after
+    /// the other, each starting from the state the previous window ended
+    /// in (zero at the start of each sequence).
     #[serde(default)]
-    truncate: usize,
+    pub truncate: Option<usize>,
     #[serde(default)]
-    seed: u64,
-    optimizer: OptimizerJson,
-    learning_rate: f64,
+    pub seed: u64,
+    pub optimizer: Optimizer,
+    /// The initial learning rate; `schedule` anneals it per epoch.
+    pub learning_rate: f64,
+    #[serde(default, deserialize_with = "null_is_default")]
+    pub schedule: Schedule,
+    /// Anneals momentum's mu (momentum and Nesterov only).
     #[serde(default)]
-    schedule: Option<ScheduleJson>,
+    pub momentum_annealing: Option<MomentumAnnealing>,
     #[serde(default)]
-    momentum_annealing: Option<AnnealingJson>,
+    pub safeguards: Safeguards,
     #[serde(default)]
-    safeguards: SafeguardsJson,
-    #[serde(default = "default_non_finite")]
-    non_finite: String,
+    pub non_finite: NonFinite,
 }
 
-fn default_reduction() -> String {
-    "mean".into()
+fn mean() -> Reduction {
+    Reduction::Mean
 }
-fn default_non_finite() -> String {
-    "fail".into()
-}
+
 fn yes() -> bool {
     true
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
-enum OptimizerJson {
-    Vanilla,
-    Momentum { mu: f64 },
-    Nesterov { mu: f64 },
-    Adagrad { eps: f64 },
-    Rmsprop { decay: f64, eps: f64 },
-    Adam { beta1: f64, beta2: f64, eps: f64, bias_correction: bool },
+/// `null` (Python's None) means the default.
+fn null_is_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> std::result::Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
-enum ScheduleJson {
-    Constant,
-    Step { every: u32, factor: f64 },
-    Exponential { k: f64 },
-    InverseTime { k: f64 },
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AnnealingJson {
-    start: f64,
-    end: f64,
-    epochs: u32,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct SafeguardsJson {
-    #[serde(default)]
-    clip_deltas: Option<(f64, f64)>,
-    #[serde(default)]
-    gradient_scale: Option<f64>,
-    #[serde(default)]
-    gradient_boost: Option<f64>,
-    #[serde(default)]
-    weight_cap: Option<(f64, f64)>,
-    #[serde(default)]
-    l1: f64,
-    #[serde(default)]
-    l2: f64,
-    #[serde(default)]
-    dropout: f64,
+/// What is wrong with a training configuration, and under which key
+/// (dotted: `safeguards.l1`; empty for the document as a whole).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub key: String,
+    pub problem: String,
 }
 
 impl TrainConfig {
-    /// Reads the JSON form; `deny_unknown_fields` makes a misspelt key an
-    /// error that names it.
+    /// Reads the JSON form (values are checked by [`TrainConfig::validate`]).
     pub fn from_json(text: &str) -> Result<TrainConfig> {
-        let c: ConfigJson =
-            serde_json::from_str(text).map_err(|e| Error::Config(format!("invalid training configuration: {e}")))?;
-        let optimizer = match c.optimizer {
-            OptimizerJson::Vanilla => Optimizer::Vanilla,
-            OptimizerJson::Momentum { mu } => Optimizer::Momentum { mu },
-            OptimizerJson::Nesterov { mu } => Optimizer::Nesterov { mu },
-            OptimizerJson::Adagrad { eps } => Optimizer::Adagrad { eps },
-            OptimizerJson::Rmsprop { decay, eps } => Optimizer::RmsProp { decay, eps },
-            OptimizerJson::Adam { beta1, beta2, eps, bias_correction } => {
-                Optimizer::Adam { beta1, beta2, eps, bias_correction }
-            }
-        };
-        let schedule = match c.schedule {
-            None | Some(ScheduleJson::Constant) => Schedule::Constant,
-            Some(ScheduleJson::Step { every, factor }) => Schedule::Step { every, factor },
-            Some(ScheduleJson::Exponential { k }) => Schedule::Exponential { k },
-            Some(ScheduleJson::InverseTime { k }) => Schedule::InverseTime { k },
-        };
-        let non_finite = match c.non_finite.as_str() {
-            "fail" => NonFinite::Fail,
-            "rollback" => NonFinite::Rollback,
-            other => return Err(Error::Config(format!("non_finite must be \"fail\" or \"rollback\", got {other:?}"))),
-        };
-        let s = c.safeguards;
-        Ok(TrainConfig {
-            loss: Loss::parse(&c.loss)?,
-            reduction: Reduction::parse(&c.reduction)?,
-            batch_size: c.batch_size,
-            shuffle: c.shuffle,
-            truncate: c.truncate,
-            seed: c.seed,
-            optimizer,
-            learning_rate: c.learning_rate,
-            schedule,
-            momentum_annealing: c.momentum_annealing.map(|a| MomentumAnnealing {
-                start: a.start,
-                end: a.end,
-                epochs: a.epochs,
-            }),
-            safeguards: Safeguards {
-                clip_deltas: s.clip_deltas,
-                gradient_scale: s.gradient_scale,
-                gradient_boost: s.gradient_boost,
-                weight_cap: s.weight_cap,
-                l1: s.l1,
-                l2: s.l2,
-                dropout: s.dropout,
-            },
-            non_finite,
+        TrainConfig::parse(text).map_err(|p| {
+            let key = if p.key.is_empty() { String::new() } else { format!("{}: ", p.key) };
+            Error::Config(format!("invalid training configuration: {key}{}", p.problem))
         })
     }
+
+    /// Reads and checks the JSON form, for callers that name the key at
+    /// fault their own way (the TOML config files).
+    pub fn check_json(text: &str) -> std::result::Result<TrainConfig, Problem> {
+        let config = TrainConfig::parse(text)?;
+        match config.validate() {
+            // validate's messages start with the key.
+            Err(e) => {
+                let message = e.to_string();
+                let (key, problem) = message.split_once(' ').unwrap_or(("", &message));
+                Err(Problem { key: key.into(), problem: problem.into() })
+            }
+            Ok(()) => Ok(config),
+        }
+    }
+
+    fn parse(text: &str) -> std::result::Result<TrainConfig, Problem> {
+        serde_json::from_str(text).map_err(|e| {
+            let message = e.to_string();
+            let at = format!(" at line {} column {}", e.line(), e.column());
+            let problem = message.strip_suffix(&at).unwrap_or(&message).to_string();
+            Problem { key: key_path(text, e.line(), e.column()), problem }
+        })
+    }
+
+    /// Checks every value, naming its key.
+    pub fn validate(&self) -> Result<()> {
+        self.optimizer.validate()?;
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            bail!(Config, "learning_rate must be a positive number, got {}", self.learning_rate);
+        }
+        self.schedule.validate()?;
+        if let Some(a) = &self.momentum_annealing {
+            a.validate()?;
+        }
+        if self.truncate == Some(0) {
+            bail!(Config, "truncate must be a number of steps >= 1 (absent: whole sequences), got 0");
+        }
+        let s = &self.safeguards;
+        for (key, v) in [("gradient_scale", s.gradient_scale), ("gradient_boost", s.gradient_boost)] {
+            if let Some(t) = v.filter(|t| !(t.is_finite() && *t > 0.0)) {
+                bail!(Config, "safeguards.{key} must be a positive number, got {t}");
+            }
+        }
+        if let Some((o, h)) = s.clip_deltas.filter(|&(o, h)| !(o > 0.0 && h > 0.0)) {
+            bail!(Config, "safeguards.clip_deltas must be two positive ranges (output, hidden), got ({o}, {h})");
+        }
+        if !(0.0..1.0).contains(&s.dropout) {
+            bail!(Config, "safeguards.dropout must be in [0, 1), got {}", s.dropout);
+        }
+        for (key, c) in [("l1", s.l1), ("l2", s.l2)] {
+            if !(c >= 0.0 && c.is_finite()) {
+                bail!(Config, "safeguards.{key} must be a finite number >= 0, got {c}");
+            }
+        }
+        Ok(())
+    }
 }
+
+/// The dotted key path (`safeguards.l1`) of the value at which serde_json
+/// stopped (1-based line and column): its errors say what was wrong, not where.
+fn key_path(text: &str, line: usize, column: usize) -> String {
+    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let s = &text.as_bytes()[..(start + column).min(text.len())];
+    // Per open object its current key; None per open array.
+    let mut open: Vec<Option<String>> = Vec::new();
+    let mut expect_key = false;
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'{' => {
+                open.push(Some(String::new()));
+                expect_key = true;
+            }
+            b'[' => open.push(None),
+            b'}' | b']' => {
+                open.pop();
+            }
+            b',' => expect_key = matches!(open.last(), Some(Some(_))),
+            b'"' => {
+                let from = i + 1;
+                i += 1;
+                while i < s.len() && s[i] != b'"' {
+                    i += if s[i] == b'\\' { 2 } else { 1 };
+                }
+                if let (true, Some(Some(key))) = (expect_key, open.last_mut()) {
+                    *key = String::from_utf8_lossy(&s[from..i.min(s.len())]).into_owned();
+                    expect_key = false;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    open.into_iter().flatten().filter(|k| !k.is_empty()).collect::<Vec<_>>().join(".")
+}
+
+#[cfg(test)]
+mod tests;

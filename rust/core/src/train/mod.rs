@@ -12,6 +12,7 @@ mod metrics;
 mod population;
 
 pub use batches::{batch_ranges, epoch_order, Dataset};
+pub use config::{NonFinite, Problem, Safeguards, TrainConfig};
 pub use metrics::{evaluate, MetricSums, Metrics};
 pub use population::evaluate_population;
 
@@ -20,66 +21,13 @@ use crate::error::{Error, Result};
 use crate::exec::{Dropout, Seed, Sequences, Want};
 use crate::loss::{Loss, Reduction};
 use crate::network::Network;
-use crate::optim::{self, MomentumAnnealing, Optimizer, OptimizerState, Schedule};
+use crate::optim::{self, OptimizerState};
 use crate::real::Real;
 use batches::Batch;
 use std::ops::Range;
 
-/// What to do when a loss, gradient or parameter turns NaN or infinite.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum NonFinite {
-    /// Stop with an error; the network keeps the weights of the last good epoch.
-    #[default]
-    Fail,
-    /// Restore the weights of the last good epoch, halve the learning rate
-    /// and replay the epoch (at most `MAX_ROLLBACKS` times in a row).
-    Rollback,
-}
-
 /// Rollbacks allowed for one epoch before giving up.
 pub const MAX_ROLLBACKS: u32 = 10;
-
-/// The notes' numerical safeguards (lecture 6) and regularisation.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Safeguards {
-    /// Clip node deltas to ±(output, hidden), e.g. Pascanu's (100, 10).
-    pub clip_deltas: Option<(f64, f64)>,
-    /// Scale the gradient down to this L2 norm when it is larger.
-    pub gradient_scale: Option<f64>,
-    /// Scale the gradient up to this L2 norm when it is smaller (not zero).
-    pub gradient_boost: Option<f64>,
-    /// Weight capping (threshold t, scale s): |w| > t becomes s·t.
-    pub weight_cap: Option<(f64, f64)>,
-    /// L1 penalty l1·Σ|w| on weights (not biases).
-    pub l1: f64,
-    /// L2 penalty (l2/2)·Σw² on weights (not biases).
-    pub l2: f64,
-    /// Dropout rate on hidden nodes, in [0, 1).
-    pub dropout: f64,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct TrainConfig {
-    pub loss: Loss,
-    pub reduction: Reduction,
-    /// Samples per batch: 1 stochastic, n mini-batch, 0 the whole set.
-    pub batch_size: usize,
-    pub shuffle: bool,
-    /// Truncated BPTT: 0 trains on whole sequences; k > 0 cuts each batch
-    /// of sequences into windows of k steps, trained one after the other,
-    /// each starting from the state the previous window ended in (zero at
-    /// the start of each sequence).
-    pub truncate: usize,
-    pub seed: u64,
-    pub optimizer: Optimizer,
-    /// The initial learning rate; `schedule` anneals it per epoch.
-    pub learning_rate: f64,
-    pub schedule: Schedule,
-    /// Anneals momentum's mu (momentum and Nesterov only).
-    pub momentum_annealing: Option<MomentumAnnealing>,
-    pub safeguards: Safeguards,
-    pub non_finite: NonFinite,
-}
 
 /// One epoch's numbers; the loss and metrics are means per counted
 /// (sample, step), accumulated over the epoch's batches as they trained.
@@ -127,33 +75,7 @@ pub struct Trainer<T: Real> {
 
 impl<T: Real> Trainer<T> {
     pub fn new(config: TrainConfig, n_params: usize) -> Result<Self> {
-        config.optimizer.validate()?;
-        if !(config.learning_rate.is_finite() && config.learning_rate > 0.0) {
-            bail!(Config, "learning_rate must be a positive number, got {}", config.learning_rate);
-        }
-        config.schedule.validate()?;
-        if let Some(a) = &config.momentum_annealing {
-            a.validate()?;
-        }
-        let s = &config.safeguards;
-        for (name, v) in [("gradient_scale", s.gradient_scale), ("gradient_boost", s.gradient_boost)] {
-            if let Some(t) = v {
-                if !(t.is_finite() && t > 0.0) {
-                    bail!(Config, "{name} threshold must be a positive number, got {t}");
-                }
-            }
-        }
-        if let Some((o, h)) = s.clip_deltas {
-            if !(o > 0.0 && h > 0.0) {
-                bail!(Config, "clip_deltas ranges must be positive, got ({o}, {h})");
-            }
-        }
-        if !(0.0..1.0).contains(&s.dropout) {
-            bail!(Config, "dropout must be in [0, 1), got {}", s.dropout);
-        }
-        if !(s.l1 >= 0.0 && s.l2 >= 0.0 && s.l1.is_finite() && s.l2.is_finite()) {
-            bail!(Config, "l1 and l2 must be finite and >= 0, got {} and {}", s.l1, s.l2);
-        }
+        config.validate()?;
         let state = OptimizerState::new(&config.optimizer, n_params)?;
         Ok(Trainer { config, state, lr_factor: 1.0, trainable: Vec::new(), weights: Vec::new() })
     }
@@ -162,6 +84,15 @@ impl<T: Real> Trainer<T> {
     pub fn learning_rate(&self, epoch: u64) -> f64 {
         let t = u32::try_from(epoch).unwrap_or(u32::MAX);
         self.config.schedule.learning_rate(self.config.learning_rate, t) * self.lr_factor
+    }
+
+    /// Multiplies every later learning rate by `factor` (reduce on plateau).
+    pub fn scale_learning_rate(&mut self, factor: f64) -> Result<()> {
+        if !(factor.is_finite() && factor > 0.0) {
+            bail!(Config, "learning-rate factor must be a positive number, got {factor}");
+        }
+        self.lr_factor *= factor;
+        Ok(())
     }
 
     /// One epoch over `data`: the scheduled learning rate, annealed
@@ -229,7 +160,7 @@ impl<T: Real> Trainer<T> {
         let ranges = batch_ranges(n, self.config.batch_size);
         let (mut sums, mut norm_sum, mut ratio) = (MetricSums::default(), 0.0, 0.0);
         let steps = data.x.steps;
-        let window = if self.config.truncate == 0 { steps.max(1) } else { self.config.truncate };
+        let window = self.config.truncate.unwrap_or(steps.max(1));
         let windows: Vec<(usize, usize)> = (0..steps).step_by(window).map(|t| (t, (t + window).min(steps))).collect();
         // (batch of sequences, window): one gradient step each, in time order.
         let work: Vec<(usize, usize)> =

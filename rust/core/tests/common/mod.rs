@@ -5,7 +5,7 @@
 use nervenet_core::*;
 
 pub fn act(name: &str) -> Activation {
-    Activation::parse(name, None).expect("activation name")
+    Activation::parse(name, None, None).expect("activation name")
 }
 
 pub fn node(g: &mut Graph, role: Role, a: &str, bias: bool) -> NodeId {

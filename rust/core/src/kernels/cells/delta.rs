@@ -6,8 +6,6 @@
 use super::{sigmoid, CellParams, Grads, Inputs, ParamGrads, Saved};
 use crate::real::Real;
 
-pub(super) const PARAMS: [&str; 6] = ["v", "alpha", "beta1", "beta2", "bz", "br"];
-
 #[inline(always)]
 fn gates<T: Real, P: CellParams<T>>(p: P, b: usize, x: T, hp: T) -> (T, T, T) {
     let two = T::ONE + T::ONE;

@@ -5,8 +5,6 @@
 use super::{sigmoid, CellParams, Grads, Inputs, ParamGrads, Saved};
 use crate::real::Real;
 
-pub(super) const PARAMS: [&str; 9] = ["zw", "zu", "zb", "rw", "ru", "rb", "hw", "hu", "hb"];
-
 #[inline(always)]
 fn gates<T: Real, P: CellParams<T>>(p: P, b: usize, x: T, hp: T) -> (T, T, T) {
     let z = sigmoid(p.at(0, b) * x + p.at(1, b) * hp + p.at(2, b));

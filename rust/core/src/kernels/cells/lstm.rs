@@ -7,8 +7,6 @@
 use super::{sigmoid, CellParams, Grads, Inputs, ParamGrads, Saved};
 use crate::real::Real;
 
-pub(super) const PARAMS: [&str; 11] = ["w_f", "u_f", "b_f", "w_i", "u_i", "b_i", "w_o", "u_o", "b_o", "w_c", "b_c"];
-
 #[inline(always)]
 pub(super) fn forward<T: Real, P: CellParams<T>>(x: Inputs<'_, T, P>, h: &mut [T], c: &mut [T]) {
     let p = x.p;

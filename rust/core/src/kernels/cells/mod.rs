@@ -2,7 +2,8 @@
 //! a batch vector, side by side, one file per cell. A cell reads its input
 //! ports at t and its own state at t − 1 (h' or c'), writes h (and c) at t;
 //! backward recomputes the gates from the saved inputs rather than storing
-//! them, and accumulates the gradients of the cell's own scalar parameters.
+//! them, and accumulates the gradients of the cell's own scalar parameters
+//! (indexed in the order of `CellKind::params`).
 
 mod delta;
 mod gru;
@@ -11,111 +12,8 @@ mod mgu;
 mod ugrnn;
 mod units;
 
+use crate::graph::CellKind;
 use crate::real::Real;
-use serde::{Deserialize, Serialize};
-
-/// The memory cells the engine runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CellKind {
-    /// Peephole LSTM of the notes (σ_h = identity), 11 scalar parameters.
-    Lstm,
-    Gru,
-    /// Minimal gated unit.
-    Mgu,
-    /// Update-gate RNN.
-    Ugrnn,
-    /// Delta-RNN.
-    Delta,
-    /// A unit of a standard torch.nn.LSTM layer (its weights are edges).
-    LstmUnit,
-    /// A unit of a standard torch.nn.GRU layer (its weights are edges).
-    GruUnit,
-}
-
-impl CellKind {
-    pub const ALL: [CellKind; 7] = [
-        CellKind::Lstm,
-        CellKind::Gru,
-        CellKind::Mgu,
-        CellKind::Ugrnn,
-        CellKind::Delta,
-        CellKind::LstmUnit,
-        CellKind::GruUnit,
-    ];
-
-    /// The graph node kind that runs this cell.
-    pub fn node_kind(self) -> crate::graph::NodeKind {
-        use crate::graph::NodeKind;
-        match self {
-            CellKind::Lstm => NodeKind::Lstm,
-            CellKind::Gru => NodeKind::Gru,
-            CellKind::Mgu => NodeKind::Mgu,
-            CellKind::Ugrnn => NodeKind::Ugrnn,
-            CellKind::Delta => NodeKind::Delta,
-            CellKind::LstmUnit => NodeKind::LstmUnit,
-            CellKind::GruUnit => NodeKind::GruUnit,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            CellKind::Lstm => "lstm",
-            CellKind::Gru => "gru",
-            CellKind::Mgu => "mgu",
-            CellKind::Ugrnn => "ugrnn",
-            CellKind::Delta => "delta",
-            CellKind::LstmUnit => "lstm_unit",
-            CellKind::GruUnit => "gru_unit",
-        }
-    }
-
-    /// Input ports; scalar cells take one input x, the sum of their edges.
-    pub fn ports(self) -> &'static [&'static str] {
-        match self {
-            CellKind::LstmUnit => &["i", "f", "g", "o"],
-            CellKind::GruUnit => &["r", "z", "n_x", "n_h"],
-            _ => &["x"],
-        }
-    }
-
-    /// The cell's own scalar parameters, in flat-buffer order.
-    pub fn params(self) -> &'static [&'static str] {
-        match self {
-            CellKind::Lstm => &lstm::PARAMS,
-            CellKind::Gru => &gru::PARAMS,
-            CellKind::Mgu => &mgu::PARAMS,
-            CellKind::Ugrnn => &ugrnn::PARAMS,
-            CellKind::Delta => &delta::PARAMS,
-            CellKind::LstmUnit | CellKind::GruUnit => &[],
-        }
-    }
-
-    /// Whether parameter `i` is a bias (initialised to a constant rather
-    /// than drawn), and its starting value if the cell fixes one.
-    pub fn param_bias(self, i: usize) -> Option<Option<f64>> {
-        let name = self.params()[i];
-        if self == CellKind::Lstm && name == "b_f" {
-            return Some(Some(1.0)); // remember by default (Gers et al.)
-        }
-        name.starts_with('b').then_some(None)
-    }
-
-    /// Whether the cell carries a state c besides its output h.
-    pub fn has_state(self) -> bool {
-        matches!(self, CellKind::Lstm | CellKind::LstmUnit)
-    }
-
-    /// Whether the cell reads its own previous output h'.
-    pub fn reads_prev_h(self) -> bool {
-        !matches!(self, CellKind::Lstm | CellKind::LstmUnit)
-    }
-
-    /// Bias preset for port biases of standard units (forget gate +1).
-    pub fn port_bias_preset(self, port: usize) -> Option<f64> {
-        (self == CellKind::LstmUnit && port == 1).then_some(1.0)
-    }
-}
 
 /// A cell's own parameters as the kernels read them: parameter k of the
 /// cell computing element b of a vector.

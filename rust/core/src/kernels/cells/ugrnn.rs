@@ -5,8 +5,6 @@
 use super::{sigmoid, CellParams, Grads, Inputs, ParamGrads, Saved};
 use crate::real::Real;
 
-pub(super) const PARAMS: [&str; 6] = ["cw", "ch", "cb", "gw", "gh", "gb"];
-
 #[inline(always)]
 fn gates<T: Real, P: CellParams<T>>(p: P, b: usize, x: T, hp: T) -> (T, T) {
     let c = (p.at(0, b) * x + p.at(1, b) * hp + p.at(2, b)).tanh();
