@@ -25,7 +25,6 @@ pub(super) fn run<T: Real>(
     values: &[T],
     deltas: &mut [T],
     cell_grads: &mut [T],
-    map_grads: &mut [T],
     want: Want,
 ) {
     let w = g.width;
@@ -121,7 +120,7 @@ pub(super) fn run<T: Real>(
                     }),
                 }
             }
-            maps.backward(l, level, g, t, values, deltas, map_grads, &mut scratch, skip_rows_below);
+            maps.backward(l, level, g, t, values, deltas, &mut scratch, skip_rows_below);
         }
     }
     if !soa_grads.is_empty() {

@@ -1,13 +1,14 @@
 //! Convolutions and poolings of one level, forward and backward, in the
 //! engine's rows layout (a map's values for the chunk's samples are
-//! `[C·H·W][width]`). Filter gradients accumulate per chunk in phase 1,
-//! where the backward pass has the column matrices at hand, and are summed
-//! over chunks in chunk order afterwards, so they do not depend on threads.
+//! `[C·H·W][width]`). Phase 1 pushes deltas back through them; a
+//! convolution's filter gradient is a phase-2 task of its own, like a
+//! block's (`conv_grad`), summed over chunks and steps in a fixed order.
 
+use super::weight_grad::ChunkRef;
 use super::{dropout, split_read_write, Geometry};
 use crate::kernels::pool::Regions;
 use crate::kernels::pool_rows as pool;
-use crate::plan::{Level, Plan, PoolRegions};
+use crate::plan::{ConvBlock, Level, Plan, PoolRegions};
 use crate::real::Real;
 use std::borrow::Cow;
 
@@ -16,9 +17,6 @@ use std::borrow::Cow;
 pub(super) struct MapRun<'a, T: Clone> {
     weights: Vec<Vec<Cow<'a, [T]>>>,
     regions: Vec<Vec<Cow<'a, Regions>>>,
-    /// Where each level's convolutions start in a chunk's filter gradients.
-    grad_offsets: Vec<usize>,
-    pub grad_len: usize,
 }
 
 /// A well-mixed seed for each fractional pooling (SplitMix64 step).
@@ -30,15 +28,12 @@ impl<'a, T: Real> MapRun<'a, T> {
     pub fn new(plan: &'a Plan, params: &'a [T], pool_seed: u64) -> crate::error::Result<Self> {
         let mut weights = Vec::with_capacity(plan.levels.len());
         let mut regions = Vec::with_capacity(plan.levels.len());
-        let (mut grad_offsets, mut grad_len) = (Vec::with_capacity(plan.levels.len()), 0);
         for (l, level) in plan.levels.iter().enumerate() {
-            grad_offsets.push(grad_len);
             weights.push(
                 level
                     .convs
                     .iter()
                     .map(|c| {
-                        grad_len += c.full_len();
                         let p = &params[c.params.clone()];
                         if c.full_index.is_empty() {
                             return Cow::Borrowed(p);
@@ -60,7 +55,7 @@ impl<'a, T: Real> MapRun<'a, T> {
             }
             regions.push(level_regions);
         }
-        Ok(MapRun { weights, regions, grad_offsets, grad_len })
+        Ok(MapRun { weights, regions })
     }
 
     /// values[level maps] += conv(sources) + pool(sources) at step t.
@@ -83,9 +78,8 @@ impl<'a, T: Real> MapRun<'a, T> {
     }
 
     /// Pushes the level's dz (already through the activation) back to the
-    /// sources of its convolutions and poolings, and adds the filter
-    /// gradients to this chunk's `grads`. Sources that are input rows get
-    /// deltas only when `input_grads` asks for them.
+    /// sources of its convolutions and poolings. Sources that are input
+    /// rows get deltas only when `input_grads` asks for them.
     #[allow(clippy::too_many_arguments)]
     pub fn backward(
         &self,
@@ -95,21 +89,18 @@ impl<'a, T: Real> MapRun<'a, T> {
         t: usize,
         values: &[T],
         deltas: &mut [T],
-        grads: &mut [T],
         scratch: &mut Vec<T>,
         skip_rows_below: usize,
     ) {
         let w = g.width;
         let rows = |r: &std::ops::Range<usize>| g.at(t, r.start)..g.at(t, r.start) + r.len() * w;
-        let mut offset = self.grad_offsets[l];
         for (k, c) in level.convs.iter().enumerate() {
-            let len = c.full_len();
+            if c.src_rows.start < skip_rows_below {
+                continue;
+            }
             let x = &values[rows(&c.src_rows)];
             let (dy, dx) = split_read_write(deltas, rows(&c.dst), rows(&c.src_rows));
-            let dx = (c.src_rows.start >= skip_rows_below).then_some(dx);
-            let dw = &mut grads[offset..offset + len];
-            c.conv.backward_rows(w, x, &self.weights[l][k], dy, dx, Some(dw), scratch);
-            offset += len;
+            c.conv.backward_rows(w, x, &self.weights[l][k], dy, Some(dx), None, scratch);
         }
         for (k, p) in level.pools.iter().enumerate() {
             if p.src_rows.start < skip_rows_below {
@@ -125,25 +116,31 @@ impl<'a, T: Real> MapRun<'a, T> {
         }
     }
 
-    /// grads[filter params] = Σ over chunks (in order) of their filter
-    /// gradients, gathered from the full tensors.
-    pub fn reduce_grads(&self, plan: &Plan, chunk_grads: &[&[T]], grads: &mut [T]) {
-        for (l, level) in plan.levels.iter().enumerate() {
-            let mut offset = self.grad_offsets[l];
-            for c in &level.convs {
-                let len = c.full_len();
-                let mut full = vec![T::ZERO; len];
-                for chunk in chunk_grads {
-                    full.iter_mut().zip(&chunk[offset..offset + len]).for_each(|(a, &b)| *a += b);
-                }
-                let out = &mut grads[c.params.clone()];
-                if c.full_index.is_empty() {
-                    out.copy_from_slice(&full);
-                } else {
-                    out.iter_mut().zip(&c.full_index).for_each(|(o, &i)| *o = full[i as usize]);
-                }
-                offset += len;
+    /// Phase 2 of convolution `k` of level `l`: its filter gradient,
+    /// Σ over chunks (in order) and steps (last first, as backward runs) of
+    /// dz · im2col(x)ᵀ, into `out` (the conv's parameters, zero on entry).
+    pub fn conv_grad(
+        &self,
+        l: usize,
+        k: usize,
+        c: &ConvBlock,
+        chunks: &[ChunkRef<'_, T>],
+        steps: usize,
+        out: &mut [T],
+    ) {
+        let mut full = if c.full_index.is_empty() { Vec::new() } else { vec![T::ZERO; c.full_len()] };
+        let dw = if c.full_index.is_empty() { &mut out[..] } else { &mut full[..] };
+        let mut scratch = Vec::new();
+        for chunk in chunks {
+            let (g, w) = (chunk.geometry, chunk.geometry.width);
+            for t in (0..steps).rev() {
+                let rows = |r: &std::ops::Range<usize>| g.at(t, r.start)..g.at(t, r.start) + r.len() * w;
+                let (x, dy) = (&chunk.values[rows(&c.src_rows)], &chunk.deltas[rows(&c.dst)]);
+                c.conv.backward_rows(w, x, &self.weights[l][k], dy, None, Some(&mut *dw), &mut scratch);
             }
+        }
+        if !c.full_index.is_empty() {
+            out.iter_mut().zip(&c.full_index).for_each(|(o, &i)| *o = full[i as usize]);
         }
     }
 }

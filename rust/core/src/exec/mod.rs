@@ -177,8 +177,6 @@ struct ChunkJob<'a, T> {
     final_state: &'a mut [T],
     /// The chunk's gradients of memory cells' own parameters (compact).
     cell_grads: Vec<T>,
-    /// The chunk's filter gradients (full tensors).
-    map_grads: Vec<T>,
     loss: f64,
 }
 
@@ -234,10 +232,8 @@ pub fn run<T: Real>(
     let mut final_state = vec![T::ZERO; if want.final_state { batch * state_len } else { 0 }];
 
     let n_cell_grads = if backward { cells::grad_len(plan) } else { 0 };
-    let n_map_grads = if backward { maps.grad_len } else { 0 };
     let mut loss_sum = 0.0;
     let mut cell_grads: Vec<Vec<T>> = Vec::new();
-    let mut map_grads: Vec<Vec<T>> = Vec::new();
     let (mut o, mut dx, mut fs) = (&mut outputs[..], &mut input_grads[..], &mut final_state[..]);
     for w0 in (0..n_chunks).step_by(wave) {
         let mut jobs: Vec<ChunkJob<'_, T>> = Vec::with_capacity(wave);
@@ -259,7 +255,6 @@ pub fn run<T: Real>(
                 input_grads: xc,
                 final_state: sc,
                 cell_grads: vec![T::ZERO; n_cell_grads],
-                map_grads: vec![T::ZERO; n_map_grads],
                 loss: 0.0,
             });
             (v, d, o, dx, fs) = (vr, dr, or, xr, sr);
@@ -288,7 +283,6 @@ pub fn run<T: Real>(
                         job.values,
                         job.deltas,
                         &mut job.cell_grads,
-                        &mut job.map_grads,
                         want,
                     );
                     if want_dx {
@@ -300,7 +294,6 @@ pub fn run<T: Real>(
         // chunk order, wave after wave: the same sum as one wave
         loss_sum = jobs.iter().fold(loss_sum, |acc, j| acc + j.loss);
         cell_grads.extend(jobs.iter_mut().map(|j| std::mem::take(&mut j.cell_grads)));
-        map_grads.extend(jobs.iter_mut().map(|j| std::mem::take(&mut j.map_grads)));
     }
     let loss = loss_sum * seed.map_or(1.0, |s| s.loss_scale(x));
 
@@ -316,11 +309,9 @@ pub fn run<T: Real>(
                 }
             })
             .collect();
-        let mut grads = weight_grad::run(plan, &chunks, steps, want.parallel)?;
+        let mut grads = weight_grad::run(plan, &maps, &chunks, steps, want.parallel)?;
         let per_chunk: Vec<&[T]> = cell_grads.iter().map(|c| &c[..]).collect();
         cells::reduce_grads(plan, &per_chunk, &mut grads);
-        let per_chunk: Vec<&[T]> = map_grads.iter().map(|c| &c[..]).collect();
-        maps.reduce_grads(plan, &per_chunk, &mut grads);
         for r in plan.groups.fixed() {
             grads[r.clone()].fill(T::ZERO); // fixed parameters get no gradient
         }

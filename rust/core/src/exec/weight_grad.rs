@@ -3,6 +3,7 @@
 //! gradient task reduces Σ_chunk Σ_step dz · srcᵀ for its own disjoint
 //! parameter range, always in the same order.
 
+use super::maps::MapRun;
 use super::{threads, Geometry};
 use crate::error::Result;
 use crate::kernels::{gemm, vector};
@@ -17,7 +18,13 @@ pub(super) struct ChunkRef<'a, T> {
     pub geometry: Geometry,
 }
 
-pub(super) fn run<T: Real>(plan: &Plan, chunks: &[ChunkRef<'_, T>], steps: usize, parallel: bool) -> Result<Vec<T>> {
+pub(super) fn run<T: Real>(
+    plan: &Plan,
+    maps: &MapRun<'_, T>,
+    chunks: &[ChunkRef<'_, T>],
+    steps: usize,
+    parallel: bool,
+) -> Result<Vec<T>> {
     let mut grads = vec![T::ZERO; plan.n_params()];
     {
         let mut work: Vec<(&GradTask, &mut [T])> = Vec::with_capacity(plan.tasks.len());
@@ -33,6 +40,9 @@ pub(super) fn run<T: Real>(plan: &Plan, chunks: &[ChunkRef<'_, T>], steps: usize
         }
         threads::for_each_mut(&mut work, parallel, |(task, out)| match task {
             GradTask::Bias { level, .. } => bias(plan, *level, chunks, steps, out),
+            GradTask::Conv { level, conv, .. } => {
+                maps.conv_grad(*level, *conv, &plan.levels[*level].convs[*conv], chunks, steps, out)
+            }
             GradTask::Block { level, block, rows, .. } => {
                 let lv = &plan.levels[*level];
                 let b = &lv.blocks[*block];

@@ -12,12 +12,14 @@ pub enum GradTask {
     Bias { level: usize, params: Range<usize> },
     /// Destination rows `rows` (relative to the level) of one block.
     Block { level: usize, block: usize, rows: Range<usize>, params: Range<usize> },
+    /// The filters of one convolution.
+    Conv { level: usize, conv: usize, params: Range<usize> },
 }
 
 impl GradTask {
     pub fn params(&self) -> &Range<usize> {
         match self {
-            GradTask::Bias { params, .. } | GradTask::Block { params, .. } => params,
+            GradTask::Bias { params, .. } | GradTask::Block { params, .. } | GradTask::Conv { params, .. } => params,
         }
     }
 }
@@ -51,6 +53,13 @@ pub(super) fn grad_tasks(levels: &[Level]) -> Vec<GradTask> {
                     tasks.push(GradTask::Block { level: l, block: b, rows: r..end, params });
                 }
                 r = end;
+            }
+        }
+    }
+    for (l, level) in levels.iter().enumerate() {
+        for (k, c) in level.convs.iter().enumerate() {
+            if !c.params.is_empty() {
+                tasks.push(GradTask::Conv { level: l, conv: k, params: c.params.clone() });
             }
         }
     }
