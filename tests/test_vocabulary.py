@@ -16,6 +16,7 @@ from nervenet import _core, _graph_maps, config, rnn
 def test_python_lists_are_the_cores() -> None:
     assert config.LOSSES == tuple(_core.losses())
     assert config.CLASS_LOSSES == tuple(_core.class_losses())
+    assert config.REDUCTIONS == tuple(_core.reductions()) == ("mean", "sum")
     assert rnn.CELL_KINDS == tuple(_core.cell_kinds(units=False))
     assert _graph_maps.POOL_OPS == tuple(_core.pool_ops())
     assert set(_core.class_losses()) == {loss for loss in _core.losses() if _core.loss_takes_classes(loss)}
