@@ -118,6 +118,13 @@ def test_safeguards_and_regularisation_run() -> None:
     assert np.isfinite(h["loss"][-1])
     with pytest.raises(nv.ConfigError, match="gradient_scale"):
         net.fit(X, Y, gradient_scale=-1.0, verbose=0)
+    # The core checks each value once, naming its key in the configuration.
+    with pytest.raises(nv.ConfigError, match="safeguards.gradient_scale: must be a finite number, got NaN"):
+        net.fit(X, Y, gradient_scale=float("nan"), verbose=0)
+    with pytest.raises(nv.ConfigError, match="batch_size: invalid value: integer `-1`"):
+        net.fit(X, Y, batch_size=-1, verbose=0)
+    with pytest.raises(nv.ConfigError, match="non_finite: unknown variant `retry`"):
+        net.fit(X, Y, on_non_finite="retry", verbose=0)
     with pytest.raises(nv.ConfigError, match="mu"):
         net.fit(X, Y, optimizer=nv.optim.Momentum(0.1, mu=1.5), verbose=0)
 

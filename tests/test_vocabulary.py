@@ -17,6 +17,7 @@ from nervenet.graph import maps as graph_maps
 def test_python_lists_are_the_cores() -> None:
     assert config.LOSSES == tuple(_core.losses())
     assert config.CLASS_LOSSES == tuple(_core.class_losses())
+    assert config.REDUCTIONS == tuple(_core.reductions()) == ("mean", "sum")
     assert rnn.CELL_KINDS == tuple(_core.cell_kinds(units=False))
     assert graph_maps.POOL_OPS == tuple(_core.pool_ops())
     assert set(_core.class_losses()) == {loss for loss in _core.losses() if _core.loss_takes_classes(loss)}

@@ -70,6 +70,7 @@ batch_size = 32
 ARCHITECTURES = ("small_mnist", "small_mnist_pooled", "small_cifar", "small_cifar_pooled", "lenet5", "small_vgg")
 LOSSES = tuple(_core.losses())
 CLASS_LOSSES = tuple(_core.class_losses())
+REDUCTIONS = tuple(_core.reductions())
 OPTIMIZERS: dict[str, type] = {
     "sgd": optim.SGD, "vanilla": optim.SGD, "momentum": optim.Momentum, "nesterov": optim.Nesterov,
     "adagrad": optim.Adagrad, "rmsprop": optim.RMSprop, "adam": optim.Adam,
@@ -159,7 +160,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "dtype": Key("str", "float32", ("float32", "float64")), "init": Key("str", "xavier"),
         "bias_init": Key("float", 0.0), "seed": Key("seed", 0),
     },
-    "loss": {"name": Key("str", REQUIRED, LOSSES), "reduction": Key("str", "mean", ("mean", "sum"))},
+    "loss": {"name": Key("str", REQUIRED, LOSSES), "reduction": Key("str", "mean", REDUCTIONS)},
     "training": {
         "epochs": Key("count", 10), "batch_size": Key("count", 32), "shuffle": Key("bool", True),
         "seed": Key("seed", 0), "l1": Key("float", 0.0), "l2": Key("float", 0.0), "dropout": Key("float", 0.0),

@@ -271,3 +271,16 @@ fn chunking_is_invisible() {
         assert_eq!(&all[b * steps * 2..(b + 1) * steps * 2], &one[..]);
     }
 }
+
+#[test]
+fn bad_network_options_are_config_errors() {
+    let g = random_graph(&spec(1, 3, 0, vec![Activation::Tanh])).unwrap();
+    let bad_bias = Init { bias: f64::NAN, ..Init::default() };
+    let Err(Error::Config(m)) = Network::<f64>::new(g.clone(), &bad_bias, 0) else { panic!("NaN bias_init accepted") };
+    assert!(m.contains("bias_init must be finite, got NaN"), "{m}");
+    let options = PlanOptions { dense_min_density: -1.0, ..PlanOptions::default() };
+    let Err(Error::Config(m)) = Network::<f64>::with_options(g, &Init::default(), 0, options) else {
+        panic!("a negative density was accepted")
+    };
+    assert!(m.contains("dense_min_density must be a number >= 0, got -1"), "{m}");
+}

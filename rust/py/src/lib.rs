@@ -50,6 +50,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_reads_in_place, m)?)?;
     m.add_function(wrap_pyfunction!(vocab::losses, m)?)?;
     m.add_function(wrap_pyfunction!(vocab::class_losses, m)?)?;
+    m.add_function(wrap_pyfunction!(vocab::reductions, m)?)?;
     m.add_function(wrap_pyfunction!(vocab::activations, m)?)?;
     m.add_function(wrap_pyfunction!(vocab::cell_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(vocab::cell_ports, m)?)?;

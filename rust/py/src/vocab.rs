@@ -2,7 +2,7 @@
 //! signatures, checks and config schema come from here, not from copies.
 
 use crate::errors::OrRaise;
-use nervenet_core::{Activation, CellKind, Loss, PoolOp};
+use nervenet_core::{Activation, CellKind, Loss, PoolOp, Reduction};
 use pyo3::prelude::*;
 
 /// Loss names (the aliases svm and cross_entropy left out).
@@ -15,6 +15,12 @@ pub fn losses() -> Vec<&'static str> {
 #[pyfunction]
 pub fn class_losses() -> Vec<&'static str> {
     Loss::ALL.into_iter().filter(|l| l.takes_classes()).map(Loss::name).collect()
+}
+
+/// Reductions of the loss over samples and steps.
+#[pyfunction]
+pub fn reductions() -> Vec<&'static str> {
+    Reduction::ALL.map(Reduction::name).to_vec()
 }
 
 /// Activation names ("linear" is identity).

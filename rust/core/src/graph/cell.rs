@@ -17,9 +17,12 @@ pub enum CellKind {
     Ugrnn,
     /// Delta-RNN.
     Delta,
-    /// A unit of a standard torch.nn.LSTM layer (its weights are edges).
+    /// One unit of a standard (torch.nn.LSTM) layer: four input ports
+    /// i, f, g, o, each with its own incoming edges and bias; state c.
     LstmUnit,
-    /// A unit of a standard torch.nn.GRU layer (its weights are edges).
+    /// One unit of a standard (torch.nn.GRU) layer: ports r, z, n_x, n_h
+    /// (the candidate's input and recurrent parts, kept apart because r
+    /// multiplies only the recurrent part).
     GruUnit,
 }
 

@@ -189,11 +189,19 @@ impl TryFrom<String> for Reduction {
 }
 
 impl Reduction {
+    pub const ALL: [Reduction; 2] = [Reduction::Mean, Reduction::Sum];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Reduction::Sum => "sum",
+            Reduction::Mean => "mean",
+        }
+    }
+
     pub fn parse(name: &str) -> Result<Reduction> {
-        match name {
-            "sum" => Ok(Reduction::Sum),
-            "mean" => Ok(Reduction::Mean),
-            _ => bail!(Config, "unknown reduction {name:?}; expected \"sum\" or \"mean\""),
+        match Reduction::ALL.into_iter().find(|r| r.name() == name) {
+            Some(reduction) => Ok(reduction),
+            None => bail!(Config, "unknown reduction {name:?}; expected \"sum\" or \"mean\""),
         }
     }
 }

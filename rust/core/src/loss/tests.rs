@@ -2,8 +2,6 @@
 
 use super::*;
 
-const ALL: [Loss; 7] = [Loss::L1, Loss::L2, Loss::Mse, Loss::Mae, Loss::Hinge, Loss::SquaredHinge, Loss::Softmax];
-
 fn target_for(loss: Loss) -> (Vec<f64>, usize) {
     let _ = loss;
     (vec![0.3, -1.1, 2.0, 0.45], 2)
@@ -13,7 +11,7 @@ fn target_for(loss: Loss) -> (Vec<f64>, usize) {
 fn gradients_match_central_differences() {
     let z = [0.9, -0.4, 1.7, 0.2];
     let h = 1e-6;
-    for loss in ALL {
+    for loss in Loss::ALL {
         let (y, c) = target_for(loss);
         let t = if loss.takes_classes() { Target::Class(c) } else { Target::Values(&y) };
         let mut g = [0.0; 4];
@@ -79,9 +77,16 @@ fn notes_norm_and_hinge_definitions() {
 
 #[test]
 fn parse_names_and_reject_unknown() {
-    for loss in ALL {
+    for loss in Loss::ALL {
         assert_eq!(Loss::parse(loss.name()).unwrap(), loss);
     }
     let err = Loss::parse("l3").unwrap_err();
-    assert!(matches!(err, Error::Config(ref m) if m.contains("l3")));
+    assert!(matches!(err, Error::Config(ref m) if m.contains(r#"unknown loss "l3"; expected one of l1, l2, mse"#)));
+    assert_eq!(Loss::parse("svm").unwrap(), Loss::Hinge);
+    assert_eq!(Loss::parse("cross_entropy").unwrap(), Loss::Softmax);
+    for reduction in Reduction::ALL {
+        assert_eq!(Reduction::parse(reduction.name()).unwrap(), reduction);
+    }
+    let err = Reduction::parse("avg").unwrap_err();
+    assert!(matches!(err, Error::Config(ref m) if m.contains(r#"unknown reduction "avg""#)));
 }

@@ -42,7 +42,7 @@ impl Default for PlanOptions {
 impl PlanOptions {
     /// NaN or a negative density would silently pick dense or sparse.
     pub fn validate(&self) -> Result<()> {
-        if !(self.dense_min_density >= 0.0) {
+        if self.dense_min_density.is_nan() || self.dense_min_density < 0.0 {
             bail!(Config, "dense_min_density must be a number >= 0, got {}", self.dense_min_density);
         }
         Ok(())

@@ -122,9 +122,17 @@ impl TrainConfig {
     fn parse(text: &str) -> std::result::Result<TrainConfig, Problem> {
         serde_json::from_str(text).map_err(|e| {
             let message = e.to_string();
-            let at = format!(" at line {} column {}", e.line(), e.column());
-            let problem = message.strip_suffix(&at).unwrap_or(&message).to_string();
-            Problem { key: key_path(text, e.line(), e.column()), problem }
+            let position = format!(" at line {} column {}", e.line(), e.column());
+            let line_start: usize = text.split_inclusive('\n').take(e.line().saturating_sub(1)).map(str::len).sum();
+            let at = (line_start + e.column()).min(text.len());
+            // Python's json writes NaN and infinities, which JSON lacks.
+            let rest = &text.as_bytes()[at.saturating_sub(1)..];
+            let rest = rest.strip_prefix(b"-").unwrap_or(rest);
+            let problem = match ["NaN", "Infinity"].into_iter().find(|t| rest.starts_with(t.as_bytes())) {
+                Some(token) => format!("must be a finite number, got {token}"),
+                None => message.strip_suffix(&position).unwrap_or(&message).to_string(),
+            };
+            Problem { key: key_path(&text.as_bytes()[..at]), problem }
         })
     }
 
@@ -162,11 +170,10 @@ impl TrainConfig {
     }
 }
 
-/// The dotted key path (`safeguards.l1`) of the value at which serde_json
-/// stopped (1-based line and column): its errors say what was wrong, not where.
-fn key_path(text: &str, line: usize, column: usize) -> String {
-    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
-    let s = &text.as_bytes()[..(start + column).min(text.len())];
+/// The dotted key path (`safeguards.l1`) of the value at the end of `text`
+/// (the JSON up to where serde_json stopped): its errors say what was
+/// wrong, not where.
+fn key_path(s: &[u8]) -> String {
     // Per open object its current key; None per open array.
     let mut open: Vec<Option<String>> = Vec::new();
     let mut expect_key = false;

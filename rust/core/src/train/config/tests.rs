@@ -55,6 +55,10 @@ fn problems_keep_the_key_apart() {
     let p = problem(r#""dropout": 0.0"#, r#""dropout": true"#);
     assert_eq!(p.key, "safeguards.dropout");
     assert!(p.problem.starts_with("invalid type: boolean `true`"), "{}", p.problem);
+    let p = problem(r#""gradient_scale": null"#, r#""gradient_scale": NaN"#);
+    assert_eq!((p.key.as_str(), p.problem.as_str()), ("safeguards.gradient_scale", "must be a finite number, got NaN"));
+    let p = problem(r#""learning_rate": 0.1"#, r#""learning_rate": -Infinity"#);
+    assert_eq!((p.key.as_str(), p.problem.as_str()), ("learning_rate", "must be a finite number, got Infinity"));
     assert!(TrainConfig::check_json(PYTHON).is_ok());
 }
 
