@@ -343,8 +343,7 @@ def lstm_layers(n_inputs: int, hidden_sizes: Union[int, Sequence[int]], n_output
     fed by the previous layer's units (the gates' input and recurrent
     weights live inside the layer); the last layer's units connect to every
     output. ``output_bias=True`` gives the outputs a bias, as nn.Linear has.
-    Not a figure of the notes: the layer users coming from PyTorch expect
-    (DESIGN.md).
+    Not a figure of the notes: the layer users coming from PyTorch expect.
 
     >>> g = lstm_layers(3, [8, 8], 2)
     """

@@ -1,4 +1,4 @@
-//! The memory cells a node can be (DESIGN.md equations): their names, input
+//! The memory cells a node can be (each kernel file states its equations): their names, input
 //! ports and own scalar parameters. The kernels that run them live in
 //! `kernels::cells` and read the parameters in this order.
 

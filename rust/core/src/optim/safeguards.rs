@@ -146,7 +146,7 @@ pub fn boost_gradient<T: Real>(grads: &mut [T], threshold: f64) -> Result<f64> {
 /// and fixed parameters are not regularised):
 /// `g_i += l1 · sign(w_i) + l2 · w_i`.
 /// Conventions: the L2 penalty is (l2/2)·Σw², whose gradient is l2·w; the L1
-/// penalty is l1·Σ|w|, with d|w|/dw = sign(w) and 0 at w = 0 (DESIGN.md).
+/// penalty is l1·Σ|w|, with d|w|/dw = sign(w) and 0 at w = 0 (the notes' convention for |x|).
 pub fn regularise<T: Real>(params: &[T], grads: &mut [T], weights: &[Range<usize>], l1: f64, l2: f64) -> Result<()> {
     check_len("regularise gradients", params.len(), grads.len())?;
     check_spans("regularise", params.len(), weights)?;

@@ -1,4 +1,4 @@
-//! Memory cells (DESIGN.md equations): forward and backward of one cell over
+//! Memory cells (equations at the top of each file): forward and backward of one cell over
 //! a batch vector, side by side, one file per cell. A cell reads its input
 //! ports at t and its own state at t − 1 (h' or c'), writes h (and c) at t;
 //! backward recomputes the gates from the saved inputs rather than storing
