@@ -229,9 +229,9 @@ fn forward_only_runs_in_waves_give_the_same_results() {
         (out.outputs.unwrap(), out.loss)
     };
     let whole = run();
-    set_inference_memory(1); // one chunk per wave
+    set_inference_memory(1).unwrap(); // one chunk per wave
     let waves = run();
-    set_inference_memory(256 << 20);
+    set_inference_memory(256 << 20).unwrap();
     assert_eq!(whole.0, waves.0);
     assert_eq!(whole.1.to_bits(), waves.1.to_bits());
 }

@@ -5,7 +5,7 @@
 
 use crate::arrays::{expect_shape, read, to_numpy, ArrayIn, Wanted};
 use crate::errors::OrRaise;
-use nervenet_core::{Loss, Network, Real, Reduction, Seed, Sequences, Targets, Want};
+use nervenet_core::{Dataset, Loss, Network, Real, Reduction, Seed, Sequences, Targets, Want};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -82,17 +82,28 @@ impl<'py, T: Float> LossArgs<'py, T> {
         Ok(LossArgs { loss, reduction, targets, mask })
     }
 
-    pub fn seed(&self) -> Seed<'_, T> {
-        let targets = match &self.targets {
+    fn targets(&self) -> Targets<'_, T> {
+        match &self.targets {
             TargetArray::Values(v) => Targets::Values(v.as_slice()),
             TargetArray::Classes(c) => Targets::Classes(c.as_slice()),
-        };
+        }
+    }
+
+    pub fn seed(&self) -> Seed<'_, T> {
         Seed::Loss {
             loss: self.loss,
-            targets,
+            targets: self.targets(),
             reduction: self.reduction,
             mask: self.mask.as_ref().map(|m| m.as_slice()),
         }
+    }
+
+    /// The inputs with these targets and mask, as the trainer and the
+    /// evaluators take them, and the loss.
+    pub fn dataset<'a>(&'a self, x: &'a Inputs<'py, T>) -> (Dataset<'a, T>, Loss) {
+        let data =
+            Dataset { x: x.sequences(), targets: self.targets(), mask: self.mask.as_ref().map(|m| m.as_slice()) };
+        (data, self.loss)
     }
 }
 

@@ -1,16 +1,13 @@
 //! `set_num_threads` / `get_num_threads`: the size of the compute pool.
 //! Results are bitwise identical for any size (see the core's exec module).
 
-use crate::errors::{raise, Kind, OrRaise};
+use crate::errors::OrRaise;
 use pyo3::prelude::*;
 
-/// Sets the number of compute threads (at least 1).
+/// Sets the number of compute threads (the core refuses 0; the Python
+/// wrapper has checked the argument's type and range).
 #[pyfunction]
-pub fn set_num_threads(py: Python<'_>, n: i64) -> PyResult<()> {
-    let n = usize::try_from(n)
-        .ok()
-        .filter(|&n| n >= 1)
-        .ok_or_else(|| raise(py, Kind::Config, format!("number of threads must be at least 1, got {n}")))?;
+pub fn set_num_threads(py: Python<'_>, n: usize) -> PyResult<()> {
     nervenet_core::set_num_threads(n).or_raise(py)
 }
 
@@ -23,11 +20,6 @@ pub fn get_num_threads() -> usize {
 /// Caps the activation memory of forward-only runs at about `bytes` (the
 /// batch then runs in waves of chunks; results are the same).
 #[pyfunction]
-pub fn set_inference_memory(py: Python<'_>, bytes: i64) -> PyResult<()> {
-    let bytes = usize::try_from(bytes)
-        .ok()
-        .filter(|&b| b >= 1)
-        .ok_or_else(|| raise(py, Kind::Config, format!("inference memory must be at least 1 byte, got {bytes}")))?;
-    nervenet_core::set_inference_memory(bytes);
-    Ok(())
+pub fn set_inference_memory(py: Python<'_>, bytes: usize) -> PyResult<()> {
+    nervenet_core::set_inference_memory(bytes).or_raise(py)
 }

@@ -5,7 +5,7 @@ use crate::arrays::{read, to_numpy};
 use crate::errors::{raise, Kind, OrRaise};
 use crate::network::{Net, PyNetwork};
 use crate::ops::{Float, Inputs, LossArgs, Objective};
-use nervenet_core::{evaluate_population, BatchEvent, Dataset, Error, Metrics, Network, Seed, TrainConfig, Trainer};
+use nervenet_core::{evaluate_population, BatchEvent, Error, Metrics, Network, TrainConfig, Trainer};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -140,10 +140,7 @@ fn run_epoch<'py, T: Float>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let x = Inputs::<T>::read(x)?;
     let args = LossArgs::read(net.n_outputs(), &x, objective)?;
-    let Seed::Loss { targets, mask, .. } = args.seed() else {
-        return Err(raise(py, Kind::Config, "training needs a loss"));
-    };
-    let data = Dataset { x: x.sequences(), targets, mask };
+    let (data, _) = args.dataset(&x);
     // A callback's exception is kept here and re-raised as it was.
     let mut raised: Option<PyErr> = None;
     let result = py.detach(|| {
@@ -204,10 +201,7 @@ fn evaluate_with<'py, T: Float>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let x = Inputs::<T>::read(x)?;
     let args = LossArgs::read(net.n_outputs(), &x, objective)?;
-    let Seed::Loss { loss, targets, mask, .. } = args.seed() else {
-        return Err(raise(py, Kind::Config, "evaluation needs a loss"));
-    };
-    let data = Dataset { x: x.sequences(), targets, mask };
+    let (data, loss) = args.dataset(&x);
     let metrics = py.detach(|| nervenet_core::train::evaluate(net, &data, loss)).or_raise(py)?;
     metrics_dict(py, &metrics)
 }
@@ -239,10 +233,7 @@ fn population_with<'py, T: Float>(
     let candidates = read::<T>(candidates, "candidates", 2)?;
     let x = Inputs::<T>::read(x)?;
     let args = LossArgs::read(net.n_outputs(), &x, objective)?;
-    let Seed::Loss { loss, targets, mask, .. } = args.seed() else {
-        return Err(raise(py, Kind::Config, "evaluation needs a loss"));
-    };
-    let data = Dataset { x: x.sequences(), targets, mask };
+    let (data, loss) = args.dataset(&x);
     let candidates = candidates.as_slice();
     py.detach(|| evaluate_population(net, candidates, &data, loss)).or_raise(py)
 }

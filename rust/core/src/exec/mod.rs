@@ -55,8 +55,12 @@ static INFERENCE_BYTES: AtomicUsize = AtomicUsize::new(256 << 20);
 /// Caps the activation memory of forward-only runs (predictions,
 /// evaluation) at about `bytes`: the batch's chunks then run in waves that
 /// reuse one buffer. Results do not depend on it.
-pub fn set_inference_memory(bytes: usize) {
+pub fn set_inference_memory(bytes: usize) -> Result<()> {
+    if bytes == 0 {
+        crate::bail!(Config, "inference memory must be at least 1 byte, got 0");
+    }
     INFERENCE_BYTES.store(bytes, Ordering::Relaxed);
+    Ok(())
 }
 
 /// What a run should produce.

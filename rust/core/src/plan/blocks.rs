@@ -196,7 +196,7 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
                 let first = params.push(GroupKind::Bias(id), shape, true, node.bias_value, (0, 0)).start;
                 push_bias(
                     &mut bias,
-                    BiasRun { rows: node_rows, first: Some(first), per: size / shape.len(), stride: 1 },
+                    BiasRun { rows: node_rows, first: Some(first), per: size / shape.size(), stride: 1 },
                 );
                 continue;
             }
@@ -388,7 +388,7 @@ fn edge_groups(
             _ => Shape::SCALAR,
         };
         debug_assert!(
-            cells[at..at + shape.len()].iter().enumerate().all(|(j, c)| c.2.id == e.id && c.3.unwrap_or(0) == j),
+            cells[at..at + shape.size()].iter().enumerate().all(|(j, c)| c.2.id == e.id && c.3.unwrap_or(0) == j),
             "{}: entries not adjacent",
             e.id
         );

@@ -53,7 +53,7 @@ impl Shape {
     }
 
     /// Values in a group of this shape.
-    pub fn len(&self) -> usize {
+    pub fn size(&self) -> usize {
         self.dims().iter().map(|&d| d as usize).product()
     }
 
@@ -249,7 +249,7 @@ impl ParamGroups {
             (Entry::Whole, _) => bail!(
                 Parameter,
                 "{name:?} is a group of {} values (shape {:?}); name one of them as \"{}\"",
-                g.shape.len(),
+                g.shape.size(),
                 g.shape.dims(),
                 g.entry_name(0)
             ),
@@ -336,7 +336,7 @@ impl GroupsBuilder {
         preset: Option<f64>,
         fans: (u32, u32),
     ) -> Range<usize> {
-        let params = self.next..self.next + shape.len();
+        let params = self.next..self.next + shape.size();
         self.next = params.end;
         let (fan_in, fan_out) = fans;
         self.groups.push(ParamGroup { kind, shape, params: params.clone(), trainable, preset, fan_in, fan_out });
@@ -366,7 +366,7 @@ mod tests {
 
     fn group(kind: GroupKind, shape: &[usize], start: usize, trainable: bool) -> ParamGroup {
         let shape = Shape::new(shape);
-        let params = start..start + shape.len();
+        let params = start..start + shape.size();
         ParamGroup { kind, shape, params, trainable, preset: None, fan_in: 1, fan_out: 1 }
     }
 

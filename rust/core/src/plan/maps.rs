@@ -192,8 +192,8 @@ fn conv_block(edges: &[&Edge], srcs: &[Map], dsts: &[Map], params: &mut GroupsBu
         for o in os.clone() {
             reads[o] += s1 - s0;
         }
-        for c in s0..s1 {
-            feeds[c] += os.len();
+        for f in &mut feeds[s0..s1] {
+            *f += os.len();
         }
     }
     // Each edge's weights are one group `[filters, depth, kh, kw]`, edges

@@ -52,7 +52,7 @@ pub(super) fn push_bias(runs: &mut Vec<BiasRun>, run: BiasRun) {
                 (None, None) => true,
                 (Some(_), Some(f)) => {
                     (last.per, last.stride) == (run.per, run.stride)
-                        && (run.rows.start - last.rows.start) % last.per == 0
+                        && (run.rows.start - last.rows.start).is_multiple_of(last.per)
                         && last.param(run.rows.start) == Some(f)
                 }
                 _ => false,
