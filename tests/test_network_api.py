@@ -261,3 +261,12 @@ def test_compute_releases_the_gil(rng) -> None:
     assert len(results) == 2
     for r in results:
         np.testing.assert_array_equal(r, expected)
+
+
+def test_plan_options_are_checked_naming_the_argument() -> None:
+    g = nv.mlp([2, 3, 1])
+    for bad in (-1, True, 1.5):
+        with pytest.raises(nv.ConfigError, match="dense_min_edges"):
+            nv.Network(g, dense_min_edges=bad)
+    with pytest.raises(nv.ConfigError, match="dense_min_density"):
+        nv.Network(g, dense_min_density=-0.5)

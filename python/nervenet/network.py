@@ -9,7 +9,6 @@ network's dtype is read in place, without a copy.
 
 from __future__ import annotations
 
-import operator
 import warnings
 import os
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 import numpy as np
 
 from . import _checks, _core, arrays, engine
-from .errors import ConfigError, DTypeError, ShapeError
+from .errors import DTypeError, ShapeError
 from .graph import Graph
 from .graph.graph import _as_core_graph
 from .parameters import ParameterGroup
@@ -78,9 +77,7 @@ class Network:
             )
         seed = _checks.seed(seed)
         if dense_min_edges is not None:
-            dense_min_edges = operator.index(dense_min_edges)
-            if dense_min_edges < 0:
-                raise ConfigError(f"dense_min_edges must be >= 0, got {dense_min_edges}")
+            dense_min_edges = _checks.integer(dense_min_edges, "dense_min_edges", 0, bits=63)
         core = _as_core_graph(graph)
         self._net = _core.Network(
             core,

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from typing import Iterable, Optional, Sequence, Union
 
-import numpy as np
-
 from . import _core
 from ._checks import flag, integer
 from .errors import ConfigError, GraphError
