@@ -5,6 +5,7 @@
 //! block's (`conv_grad`), summed over chunks and steps in a fixed order.
 
 use super::weight_grad::ChunkRef;
+use super::workspace::written_zeros;
 use super::{dropout, split_read_write, Geometry};
 use crate::kernels::pool::Regions;
 use crate::kernels::pool_rows as pool;
@@ -128,7 +129,7 @@ impl<'a, T: Real> MapRun<'a, T> {
         steps: usize,
         out: &mut [T],
     ) {
-        let mut full = if c.full_index.is_empty() { Vec::new() } else { vec![T::ZERO; c.full_len()] };
+        let mut full = if c.full_index.is_empty() { Vec::new() } else { written_zeros(c.full_len()) };
         let dw = if c.full_index.is_empty() { &mut out[..] } else { &mut full[..] };
         let mut scratch = Vec::new();
         for chunk in chunks {

@@ -4,6 +4,7 @@
 //! parameter range, always in the same order.
 
 use super::maps::MapRun;
+use super::workspace::written_zeros;
 use super::{threads, Geometry};
 use crate::error::Result;
 use crate::kernels::{gemm, vector};
@@ -25,7 +26,7 @@ pub(super) fn run<T: Real>(
     steps: usize,
     parallel: bool,
 ) -> Result<Vec<T>> {
-    let mut grads = vec![T::ZERO; plan.n_params()];
+    let mut grads = written_zeros(plan.n_params());
     {
         let mut work: Vec<(&GradTask, &mut [T])> = Vec::with_capacity(plan.tasks.len());
         let mut rest = &mut grads[..];
