@@ -82,30 +82,24 @@ pub fn initial_values<T: Real>(groups: &ParamGroups, init: &Init, seed: u64) -> 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     // Edge weights first (by edge id), then cells' own weights (by node id),
     // so the draws do not depend on the plan's layout.
-    let mut edges: Vec<(u32, &ParamGroup)> = groups
+    let mut drawn: Vec<((u8, u32), &ParamGroup)> = groups
         .iter()
         .filter_map(|g| match g.kind {
-            GroupKind::Edge(e) => Some((e.0, g)),
-            _ => None,
+            GroupKind::Edge(e) => Some(((0, e.0), g)),
+            GroupKind::Cell(node, _) => Some(((1, node.0), g)),
+            GroupKind::Bias(_) | GroupKind::GateBias(..) => None,
         })
         .collect();
-    edges.sort_unstable_by_key(|&(id, _)| id);
-    for (_, g) in edges {
-        for v in &mut values[g.params.clone()] {
-            *v = T::from_f64(draw(init.weights, g.fan_in, g.fan_out, &mut rng));
-        }
-    }
-    let mut cells: Vec<(u32, &ParamGroup)> = groups
-        .iter()
-        .filter_map(|g| match g.kind {
-            GroupKind::Cell(node, _) => Some((node.0, g)),
-            _ => None,
-        })
-        .collect();
-    cells.sort_unstable_by_key(|&(id, _)| id);
-    for (_, g) in cells {
+    drawn.sort_unstable_by_key(|&(key, _)| key);
+    for (_, g) in drawn {
+        let cell = matches!(g.kind, GroupKind::Cell(..));
         for k in (0..g.params.len()).filter(|&k| g.is_weight(k)) {
-            values[g.params.start + k] = T::from_f64(draw_cell(init.weights, &mut rng));
+            let v = if cell {
+                draw_cell(init.weights, &mut rng)
+            } else {
+                draw(init.weights, g.fan_in, g.fan_out, &mut rng)
+            };
+            values[g.params.start + k] = T::from_f64(v);
         }
     }
     for g in groups.iter() {

@@ -39,11 +39,9 @@ pub(super) fn run<T: Real>(
         let rows = Strided { offset: g.at(t, 0), row_stride: 1, col_stride: w };
         transpose::copy(samples.len(), n_in, x.data, user, values, rows, |v, x| *v = x);
         for (l, level) in plan.levels.iter().enumerate().skip(1) {
-            for run in &level.bias {
-                for row in run.rows.clone() {
-                    let start = g.at(t, row);
-                    values[start..start + w].fill(run.param(row).map_or(T::ZERO, |p| params[p]));
-                }
+            for (rows, p) in level.bias.iter().flat_map(|r| r.pieces()) {
+                let start = g.at(t, rows.start);
+                values[start..start + rows.len() * w].fill(p.map_or(T::ZERO, |p| params[p]));
             }
             for (bi, block) in level.blocks.iter().enumerate() {
                 if !g.reaches(t, block.skip) {

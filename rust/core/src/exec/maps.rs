@@ -9,7 +9,7 @@ use super::workspace::written_zeros;
 use super::{dropout, split_read_write, Geometry};
 use crate::kernels::pool::Regions;
 use crate::kernels::pool_rows as pool;
-use crate::plan::{ConvBlock, Level, Plan, PoolRegions};
+use crate::plan::{Level, Plan, PoolRegions};
 use crate::real::Real;
 use std::borrow::Cow;
 
@@ -120,15 +120,8 @@ impl<'a, T: Real> MapRun<'a, T> {
     /// Phase 2 of convolution `k` of level `l`: its filter gradient,
     /// Σ over chunks (in order) and steps (last first, as backward runs) of
     /// dz · im2col(x)ᵀ, into `out` (the conv's parameters, zero on entry).
-    pub fn conv_grad(
-        &self,
-        l: usize,
-        k: usize,
-        c: &ConvBlock,
-        chunks: &[ChunkRef<'_, T>],
-        steps: usize,
-        out: &mut [T],
-    ) {
+    pub fn conv_grad(&self, plan: &Plan, l: usize, k: usize, chunks: &[ChunkRef<'_, T>], steps: usize, out: &mut [T]) {
+        let c = &plan.levels[l].convs[k];
         let mut full = if c.full_index.is_empty() { Vec::new() } else { written_zeros(c.full_len()) };
         let dw = if c.full_index.is_empty() { &mut out[..] } else { &mut full[..] };
         let mut scratch = Vec::new();

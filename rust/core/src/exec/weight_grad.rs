@@ -41,9 +41,7 @@ pub(super) fn run<T: Real>(
         }
         threads::for_each_mut(&mut work, parallel, |(task, out)| match task {
             GradTask::Bias { level, .. } => bias(plan, *level, chunks, steps, out),
-            GradTask::Conv { level, conv, .. } => {
-                maps.conv_grad(*level, *conv, &plan.levels[*level].convs[*conv], chunks, steps, out)
-            }
+            GradTask::Conv { level, conv, .. } => maps.conv_grad(plan, *level, *conv, chunks, steps, out),
             GradTask::Block { level, block, rows, .. } => {
                 let lv = &plan.levels[*level];
                 let b = &lv.blocks[*block];
@@ -64,9 +62,8 @@ fn bias<T: Real>(plan: &Plan, level: usize, chunks: &[ChunkRef<'_, T>], steps: u
         #[inline(always)]
         || {
             // Tied map biases: several rows add into one parameter.
-            for (row, p) in
-                lv.bias.iter().flat_map(|r| r.rows.clone().filter_map(move |row| Some((row, r.param(row)?))))
-            {
+            let biased = lv.bias.iter().flat_map(|r| r.pieces()).filter_map(|(rows, p)| Some((rows, p?)));
+            for (row, p) in biased.flat_map(|(rows, p)| rows.map(move |row| (row, p))) {
                 let mut acc = T::ZERO;
                 for c in chunks {
                     let g = c.geometry;

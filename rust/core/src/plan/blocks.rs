@@ -104,7 +104,12 @@ impl Fans {
     }
 }
 
-pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, options: PlanOptions) -> Result<Built> {
+pub(super) fn build<'g>(
+    graph: &'g Graph,
+    by_level: &[Vec<NodeId>],
+    layout: &Layout,
+    options: PlanOptions,
+) -> Result<Built> {
     let row_of = &layout.row_of;
     let live: Vec<&Edge> =
         graph.edges().filter(|e| e.enabled && row_of.contains_key(&e.src) && row_of.contains_key(&e.dst)).collect();
@@ -161,6 +166,20 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
     let alone = |e: &Edge| -> Result<u32> {
         let multi = e.kind == EdgeKind::Identity && graph.node(e.src)?.kind.size() > 1;
         Ok(if multi { e.id.0 } else { u32::MAX })
+    };
+    // A block's entries as (destination row from `dst0`, source row from
+    // `src0`, edge, index within a multi-entry edge), sorted by row then source.
+    let block_entries = |edges: &[&'g Edge], dst0: usize, src0: usize| -> Result<Vec<Entry<'g>>> {
+        let mut cells = Vec::new();
+        for &e in edges {
+            let en = entries(e)?;
+            let multi = en.len() > 1;
+            for (k, (i, j)) in en.into_iter().enumerate() {
+                cells.push((target(e).1 + i - dst0, row_of[&e.src] + j - src0, e, multi.then_some(k)));
+            }
+        }
+        cells.sort_by_key(|&(i, j, _, _)| (i, j));
+        Ok(cells)
     };
     let mut params = GroupsBuilder::default();
     let mut levels = Vec::with_capacity(by_level.len());
@@ -268,20 +287,7 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
                 continue;
             }
             let src_rows = level_ranges[src_level].clone();
-            let mut cells: Vec<(usize, usize, &Edge, Option<usize>)> = Vec::with_capacity(n_entries);
-            for e in &edges {
-                let en = entries(e)?;
-                let multi = en.len() > 1;
-                for (k, (i, j)) in en.into_iter().enumerate() {
-                    cells.push((
-                        target(e).1 + i - dst.start,
-                        row_of[&e.src] + j - src_rows.start,
-                        *e,
-                        multi.then_some(k),
-                    ));
-                }
-            }
-            cells.sort_by_key(|&(i, j, _, _)| (i, j));
+            let cells = block_entries(&edges, dst.start, src_rows.start)?;
             let complete = cells.len() == n_dst * n_src;
             let row_ptr = row_pointers(n_dst, cells.iter().map(|c| c.0));
             let cols = if complete { Vec::new() } else { cells.iter().map(|&(_, j, _, _)| j as u32).collect() };
@@ -299,15 +305,7 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
         }
         for ((to_ports, skip, _), edges) in sparse {
             let dst = if to_ports { ports.clone() } else { rows.clone() };
-            let mut cells: Vec<(usize, usize, &Edge, Option<usize>)> = Vec::new();
-            for e in &edges {
-                let en = entries(e)?;
-                let multi = en.len() > 1;
-                for (k, (i, j)) in en.into_iter().enumerate() {
-                    cells.push((target(e).1 + i - dst.start, row_of[&e.src] + j, *e, multi.then_some(k)));
-                }
-            }
-            cells.sort_by_key(|&(i, src, _, _)| (i, src));
+            let cells = block_entries(&edges, dst.start, 0)?;
             let row_ptr = row_pointers(dst.len(), cells.iter().map(|c| c.0));
             let start = params.next();
             edge_groups(graph, &cells, &fans, &mut params)?;
@@ -358,6 +356,10 @@ pub(super) fn build(graph: &Graph, by_level: &[Vec<NodeId>], layout: &Layout, op
     Ok((levels, params.finish(), max_skip, usize::from(has_cells)))
 }
 
+/// One entry of a block: (destination row, source column, edge, index
+/// within a multi-entry edge).
+type Entry<'a> = (usize, usize, &'a Edge, Option<usize>);
+
 /// CSR row pointers for `n` rows from the (sorted) row of each entry.
 fn row_pointers(n: usize, entry_rows: impl Iterator<Item = usize>) -> Vec<usize> {
     let mut row_ptr = vec![0usize; n + 1];
@@ -373,12 +375,7 @@ fn row_pointers(n: usize, entry_rows: impl Iterator<Item = usize>) -> Vec<usize>
 /// One group per edge of a block's entries (sorted by destination and
 /// source, so each edge's entries are adjacent): a scalar, or the source
 /// map's shape for a flattening or map identity edge.
-fn edge_groups(
-    graph: &Graph,
-    cells: &[(usize, usize, &Edge, Option<usize>)],
-    fans: &Fans,
-    params: &mut GroupsBuilder,
-) -> Result<()> {
+fn edge_groups(graph: &Graph, cells: &[Entry<'_>], fans: &Fans, params: &mut GroupsBuilder) -> Result<()> {
     for (at, &(_, _, e, k)) in cells.iter().enumerate() {
         if k.unwrap_or(0) != 0 {
             continue; // the rest of a multi-entry edge, laid out with its first entry

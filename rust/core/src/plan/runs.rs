@@ -30,6 +30,17 @@ impl BiasRun {
     pub fn param(&self, row: usize) -> Option<usize> {
         self.first.map(|f| f + (row - self.rows.start) / self.per * self.stride)
     }
+
+    /// The run as (rows, parameter) pieces whose rows share one parameter
+    /// (all of it when it adds none): no division per row on the hot path.
+    pub fn pieces(&self) -> impl Iterator<Item = (Range<usize>, Option<usize>)> + '_ {
+        let (per, start) =
+            if self.first.is_some() { (self.per, self.rows.start) } else { (self.rows.len().max(1), self.rows.start) };
+        (0..self.rows.len().div_ceil(per)).map(move |j| {
+            let rows = start + j * per..(start + (j + 1) * per).min(self.rows.end);
+            (rows, self.first.map(|f| f + j * self.stride))
+        })
+    }
 }
 
 /// Appends `n` rows of activation `act`, extending the last run if it can.
@@ -94,6 +105,12 @@ mod tests {
         );
         assert_eq!(b[2].param(11), Some(8));
         assert_eq!(b[3].param(13), Some(14));
+        for r in &b {
+            for (rows, p) in r.pieces() {
+                assert!(rows.clone().all(|row| r.param(row) == p), "{r:?}");
+            }
+            assert_eq!(r.pieces().map(|(rows, _)| rows.len()).sum::<usize>(), r.rows.len());
+        }
         let mut a = Vec::new();
         push_act(&mut a, 2, Activation::Tanh);
         push_act(&mut a, 3, Activation::Tanh);
