@@ -246,11 +246,12 @@ def save_network(
     optimiser buffers and further metadata) to ``path``, atomically."""
     metadata = network_metadata(net, history=history, training=training)
     metadata.update(extra or {})
-    tensors = groups.split(net, net.parameters)
+    vectors = {"": net.parameters}
     for name, values in (optimizer or {}).items():
         if not name or "/" in name:
             raise ValueError(f"optimiser buffer names must be non-empty without '/', got {name!r}")
-        tensors.update(groups.split(net, np.asarray(values, dtype=net.dtype), f"{OPTIMIZER_PREFIX}{name}/", ids=False))
+        vectors[f"{OPTIMIZER_PREFIX}{name}/"] = np.asarray(values, dtype=net.dtype)
+    tensors = groups.split(net, vectors)
     return write_atomic(path, encode(tensors, metadata))
 
 
@@ -344,8 +345,7 @@ def _check_version_2(saved: SavedFile, fail: Any) -> None:
         ids = saved.tensors.get(pack + groups.IDS)
         name_of = None
         if pack in groups.SCALAR_PACKS and ids is not None and ids.shape == a.shape:
-            prefix = "edge:{}" if pack == "edges" else "node:{}:bias"
-            name_of = lambda i: prefix.format(int(ids[i]))  # noqa: E731
+            name_of = lambda i: groups.packed_name(pack, int(ids[i]))  # noqa: E731
         _check_values(saved, tensor, fail, name_of)
     saved.optimizer_buffers = sorted(buffers)
 

@@ -50,6 +50,12 @@ class ParameterGroup(NamedTuple):
 #: The packs of one-value groups in a file: tensor name -> group kind.
 SCALAR_PACKS = {"edges": "edge", "biases": "bias"}
 IDS = ".ids"
+_ENTRY_NAMES = {"edges": "edge:{}", "biases": "node:{}:bias"}
+
+
+def packed_name(pack: str, owner: int) -> str:
+    """The name of the one-value group of ``owner`` in ``pack`` (``edge:17``)."""
+    return _ENTRY_NAMES[pack].format(owner)
 
 
 def _packed(group: ParameterGroup) -> bool:
@@ -66,16 +72,17 @@ def _packs(groups: list[ParameterGroup]) -> dict[str, tuple[np.ndarray, np.ndarr
     return out
 
 
-def split(net: "Network", vector: np.ndarray, prefix: str = "", *, ids: bool = True) -> dict[str, np.ndarray]:
-    """``vector`` (in ``net``'s flat layout) as file tensors named
-    ``prefix + group name`` (and the scalar packs, with their ids unless
-    ``ids=False``)."""
+def split(net: "Network", vectors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Vectors in ``net``'s flat layout, by prefix (``""`` for the
+    parameters, ``"optimizer.m/"`` ...), as file tensors named ``prefix +
+    group name`` and ``prefix + pack``, with the packs' ids once."""
     groups = net.groups
-    tensors = {prefix + g.name: vector[g.start : g.stop].reshape(g.shape) for g in groups if not _packed(g)}
-    for pack, (owners, positions) in _packs(groups).items():
-        tensors[prefix + pack] = vector[positions]
-        if ids:
-            tensors[pack + IDS] = owners
+    whole = [g for g in groups if not _packed(g)]
+    packs = _packs(groups)
+    tensors = {pack + IDS: owners for pack, (owners, _) in packs.items()}
+    for prefix, vector in vectors.items():
+        tensors.update({prefix + g.name: vector[g.start : g.stop].reshape(g.shape) for g in whole})
+        tensors.update({prefix + pack: vector[positions] for pack, (_, positions) in packs.items()})
     return tensors
 
 
