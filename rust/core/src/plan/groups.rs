@@ -291,16 +291,12 @@ impl ParamGroups {
     /// (merged, ascending; biases and fixed parameters are left out).
     pub fn weight_spans(&self) -> Vec<Range<usize>> {
         let spans = self.groups.iter().filter(|g| g.trainable).flat_map(|g| {
-            let whole = matches!(g.kind, GroupKind::Edge(_));
-            let entries: Vec<Range<usize>> = if whole {
-                vec![g.params.clone()]
-            } else {
-                (0..g.params.len())
-                    .filter(|&k| g.is_weight(k))
-                    .map(|k| g.params.start + k..g.params.start + k + 1)
-                    .collect()
-            };
-            entries
+            // An edge's values are all weights: one span, not one per value.
+            let edge = matches!(g.kind, GroupKind::Edge(_));
+            let whole = edge.then(|| g.params.clone());
+            let (start, n) = (g.params.start, if edge { 0 } else { g.params.len() });
+            let entries = (0..n).filter(move |&k| g.is_weight(k)).map(move |k| start + k..start + k + 1);
+            whole.into_iter().chain(entries)
         });
         merged(spans)
     }
