@@ -1,35 +1,41 @@
 """nervenet against PyTorch on the same work, in one run, f32, same threads.
 
-    python benches/compare_torch.py [--threads N] [--quick]
+    python benches/compare_torch.py [--threads N] [--only LETTERS] [--rounds R]
 
-Workloads:
-  (a) xor 2-2-1 (tanh, sigmoid, MSE), one training step per sample
-  (b) MLP 784-512-512-10 (relu, softmax), batch 256, forward + backward
+Workloads (goal: torch time / nervenet time at least this):
+  (a) xor 2-2-1 (tanh, sigmoid, MSE), an epoch of 4 one-sample SGD steps  10x
+  (b) MLP 784-512-512-10 (relu, softmax CE, mean), batch 256, forward +
+      backward                                       1.4x at 1 thread, 1.2x at 2+
   (c) random sparse DAG with skip edges (300 hidden, ~10% of edges, batch 64)
-      against the same network in PyTorch as masked dense layers
+      against the same network in PyTorch as masked dense layers          10x
   (d) Elman 10-16-1 (hidden fully connected to itself at skip 1, tanh) over
-      500 steps, batch 1, forward + BPTT, against torch.nn.RNN(10, 16) + Linear
+      500 steps, batch 1, forward + BPTT, against torch.nn.RNN(10, 16) +
+      Linear                                                                3x
   (e) LeNet-5 as the notes build it (nv.cnn.lenet5(): untied biases on every
       map, C3 connection table), batch 64, softmax, forward + backward,
-      against the same layers in torch (C3 as a full 6->16 convolution: the
-      masked filter tensor costs the same)
+      against the same layers in torch (C3 as a full 6->16 convolution with
+      zeros where the table has no edge)                                  1.5x
   (f) small VGG (nv.cnn.small_vgg(): 3x3 convs 32-32-pool-64-64-pool-128-128-
-      pool, dense 128, 10), batch 64, softmax, forward + backward, against its
-      torch twin with the same weights
+      pool, dense 128, 10), batch 64, softmax, forward + backward         1.1x
   (g) one 3x3 convolution, 64 -> 64 channels, 32x32 maps, padding 1, batch 32,
-      forward + backward (input and filter gradients), against conv2d
+      forward + backward (input and filter gradients), against conv2d     1.0x
+  (h) MNIST MLP 784-512-512-10 (relu, softmax CE, mean), one SGD step at
+      batch 1 (torch: zero_grad, backward, optimizer step)                1.5x
+  (i) (b)'s nervenet timing (timed alone if (b) is not run) as a rate,
+      3 x 2 x 256 x weights flops per call, in GFLOP/s and as a share of the
+      measured f32 FMA ceiling per core x threads
 
-Each pair is checked to compute the same thing before it is timed. Prints
-milliseconds per unit of work and the ratio torch / nervenet (> 1: nervenet
-is faster). PyTorch is an optional dependency: pip install ".[bench]".
+Each pair gets the same weights and is checked to compute the same loss
+before it is timed. Timing by benches/harness.py: interleaved rounds, medians,
+ratio = median of per-round torch / nervenet (> 1: nervenet is faster).
+PyTorch is an optional dependency: pip install ".[bench]".
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import itertools
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Callable
@@ -39,117 +45,137 @@ import torch
 
 import nervenet as nv
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # cnn_torch
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # harness, cnn_torch
+from harness import MIN_ROUNDS, Contest, Result, header  # noqa: E402
+
+Pair = tuple[Callable[[], object], Callable[[], object]]  # (nervenet, torch)
 
 
-def best_time(fn: Callable[[], None], repeat: int, number: int) -> float:
-    """Median over `repeat` runs of the mean time of `number` calls (seconds)."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - t) / number)
-    return statistics.median(times)
+def _close(a: float, b: float, rel: float) -> None:
+    assert abs(a - b) <= rel * max(1.0, abs(a)), f"losses differ: nervenet {a}, torch {b}"
 
 
-def paired_times(ours: Callable[[], None], theirs: Callable[[], None], repeat: int,
-                 number: int) -> tuple[float, float]:
-    """The fastest of `2·repeat` interleaved runs of `number` calls each, per
-    library (seconds per call): on a shared machine, runs side by side see
-    the same background load, and the minimum is the least disturbed."""
-    ours(), theirs()
-    best = [float("inf"), float("inf")]
-    for _ in range(2 * repeat):
-        for k, fn in enumerate((ours, theirs)):
-            t = time.perf_counter()
-            for _ in range(number):
-                fn()
-            best[k] = min(best[k], (time.perf_counter() - t) / number)
-    return best[0], best[1]
+# ---- copying nervenet's weights into torch --------------------------------------
+
+def edge_matrix(net: nv.Network, srcs: list[int], dsts: list[int], time_skip: int = 0) -> torch.Tensor:
+    """The weights of the edges srcs -> dsts as a (len(dsts), inputs) matrix:
+    scalar sources, 0 where there is no edge; feature-map sources (each
+    feeding every dst) contribute their flattened (C, H, W) weights."""
+    g, flat = net.graph, net.parameters
+    if g.node(srcs[0])["kind"] == "feature_map":
+        return torch.from_numpy(np.array([np.concatenate([net.get_group(f"edge:{g.find_edge(s, d)}").ravel()
+                                                          for s in srcs]) for d in dsts], dtype=np.float32))
+    index = [[-1 if e is None else net.parameter_index(f"edge:{e}")
+              for e in (g.find_edge(s, d, time_skip=time_skip) for s in srcs)] for d in dsts]
+    return torch.from_numpy(np.append(flat, np.float32(0))[np.array(index)])
+
+
+def node_biases(net: nv.Network, nodes: list[int]) -> torch.Tensor:
+    """Stacked biases of nodes (scalar nodes, 0 for none; or maps, each its (C, H, W) or (C,) bias)."""
+    g, flat = net.graph, net.parameters
+    if g.node(nodes[0])["kind"] == "feature_map":
+        return torch.from_numpy(np.stack([net.get_group(f"node:{n}:bias") for n in nodes]))
+    return torch.tensor([flat[net.parameter_index(f"node:{n}:bias")] if g.node(n)["bias"] else 0.0 for n in nodes])
+
+
+def mlp_twin(net: nv.Network, sizes: list[int]) -> list[torch.nn.Linear]:
+    """torch.nn.Linear layers holding nv.mlp(sizes)'s weights (its node ids are consecutive)."""
+    ids = np.cumsum([0] + sizes)
+    layers = [list(range(a, b)) for a, b in zip(ids, ids[1:])]
+    assert net.graph.inputs() == layers[0] and net.graph.outputs() == layers[-1]
+    linears = []
+    for src, dst in zip(layers, layers[1:]):
+        has_bias = net.graph.node(dst[0])["bias"]
+        lin = torch.nn.Linear(len(src), len(dst), bias=has_bias)
+        with torch.no_grad():
+            lin.weight.copy_(edge_matrix(net, src, dst))
+            if has_bias:
+                lin.bias.copy_(node_biases(net, dst))
+        linears.append(lin)
+    return linears
+
+
+def sequential(linears: list[torch.nn.Linear], act: type[torch.nn.Module], out: torch.nn.Module) -> torch.nn.Sequential:
+    mods: list[torch.nn.Module] = []
+    for lin in linears[:-1]:
+        mods += [lin, act()]
+    return torch.nn.Sequential(*mods, linears[-1], out)
 
 
 # ---- (a) xor, one SGD step per sample ---------------------------------------------
 
-def xor(repeat: int) -> tuple[float, float]:
+def xor() -> Pair:
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
     Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
-    g = nv.mlp([2, 2, 1], activation="tanh", output_activation="sigmoid")
-    net = nv.Network(g, dtype="float32", seed=1)
+    net = nv.Network(nv.mlp([2, 2, 1], activation="tanh", output_activation="sigmoid"), dtype="float32", seed=1)
+    model = sequential(mlp_twin(net, [2, 2, 1]), torch.nn.Tanh, torch.nn.Sigmoid())
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    mse = torch.nn.MSELoss()
     rows = [(X[i : i + 1], Y[i : i + 1]) for i in range(4)]
+    trows = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in rows]
 
-    def nervenet_epoch() -> None:
+    def ours() -> None:
         for x, y in rows:
             net.sgd_step(x, y, "mse", learning_rate=0.5)
 
-    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1, bias=False),
-                                torch.nn.Sigmoid())
-    opt = torch.optim.SGD(model.parameters(), lr=0.5)
-    tx = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in rows]
-    mse = torch.nn.MSELoss()
-
-    def torch_epoch() -> None:
-        for x, y in tx:
-            opt.zero_grad()
-            mse(model(x), y).backward()
+    def theirs() -> float:
+        for x, y in trows:
+            opt.zero_grad(set_to_none=True)
+            loss = mse(model(x), y)
+            loss.backward()
             opt.step()
+        return loss.item()
 
-    number = 200
-    ours = best_time(nervenet_epoch, repeat, number) / 4
-    theirs = best_time(torch_epoch, repeat, number) / 4
+    ours()
+    theirs()  # one epoch each, then the same loss on the last sample
+    _close(net.loss_and_gradient(*rows[-1], "mse")[0], mse(model(trows[-1][0]), trows[-1][1]).item(), 1e-5)
     return ours, theirs
 
 
-# ---- (b) MLP ---------------------------------------------------------------------
+# ---- (b), (h), (i) MNIST MLP ------------------------------------------------------
 
-def mlp(repeat: int) -> tuple[float, float]:
+MLP = [784, 512, 512, 10]
+MLP_WEIGHTS = sum(a * b for a, b in zip(MLP, MLP[1:]))
+
+
+def _mlp_pair() -> tuple[nv.Network, torch.nn.Sequential]:
+    net = nv.Network(nv.mlp(MLP, activation="relu", output_activation="identity", bias=True), dtype="float32",
+                     init="kaiming", seed=0)
+    return net, sequential(mlp_twin(net, MLP), torch.nn.ReLU, torch.nn.Identity())
+
+
+def mlp(batch: int = 256) -> Pair:
+    net, model = _mlp_pair()
     rng = np.random.default_rng(0)
-    X = rng.random((256, 784), dtype=np.float32)
-    y = rng.integers(0, 10, 256)
-    g = nv.mlp([784, 512, 512, 10], activation="relu", output_activation="identity", bias=True)
-    net = nv.Network(g, dtype="float32", init="kaiming", seed=0)
+    X = rng.random((batch, 784), dtype=np.float32)
+    return _classifier_pair(net, model, X, rng.integers(0, 10, batch))
 
-    model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
-                                torch.nn.ReLU(), torch.nn.Linear(512, 10))
-    copy_mlp_weights(net, model, [784, 512, 512, 10])
-    tx, ty = torch.from_numpy(X), torch.from_numpy(y)
+
+def mlp_sgd1() -> Pair:
+    net, model = _mlp_pair()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
     ce = torch.nn.CrossEntropyLoss()
-    loss, grad = net.loss_and_gradient(X, y, "softmax", reduction="mean")
-    model.zero_grad()
-    tl = ce(model(tx), ty)
-    tl.backward()
-    assert abs(loss - tl.item()) < 1e-4 * max(1.0, abs(loss)), (loss, tl.item())
+    rng = np.random.default_rng(0)
+    X = rng.random((64, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 64)
+    rows = [(X[i : i + 1], y[i : i + 1]) for i in range(64)]
+    trows = [(torch.from_numpy(a), torch.from_numpy(b)) for a, b in rows]
+    ours_next, theirs_next = itertools.cycle(rows).__next__, itertools.cycle(trows).__next__
 
-    def torch_step() -> None:
-        model.zero_grad(set_to_none=False)
-        ce(model(tx), ty).backward()
+    def ours() -> float:
+        return net.sgd_step(*ours_next(), "softmax", learning_rate=0.01, reduction="mean")
 
-    ours = best_time(lambda: net.loss_and_gradient(X, y, "softmax", reduction="mean"), repeat, 10)
-    theirs = best_time(torch_step, repeat, 10)
+    def theirs() -> float:
+        x, t = theirs_next()
+        opt.zero_grad(set_to_none=True)
+        loss = ce(model(x), t)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    for _ in range(3):  # the same samples in the same order: same losses, step after step
+        _close(ours(), theirs(), 1e-4)
     return ours, theirs
-
-
-def copy_mlp_weights(net: nv.Network, model: torch.nn.Module, sizes: list[int]) -> None:
-    """Loads nervenet's parameters into the torch layers (same ids as nv.mlp assigns)."""
-    params = net.named_parameters()
-    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    first = 0
-    edge = 0
-    for layer, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
-        src = list(range(first, first + n_in))
-        dst = list(range(first + n_in, first + n_in + n_out))
-        w = np.zeros((n_out, n_in), dtype=np.float32)
-        for i in range(n_in):  # connect_all is src-major
-            for j in range(n_out):
-                w[j, i] = params[f"edge:{edge}"]
-                edge += 1
-        b = np.array([params.get(f"node:{d}:bias", 0.0) for d in dst], dtype=np.float32)
-        with torch.no_grad():
-            linears[layer].weight.copy_(torch.from_numpy(w))
-            if linears[layer].bias is not None:
-                linears[layer].bias.copy_(torch.from_numpy(b))
-        first += n_in
 
 
 # ---- (c) sparse DAG ---------------------------------------------------------------
@@ -176,32 +202,25 @@ class MaskedDag(torch.nn.Module):
                     rest.append(n)
             others = rest
         order = sorted(level, key=lambda n: (level[n], n))
-        self.index = {n: i for i, n in enumerate(order)}
-        self.n_inputs = len(inputs)
-        self.outputs = [self.index[n] for n in graph.outputs()]
+        index = {n: i for i, n in enumerate(order)}
+        self.outputs = [index[n] for n in graph.outputs()]
         params = net.named_parameters()
         self.weights = torch.nn.ParameterList()
         self.biases = torch.nn.ParameterList()
         self.masks: list[torch.Tensor] = []
-        self.slices: list[tuple[int, int]] = []
-        depth = max(level.values())
-        start = self.n_inputs
-        for lv in range(1, depth + 1):
+        start = len(inputs)
+        for lv in range(1, max(level.values()) + 1):
             nodes = [n for n in order if level[n] == lv]
-            end = start + len(nodes)
-            w = torch.zeros(len(nodes), start)
-            mask = torch.zeros(len(nodes), start)
-            b = torch.zeros(len(nodes))
+            w, mask, b = torch.zeros(len(nodes), start), torch.zeros(len(nodes), start), torch.zeros(len(nodes))
             for r, n in enumerate(nodes):
                 b[r] = params.get(f"node:{n}:bias", 0.0)
                 for e in preds[n]:
-                    w[r, self.index[e["src"]]] = params[f"edge:{e['id']}"]
-                    mask[r, self.index[e["src"]]] = 1.0
+                    w[r, index[e["src"]]] = params[f"edge:{e['id']}"]
+                    mask[r, index[e["src"]]] = 1.0
             self.weights.append(torch.nn.Parameter(w))
             self.biases.append(torch.nn.Parameter(b))
             self.masks.append(mask)
-            self.slices.append((start, end))
-            start = end
+            start += len(nodes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = x
@@ -210,7 +229,7 @@ class MaskedDag(torch.nn.Module):
         return h[:, self.outputs]
 
 
-def sparse(repeat: int) -> tuple[float, float]:
+def sparse() -> Pair:
     g = nv.random_graph(20, 300, 5, density=0.1, activations=["tanh"], bias_probability=1.0, seed=3)
     net = nv.Network(g, dtype="float32", seed=0)
     rng = np.random.default_rng(1)
@@ -218,28 +237,25 @@ def sparse(repeat: int) -> tuple[float, float]:
     Y = rng.standard_normal((64, 5), dtype=np.float32)
     model = MaskedDag(g, net)
     tx, ty = torch.from_numpy(X), torch.from_numpy(Y)
-    with torch.no_grad():
-        assert np.allclose(model(tx).numpy(), net.forward(X), atol=1e-4), "masked torch DAG differs"
     mse = torch.nn.MSELoss(reduction="sum")
+    print(f"#   (c) graph: {g.num_nodes} nodes, {g.num_edges} edges, {len(model.weights)} levels")
 
-    def torch_step() -> None:
-        model.zero_grad(set_to_none=False)
-        (mse(model(tx), ty) / 5).backward()  # nervenet's mse averages over outputs
+    def ours() -> float:
+        return net.loss_and_gradient(X, Y, "mse")[0]
 
-    loss, _ = net.loss_and_gradient(X, Y, "mse")
-    model.zero_grad()
-    tl = mse(model(tx), ty) / 5
-    assert abs(loss - tl.item()) < 1e-3 * max(1.0, abs(loss)), (loss, tl.item())
-    ours = best_time(lambda: net.loss_and_gradient(X, Y, "mse"), repeat, 20)
-    theirs = best_time(torch_step, repeat, 5)
-    edges = g.num_edges
-    print(f"    (c) graph: {g.num_nodes} nodes, {edges} edges, {len(model.weights)} levels")
+    def theirs() -> float:
+        model.zero_grad(set_to_none=True)
+        loss = mse(model(tx), ty) / 5  # nervenet's mse averages over outputs
+        loss.backward()
+        return loss.item()
+
+    _close(ours(), theirs(), 1e-4)
     return ours, theirs
 
 
 # ---- (d) Elman over 500 steps -------------------------------------------------------
 
-def elman(repeat: int) -> tuple[float, float]:
+def elman() -> Pair:
     g = nv.Graph()
     x = g.add_inputs(10)
     h = g.add_nodes(16, "tanh")
@@ -254,57 +270,91 @@ def elman(repeat: int) -> tuple[float, float]:
 
     rnn = torch.nn.RNN(10, 16, nonlinearity="tanh", batch_first=True)
     head = torch.nn.Linear(16, 1)
+    with torch.no_grad():
+        rnn.weight_ih_l0.copy_(edge_matrix(net, x, h))
+        rnn.weight_hh_l0.copy_(edge_matrix(net, h, h, time_skip=1))
+        rnn.bias_ih_l0.copy_(node_biases(net, h))
+        rnn.bias_hh_l0.zero_()
+        head.weight.copy_(edge_matrix(net, h, y))
+        head.bias.copy_(node_biases(net, y))
     params = list(rnn.parameters()) + list(head.parameters())
+    opt = torch.optim.SGD(params, lr=0.0)  # only for zero_grad, as a torch user writes it
     tx, ty = torch.from_numpy(X), torch.from_numpy(Y)
     mse = torch.nn.MSELoss(reduction="sum")
 
-    def torch_step() -> None:
-        for p in params:
-            p.grad = None
-        out, _ = rnn(tx)
-        mse(head(out), ty).backward()
+    def ours() -> float:
+        return net.loss_and_gradient(X, Y, "mse")[0]
 
-    ours = best_time(lambda: net.loss_and_gradient(X, Y, "mse"), repeat, 10)
-    theirs = best_time(torch_step, repeat, 10)
+    def theirs() -> float:
+        opt.zero_grad(set_to_none=True)
+        loss = mse(head(rnn(tx)[0]), ty)
+        loss.backward()
+        return loss.item()
+
+    _close(ours(), theirs(), 1e-4)
     return ours, theirs
 
 
 # ---- (e)-(g) CNNs ------------------------------------------------------------------
 
-def _cnn_step(net: nv.Network, model: torch.nn.Module, X: np.ndarray, y: np.ndarray, repeat: int,
-              check: bool) -> tuple[float, float]:
+def _classifier_pair(net: nv.Network, model: torch.nn.Module, X: np.ndarray, y: np.ndarray) -> Pair:
+    """Softmax cross-entropy, mean over the batch, forward + backward, checked equal."""
     tx, ty = torch.from_numpy(X), torch.from_numpy(y)
     ce = torch.nn.CrossEntropyLoss()
-    if check:
-        loss, _ = net.loss_and_gradient(X, y, "softmax", reduction="mean")
-        tl = ce(model(tx), ty).item()
-        assert abs(loss - tl) < 1e-4 * max(1.0, abs(loss)), (loss, tl)
 
-    def torch_step() -> None:
-        model.zero_grad(set_to_none=False)
-        ce(model(tx), ty).backward()
+    def ours() -> float:
+        return net.loss_and_gradient(X, y, "softmax", reduction="mean")[0]
 
-    return paired_times(lambda: net.loss_and_gradient(X, y, "softmax", reduction="mean"), torch_step, repeat, 3)
+    def theirs() -> float:
+        model.zero_grad(set_to_none=True)
+        loss = ce(model(tx), ty)
+        loss.backward()
+        return loss.item()
+
+    _close(ours(), theirs(), 1e-4)
     return ours, theirs
 
 
-def lenet(repeat: int) -> tuple[float, float]:
+def lenet_twin(net: nv.Network) -> torch.nn.Sequential:
+    """nv.cnn.lenet5() in torch with net's weights (ids as its docstring lists them)."""
     from cnn_torch import _Bias, _Flatten
 
-    net = nv.Network(nv.cnn.lenet5(), dtype="float32", init="kaiming", seed=0)
-    relu = torch.nn.ReLU
+    x, c1, s2, c3, s4 = 0, range(1, 7), range(7, 13), range(13, 29), range(29, 45)
+    c5, f6, out = list(range(45, 165)), list(range(165, 249)), list(range(249, 259))
+    g, relu = net.graph, torch.nn.ReLU
     model = torch.nn.Sequential(
         torch.nn.Conv2d(1, 6, 5, padding=2, bias=False), _Bias((6, 28, 28)), relu(),
         torch.nn.MaxPool2d(2), _Bias((6, 14, 14)), relu(),
         torch.nn.Conv2d(6, 16, 5, bias=False), _Bias((16, 10, 10)), relu(),
         torch.nn.MaxPool2d(2), _Bias((16, 5, 5)), relu(), _Flatten(),
         torch.nn.Linear(400, 120), relu(), torch.nn.Linear(120, 84), relu(), torch.nn.Linear(84, 10, bias=False))
+    w3 = torch.zeros(16, 6, 5, 5)  # C3's connection table: zeros where S2 map i does not feed C3 map j
+    for j, dst in enumerate(c3):
+        for i, src in enumerate(s2):
+            e = g.find_edge(src, dst)
+            if e is not None:
+                w3[j, i] = torch.from_numpy(net.get_group(f"edge:{e}").reshape(5, 5))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.stack([torch.from_numpy(net.get_group(f"edge:{g.find_edge(x, n)}")[0])
+                                           for n in c1]))
+        model[6].weight.copy_(w3)
+        for k, maps in ((1, c1), (4, s2), (7, c3), (10, s4)):
+            model[k].bias.copy_(node_biases(net, list(maps)).squeeze(1))
+        for k, (src, dst) in ((13, (list(s4), c5)), (15, (c5, f6)), (17, (f6, out))):
+            model[k].weight.copy_(edge_matrix(net, src, dst))
+            if model[k].bias is not None:
+                model[k].bias.copy_(node_biases(net, dst))
+    return model
+
+
+def lenet(batch: int = 64) -> Pair:
+    net = nv.Network(nv.cnn.lenet5(), dtype="float32", init="kaiming", seed=0)
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(64, 1, 28, 28)).astype(np.float32)
-    return _cnn_step(net, model, X, rng.integers(0, 10, 64), repeat, check=False)
+    X = rng.normal(size=(batch, 1, 28, 28)).astype(np.float32)
+    return _classifier_pair(net, lenet_twin(net), X, rng.integers(0, 10, batch))
 
 
-def small_vgg(repeat: int) -> tuple[float, float]:
+def small_vgg() -> Pair:
     from cnn_torch import copy_chain_weights, torch_chain
 
     g = nv.cnn.small_vgg()
@@ -313,10 +363,10 @@ def small_vgg(repeat: int) -> tuple[float, float]:
     copy_chain_weights(g, net.parameters, model)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(64, 3, 32, 32)).astype(np.float32)
-    return _cnn_step(net, model, X, rng.integers(0, 10, 64), repeat, check=True)
+    return _classifier_pair(net, model, X, rng.integers(0, 10, 64))
 
 
-def conv64(repeat: int) -> tuple[float, float]:
+def conv64() -> Pair:
     g = nv.Graph()
     x = g.add_feature_map(64, 32, 32, role="input")
     y = g.add_feature_map(64, 32, 32, role="output", activation="identity", bias=False)
@@ -330,48 +380,63 @@ def conv64(repeat: int) -> tuple[float, float]:
     G = rng.normal(size=(32, 64 * 32 * 32)).astype(np.float32)
     tx = torch.from_numpy(X).requires_grad_(True)
     tg = torch.from_numpy(G.reshape(32, 64, 32, 32))
-    ours_out = net.forward(X)
-    assert np.allclose(ours_out.reshape(32, 64, 32, 32), conv(tx).detach().numpy(), atol=1e-3)
+    assert np.allclose(net.forward(X).reshape(32, 64, 32, 32), conv(tx).detach().numpy(), atol=1e-3)
 
-    def torch_step() -> None:
-        conv.zero_grad(set_to_none=False)
+    def ours() -> object:
+        return net.backward(X, G, input_grads=True)
+
+    def theirs() -> None:
+        conv.zero_grad(set_to_none=True)
         tx.grad = None
         conv(tx).backward(tg)
 
-    return paired_times(lambda: net.backward(X, G, input_grads=True), torch_step, repeat, 3)
+    return ours, theirs
 
 
-WORKLOADS = {
-    "(a) xor 2-2-1, one SGD step per sample": (xor, 10.0, "per step"),
-    "(b) MLP 784-512-512-10, batch 256, fwd+bwd": (mlp, 1 / 1.25, "per batch"),
-    "(c) sparse DAG 300 hidden ~10%, batch 64, fwd+bwd": (sparse, 10.0, "per batch"),
-    "(d) Elman 10-16-1, 500 steps, fwd+BPTT": (elman, 3.0, "per sequence"),
-    "(e) LeNet-5 (notes), batch 64, fwd+bwd": (lenet, 1.0, "per batch"),
-    "(f) small VGG, batch 64, fwd+bwd": (small_vgg, 1.0, "per batch"),
-    "(g) conv 3x3 64->64 32x32, batch 32, fwd+bwd": (conv64, 1 / 1.25, "per batch"),
+# letter: (name, workload, goal; (b)'s goal depends on the thread count)
+WORKLOADS: dict[str, tuple[str, Callable[[], Pair], float]] = {
+    "a": ("(a) xor 2-2-1, epoch of 4 one-sample SGD steps", xor, 10.0),
+    "b": ("(b) MLP 784-512-512-10, batch 256, fwd+bwd", mlp, 1.4),
+    "c": ("(c) sparse DAG 300 hidden ~10%, batch 64, fwd+bwd", sparse, 10.0),
+    "d": ("(d) Elman 10-16-1, 500 steps, fwd+BPTT", elman, 3.0),
+    "e": ("(e) LeNet-5 (notes), batch 64, fwd+bwd", lenet, 1.5),
+    "f": ("(f) small VGG, batch 64, fwd+bwd", small_vgg, 1.1),
+    "g": ("(g) conv 3x3 64->64 32x32, batch 32, fwd+bwd", conv64, 1.0),
+    "h": ("(h) MLP 784-512-512-10, one SGD step, batch 1", mlp_sgd1, 1.5),
 }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=None, help="threads for both libraries (default: all cores)")
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--only", default="", help="run only the workloads whose letters are given, e.g. efg")
+    parser.add_argument("--rounds", type=int, default=MIN_ROUNDS, help=f"timed rounds (at least {MIN_ROUNDS})")
     args = parser.parse_args()
+    if args.rounds < MIN_ROUNDS:
+        parser.error(f"--rounds must be at least {MIN_ROUNDS}")
     threads = args.threads or nv.get_num_threads()
-    nv.set_num_threads(threads)
-    torch.set_num_threads(threads)
-    repeat = 3 if args.quick else 7
-    print(f"nervenet {nv.__version__} vs torch {torch.__version__}, float32, {threads} thread(s)")
-    print(f"{'workload':52s} {'nervenet':>12s} {'torch':>12s} {'ratio':>8s} {'target':>8s}")
-    for name, (fn, target, unit) in WORKLOADS.items():
-        if args.only and name[1] not in args.only:
+    contest = Contest(threads, rounds=args.rounds)
+    print(header(["nervenet", "torch"]))
+    results = {}
+    for letter, (name, workload, goal) in WORKLOADS.items():
+        if args.only and letter not in args.only:
             continue
-        ours, theirs = fn(repeat)
-        ratio = theirs / ours
-        ok = "ok" if ratio >= target else "MISSED"
-        print(f"{name:52s} {ours * 1e3:9.4f} ms {theirs * 1e3:9.4f} ms {ratio:7.2f}x {target:6.2f}x {ok}  ({unit})")
-
+        if letter == "b" and threads > 1:
+            goal = 1.2
+        ours, theirs = workload()
+        results[letter] = contest.run(name, {"nervenet": ours, "torch": theirs}, target=goal)
+        print(results[letter].row(), flush=True)
+    if not args.only or "i" in args.only:
+        ceiling, _ = nv.machine.fma_ceiling()
+        name = "(i) (b) for nervenet: GFLOP/s"
+        if "b" in results:  # (b)'s own timing
+            result = Result(name, {"nervenet": results["b"].timings["nervenet"]})
+        else:
+            result = contest.run(name, {"nervenet": mlp()[0]})
+        gflops = 3 * 2 * 256 * MLP_WEIGHTS / result.timings["nervenet"].median / 1e9
+        result.note = (f"{gflops:.1f} GFLOP/s = {100 * gflops / (threads * ceiling):.0f}% of "
+                       f"{threads} x {ceiling:.0f} GFLOP/s FMA ceiling")
+        print(result.row())
 
 if __name__ == "__main__":
     main()

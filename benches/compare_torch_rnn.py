@@ -1,42 +1,45 @@
 """Recurrent layers: nervenet against PyTorch on the same work, f32, same threads.
 
-    python benches/compare_torch_rnn.py [--threads N] [--quick]
+    python benches/compare_torch_rnn.py [--threads N] [--only LETTERS] [--rounds R]
 
-Workloads, each forward + backward (BPTT) of an MSE loss with a
-linear head on every step, weights copied from torch so both compute the
-same thing (checked before timing):
-  (a) standard LSTM layer, 26 inputs, 64 hidden, 100 steps, batch 32
-  (b) standard GRU layer, same shape
-  (c) standard LSTM layer, 10 inputs, 10 hidden, 500 steps, batch 1
-Prints milliseconds per step of work and the ratio torch / nervenet (> 1:
-nervenet is faster). PyTorch is an optional dependency: pip install ".[bench]".
+Workloads, each forward + backward (BPTT) of an MSE loss (sum) with a
+linear head on every step, against the fused torch.nn.LSTM / torch.nn.GRU,
+weights copied from torch so both compute the same thing (checked before
+timing); goal: torch time / nervenet time at least
+  (a) standard LSTM layer, 26 inputs, 64 hidden, 100 steps, batch 32    1.5x
+  (b) standard GRU layer, same shape                                    3x
+  (c) standard LSTM layer, 10 inputs, 10 hidden, 500 steps, batch 1     4x
+Timing by benches/harness.py (interleaved rounds, medians, ratio = median of
+per-round torch / nervenet; > 1: nervenet is faster); 1 thread by default.
+PyTorch is an optional dependency: pip install ".[bench]".
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
 import nervenet as nv
-from compare_torch import best_time
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # harness
+from harness import MIN_ROUNDS, Contest, header  # noqa: E402
 
 
-def layer_case(kind: str, n_in: int, hidden: int, steps: int, batch: int, repeat: int, number: int) -> tuple[float, float]:
+def layer_case(kind: str, n_in: int, hidden: int, steps: int, batch: int) -> tuple[Callable[[], float], ...]:
+    """(nervenet, torch) callables: one forward + backward each."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(batch, steps, n_in)).astype(np.float32)
     Y = rng.normal(size=(batch, steps, 1)).astype(np.float32)
-    cls = torch.nn.LSTM if kind == "lstm" else torch.nn.GRU
     torch.manual_seed(0)
-    rnn, head = cls(n_in, hidden, batch_first=True), torch.nn.Linear(hidden, 1)
+    rnn = (torch.nn.LSTM if kind == "lstm" else torch.nn.GRU)(n_in, hidden, batch_first=True)
+    head = torch.nn.Linear(hidden, 1)
+    model = torch.nn.ModuleList([rnn, head])
     tx, ty = torch.from_numpy(X), torch.from_numpy(Y)
-
-    def torch_step() -> None:
-        rnn.zero_grad(set_to_none=False)
-        head.zero_grad(set_to_none=False)
-        loss = torch.nn.functional.mse_loss(head(rnn(tx)[0]), ty, reduction="sum")
-        loss.backward()
 
     g = nv.Graph()
     x = g.add_inputs(n_in)
@@ -49,34 +52,42 @@ def layer_case(kind: str, n_in: int, hidden: int, steps: int, batch: int, repeat
         net.set_parameter(f"edge:{e}", float(w))
     net.set_parameter(f"node:{y[0]}:bias", float(head.bias.detach().numpy()[0]))
 
-    ours = net.forward(X)
-    theirs = head(rnn(tx)[0]).detach().numpy()
-    assert np.allclose(ours, theirs, atol=1e-4), np.abs(ours - theirs).max()
+    def ours() -> float:
+        return net.loss_and_gradient(X, Y, "mse")[0]
 
-    def nervenet_step() -> None:
-        net.loss_and_gradient(X, Y, "mse")
+    def theirs() -> float:
+        model.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.mse_loss(head(rnn(tx)[0]), ty, reduction="sum")
+        loss.backward()
+        return loss.item()
 
-    return best_time(nervenet_step, repeat, number), best_time(torch_step, repeat, number)
+    a, b = ours(), theirs()
+    assert abs(a - b) <= 1e-4 * max(1.0, abs(a)), f"losses differ: nervenet {a}, torch {b}"
+    return ours, theirs
+
+
+CASES = {
+    "a": ("(a) LSTM 26-64, 100 steps, batch 32, fwd+BPTT", ("lstm", 26, 64, 100, 32), 1.5),
+    "b": ("(b) GRU 26-64, 100 steps, batch 32, fwd+BPTT", ("gru", 26, 64, 100, 32), 3.0),
+    "c": ("(c) LSTM 10-10, 500 steps, batch 1, fwd+BPTT", ("lstm", 10, 10, 500, 1), 4.0),
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--only", default="", help="run only the cases whose letters are given, e.g. ac")
+    parser.add_argument("--rounds", type=int, default=MIN_ROUNDS, help=f"timed rounds (at least {MIN_ROUNDS})")
     args = parser.parse_args()
-    nv.set_num_threads(args.threads)
-    torch.set_num_threads(args.threads)
-    repeat = 3 if args.quick else 7
-    cases = [
-        ("(a) LSTM 26-64, 100 steps, batch 32", ("lstm", 26, 64, 100, 32), 1.5),
-        ("(b) GRU 26-64, 100 steps, batch 32", ("gru", 26, 64, 100, 32), 3.0),
-        ("(c) LSTM 10-10, 500 steps, batch 1", ("lstm", 10, 10, 500, 1), 5.0),
-    ]
-    print(f"threads: {args.threads}, torch {torch.__version__}, f32")
-    print(f"{'workload':40s} {'nervenet ms':>12s} {'torch ms':>10s} {'ratio':>7s} {'target':>7s}")
-    for name, case, target in cases:
-        ours, theirs = layer_case(*case, repeat=repeat, number=3)
-        print(f"{name:40s} {ours * 1e3:12.3f} {theirs * 1e3:10.3f} {theirs / ours:6.2f}x {target:6.1f}x")
+    if args.rounds < MIN_ROUNDS:
+        parser.error(f"--rounds must be at least {MIN_ROUNDS}")
+    contest = Contest(args.threads, rounds=args.rounds)
+    print(header(["nervenet", "torch"]))
+    for letter, (name, case, goal) in CASES.items():
+        if args.only and letter not in args.only:
+            continue
+        ours, theirs = layer_case(*case)
+        print(contest.run(name, {"nervenet": ours, "torch": theirs}, target=goal).row(), flush=True)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ from . import cnn, interop, rnn
 from .generate import generate
 from .training import callbacks, optim
 from . import io
-from . import search
+from . import machine, search
 from .training.history import History
 
 __version__: str = _core.__version__
@@ -62,6 +62,7 @@ __all__ = [
     "optim",
     "io",
     "search",
+    "machine",
     "rnn",
     "cnn",
     "interop",

@@ -172,8 +172,7 @@ impl<T: Real> Network<T> {
         }
         let grads = self.gradient(x, seed, false)?;
         let lr = T::from_f64(learning_rate);
-        let updated: Vec<T> = self.params.iter().zip(&grads.params).map(|(&p, &g)| p - lr * g).collect();
-        if let Some(i) = updated.iter().position(|v| !v.is_finite()) {
+        if let Some(i) = crate::optim::descend(&mut self.params, &grads.params, lr)? {
             bail!(
                 Value,
                 "the step would make parameter {} non-finite (loss {}, gradient {:?}); parameters left unchanged",
@@ -182,7 +181,6 @@ impl<T: Real> Network<T> {
                 grads.params[i]
             );
         }
-        self.params = updated;
         Ok(grads.loss)
     }
 

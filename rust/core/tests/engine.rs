@@ -152,6 +152,59 @@ proptest! {
     }
 }
 
+/// Levels and blocks taken out of the step loop (time-parallel hoisting)
+/// compute what stepping everything computes: outputs, loss, parameter
+/// and input gradients, with and without a given initial state.
+#[test]
+fn hoisting_agrees_with_stepping() {
+    let mut hoisted_any = 0;
+    for seed in 0..60u64 {
+        let cells = if seed % 3 == 0 { 0.0 } else { 0.3 };
+        let g = random_graph(&RandomGraphSpec {
+            inputs: 3,
+            hidden: 6 + (seed as usize % 9),
+            outputs: 2,
+            density: 0.5,
+            recurrent: (seed as usize % 4) * 2,
+            max_skip: 3,
+            activations: all_activations(),
+            bias_probability: 0.5,
+            cell_probability: cells,
+            cells: CellKind::ALL.to_vec(),
+            seed,
+            ..RandomGraphSpec::default()
+        })
+        .unwrap();
+        let stepped = PlanOptions { time_parallel: false, ..PlanOptions::default() };
+        let a: Network<f64> = Network::with_options(g.clone(), &Init::default(), seed, PlanOptions::default()).unwrap();
+        let b: Network<f64> = Network::with_options(g.clone(), &Init::default(), seed, stepped).unwrap();
+        hoisted_any += usize::from(a.plan().phases.any());
+        for (batch, steps) in [(1, 6), (1, 1), (3, 5), (2, 2)] {
+            let x = random_data(seed + 1, batch * steps * 3, 1.0);
+            let y = random_data(seed + 2, batch * steps * 2, 1.0);
+            let state = random_data(seed + 3, batch * a.plan().memory * a.plan().n_rows(), 0.5);
+            for with_state in [false, true] {
+                let mut xs = Sequences::new(&x, batch, steps, 3);
+                if with_state {
+                    xs = xs.with_state(&state);
+                }
+                let ga = a.gradient(&xs, &values_seed(Loss::Mse, &y), true).unwrap();
+                let gb = b.gradient(&xs, &values_seed(Loss::Mse, &y), true).unwrap();
+                let close =
+                    |p: &[f64], q: &[f64]| p.iter().zip(q).all(|(u, v)| (u - v).abs() <= 1e-11 * (1.0 + v.abs()));
+                assert!(close(&a.forward(&xs).unwrap(), &b.forward(&xs).unwrap()), "outputs, seed {seed}");
+                assert!((ga.loss - gb.loss).abs() <= 1e-11 * (1.0 + gb.loss.abs()), "loss, seed {seed}");
+                assert!(close(&ga.params, &gb.params), "parameter gradients, seed {seed}, batch {batch}");
+                assert!(
+                    close(ga.inputs.as_ref().unwrap(), gb.inputs.as_ref().unwrap()),
+                    "input gradients, seed {seed}"
+                );
+            }
+        }
+    }
+    assert!(hoisted_any >= 20, "only {hoisted_any} of 60 random graphs had anything to hoist");
+}
+
 /// Gradients are bitwise identical for 1 and 2 threads, in both dtypes,
 /// with several chunks and a dense layer big enough for several tasks.
 #[test]

@@ -79,6 +79,7 @@ impl PyNetwork {
         let options = PlanOptions {
             dense_min_density: dense_min_density.unwrap_or(defaults.dense_min_density),
             dense_min_edges: dense_min_edges.unwrap_or(defaults.dense_min_edges),
+            ..defaults
         };
         let graph = graph.inner.clone();
         let net = match dtype {

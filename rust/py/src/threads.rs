@@ -1,4 +1,5 @@
-//! `set_num_threads` / `get_num_threads`: the size of the compute pool.
+//! `set_num_threads` / `get_num_threads`: the size of the compute pool;
+//! `fma_ceiling`: what one of its cores can do at most.
 //! Results are bitwise identical for any size (see the core's exec module).
 
 use crate::errors::OrRaise;
@@ -22,4 +23,11 @@ pub fn get_num_threads() -> usize {
 #[pyfunction]
 pub fn set_inference_memory(py: Python<'_>, bytes: usize) -> PyResult<()> {
     nervenet_core::set_inference_memory(bytes).or_raise(py)
+}
+
+/// The calling core's measured f32 FMA rate (GFLOP/s) and vector width in
+/// f32 lanes, measured for about `seconds` with the GIL released.
+#[pyfunction]
+pub fn fma_ceiling(py: Python<'_>, seconds: f64) -> (f64, usize) {
+    py.detach(|| nervenet_core::kernels::peak::fma_ceiling(seconds))
 }

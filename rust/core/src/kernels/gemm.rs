@@ -76,6 +76,36 @@ pub fn gemm<T: Real>(dst: &mut [T], dst_stride: usize, accumulate: bool, a: View
 /// Products this small (or this narrow: a batch of one or two samples) run
 /// as plain loops: faer's setup costs more than the arithmetic here, and
 /// recurrent networks at batch 1 do thousands of them per sequence.
+/// dst (+)= a · b where dst is m × n with element (i, j) at
+/// `i·row_stride + j·col_stride` — e.g. one row range of every time step
+/// of the engine's buffers at one sample per chunk. For large products
+/// (one call per run, not per step), so always faer.
+pub fn gemm_strided<T: Real>(
+    dst: &mut [T],
+    row_stride: usize,
+    col_stride: usize,
+    accumulate: bool,
+    a: View<'_, T>,
+    b: View<'_, T>,
+) {
+    let (m, n) = (a.rows, b.cols);
+    assert_eq!(a.cols, b.rows, "inner dimensions");
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!((m - 1) * row_stride + (n - 1) * col_stride < dst.len(), "gemm destination out of bounds");
+    let mut out: MatMut<'_, T> =
+        unsafe { MatMut::from_raw_parts_mut(dst.as_mut_ptr(), m, n, row_stride as isize, col_stride as isize) };
+    let beta = if accumulate { Accum::Add } else { Accum::Replace };
+    if a.cols == 0 {
+        if !accumulate {
+            out.fill(T::ZERO);
+        }
+        return;
+    }
+    matmul(out, beta, a.mat(), b.mat(), T::ONE, Par::Seq);
+}
+
 const SMALL_N: usize = 2;
 const SMALL_WORK: usize = 2048;
 
@@ -164,6 +194,26 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn strided_destination_matches_naive() {
+        let (m, k, n, rs, cs) = (7, 5, 9, 1, 11);
+        let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
+        let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.11).cos()).collect();
+        for accumulate in [false, true] {
+            let mut c = vec![0.5; (n - 1) * cs + m];
+            gemm_strided(&mut c, rs, cs, accumulate, View::row_major(&a, m, k), View::row_major(&b, k, n));
+            for i in 0..m {
+                for j in 0..n {
+                    let want: f64 = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum::<f64>();
+                    let want = want + if accumulate { 0.5 } else { 0.0 };
+                    assert!((c[i * rs + j * cs] - want).abs() < 1e-12);
+                }
+            }
+            // untouched between the columns
+            assert!(c.iter().enumerate().filter(|(q, _)| q % cs >= m).all(|(_, &v)| v == 0.5));
         }
     }
 

@@ -9,6 +9,7 @@ pub mod cells;
 pub mod conv;
 pub mod gemm;
 pub mod math;
+pub mod peak;
 pub mod pool;
 pub mod pool_rows;
 pub mod reference;

@@ -9,6 +9,8 @@ mod optimizer;
 mod safeguards;
 mod schedule;
 
-pub use optimizer::{Optimizer, OptimizerState, DEFAULT_BETA1, DEFAULT_BETA2, DEFAULT_DECAY, DEFAULT_EPS, DEFAULT_MU};
+pub use optimizer::{
+    descend, Optimizer, OptimizerState, DEFAULT_BETA1, DEFAULT_BETA2, DEFAULT_DECAY, DEFAULT_EPS, DEFAULT_MU,
+};
 pub use safeguards::{boost_gradient, cap_weights, l2_norm, regularise, scale_gradient, update_ratio, update_ratio_l1};
 pub use schedule::{MomentumAnnealing, ReduceOnPlateau, Schedule};

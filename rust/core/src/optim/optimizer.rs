@@ -224,7 +224,8 @@ impl<T: Real> OptimizerState<T> {
     /// step. `mu_override` replaces μ of momentum and Nesterov (an annealed μ,
     /// see `MomentumAnnealing`); other optimisers ignore it. Errors: invalid
     /// hyperparameters or learning rate (`Config`), a state made for another
-    /// optimiser (`Config`), slices of the wrong length (`Shape`).
+    /// optimiser (`Config`), slices of the wrong length (`Shape`). Returns
+    /// whether every updated parameter is finite (checked in the same pass).
     pub fn step(
         &mut self,
         opt: &Optimizer,
@@ -232,7 +233,7 @@ impl<T: Real> OptimizerState<T> {
         grads: &[T],
         learning_rate: f64,
         mu_override: Option<f64>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         opt.validate()?;
         if !(learning_rate >= 0.0 && learning_rate.is_finite()) {
             bail!(Config, "learning_rate = {learning_rate} must be non-negative and finite");
@@ -255,7 +256,7 @@ impl<T: Real> OptimizerState<T> {
         let t = self.steps.saturating_add(1);
         let lr = T::from_f64(learning_rate);
         let (first, second) = (&mut self.first, &mut self.second);
-        match *opt {
+        let finite = match *opt {
             Optimizer::Vanilla => chunked(params, grads, first, second, |w, g, _, _| vanilla(w, g, lr))?,
             Optimizer::Momentum { mu } => {
                 let mu = T::from_f64(mu_override.unwrap_or(mu));
@@ -288,9 +289,9 @@ impl<T: Real> OptimizerState<T> {
                 };
                 chunked(params, grads, first, second, |w, g, m, v| adam(w, g, m, v, &c))?
             }
-        }
+        };
         self.steps = t;
-        Ok(())
+        Ok(finite)
     }
 }
 
@@ -300,14 +301,16 @@ const CHUNK: usize = 1 << 15;
 
 /// Runs `update` over matching chunks of the parameters, gradients and the
 /// (possibly empty) state buffers, in parallel for large vectors — an
-/// update is memory-bound, and one core's bandwidth is the limit.
+/// update is memory-bound, and one core's bandwidth is the limit. Each
+/// chunk's parameters are checked for NaN/Inf right after its update,
+/// while they are in cache: true when all are finite.
 fn chunked<T: Real>(
     w: &mut [T],
     g: &[T],
     a: &mut [T],
     b: &mut [T],
     update: impl Fn(&mut [T], &[T], &mut [T], &mut [T]) + Sync + Send,
-) -> Result<()> {
+) -> Result<bool> {
     let mut jobs = Vec::with_capacity(w.len().div_ceil(CHUNK));
     let (mut w, mut g, mut a, mut b) = (w, g, a, b);
     while !w.is_empty() {
@@ -316,11 +319,58 @@ fn chunked<T: Real>(
         let (g0, g1) = g.split_at(k);
         let (a0, a1) = a.split_at_mut(if a.is_empty() { 0 } else { k });
         let (b0, b1) = b.split_at_mut(if b.is_empty() { 0 } else { k });
-        jobs.push((w0, g0, a0, b0));
+        jobs.push((w0, g0, a0, b0, true));
         (w, g, a, b) = (w1, g1, a1, b1);
     }
     let parallel = jobs.len() > 1;
-    crate::exec::for_each_mut(&mut jobs, parallel, |(w, g, a, b)| simd(|| update(w, g, a, b)))
+    crate::exec::for_each_mut(&mut jobs, parallel, |(w, g, a, b, finite)| {
+        *finite = simd(|| {
+            update(w, g, a, b);
+            all_finite_inline(w)
+        })
+    })?;
+    Ok(jobs.iter().all(|j| j.4))
+}
+
+/// Whether every value is finite, as one vectorisable pass (no early exit:
+/// the bad case is the rare one).
+#[inline(always)]
+pub(crate) fn all_finite_inline<T: Real>(xs: &[T]) -> bool {
+    let mut bad = 0u32;
+    for x in xs {
+        bad |= (!x.is_finite()) as u32;
+    }
+    bad == 0
+}
+
+/// θ ← θ − lr·g in place unless some result would be NaN or infinite: then
+/// nothing changes and the first such index is returned. The check is a
+/// separate read-only pass, so a refused step leaves θ bit-identical.
+pub fn descend<T: Real>(params: &mut [T], grads: &[T], lr: T) -> Result<Option<usize>> {
+    if params.len() != grads.len() {
+        bail!(Shape, "gradient descent: {} parameters and {} gradients", params.len(), grads.len());
+    }
+    let pieces: Vec<(&[T], &[T])> = params.chunks(CHUNK).zip(grads.chunks(CHUNK)).collect();
+    let ok = crate::exec::threads_map_if(pieces.len(), pieces.len() > 1, |k| {
+        let (w, g) = pieces[k];
+        simd(|| {
+            let mut bad = 0u32;
+            for (&w, &g) in w.iter().zip(g) {
+                bad |= (!(w - lr * g).is_finite()) as u32;
+            }
+            bad == 0
+        })
+    })?;
+    if ok.iter().any(|&ok| !ok) {
+        return Ok(params.iter().zip(grads).position(|(&w, &g)| !(w - lr * g).is_finite()));
+    }
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    chunked(params, grads, &mut a, &mut b, |w, g, _, _| {
+        for (w, &g) in w.iter_mut().zip(g) {
+            *w = *w - lr * g;
+        }
+    })?;
+    Ok(None)
 }
 
 /// β^t for t ≥ 1 (β in [0, 1)).

@@ -11,12 +11,14 @@ mod blocks;
 mod groups;
 mod layout;
 mod maps;
+mod phases;
 mod runs;
 mod tasks;
 
 pub use blocks::{Block, BlockKind, CellGroup, Level};
 pub use groups::{GroupKind, ParamGroup, ParamGroups, Shape};
 pub use maps::{ConvBlock, PoolBlock, PoolRegions};
+pub use phases::{Phase, Phases};
 pub use runs::{ActRun, BiasRun};
 pub use tasks::GradTask;
 
@@ -31,11 +33,14 @@ pub struct PlanOptions {
     pub dense_min_density: f64,
     /// Minimum number of edges; tiny blocks run faster as CSR.
     pub dense_min_edges: usize,
+    /// Take what does not depend on the recurrent core out of the step
+    /// loop (see `phases.rs`); off only to test against stepping everything.
+    pub time_parallel: bool,
 }
 
 impl Default for PlanOptions {
     fn default() -> Self {
-        PlanOptions { dense_min_density: 0.5, dense_min_edges: 32 }
+        PlanOptions { dense_min_density: 0.5, dense_min_edges: 32, time_parallel: true }
     }
 }
 
@@ -50,11 +55,11 @@ impl PlanOptions {
 
     /// Every block sparse (for tests comparing kernels).
     pub fn all_sparse() -> Self {
-        PlanOptions { dense_min_density: f64::INFINITY, dense_min_edges: usize::MAX }
+        PlanOptions { dense_min_density: f64::INFINITY, dense_min_edges: usize::MAX, ..PlanOptions::default() }
     }
     /// Every block dense, masked where edges are missing (for tests).
     pub fn all_dense() -> Self {
-        PlanOptions { dense_min_density: 0.0, dense_min_edges: 0 }
+        PlanOptions { dense_min_density: 0.0, dense_min_edges: 0, ..PlanOptions::default() }
     }
 }
 
@@ -96,6 +101,8 @@ pub struct Plan {
     pub groups: ParamGroups,
     /// Weight-gradient reductions, sorted by (disjoint) parameter range.
     pub tasks: Vec<GradTask>,
+    /// Which levels and blocks run for all steps at once (see `phases.rs`).
+    pub phases: Phases,
 }
 
 impl Plan {
@@ -133,6 +140,7 @@ impl Plan {
         output_spans.sort_by_key(|r| r.start);
         let (levels, groups, max_skip, cell_memory) = blocks::build(graph, &by_level, &layout, options)?;
         let tasks = tasks::grad_tasks(&levels);
+        let phases = if options.time_parallel { Phases::of(&levels) } else { Phases::stepped(levels.len()) };
         Ok(Plan {
             n_inputs,
             output_rows,
@@ -143,6 +151,7 @@ impl Plan {
             n_rows: layout.n_rows,
             groups,
             tasks,
+            phases,
         })
     }
 

@@ -288,14 +288,17 @@ impl<T: Real> Trainer<T> {
             optim::boost_gradient(&mut grads, t)?;
         }
         let before = measure_ratio.then(|| net.params().to_vec());
-        {
+        let finite = {
             let params = net.params_mut();
-            self.state.step(&self.config.optimizer, params, &grads, learning_rate, mu)?;
+            let finite = self.state.step(&self.config.optimizer, params, &grads, learning_rate, mu)?;
             if let Some((t, scale)) = s.weight_cap {
                 optim::cap_weights(params, &self.trainable, t, scale)?;
             }
+            finite
+        };
+        if !finite {
+            non_finite_check(net, net.params(), "parameter")?;
         }
-        non_finite_check(net, net.params(), "parameter")?;
         let update_ratio = match before {
             Some(b) => Some(optim::update_ratio(&b, net.params())?),
             None => None,

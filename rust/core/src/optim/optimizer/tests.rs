@@ -270,7 +270,7 @@ fn checkpoint_round_trip_is_exact() {
     }
 }
 
-fn config_err(r: Result<()>, word: &str) {
+fn config_err<R: std::fmt::Debug>(r: Result<R>, word: &str) {
     match r {
         Err(Error::Config(m)) => assert!(m.contains(word), "'{m}' does not name {word}"),
         other => panic!("expected Config error naming {word}, got {other:?}"),
@@ -330,4 +330,32 @@ fn defaults_and_names() {
     let st = OptimizerState::<f32>::new(&Optimizer::Vanilla, 4).unwrap();
     assert!(st.buffers().is_empty());
     assert_eq!((st.len(), st.kind()), (4, "vanilla"));
+}
+
+#[test]
+fn step_reports_non_finite_parameters() {
+    let opt = Optimizer::Vanilla;
+    let mut st = OptimizerState::<f32>::new(&opt, 3).unwrap();
+    let mut w = [1.0f32, 2.0, 3.0];
+    assert!(st.step(&opt, &mut w, &[0.5, 0.5, 0.5], 0.1, None).unwrap());
+    assert!(!st.step(&opt, &mut w, &[0.5, f32::INFINITY, 0.5], 0.1, None).unwrap());
+    let mut big = vec![1.0f32; 100_000];
+    let mut g = vec![0.0f32; 100_000];
+    g[77_777] = f32::NAN;
+    let mut st = OptimizerState::<f32>::new(&Optimizer::adam(), big.len()).unwrap();
+    assert!(!st.step(&Optimizer::adam(), &mut big, &g, 0.1, None).unwrap());
+}
+
+#[test]
+fn descend_refuses_a_step_to_non_finite_values_unchanged() {
+    let mut w = vec![1.0f64; 70_000];
+    let mut g = vec![0.5f64; 70_000];
+    assert_eq!(super::descend(&mut w, &g, 0.1).unwrap(), None);
+    assert!(w.iter().all(|&v| v == 1.0 - 0.1 * 0.5));
+    let before = w.clone();
+    g[69_999] = f64::MAX;
+    g[40_000] = f64::NAN;
+    assert_eq!(super::descend(&mut w, &g, -1e300).unwrap(), Some(40_000));
+    assert_eq!(w, before);
+    assert!(matches!(super::descend(&mut w, &g[..3], 0.1), Err(Error::Shape(_))));
 }
