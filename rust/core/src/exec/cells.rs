@@ -7,7 +7,9 @@
 //!
 //! With several samples a kernel runs one cell over the batch vector; at
 //! batch size 1 it runs the whole group at once, one cell per element
-//! (ports are laid out port-major, so each port is then one vector).
+//! (ports are laid out port-major, so each port is then one vector), and so
+//! it does at any batch size for standard units, which have no parameters
+//! of their own (each port is then one vector of cells × samples).
 
 use super::Geometry;
 use crate::kernels::cells::{self, Grads, Inputs, LaneGrads, PerCell, PerCellGrads, Saved, Shared};
@@ -157,6 +159,18 @@ pub(super) fn forward<T: Real>(
                     };
                     return cells::forward(kind, x, h, &mut c[..sc]);
                 }
+                if nk == 0 {
+                    // Standard units have no parameters of their own: the
+                    // whole group is one elementwise pass over cells × samples.
+                    let len = n * w;
+                    let x = Inputs {
+                        p: Shared::new(&[]),
+                        ports: port_views(ports, np, len, 0, len),
+                        prev_h: prev_h.unwrap_or(&zeros[..len]),
+                        prev_c: prev_c.unwrap_or(&zeros[..sc]),
+                    };
+                    return cells::forward(kind, x, h, &mut c[..sc]);
+                }
                 for j in 0..n {
                     let cj = if kind.has_state() { j * w..(j + 1) * w } else { 0..0 };
                     let x = Inputs {
@@ -230,6 +244,14 @@ pub(super) fn backward<T: Real>(
                     let s = Saved { h: vh, c: vc, dh, dc };
                     let out = Grads { ports: port_views_mut(dports, np, n, 0, n), prev_h: dprev_h, prev_c: dprev_c };
                     return cells::backward(kind, x, s, out, &mut PerCellGrads { data: dp, n });
+                }
+                if nk == 0 {
+                    let len = n * w; // one pass over cells × samples, as in forward
+                    let x = Inputs { p: Shared::new(&[]), ports: port_views(vports, np, len, 0, len), prev_h, prev_c };
+                    let s = Saved { h: vh, c: vc, dh, dc };
+                    let out =
+                        Grads { ports: port_views_mut(dports, np, len, 0, len), prev_h: dprev_h, prev_c: dprev_c };
+                    return cells::backward(kind, x, s, out, lanes);
                 }
                 for j in 0..n {
                     let r = j * w..(j + 1) * w;

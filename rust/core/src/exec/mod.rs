@@ -216,7 +216,8 @@ pub fn run<T: Real>(
     let wave_len = |w0: usize| (w0..(w0 + wave).min(n_chunks)).map(chunk_len).sum::<usize>();
     // Every value row is written before it is read, so values may be stale.
     let mut values = workspace.take(if backward { total } else { wave_len(0) }, false);
-    let mut deltas = workspace.take(if backward { total } else { 0 }, true);
+    // Each chunk zeroes its own deltas (in parallel, on the thread that uses them).
+    let mut deltas = workspace.take(if backward { total } else { 0 }, false);
     let mut outputs = vec![T::ZERO; if want.outputs { batch * steps * plan.n_outputs() } else { 0 }];
     let want_dx = backward && want.input_grads;
     let mut input_grads = vec![T::ZERO; if want_dx { batch * steps * plan.n_inputs } else { 0 }];
@@ -253,6 +254,7 @@ pub fn run<T: Real>(
         }
         threads::for_each_mut(&mut jobs, want.parallel, |job| {
             let g = geometry(job.samples.len());
+            job.deltas.fill(T::ZERO);
             if let Some(state) = x.initial {
                 state::load(plan, state, job.samples.clone(), g, job.values);
             }

@@ -4,7 +4,7 @@
 //! parameter range, always in the same order.
 
 use super::maps::MapRun;
-use super::workspace::written_zeros;
+use super::workspace::written_zeros_parallel;
 use super::{threads, Geometry};
 use crate::error::Result;
 use crate::kernels::{gemm, vector};
@@ -26,7 +26,7 @@ pub(super) fn run<T: Real>(
     steps: usize,
     parallel: bool,
 ) -> Result<Vec<T>> {
-    let mut grads = written_zeros(plan.n_params());
+    let mut grads = written_zeros_parallel(plan.n_params(), parallel);
     {
         let mut work: Vec<(&GradTask, &mut [T])> = Vec::with_capacity(plan.tasks.len());
         let mut rest = &mut grads[..];
@@ -61,17 +61,40 @@ fn bias<T: Real>(plan: &Plan, level: usize, chunks: &[ChunkRef<'_, T>], steps: u
     vector::simd(
         #[inline(always)]
         || {
-            // Tied map biases: several rows add into one parameter.
-            let biased = lv.bias.iter().flat_map(|r| r.pieces()).filter_map(|(rows, p)| Some((rows, p?)));
-            for (row, p) in biased.flat_map(|(rows, p)| rows.map(move |row| (row, p))) {
-                let mut acc = T::ZERO;
+            for run in lv.bias.iter().filter(|r| r.first.is_some()) {
+                // Per row, Σ over chunks and steps of its deltas: over many
+                // steps, whole runs of rows are added as one vector per step
+                // and each row's lanes summed once at the end.
+                let rows = run.rows.clone();
+                let mut sums = vec![T::ZERO; rows.len()];
                 for c in chunks {
                     let g = c.geometry;
-                    for t in 0..steps {
-                        acc += vector::sum_inline(&c.deltas[g.at(t, row)..g.at(t, row) + g.width]);
+                    let len = rows.len() * g.width;
+                    if steps > 1 {
+                        let mut acc = vec![T::ZERO; len];
+                        for t in 0..steps {
+                            let d = &c.deltas[g.at(t, rows.start)..g.at(t, rows.start) + len];
+                            for (a, &v) in acc.iter_mut().zip(d) {
+                                *a += v;
+                            }
+                        }
+                        for (s, lanes) in sums.iter_mut().zip(acc.chunks_exact(g.width)) {
+                            *s += vector::sum_inline(lanes);
+                        }
+                    } else {
+                        let d = &c.deltas[g.at(0, rows.start)..g.at(0, rows.start) + len];
+                        for (s, lanes) in sums.iter_mut().zip(d.chunks_exact(g.width)) {
+                            *s += vector::sum_inline(lanes);
+                        }
                     }
                 }
-                out[p - lv.bias_params.start] += acc;
+                // Tied map biases: several rows add into one parameter.
+                for (piece, p) in run.pieces() {
+                    let p = p.expect("a biased run");
+                    let total =
+                        sums[piece.start - rows.start..piece.end - rows.start].iter().fold(T::ZERO, |a, &v| a + v);
+                    out[p - lv.bias_params.start] += total;
+                }
             }
         },
     )

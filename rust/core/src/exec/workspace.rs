@@ -57,6 +57,29 @@ pub(crate) fn written_zeros<T: Real>(len: usize) -> Vec<T> {
     v
 }
 
+/// [`written_zeros`] with the zeros written by the pool's threads, in
+/// pieces, when `parallel` and the buffer is large: a gradient buffer is
+/// as large as the network, and one thread writing it is a serial pass.
+pub(crate) fn written_zeros_parallel<T: Real>(len: usize, parallel: bool) -> Vec<T> {
+    const PIECE: usize = 1 << 16;
+    if !parallel || len <= PIECE {
+        return written_zeros(len);
+    }
+    let mut v: Vec<T> = Vec::with_capacity(len);
+    let mut pieces: Vec<&mut [std::mem::MaybeUninit<T>]> = v.spare_capacity_mut()[..len].chunks_mut(PIECE).collect();
+    let write = |p: &mut &mut [std::mem::MaybeUninit<T>]| {
+        for x in p.iter_mut() {
+            x.write(T::ZERO);
+        }
+    };
+    if super::threads::for_each_mut(&mut pieces, true, write).is_err() {
+        pieces.iter_mut().for_each(write); // no pool: write them here
+    }
+    // SAFETY: every one of the first `len` elements was written above.
+    unsafe { v.set_len(len) };
+    v
+}
+
 /// A clone starts with no buffers of its own.
 impl<T> Clone for Workspace<T> {
     fn clone(&self) -> Self {
