@@ -191,8 +191,8 @@ impl<T: Real> Pass<'_, T> {
     }
 
     /// One block's pushes at every step: at one sample per chunk a dense
-    /// block is one GEMM over the steps (dz gathered into `scratch`), else
-    /// step by step.
+    /// block is one GEMM over the steps (dz gathered into `scratch`) and a
+    /// sparse one an axpy over the steps per edge; else step by step.
     fn push_all_steps(&self, l: usize, bi: usize, steps: usize, deltas: &mut [T], scratch: &mut Vec<T>) {
         let g = self.g;
         let block = &self.plan.levels[l].blocks[bi];
@@ -200,18 +200,35 @@ impl<T: Real> Pass<'_, T> {
         if t0 >= steps || self.push_unneeded(l, bi) {
             return;
         }
-        if g.width != 1 || !block.is_dense() {
+        if g.width != 1 {
             for t in (t0..steps).rev() {
                 self.push(l, bi, t, deltas);
             }
             return;
         }
-        let (span, n_src, n_dst) = (steps - t0, block.n_src(), block.dst.len());
+        let (span, slot) = (steps - t0, g.slot_len());
+        if !block.is_dense() {
+            let weights = &self.params[block.params.clone()];
+            for i in 0..block.dst.len() {
+                for k in block.row_ptr[i]..block.row_ptr[i + 1] {
+                    let src = block.cols[k] as usize;
+                    if src < self.plan.n_inputs && !self.want.input_grads {
+                        continue;
+                    }
+                    let (d0, s0) = (g.at(t0, block.dst.start + i), g.at_back(t0, block.skip, src));
+                    for j in 0..span {
+                        deltas[s0 + j * slot] += weights[k] * deltas[d0 + j * slot];
+                    }
+                }
+            }
+            return;
+        }
+        let (n_src, n_dst) = (block.n_src(), block.dst.len());
         gather_steps(deltas, g, span, g.at(t0, block.dst.start), n_dst, scratch);
         let dz = gemm::View { data: &scratch[..], rows: n_dst, cols: span, row_stride: 1, col_stride: n_dst };
         let wt = gemm::View::row_major(self.weights.matrix(l, bi, self.params, self.plan), n_dst, n_src).t();
         let dst = &mut deltas[g.at_back(t0, block.skip, block.src_rows.start)..];
-        gemm::gemm_strided(dst, 1, g.slot_len(), true, wt, dz);
+        gemm::gemm_strided(dst, 1, slot, true, wt, dz);
     }
 }
 

@@ -12,7 +12,7 @@
 //! of their own (each port is then one vector of cells × samples).
 
 use super::Geometry;
-use crate::kernels::cells::{self, Grads, Inputs, LaneGrads, PerCell, PerCellGrads, Saved, Shared};
+use crate::kernels::cells::{self, Grads, Inputs, LaneGrads, PerCell, PerCellGrads, Saved, Shared, MAX_WIDTH};
 use crate::kernels::vector;
 use crate::plan::{CellGroup, Level, Plan};
 use crate::real::Real;
@@ -243,6 +243,13 @@ pub(super) fn backward<T: Real>(
                     };
                     let s = Saved { h: vh, c: vc, dh, dc };
                     let out = Grads { ports: port_views_mut(dports, np, n, 0, n), prev_h: dprev_h, prev_c: dprev_c };
+                    if n <= MAX_WIDTH {
+                        // Gradients land in lanes (write-only), then are added
+                        // once: read-modify-writes into `dp` inside the kernel
+                        // keep its loop scalar.
+                        cells::backward(kind, x, s, out, lanes);
+                        return lanes.add_per_cell(nk, n, dp);
+                    }
                     return cells::backward(kind, x, s, out, &mut PerCellGrads { data: dp, n });
                 }
                 if nk == 0 {

@@ -173,8 +173,8 @@ impl<T: Real> Pass<'_, T> {
 
     /// One block at every step it reaches: at one sample per chunk a dense
     /// block is one GEMM over the steps (sources gathered into `scratch`,
-    /// the destination written in place with a stride of one step); else
-    /// step by step.
+    /// the destination written in place with a stride of one step) and a
+    /// sparse one an axpy over the steps per edge; else step by step.
     fn block_all_steps(&self, l: usize, bi: usize, steps: usize, values: &mut [T], scratch: &mut Vec<T>) {
         let g = self.g;
         let block = &self.plan.levels[l].blocks[bi];
@@ -182,17 +182,32 @@ impl<T: Real> Pass<'_, T> {
         if t0 >= steps {
             return;
         }
-        if g.width != 1 || !block.is_dense() {
+        if g.width != 1 {
             for t in t0..steps {
                 self.block(l, bi, t, values);
             }
             return;
         }
-        let (span, n_src, n_dst) = (steps - t0, block.n_src(), block.dst.len());
+        let (span, slot) = (steps - t0, g.slot_len());
+        if !block.is_dense() {
+            // One strided axpy over the steps per edge (in each step the
+            // edges still add in their order, so the sums are the same).
+            let weights = &self.params[block.params.clone()];
+            for i in 0..block.dst.len() {
+                for k in block.row_ptr[i]..block.row_ptr[i + 1] {
+                    let (d0, s0) = (g.at(t0, block.dst.start + i), g.at_back(t0, block.skip, block.cols[k] as usize));
+                    for j in 0..span {
+                        values[d0 + j * slot] += weights[k] * values[s0 + j * slot];
+                    }
+                }
+            }
+            return;
+        }
+        let (n_src, n_dst) = (block.n_src(), block.dst.len());
         gather_steps(values, g, span, g.at_back(t0, block.skip, block.src_rows.start), n_src, scratch);
         let src = gemm::View { data: &scratch[..], rows: n_src, cols: span, row_stride: 1, col_stride: n_src };
         let wm = gemm::View::row_major(self.weights.matrix(l, bi, self.params, self.plan), n_dst, n_src);
-        gemm::gemm_strided(&mut values[g.at(t0, block.dst.start)..], 1, g.slot_len(), true, wm, src);
+        gemm::gemm_strided(&mut values[g.at(t0, block.dst.start)..], 1, slot, true, wm, src);
     }
 
     /// Activation (and dropout) of a level's simple rows at step t.
