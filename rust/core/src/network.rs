@@ -172,7 +172,8 @@ impl<T: Real> Network<T> {
         }
         let grads = self.gradient(x, seed, false)?;
         let lr = T::from_f64(learning_rate);
-        if let Some(i) = crate::optim::descend(&mut self.params, &grads.params, lr)? {
+        let refused = crate::optim::descend(&mut self.params, &grads.params, lr)?;
+        if let Some(i) = refused {
             bail!(
                 Value,
                 "the step would make parameter {} non-finite (loss {}, gradient {:?}); parameters left unchanged",
@@ -181,6 +182,7 @@ impl<T: Real> Network<T> {
                 grads.params[i]
             );
         }
+        self.recycle(grads.params);
         Ok(grads.loss)
     }
 
@@ -188,6 +190,13 @@ impl<T: Real> Network<T> {
     pub fn loss_at(&self, params: &[T], x: &Sequences<'_, T>, seed: &Seed<'_, T>, parallel: bool) -> Result<f64> {
         let want = Want { parallel, ..Want::default() };
         Ok(self.run(params, x, Some(seed), want)?.loss)
+    }
+
+    /// Hands a buffer this network returned (a gradient, say) back for
+    /// later runs to reuse: a fresh buffer of that size costs a page fault
+    /// per 4 KiB on first touch.
+    pub fn recycle(&self, buffer: Vec<T>) {
+        self.workspace.give(buffer);
     }
 
     /// The general entry point: any combination of outputs and gradients.

@@ -303,7 +303,7 @@ pub fn run<T: Real>(
                 }
             })
             .collect();
-        let mut grads = weight_grad::run(plan, &maps, &chunks, steps, want.parallel)?;
+        let mut grads = weight_grad::run(plan, &maps, &chunks, steps, want.parallel, workspace)?;
         let per_chunk: Vec<&[T]> = cell_grads.iter().map(|c| &c[..]).collect();
         cells::reduce_grads(plan, &per_chunk, &mut grads);
         for r in plan.groups.fixed() {

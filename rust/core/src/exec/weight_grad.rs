@@ -4,7 +4,7 @@
 //! parameter range, always in the same order.
 
 use super::maps::MapRun;
-use super::workspace::written_zeros_parallel;
+use super::workspace::{zero_parallel, Workspace};
 use super::{threads, Geometry};
 use crate::error::Result;
 use crate::kernels::{gemm, vector};
@@ -25,8 +25,12 @@ pub(super) fn run<T: Real>(
     chunks: &[ChunkRef<'_, T>],
     steps: usize,
     parallel: bool,
+    workspace: &Workspace<T>,
 ) -> Result<Vec<T>> {
-    let mut grads = written_zeros_parallel(plan.n_params(), parallel);
+    // A buffer from an earlier step when the caller gave one back (fresh
+    // pages fault on first touch), zeroed by the pool.
+    let mut grads = workspace.take(plan.n_params(), false);
+    zero_parallel(&mut grads, parallel);
     {
         let mut work: Vec<(&GradTask, &mut [T])> = Vec::with_capacity(plan.tasks.len());
         let mut rest = &mut grads[..];

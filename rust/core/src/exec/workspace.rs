@@ -25,13 +25,18 @@ impl<T: Real> Workspace<T> {
     pub(crate) fn take(&self, len: usize, zeroed: bool) -> Vec<T> {
         let reused = {
             let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-            let best = (0..free.len()).max_by_key(|&i| free[i].len());
+            // The smallest buffer that holds `len` values, else the largest
+            // (runs take activations, deltas and gradients of different sizes).
+            let fits = (0..free.len()).filter(|&i| free[i].capacity() >= len).min_by_key(|&i| free[i].capacity());
+            let best = fits.or_else(|| (0..free.len()).max_by_key(|&i| free[i].capacity()));
             best.map(|i| free.swap_remove(i))
         };
         let Some(mut v) = reused else { return written_zeros(len) };
-        if zeroed || v.len() < len {
+        if zeroed {
             v.clear();
             v.resize(len, T::ZERO);
+        } else if v.len() < len {
+            v.resize(len, T::ZERO); // keeps the stale values it has
         } else {
             v.truncate(len);
         }
@@ -57,27 +62,19 @@ pub(crate) fn written_zeros<T: Real>(len: usize) -> Vec<T> {
     v
 }
 
-/// [`written_zeros`] with the zeros written by the pool's threads, in
-/// pieces, when `parallel` and the buffer is large: a gradient buffer is
-/// as large as the network, and one thread writing it is a serial pass.
-pub(crate) fn written_zeros_parallel<T: Real>(len: usize, parallel: bool) -> Vec<T> {
+/// Overwrites `v` with zeros, written by the pool's threads in pieces when
+/// `parallel` and the buffer is large: a gradient buffer is as large as the
+/// network, and one thread writing it is a serial pass.
+pub(crate) fn zero_parallel<T: Real>(v: &mut [T], parallel: bool) {
     const PIECE: usize = 1 << 16;
-    if !parallel || len <= PIECE {
-        return written_zeros(len);
+    if !parallel || v.len() <= PIECE {
+        return v.fill(T::ZERO);
     }
-    let mut v: Vec<T> = Vec::with_capacity(len);
-    let mut pieces: Vec<&mut [std::mem::MaybeUninit<T>]> = v.spare_capacity_mut()[..len].chunks_mut(PIECE).collect();
-    let write = |p: &mut &mut [std::mem::MaybeUninit<T>]| {
-        for x in p.iter_mut() {
-            x.write(T::ZERO);
-        }
-    };
-    if super::threads::for_each_mut(&mut pieces, true, write).is_err() {
-        pieces.iter_mut().for_each(write); // no pool: write them here
+    let mut pieces: Vec<&mut [T]> = v.chunks_mut(PIECE).collect();
+    let zero = |p: &mut &mut [T]| p.fill(T::ZERO);
+    if super::threads::for_each_mut(&mut pieces, true, zero).is_err() {
+        pieces.iter_mut().for_each(zero); // no pool: write them here
     }
-    // SAFETY: every one of the first `len` elements was written above.
-    unsafe { v.set_len(len) };
-    v
 }
 
 /// A clone starts with no buffers of its own.

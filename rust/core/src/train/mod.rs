@@ -303,6 +303,7 @@ impl<T: Real> Trainer<T> {
             Some(b) => Some(optim::update_ratio(&b, net.params())?),
             None => None,
         };
+        net.recycle(grads);
         Ok(StepReport { loss_sum, gradient_norm, update_ratio, outputs: outputs.unwrap_or_default(), final_state })
     }
 }
