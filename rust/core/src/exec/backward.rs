@@ -30,9 +30,9 @@ pub(super) fn run<T: Real>(
 ) {
     let w = g.width;
     let cell_offsets = cells::level_offsets(plan);
-    let soa = cells::transposed_params(plan, params, w);
-    // At batch size 1 the cells' gradients accumulate transposed, then are
-    // added to the chunk's buffer in its layout at the end.
+    let soa = cells::expanded_params(plan, params, w);
+    // The cells' gradients accumulate per element (cells × samples), then
+    // are summed into the chunk's buffer in its layout at the end.
     let mut soa_grads = vec![T::ZERO; soa.len()];
     let zeros = vec![T::ZERO; plan.widest_cell_group().max(1) * w];
     let mut sink = vec![T::ZERO; 2 * zeros.len()];
@@ -66,12 +66,19 @@ pub(super) fn run<T: Real>(
             }
             pass.dz(l, t, values, deltas);
             if !level.cells.is_empty() {
-                let (soa, grads) = if soa.is_empty() {
-                    (&soa[..], &mut cell_grads[cell_offsets[l]..])
-                } else {
-                    (&soa[cell_offsets[l]..], &mut soa_grads[cell_offsets[l]..])
-                };
-                cells::backward(level, params, soa, g, t, values, deltas, &zeros, &mut sink, grads, &mut lanes);
+                let at = cell_offsets[l] * w;
+                cells::backward(
+                    level,
+                    &soa[at..],
+                    g,
+                    t,
+                    values,
+                    deltas,
+                    &zeros,
+                    &mut sink,
+                    &mut soa_grads[at..],
+                    &mut lanes,
+                );
             }
             for bi in (0..level.blocks.len()).filter(|&bi| !hoisted(l, bi)) {
                 pass.push(l, bi, t, deltas);
@@ -89,9 +96,7 @@ pub(super) fn run<T: Real>(
             all_steps(l, deltas, &mut scratch);
         }
     }
-    if !soa_grads.is_empty() {
-        cells::add_transposed(plan, &soa_grads, cell_grads);
-    }
+    cells::add_expanded(plan, &soa_grads, w, cell_grads);
 }
 
 /// What every piece of one chunk's backward pass reads.

@@ -5,14 +5,16 @@
 //! port deltas for the blocks, deltas of h' and c' carried to t − 1, and
 //! the cells' own parameter gradients summed into the chunk's buffer.
 //!
-//! With several samples a kernel runs one cell over the batch vector; at
-//! batch size 1 it runs the whole group at once, one cell per element
-//! (ports are laid out port-major, so each port is then one vector), and so
-//! it does at any batch size for standard units, which have no parameters
-//! of their own (each port is then one vector of cells × samples).
+//! A kernel runs a whole group at once over one vector of cells × samples:
+//! ports are laid out port-major, so each port of the group is one
+//! contiguous vector, and the cells' own parameters are expanded per run
+//! into the same layout (`[k][cell][sample]`), so element e reads its
+//! cell's parameter k at `k·len + e`. Gradients of those parameters
+//! accumulate in that layout over the steps and are summed over the
+//! samples once, at the end of the chunk.
 
 use super::Geometry;
-use crate::kernels::cells::{self, Grads, Inputs, LaneGrads, PerCell, PerCellGrads, Saved, Shared, MAX_WIDTH};
+use crate::kernels::cells::{self, Grads, Inputs, LaneGrads, PerCell, Saved, Shared, MAX_WIDTH};
 use crate::kernels::vector;
 use crate::plan::{CellGroup, Level, Plan};
 use crate::real::Real;
@@ -34,13 +36,21 @@ pub(super) fn level_offsets(plan: &Plan) -> Vec<usize> {
     offsets
 }
 
-/// Adds transposed (batch-size-1) gradients into the compact buffer.
-pub(super) fn add_transposed<T: Real>(plan: &Plan, soa: &[T], grads: &mut [T]) {
+/// Adds gradients in the expanded layout (`[k][cell][sample]`, `w`
+/// samples) into the compact buffer (`[cell][k]`), summing the samples.
+pub(super) fn add_expanded<T: Real>(plan: &Plan, expanded: &[T], w: usize, grads: &mut [T]) {
     let mut offset = 0;
     for g in plan.cell_groups() {
-        let len = g.params.len();
-        cells::transpose_add(&soa[offset..offset + len], g.rows.len(), g.kind.params().len(), &mut grads[offset..]);
-        offset += len;
+        let (n, nk) = (g.rows.len(), g.kind.params().len());
+        let src = &expanded[offset * w..(offset + n * nk) * w];
+        let out = &mut grads[offset..offset + n * nk];
+        for k in 0..nk {
+            for j in 0..n {
+                let lanes = &src[(k * n + j) * w..(k * n + j + 1) * w];
+                out[j * nk + k] += lanes.iter().fold(T::ZERO, |a, &v| a + v);
+            }
+        }
+        offset += n * nk;
     }
 }
 
@@ -105,96 +115,64 @@ fn port_views_mut<T>(region: &mut [T], np: usize, len: usize, start: usize, span
     out
 }
 
-/// Each group's own parameters transposed (`[k][cell]`), in plan order,
-/// for batch size 1; empty otherwise.
-pub(super) fn transposed_params<T: Real>(plan: &Plan, params: &[T], width: usize) -> Vec<T> {
-    if width != 1 {
-        return Vec::new();
-    }
-    let mut out = vec![T::ZERO; grad_len(plan)];
+/// Each group's own parameters expanded to `[k][cell][sample]` for `w`
+/// samples per chunk, in plan order (the compact buffer's offsets × w).
+pub(super) fn expanded_params<T: Real>(plan: &Plan, params: &[T], w: usize) -> Vec<T> {
+    let mut out = vec![T::ZERO; grad_len(plan) * w];
     let mut offset = 0;
     for g in plan.cell_groups() {
-        let len = g.params.len();
-        cells::transpose(
-            &params[g.params.clone()],
-            g.rows.len(),
-            g.kind.params().len(),
-            &mut out[offset..offset + len],
-        );
-        offset += len;
+        let (n, nk) = (g.rows.len(), g.kind.params().len());
+        let own = &params[g.params.clone()];
+        for k in 0..nk {
+            for j in 0..n {
+                let at = offset * w + (k * n + j) * w;
+                out[at..at + w].fill(own[j * nk + k]);
+            }
+        }
+        offset += n * nk;
     }
     out
 }
 
-/// `soa`: this level's groups' transposed parameters (batch size 1 only).
-pub(super) fn forward<T: Real>(
-    level: &Level,
-    params: &[T],
-    soa: &[T],
-    g: Geometry,
-    t: usize,
-    values: &mut [T],
-    zeros: &[T],
-) {
+/// `soa`: this level's groups' expanded parameters (see `expanded_params`).
+pub(super) fn forward<T: Real>(level: &Level, soa: &[T], g: Geometry, t: usize, values: &mut [T], zeros: &[T]) {
     let w = g.width;
     let (cur, prev) = slots(values, g, t);
     let prev = prev.map(|p| &*p);
     let mut offset = 0;
     for group in &level.cells {
         let (kind, np, nk, n) = (group.kind, group.kind.ports().len(), group.kind.params().len(), group.rows.len());
+        let len = n * w;
         let (h, ports, c) = parts(cur, group, w);
         let prev_h = prev.map(|p| &p[scaled(&group.rows, w)]);
         let prev_c = prev.map(|p| &p[scaled(&group.states, w)]);
-        let own = &params[group.params.clone()];
-        let sc = if kind.has_state() { n * w } else { 0 };
+        let sc = if kind.has_state() { len } else { 0 };
+        let own = &soa[offset..offset + nk * len];
         vector::simd(
             #[inline(always)]
             || {
-                if w == 1 {
-                    let x = Inputs {
-                        p: PerCell { data: &soa[offset..offset + n * nk], n },
-                        ports: port_views(ports, np, n, 0, n),
-                        prev_h: prev_h.unwrap_or(&zeros[..n]),
-                        prev_c: prev_c.unwrap_or(&zeros[..sc]),
-                    };
-                    return cells::forward(kind, x, h, &mut c[..sc]);
-                }
+                let ports = port_views(ports, np, len, 0, len);
+                let (prev_h, prev_c) = (prev_h.unwrap_or(&zeros[..len]), prev_c.unwrap_or(&zeros[..sc]));
                 if nk == 0 {
-                    // Standard units have no parameters of their own: the
-                    // whole group is one elementwise pass over cells × samples.
-                    let len = n * w;
-                    let x = Inputs {
-                        p: Shared::new(&[]),
-                        ports: port_views(ports, np, len, 0, len),
-                        prev_h: prev_h.unwrap_or(&zeros[..len]),
-                        prev_c: prev_c.unwrap_or(&zeros[..sc]),
-                    };
+                    // standard units: no parameters of their own
+                    let x = Inputs { p: Shared::new(&[]), ports, prev_h, prev_c };
                     return cells::forward(kind, x, h, &mut c[..sc]);
                 }
-                for j in 0..n {
-                    let cj = if kind.has_state() { j * w..(j + 1) * w } else { 0..0 };
-                    let x = Inputs {
-                        p: Shared::new(&own[j * nk..(j + 1) * nk]),
-                        ports: port_views(ports, np, n * w, j * w, w),
-                        prev_h: prev_h.map_or(&zeros[..w], |p| &p[j * w..(j + 1) * w]),
-                        prev_c: prev_c.map_or(&zeros[..cj.len()], |p| &p[cj.clone()]),
-                    };
-                    cells::forward(kind, x, &mut h[j * w..(j + 1) * w], &mut c[cj]);
-                }
+                let x = Inputs { p: PerCell { data: own, n: len }, ports, prev_h, prev_c };
+                cells::forward(kind, x, h, &mut c[..sc]);
             },
         );
-        offset += group.params.len();
+        offset += nk * len;
     }
 }
 
-/// `grads` is the chunk's compact cell-gradient buffer from this level's
-/// first group on (transposed at batch size 1, like `soa`); `sink` is scratch (≥ 2 × the widest group · w) for the
-/// deltas of steps before the sequence start; `zeros` likewise; `lanes`
-/// is per-sample gradient scratch.
+/// `soa` and `grads`: this level's groups' expanded parameters and their
+/// gradients, summed over the steps (`[k][cell][sample]`); `sink` is
+/// scratch (≥ 2 × the widest group · w) for the deltas of steps before the
+/// sequence start; `zeros` likewise; `lanes` is per-element scratch.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn backward<T: Real>(
     level: &Level,
-    params: &[T],
     soa: &[T],
     g: Geometry,
     t: usize,
@@ -212,6 +190,8 @@ pub(super) fn backward<T: Real>(
     let mut offset = 0;
     for group in &level.cells {
         let (kind, np, nk, n) = (group.kind, group.kind.ports().len(), group.kind.params().len(), group.rows.len());
+        let len = n * w;
+        let sc = if kind.has_state() { len } else { 0 };
         let (dh, dports, dc) = parts(cur, group, w);
         let (dprev_h, dprev_c) = match prev.as_deref_mut() {
             Some(p) => {
@@ -219,69 +199,51 @@ pub(super) fn backward<T: Real>(
                 (dph, dpc)
             }
             None => {
-                sink[..2 * n * w].fill(T::ZERO);
-                let (a, b) = sink.split_at_mut(n * w);
-                (&mut a[..], &mut b[..n * w])
+                sink[..2 * len].fill(T::ZERO);
+                let (a, b) = sink.split_at_mut(len);
+                (&mut a[..], &mut b[..sc])
             }
         };
         let vh = &cur_v[scaled(&group.rows, w)];
         let vc = &cur_v[scaled(&group.states, w)];
         let vports = &cur_v[scaled(&group.ports, w)];
-        let prev_h = prev_v.map_or(&zeros[..n * w], |p| &p[scaled(&group.rows, w)]);
-        let prev_c = prev_v.map_or(&zeros[..group.states.len() * w], |p| &p[scaled(&group.states, w)]);
-        let own = &params[group.params.clone()];
-        let dp = &mut grads[offset..offset + group.params.len()];
+        let prev_h = prev_v.map_or(&zeros[..len], |p| &p[scaled(&group.rows, w)]);
+        let prev_c = prev_v.map_or(&zeros[..sc], |p| &p[scaled(&group.states, w)]);
+        let own = &soa[offset..offset + nk * len];
+        let dp = &mut grads[offset..offset + nk * len];
         vector::simd(
             #[inline(always)]
             || {
-                if w == 1 {
-                    let x = Inputs {
-                        p: PerCell { data: &soa[offset..offset + n * nk], n },
-                        ports: port_views(vports, np, n, 0, n),
-                        prev_h,
-                        prev_c,
-                    };
-                    let s = Saved { h: vh, c: vc, dh, dc };
-                    let out = Grads { ports: port_views_mut(dports, np, n, 0, n), prev_h: dprev_h, prev_c: dprev_c };
-                    if n <= MAX_WIDTH {
-                        // Gradients land in lanes (write-only), then are added
-                        // once: read-modify-writes into `dp` inside the kernel
-                        // keep its loop scalar.
-                        cells::backward(kind, x, s, out, lanes);
-                        return lanes.add_per_cell(nk, n, dp);
-                    }
-                    return cells::backward(kind, x, s, out, &mut PerCellGrads { data: dp, n });
-                }
                 if nk == 0 {
-                    let len = n * w; // one pass over cells × samples, as in forward
                     let x = Inputs { p: Shared::new(&[]), ports: port_views(vports, np, len, 0, len), prev_h, prev_c };
                     let s = Saved { h: vh, c: vc, dh, dc };
                     let out =
                         Grads { ports: port_views_mut(dports, np, len, 0, len), prev_h: dprev_h, prev_c: dprev_c };
                     return cells::backward(kind, x, s, out, lanes);
                 }
-                for j in 0..n {
-                    let r = j * w..(j + 1) * w;
-                    let cj = if kind.has_state() { r.clone() } else { 0..0 };
+                // Pieces of at most MAX_WIDTH elements: the kernel writes
+                // each element's parameter gradients into `lanes` (write-only,
+                // so its loop vectorises), added into `dp` after each piece.
+                for e0 in (0..len).step_by(MAX_WIDTH) {
+                    let e = e0..(e0 + MAX_WIDTH).min(len);
+                    let ec = if sc > 0 { e.clone() } else { 0..0 };
                     let x = Inputs {
-                        p: Shared::new(&own[j * nk..(j + 1) * nk]),
-                        ports: port_views(vports, np, n * w, j * w, w),
-                        prev_h: &prev_h[r.clone()],
-                        prev_c: &prev_c[cj.clone()],
+                        p: PerCell { data: &own[e0..], n: len },
+                        ports: port_views(vports, np, len, e0, e.len()),
+                        prev_h: &prev_h[e.clone()],
+                        prev_c: &prev_c[ec.clone()],
                     };
-                    let s = Saved { h: &vh[r.clone()], c: &vc[cj.clone()], dh: &dh[r.clone()], dc: &dc[cj.clone()] };
+                    let s = Saved { h: &vh[e.clone()], c: &vc[ec.clone()], dh: &dh[e.clone()], dc: &dc[ec.clone()] };
                     let out = Grads {
-                        ports: port_views_mut(dports, np, n * w, j * w, w),
-                        prev_h: &mut dprev_h[r.clone()],
-                        prev_c: &mut dprev_c[cj.clone()],
+                        ports: port_views_mut(dports, np, len, e0, e.len()),
+                        prev_h: &mut dprev_h[e.clone()],
+                        prev_c: &mut dprev_c[ec.clone()],
                     };
                     cells::backward(kind, x, s, out, lanes);
-                    for (d, a) in dp[j * nk..(j + 1) * nk].iter_mut().zip(lanes.sums(nk, w)) {
-                        *d += a;
-                    }
+                    lanes.add_per_cell(nk, e.len(), len, &mut dp[e0..]);
                 }
             },
         );
-        offset += group.params.len();
+        offset += nk * len;
     }
 }

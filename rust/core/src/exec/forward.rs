@@ -29,7 +29,7 @@ pub(super) fn run<T: Real>(
     let w = g.width;
     let steps = x.steps;
     let zeros = vec![T::ZERO; plan.widest_cell_group().max(1) * w];
-    let soa = cells::transposed_params(plan, params, w);
+    let soa = cells::expanded_params(plan, params, w);
     let cell_offsets = cells::level_offsets(plan);
     let mut scratch = Vec::new();
     let run = Pass { plan, params, weights, g, samples: samples.clone(), want };
@@ -75,8 +75,7 @@ pub(super) fn run<T: Real>(
             maps.forward(l, level, g, t, values, &mut scratch);
             run.activate(l, t, values);
             if !level.cells.is_empty() {
-                let soa = if soa.is_empty() { &soa[..] } else { &soa[cell_offsets[l]..] };
-                cells::forward(level, params, soa, g, t, values, &zeros);
+                cells::forward(level, &soa[cell_offsets[l] * w..], g, t, values, &zeros);
             }
         }
         if want.outputs && !hoist {

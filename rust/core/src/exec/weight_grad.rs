@@ -52,7 +52,7 @@ pub(super) fn run<T: Real>(
                 let dst0 = b.dst.start + rows.start;
                 match b.kind {
                     BlockKind::Sparse => sparse(b, rows.clone(), dst0, chunks, steps, out),
-                    _ => dense(b, rows.clone(), dst0, chunks, steps, out),
+                    _ => dense(b, rows.clone(), dst0, chunks, steps, out, workspace),
                 }
             }
         })?;
@@ -114,13 +114,14 @@ fn dense<T: Real>(
     chunks: &[ChunkRef<'_, T>],
     steps: usize,
     out: &mut [T],
+    workspace: &Workspace<T>,
 ) {
     if block.kind == BlockKind::Dense {
-        return dense_rows(block, rows.len(), dst0, chunks, steps, out);
+        return dense_rows(block, rows.len(), dst0, chunks, steps, out, workspace);
     }
     let n = block.n_src();
     let mut dw = vec![T::ZERO; rows.len() * n];
-    dense_rows(block, rows.len(), dst0, chunks, steps, &mut dw);
+    dense_rows(block, rows.len(), dst0, chunks, steps, &mut dw, workspace);
     let base = block.row_ptr[rows.start];
     for i in rows.clone() {
         for k in block.row_ptr[i]..block.row_ptr[i + 1] {
@@ -143,12 +144,20 @@ const STRIDED_MAX_WIDTH: usize = 8;
 const GATHER_MAX_STEP_WORK: usize = 1 << 16;
 
 /// dw (m × n_src) = Σ_chunks Σ_t dz[t][dst0..dst0+m] · src[t − skip]ᵀ.
-fn dense_rows<T: Real>(block: &Block, m: usize, dst0: usize, chunks: &[ChunkRef<'_, T>], steps: usize, dw: &mut [T]) {
+fn dense_rows<T: Real>(
+    block: &Block,
+    m: usize,
+    dst0: usize,
+    chunks: &[ChunkRef<'_, T>],
+    steps: usize,
+    dw: &mut [T],
+    workspace: &Workspace<T>,
+) {
     let n = block.n_src();
     let skip = block.skip;
     let widest = chunks.iter().map(|c| c.geometry.width).max().unwrap_or(0);
     if widest >= STRIDED_MAX_WIDTH && (steps > 1 || chunks.len() > 1) && m * n * widest < GATHER_MAX_STEP_WORK {
-        return dense_rows_gathered(block, m, dst0, chunks, steps, dw);
+        return dense_rows_gathered(block, m, dst0, chunks, steps, dw, workspace);
     }
     let mut first = true;
     for c in chunks {
@@ -204,6 +213,7 @@ fn dense_rows_gathered<T: Real>(
     chunks: &[ChunkRef<'_, T>],
     steps: usize,
     dw: &mut [T],
+    workspace: &Workspace<T>,
 ) {
     let (n, skip) = (block.n_src(), block.skip);
     let first_step = |g: Geometry| skip.saturating_sub(g.first);
@@ -212,8 +222,8 @@ fn dense_rows_gathered<T: Real>(
         dw.fill(T::ZERO);
         return;
     }
-    let mut a = vec![T::ZERO; m * k];
-    let mut b = vec![T::ZERO; n * k];
+    // Every element is written below, so reused buffers may be stale.
+    let (mut a, mut b) = (workspace.take(m * k, false), workspace.take(n * k, false));
     let mut col = 0;
     for c in chunks {
         let g = c.geometry;
@@ -231,7 +241,13 @@ fn dense_rows_gathered<T: Real>(
         }
     }
     gemm::gemm(dw, n, false, gemm::View::row_major(&a, m, k), gemm::View::row_major(&b, n, k).t());
+    workspace.give(a);
+    workspace.give(b);
 }
+
+/// Widest chunk a sparse edge's per-sample sums are kept for (the widest
+/// chunk there is).
+const MAX_LANES: usize = 64;
 
 /// Rows `rows` of a sparse block: one dot product per edge.
 fn sparse<T: Real>(
@@ -257,6 +273,21 @@ fn sparse<T: Real>(
                         for t in t0..steps {
                             acc += c.deltas[g.at(t, row)] * c.values[g.at_back(t, block.skip, src)];
                         }
+                        continue;
+                    }
+                    if steps - t0.min(steps) > 1 && g.width <= MAX_LANES {
+                        // Over many steps: products summed per sample, the
+                        // samples summed once (not a dot product per step).
+                        let mut lanes = [T::ZERO; MAX_LANES];
+                        let w = g.width;
+                        for t in t0..steps {
+                            let d = &c.deltas[g.at(t, row)..g.at(t, row) + w];
+                            let v = &c.values[g.at_back(t, block.skip, src)..g.at_back(t, block.skip, src) + w];
+                            for ((l, &d), &v) in lanes[..w].iter_mut().zip(d).zip(v) {
+                                *l += d * v;
+                            }
+                        }
+                        acc += vector::sum_inline(&lanes[..w]);
                         continue;
                     }
                     for t in t0..steps {

@@ -48,9 +48,10 @@ impl<T: Real> CellParams<T> for Shared<T> {
     }
 }
 
-/// A group of n cells at batch size 1: element b is cell b, and parameter
-/// k of every cell is `data[k·n..(k+1)·n]` (transposed from the flat
-/// buffer's cell-major layout, so the loops vectorise across cells).
+/// A group's cells × samples as one vector: parameter k of the cell
+/// computing element e is `data[k·n + e]` (n: the vector's length; the
+/// flat buffer's cell-major parameters expanded per run, so the loops
+/// vectorise across cells and samples).
 #[derive(Clone, Copy)]
 pub struct PerCell<'a, T> {
     pub data: &'a [T],
@@ -68,7 +69,7 @@ impl<T: Real> CellParams<T> for PerCell<'_, T> {
         unsafe { *self.data.get_unchecked(k * self.n + b) }
     }
     fn fits(self, nk: usize, len: usize) -> bool {
-        len <= self.n && self.data.len() >= nk * self.n
+        len <= self.n && (nk == 0 || self.data.len() >= (nk - 1) * self.n + len)
     }
 }
 
@@ -123,12 +124,12 @@ impl<T: Real> LaneGrads<T> {
         LaneGrads { per_sample: [[T::ZERO; MAX_WIDTH]; MAX_PARAMS] }
     }
 
-    /// Adds lane b of parameter k into `out[k·n + b]` for k < `nk`, b < `n`:
-    /// a group of n ≤ [`MAX_WIDTH`] cells at batch size 1, one cell per lane.
+    /// Adds lane e of parameter k into `out[k·stride + e]` for k < `nk`,
+    /// e < `m`: one piece of a group's cells × samples vector.
     #[inline(always)]
-    pub fn add_per_cell(&self, nk: usize, n: usize, out: &mut [T]) {
-        for (row, out) in self.per_sample.iter().take(nk).zip(out.chunks_exact_mut(n)) {
-            for (o, &v) in out.iter_mut().zip(&row[..n]) {
+    pub fn add_per_cell(&self, nk: usize, m: usize, stride: usize, out: &mut [T]) {
+        for (k, row) in self.per_sample.iter().take(nk).enumerate() {
+            for (o, &v) in out[k * stride..k * stride + m].iter_mut().zip(&row[..m]) {
                 *o += v;
             }
         }
@@ -164,50 +165,11 @@ impl<T: Real> ParamGrads<T> for LaneGrads<T> {
     }
 }
 
-/// Per-cell gradients, transposed like [`PerCell`] (element b is cell b).
-pub struct PerCellGrads<'a, T> {
-    pub data: &'a mut [T],
-    pub n: usize,
-}
-
-impl<T: Real> ParamGrads<T> for PerCellGrads<'_, T> {
-    /// Unchecked, like [`PerCell::at`], after the kernel asserted `fits`.
-    #[inline(always)]
-    fn add(&mut self, k: usize, b: usize, v: T) {
-        debug_assert!(k * self.n + b < self.data.len());
-        // SAFETY: the kernel checked fits(nk, len) and adds k < nk, b < len ≤ n.
-        unsafe { *self.data.get_unchecked_mut(k * self.n + b) += v }
-    }
-    fn fits(&self, nk: usize, len: usize) -> bool {
-        len <= self.n && self.data.len() >= nk * self.n
-    }
-}
-
-/// Copies cell-major parameters `[cell][k]` of a group of `n` cells into
-/// the transposed `[k][cell]` layout (`dst`), or back when adding
-/// gradients (`transpose_add`).
-pub fn transpose<T: Real>(src: &[T], n: usize, k: usize, dst: &mut [T]) {
-    for c in 0..n {
-        for p in 0..k {
-            dst[p * n + c] = src[c * k + p];
-        }
-    }
-}
-
-/// dst `[cell][k]` += src `[k][cell]`.
-pub fn transpose_add<T: Real>(src: &[T], n: usize, k: usize, dst: &mut [T]) {
-    for c in 0..n {
-        for p in 0..k {
-            dst[c * k + p] += src[p * n + c];
-        }
-    }
-}
-
 /// The most own parameters a cell has (the LSTM's 11).
 pub const MAX_PARAMS: usize = 11;
 
-/// What the cells read at step t, each a vector (over the batch for one
-/// cell, or over the cells of a group at batch size 1). Before the
+/// What the cells read at step t, each a vector (over a group's cells ×
+/// samples, or over the batch for one cell). Before the
 /// sequence starts the previous values are zeros.
 #[derive(Clone, Copy)]
 pub struct Inputs<'a, T, P> {
