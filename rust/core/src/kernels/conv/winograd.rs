@@ -21,6 +21,13 @@ use crate::kernels::vector;
 use crate::real::Real;
 use std::any::TypeId;
 
+/// The 16 matrices of a panel (one per ξ) lie this many elements further
+/// apart than their size: at a multiple of 4 KiB apart, the 16 rows a
+/// transform reads or writes per tile would share one L1 set (8 ways).
+fn skew(len: usize) -> usize {
+    len + 16
+}
+
 /// A convolution Winograd handles, with its tile grid.
 pub(super) struct Wino {
     c: usize,
@@ -72,14 +79,14 @@ impl Wino {
     /// Scratch elements of [`Wino::forward`].
     pub(super) fn forward_len(&self, n: usize) -> usize {
         let pc = (self.panel_tiles(n) * n).next_multiple_of(NR_PAD);
-        16 * (self.o_pad * self.c + self.c * pc + self.o_pad * pc + n)
+        16 * (self.o_pad * self.c + skew(self.c * pc) + skew(self.o_pad * pc) + n)
     }
 
     /// Scratch elements of [`Wino::weight_grad`].
     pub(super) fn grad_len(&self, n: usize) -> usize {
         let pc = (self.panel_tiles(n) * n).next_multiple_of(NR_PAD);
         let cp = self.c.next_multiple_of(NR_PAD);
-        16 * (self.o_pad * cp + pc * cp + self.o_pad * pc + 8 * n)
+        16 * (self.o_pad * cp + skew(pc * cp) + skew(self.o_pad * pc) + 8 * n)
     }
 
     /// y += conv(x) with the filters `w` `[o][c][3][3]`.
@@ -88,20 +95,21 @@ impl Wino {
         let pt = self.panel_tiles(n);
         let pc = (pt * n).next_multiple_of(NR_PAD);
         let (u, rest) = buf.split_at_mut(16 * op * c);
-        let (v, rest) = rest.split_at_mut(16 * c * pc);
-        let (m, patch) = rest.split_at_mut(16 * op * pc);
+        let (vs, ms) = (skew(c * pc), skew(op * pc));
+        let (v, rest) = rest.split_at_mut(16 * vs);
+        let (m, patch) = rest.split_at_mut(16 * ms);
         vector::simd(
             #[inline(always)]
             || {
                 self.filter_transform(w, u);
                 for t0 in (0..self.tiles).step_by(pt) {
                     let t1 = (t0 + pt).min(self.tiles);
-                    self.input_transform(n, x, t0, t1, v, (c * pc, pc, 1), patch);
+                    self.input_transform(n, x, t0, t1, v, (vs, pc, 1), patch);
                     let cols = ((t1 - t0) * n).next_multiple_of(NR_PAD);
                     for xi in 0..16 {
-                        let (a, b) = (&u[xi * op * c..][..op * c], &v[xi * c * pc..][..c * pc]);
+                        let (a, b) = (&u[xi * op * c..][..op * c], &v[xi * vs..][..c * pc]);
                         let shape = Shape { m: op, nc: cols, k: c, lda: c, ldb: pc, ldc: pc, accumulate: false };
-                        gemm(shape, a, b, &mut m[xi * op * pc..][..op * pc]);
+                        gemm(shape, a, b, &mut m[xi * ms..][..op * pc]);
                     }
                     self.output_transform(n, m, pc, t0, t1, y);
                 }
@@ -116,8 +124,9 @@ impl Wino {
         let pt = self.panel_tiles(n);
         let pc = (pt * n).next_multiple_of(NR_PAD);
         let (du, rest) = buf.split_at_mut(16 * op * cp);
-        let (vt, rest) = rest.split_at_mut(16 * pc * cp);
-        let (dm, patch) = rest.split_at_mut(16 * op * pc);
+        let (vs, ms) = (skew(pc * cp), skew(op * pc));
+        let (vt, rest) = rest.split_at_mut(16 * vs);
+        let (dm, patch) = rest.split_at_mut(16 * ms);
         // padded channels of VT and padded filters of dM stay zero
         du.fill(T::ZERO);
         vt.fill(T::ZERO);
@@ -128,11 +137,11 @@ impl Wino {
                 for t0 in (0..self.tiles).step_by(pt) {
                     let t1 = (t0 + pt).min(self.tiles);
                     let k = (t1 - t0) * n;
-                    self.input_transform(n, x, t0, t1, vt, (pc * cp, 1, cp), patch);
+                    self.input_transform(n, x, t0, t1, vt, (vs, 1, cp), patch);
                     patch[..n].fill(T::ZERO);
                     self.grad_transform(n, dy, pc, t0, t1, dm, &patch[..n]);
                     for xi in 0..16 {
-                        let (a, b) = (&dm[xi * op * pc..][..op * pc], &vt[xi * pc * cp..][..pc * cp]);
+                        let (a, b) = (&dm[xi * ms..][..op * pc], &vt[xi * vs..][..pc * cp]);
                         let shape = Shape { m: op, nc: cp, k, lda: pc, ldb: cp, ldc: cp, accumulate: true };
                         gemm(shape, a, b, &mut du[xi * op * cp..][..op * cp]);
                     }
@@ -211,13 +220,17 @@ impl Wino {
         let c8 = if s1 == 1 && n >= LANES { self.c / 8 * 8 } else { 0 };
         for ci in (0..c8).step_by(8) {
             for t in t0..t1 {
-                let mut pieces = patch.chunks_exact_mut(16 * n);
-                let rows: [[&[T]; 4]; 8] =
-                    std::array::from_fn(|k| self.patch_rows(n, x, ci + k, t, pieces.next().unwrap()));
+                let mut rows: [[&[T]; 4]; 8] = [[&[]; 4]; 8];
+                for (k, piece) in patch.chunks_exact_mut(16 * n).take(8).enumerate() {
+                    rows[k] = self.patch_rows(n, x, ci + k, t, piece);
+                }
                 let col = (t - t0) * n;
                 let mut q = 0;
                 while q + LANES <= n {
-                    let outs: [[Lanes<T, LANES>; 16]; 8] = std::array::from_fn(|k| b_transform(&rows[k], n, q));
+                    let mut outs = [[Lanes::<T, LANES>::zero(); 16]; 8];
+                    for (out, r) in outs.iter_mut().zip(&rows) {
+                        *out = b_transform(r, n, q);
+                    }
                     for xi in 0..16 {
                         let mut blk: [[T; 8]; 8] = std::array::from_fn(|k| outs[k][xi].0);
                         transpose8(&mut blk);
@@ -301,7 +314,8 @@ impl Wino {
     fn output_transform<T: Real>(&self, n: usize, m: &[T], pc: usize, t0: usize, t1: usize, y: &mut [T]) {
         let (op, oh, ow) = (self.o_pad, self.oh, self.ow);
         assert_eq!(y.len(), self.o * oh * ow * n, "winograd output");
-        assert!(16 * op * pc <= m.len() && (t1 - t0) * n <= pc, "winograd panel");
+        let ms = skew(op * pc);
+        assert!(16 * ms <= m.len() && (t1 - t0) * n <= pc, "winograd panel");
         for o in 0..self.o {
             for t in t0..t1 {
                 let (oy, ox) = (2 * (t / self.tw), 2 * (t % self.tw));
@@ -321,13 +335,13 @@ impl Wino {
                 let mut q = 0;
                 while q + LANES <= n {
                     // SAFETY: o < o_pad and col + q + W ≤ pc, in the panel as checked above
-                    let out = unsafe { a_transform::<T, LANES>(m, o * pc + col + q, op * pc) };
+                    let out = unsafe { a_transform::<T, LANES>(m, o * pc + col + q, ms) };
                     add_y(top, bottom.as_deref_mut(), two_cols, n, q, &out);
                     q += LANES;
                 }
                 for q in q..n {
                     // SAFETY: as above
-                    let out = unsafe { a_transform::<T, 1>(m, o * pc + col + q, op * pc) };
+                    let out = unsafe { a_transform::<T, 1>(m, o * pc + col + q, ms) };
                     add_y(top, bottom.as_deref_mut(), two_cols, n, q, &out);
                 }
             }
@@ -341,7 +355,8 @@ impl Wino {
     fn grad_transform<T: Real>(&self, n: usize, dy: &[T], pc: usize, t0: usize, t1: usize, dm: &mut [T], zeros: &[T]) {
         let (op, oh, ow) = (self.o_pad, self.oh, self.ow);
         assert_eq!(dy.len(), self.o * oh * ow * n, "winograd output gradient");
-        assert!(16 * op * pc <= dm.len() && (t1 - t0) * n <= pc, "winograd panel");
+        let ms = skew(op * pc);
+        assert!(16 * ms <= dm.len() && (t1 - t0) * n <= pc, "winograd panel");
         assert_eq!(zeros.len(), n, "winograd zeros");
         for o in 0..self.o {
             for t in t0..t1 {
@@ -358,13 +373,13 @@ impl Wino {
                 let at = o * pc + col;
                 let mut q = 0;
                 while q + LANES <= n {
-                    // SAFETY: o < o_pad and col + q + W ≤ pc: inside 16·o_pad·pc, checked above
-                    unsafe { store_v(dm, &at_transform::<T, LANES>(&g, q), at, (op * pc, 1), q) };
+                    // SAFETY: o < o_pad and col + q + W ≤ pc: inside the 16 matrices, checked above
+                    unsafe { store_v(dm, &at_transform::<T, LANES>(&g, q), at, (ms, 1), q) };
                     q += LANES;
                 }
                 for q in q..n {
                     // SAFETY: as above
-                    unsafe { store_v(dm, &at_transform::<T, 1>(&g, q), at, (op * pc, 1), q) };
+                    unsafe { store_v(dm, &at_transform::<T, 1>(&g, q), at, (ms, 1), q) };
                 }
             }
         }
