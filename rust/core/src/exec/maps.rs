@@ -6,12 +6,16 @@
 
 use super::weight_grad::ChunkRef;
 use super::workspace::written_zeros;
-use super::{dropout, split_read_write, Geometry};
+use super::{dropout, split_read_write, threads, Geometry};
 use crate::kernels::pool::Regions;
 use crate::kernels::pool_rows as pool;
 use crate::plan::{Level, Plan, PoolRegions};
 use crate::real::Real;
 use std::borrow::Cow;
+
+/// Filter gradients with at least this much work (weights × output cells ×
+/// samples, about a multiply each) compute their chunks' terms in parallel.
+const PARALLEL_CONV_GRAD_WORK: usize = 1 << 24;
 
 /// What every chunk reads: full filter tensors (partial tables expanded
 /// with zeros) and this run's pooling regions, indexed [level][block].
@@ -120,21 +124,35 @@ impl<'a, T: Real> MapRun<'a, T> {
     /// Phase 2 of convolution `k` of level `l`: its filter gradient,
     /// Σ over chunks (in order) and steps (last first, as backward runs) of
     /// dz · im2col(x)ᵀ, into `out` (the conv's parameters, zero on entry).
+    /// Each (chunk, step) term is computed on its own, in parallel when the
+    /// work is large (a network of a few convolutions has fewer gradient
+    /// tasks than threads), and the terms are then summed in that fixed
+    /// order: the bits never depend on the threads.
     pub fn conv_grad(&self, plan: &Plan, l: usize, k: usize, chunks: &[ChunkRef<'_, T>], steps: usize, out: &mut [T]) {
         let c = &plan.levels[l].convs[k];
-        let mut full = if c.full_index.is_empty() { Vec::new() } else { written_zeros(c.full_len()) };
-        let dw = if c.full_index.is_empty() { &mut out[..] } else { &mut full[..] };
-        let mut scratch = Vec::new();
-        for chunk in chunks {
+        let len = if c.full_index.is_empty() { out.len() } else { c.full_len() };
+        let terms = chunks.len() * steps;
+        let term = |i: usize| {
+            let (chunk, t) = (&chunks[i / steps], steps - 1 - i % steps);
             let (g, w) = (chunk.geometry, chunk.geometry.width);
-            for t in (0..steps).rev() {
-                let rows = |r: &std::ops::Range<usize>| g.at(t, r.start)..g.at(t, r.start) + r.len() * w;
-                let (x, dy) = (&chunk.values[rows(&c.src_rows)], &chunk.deltas[rows(&c.dst)]);
-                c.conv.backward_rows(w, x, &self.weights[l][k], dy, None, Some(&mut *dw), &mut scratch);
-            }
+            let rows = |r: &std::ops::Range<usize>| g.at(t, r.start)..g.at(t, r.start) + r.len() * w;
+            let (x, dy) = (&chunk.values[rows(&c.src_rows)], &chunk.deltas[rows(&c.dst)]);
+            let mut dw = written_zeros(len);
+            c.conv.backward_rows(w, x, &self.weights[l][k], dy, None, Some(&mut dw), &mut Vec::new());
+            dw
+        };
+        let work = len.saturating_mul(c.dst.len()).saturating_mul(chunks.iter().map(|c| c.geometry.width).sum());
+        let parallel = terms > 1 && work >= PARALLEL_CONV_GRAD_WORK;
+        let parts = threads::map_indices(terms, parallel, term).unwrap_or_else(|_| (0..terms).map(term).collect());
+        let mut parts = parts.into_iter();
+        let Some(mut dw) = parts.next() else { return };
+        for part in parts {
+            dw.iter_mut().zip(&part).for_each(|(a, &b)| *a += b);
         }
-        if !c.full_index.is_empty() {
-            out.iter_mut().zip(&c.full_index).for_each(|(o, &i)| *o = full[i as usize]);
+        if c.full_index.is_empty() {
+            out.copy_from_slice(&dw);
+        } else {
+            out.iter_mut().zip(&c.full_index).for_each(|(o, &i)| *o = dw[i as usize]);
         }
     }
 }
