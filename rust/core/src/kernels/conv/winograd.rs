@@ -106,7 +106,12 @@ impl Wino {
                     let t1 = (t0 + pt).min(self.tiles);
                     self.input_transform(n, x, t0, t1, v, (vs, pc, 1), patch);
                     let cols = ((t1 - t0) * n).next_multiple_of(NR_PAD);
+                    let next = self.panel_region((t1 < self.tiles).then(|| (t1, (t1 + pt).min(self.tiles))), false);
+                    let out = self.panel_region(Some((t0, t1)), true);
                     for xi in 0..16 {
+                        // while the GEMMs run, the next panel's input and this one's output
+                        prefetch(x, n, (self.h, self.w), next, (xi * c / 16, (xi + 1) * c / 16));
+                        prefetch(y, n, (self.oh, self.ow), out, (xi * self.o / 16, (xi + 1) * self.o / 16));
                         let (a, b) = (&u[xi * op * c..][..op * c], &v[xi * vs..][..c * pc]);
                         let shape = Shape { m: op, nc: cols, k: c, lda: c, ldb: pc, ldc: pc, accumulate: false };
                         gemm(shape, a, b, &mut m[xi * ms..][..op * pc]);
@@ -140,7 +145,12 @@ impl Wino {
                     self.input_transform(n, x, t0, t1, vt, (vs, 1, cp), patch);
                     patch[..n].fill(T::ZERO);
                     self.grad_transform(n, dy, pc, t0, t1, dm, &patch[..n]);
+                    let next = (t1 < self.tiles).then(|| (t1, (t1 + pt).min(self.tiles)));
+                    let (next_in, next_out) = (self.panel_region(next, false), self.panel_region(next, true));
                     for xi in 0..16 {
+                        // while the GEMMs run, the next panel's input and output gradient
+                        prefetch(x, n, (self.h, self.w), next_in, (xi * c / 16, (xi + 1) * c / 16));
+                        prefetch(dy, n, (self.oh, self.ow), next_out, (xi * self.o / 16, (xi + 1) * self.o / 16));
                         let (a, b) = (&dm[xi * ms..][..op * pc], &vt[xi * vs..][..pc * cp]);
                         let shape = Shape { m: op, nc: cp, k, lda: pc, ldb: cp, ldc: cp, accumulate: true };
                         gemm(shape, a, b, &mut du[xi * op * cp..][..op * cp]);
@@ -149,6 +159,21 @@ impl Wino {
                 self.filter_grad(du, cp, dw);
             },
         )
+    }
+
+    /// The cells tiles [t0, t1) read (`out` false: rows and columns of the
+    /// input) or write (`out`: of the output), as (r0, r1, c0, c1) clipped to
+    /// the map; empty for None.
+    fn panel_region(&self, tiles: Option<(usize, usize)>, out: bool) -> (usize, usize, usize, usize) {
+        let Some((t0, t1)) = tiles else { return (0, 0, 0, 0) };
+        let (ty0, ty1) = (t0 / self.tw, (t1 - 1) / self.tw);
+        let (tx0, tx1) = if ty0 == ty1 { (t0 % self.tw, (t1 - 1) % self.tw) } else { (0, self.tw - 1) };
+        if out {
+            (2 * ty0, (2 * ty1 + 2).min(self.oh), 2 * tx0, (2 * tx1 + 2).min(self.ow))
+        } else {
+            let (r1, c1) = ((2 * ty1 + 4).saturating_sub(self.ph), (2 * tx1 + 4).saturating_sub(self.pw));
+            ((2 * ty0).saturating_sub(self.ph), r1.min(self.h), (2 * tx0).saturating_sub(self.pw), c1.min(self.w))
+        }
     }
 
     /// U_ξ[o][c] = (G g G^T)[ξ] for each filter slice g, rows ≥ o zero.
@@ -227,13 +252,17 @@ impl Wino {
                 let col = (t - t0) * n;
                 let mut q = 0;
                 while q + LANES <= n {
-                    let mut outs = [[Lanes::<T, LANES>::zero(); 16]; 8];
-                    for (out, r) in outs.iter_mut().zip(&rows) {
-                        *out = b_transform(r, n, q);
+                    // [ξ][channel][sample]: each block is stored and reloaded
+                    // whole vectors at a time (a wider reload of narrower
+                    // stores would stall on store forwarding)
+                    let mut stage = [[[T::ZERO; 8]; 8]; 16];
+                    for (k, r) in rows.iter().enumerate() {
+                        for (xi, val) in b_transform::<T, LANES>(r, n, q).iter().enumerate() {
+                            stage[xi][k] = val.0;
+                        }
                     }
-                    for xi in 0..16 {
-                        let mut blk: [[T; 8]; 8] = std::array::from_fn(|k| outs[k][xi].0);
-                        transpose8(&mut blk);
+                    for (xi, blk) in stage.iter_mut().enumerate() {
+                        transpose8(blk);
                         for (l, run) in blk.iter().enumerate() {
                             let at = xi * s0 + (col + q + l) * s2 + ci;
                             v[at..at + 8].copy_from_slice(run);
@@ -380,6 +409,39 @@ impl Wino {
                 for q in q..n {
                     // SAFETY: as above
                     unsafe { store_v(dm, &at_transform::<T, 1>(&g, q), at, (ms, 1), q) };
+                }
+            }
+        }
+    }
+}
+
+/// Asks for channels [k0, k1) of the cells `(r0, r1, c0, c1)` of a map
+/// (hh × ww cells of n samples) to be brought into L2. A panel's input and
+/// output are a few hundred runs of a few cache lines each, one per channel
+/// and row, too scattered for the hardware prefetchers: without this the
+/// transforms wait on L3.
+#[inline(always)]
+fn prefetch<T>(
+    map: &[T],
+    n: usize,
+    (hh, ww): (usize, usize),
+    cells: (usize, usize, usize, usize),
+    (k0, k1): (usize, usize),
+) {
+    let (r0, r1, c0, c1) = cells;
+    if r0 >= r1 || c0 >= c1 {
+        return;
+    }
+    let line = (64 / size_of::<T>()).max(1);
+    for k in k0..k1 {
+        for r in r0..r1 {
+            let (a, b) = (((k * hh + r) * ww + c0) * n, ((k * hh + r) * ww + c1) * n);
+            for at in (a..b.min(map.len())).step_by(line) {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: a prefetch of an address inside `map`; it reads nothing
+                unsafe {
+                    use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
+                    _mm_prefetch::<_MM_HINT_T1>(map.as_ptr().add(at).cast());
                 }
             }
         }
