@@ -150,13 +150,13 @@ fn conv_rows_many_tiles() {
     }
 }
 
-/// 3×3 stride-1 filters with 16+ channels each side run by Winograd
-/// F(2×2, 3×3): odd and even output sizes (partial tiles), every padding
+/// 3×3 stride-1 filters with 16+ channels each side and 2+ samples run by
+/// Winograd F(2×2, 3×3): odd and even output sizes (partial tiles), every padding
 /// 0–2, rectangular maps, channel counts off the register tile, and batches
 /// that split the tiles into several panels.
 fn winograd_cases() -> Vec<(usize, Conv2d)> {
     vec![
-        (1, Conv2d::new(16, 16, (3, 3), (8, 8)).with_padding(1, 1)),
+        (2, Conv2d::new(16, 16, (3, 3), (8, 8)).with_padding(1, 1)),
         (3, Conv2d::new(17, 21, (3, 3), (7, 9)).with_padding(1, 1)),
         (16, Conv2d::new(16, 24, (3, 3), (6, 5)).with_padding(0, 2)),
         (5, Conv2d::new(33, 16, (3, 3), (9, 4)).with_padding(2, 0)),

@@ -43,7 +43,7 @@ impl Conv2d {
         if n == 0 {
             return;
         }
-        if let Some(wg) = Wino::new(self) {
+        if let Some(wg) = Wino::new(self, n) {
             return wg.forward(n, x, w, y, grow(scratch, wg.forward_len(n)));
         }
         let col = grow(scratch, self.col_len(&pl, n));
@@ -74,7 +74,7 @@ impl Conv2d {
         if n == 0 || (dx.is_none() && dw.is_none()) {
             return;
         }
-        if let Some(wg) = Wino::new(self) {
+        if let Some(wg) = Wino::new(self, n) {
             return self.backward_winograd(&wg, n, x, w, dy, dx, dw, scratch);
         }
         let flip = dx.as_ref().and_then(|_| self.flipped_rows(d, n));
@@ -146,7 +146,7 @@ impl Conv2d {
         let (oh, ow) = self.output_size().expect("convolution geometry is validated at plan time");
         let f = Conv2d::new(self.out_channels, self.in_channels, (3, 3), (oh, ow))
             .with_padding(2 - self.pad_h, 2 - self.pad_w);
-        let fg = Wino::new(&f).expect("the flipped convolution of a Winograd one is one");
+        let fg = Wino::new(&f, n).expect("the flipped convolution of a Winograd one is one");
         let w_len = w.len();
         let len = dx.as_ref().map_or(0, |_| w_len + fg.forward_len(n)).max(dw.as_ref().map_or(0, |_| wg.grad_len(n)));
         let buf = grow(scratch, len);
