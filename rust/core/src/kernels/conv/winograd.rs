@@ -502,6 +502,7 @@ impl<T: Real, const W: usize> std::ops::Neg for Lanes<T, W> {
 
 /// B^T d B of samples q..q+W of a patch, whose rows are `rows` (4 cells of n).
 #[inline(always)]
+#[allow(clippy::needless_range_loop)] // indices as in the matrices
 fn b_transform<T: Real, const W: usize>(rows: &[&[T]; 4], n: usize, q: usize) -> [Lanes<T, W>; 16] {
     assert!(q + W <= n && rows.iter().all(|r| r.len() == 4 * n));
     // SAFETY: b·n + q + W ≤ 4n, each row's length
@@ -525,6 +526,7 @@ fn b_transform<T: Real, const W: usize>(rows: &[&[T]; 4], n: usize, q: usize) ->
 
 /// Transposes an 8 × 8 block in place.
 #[inline(always)]
+#[allow(clippy::needless_range_loop)] // indices as in the matrices
 fn transpose8<T: Real>(m: &mut [[T; 8]; 8]) {
     #[cfg(target_arch = "x86_64")]
     if TypeId::of::<T>() == TypeId::of::<f32>() && std::arch::is_x86_feature_detected!("avx") {
@@ -545,6 +547,7 @@ fn transpose8<T: Real>(m: &mut [[T; 8]; 8]) {
 /// # Safety
 /// at + 15·stride + W ≤ m.len()
 #[inline(always)]
+#[allow(clippy::needless_range_loop)] // indices as in the matrices
 unsafe fn a_transform<T: Real, const W: usize>(m: &[T], at: usize, stride: usize) -> [[Lanes<T, W>; 2]; 2] {
     let m = |xi: usize| Lanes::<T, W>::load(m, at + xi * stride);
     // A^T = [1 1 1 0; 0 1 −1 −1], down the columns…
@@ -606,6 +609,7 @@ unsafe fn store_v<T: Real, const W: usize>(
 /// Adds a tile's 2×2 outputs for samples q..q+W into its rows of y (the
 /// second column and row only where they lie inside the map).
 #[inline(always)]
+#[allow(clippy::needless_range_loop)] // indices as in the matrices
 fn add_y<T: Real, const W: usize>(
     top: &mut [T],
     bottom: Option<&mut [T]>,
