@@ -150,6 +150,61 @@ fn conv_rows_many_tiles() {
     }
 }
 
+/// 3×3 stride-1 filters with 16+ channels each side and 2+ samples run by
+/// Winograd F(2×2, 3×3): odd and even output sizes (partial tiles), every padding
+/// 0–2, rectangular maps, channel counts off the register tile, and batches
+/// that split the tiles into several panels.
+fn winograd_cases() -> Vec<(usize, Conv2d)> {
+    vec![
+        (2, Conv2d::new(16, 16, (3, 3), (8, 8)).with_padding(1, 1)),
+        (3, Conv2d::new(17, 21, (3, 3), (7, 9)).with_padding(1, 1)),
+        (16, Conv2d::new(16, 24, (3, 3), (6, 5)).with_padding(0, 2)),
+        (5, Conv2d::new(33, 16, (3, 3), (9, 4)).with_padding(2, 0)),
+        (8, Conv2d::new(64, 64, (3, 3), (12, 12)).with_padding(1, 1)),
+        (64, Conv2d::new(20, 18, (3, 3), (3, 3))),
+        (2, Conv2d::new(40, 36, (3, 3), (1, 2)).with_padding(1, 2)),
+    ]
+}
+
+#[test]
+fn conv_rows_winograd_matches_reference() {
+    let mut scratch = Vec::new();
+    for (i, (n, g)) in winograd_cases().iter().enumerate() {
+        check_conv(g, *n, 7000 + 10 * i as u64, &mut scratch);
+    }
+}
+
+/// The f32 path (its own register tile width) against the f64 reference.
+#[test]
+fn conv_rows_winograd_f32() {
+    for (i, (n, g)) in winograd_cases().into_iter().enumerate() {
+        let seed = 8000 + 10 * i as u64;
+        let (il, ol) = (g.in_channels * g.in_h * g.in_w, out_len(&g));
+        let (x, w, r) = (values(n * il, seed), values(g.weight_len(), seed + 1), values(n * ol, seed + 2));
+        let want_y = conv::forward(&g, n, &x, &w);
+        let (want_dx, want_dw) = conv::backward(&g, n, &x, &w, &r);
+        let f = |v: &[f64]| v.iter().map(|&a| a as f32).collect::<Vec<f32>>();
+        let back = |v: &[f32]| v.iter().map(|&a| a as f64).collect::<Vec<f64>>();
+        let (xr, wf, rr) = (f(&to_rows(&x, n)), f(&w), f(&to_rows(&r, n)));
+        let mut scratch = Vec::new();
+        let mut y = vec![0f32; n * ol];
+        g.forward_rows(n, &xr, &wf, &mut y, &mut scratch);
+        let (mut dx, mut dw) = (vec![0f32; xr.len()], vec![0f32; wf.len()]);
+        g.backward_rows(n, &xr, &wf, &rr, Some(&mut dx), Some(&mut dw), &mut scratch);
+        let scale = |v: &[f64]| v.iter().fold(1.0f64, |m, a| m.max(a.abs()));
+        for (what, got, want) in [
+            ("forward", from_rows(&back(&y), n), want_y),
+            ("dIn", from_rows(&back(&dx), n), want_dx),
+            ("dW", back(&dw), want_dw),
+        ] {
+            let tol = 2e-6 * scale(&want) * (g.in_channels.max(g.out_channels) * 9 * n) as f64;
+            for (k, (a, e)) in got.iter().zip(&want).enumerate() {
+                assert!((a - e).abs() <= tol, "{what} {g:?} n {n} [{k}]: {a} vs {e}");
+            }
+        }
+    }
+}
+
 #[test]
 fn conv_rows_scratch_is_reused() {
     let g = Conv2d::new(6, 4, (3, 3), (12, 12)).with_padding(1, 1);
@@ -204,6 +259,22 @@ fn conv_rows_finite_differences() {
         assert_grad("conv dIn", &dx, &numeric(&|p| fwd(p, &w), &x, &r));
         assert_grad("conv dW", &dw, &numeric(&|p| fwd(&x, p), &w, &r));
     }
+}
+
+/// Winograd's gradients against central differences of the convolution's
+/// definition (the batch-layout reference): differences of the Winograd
+/// forward itself carry its transforms' rounding, a little above the 1e-7
+/// the check allows where a gradient is small.
+#[test]
+fn conv_rows_winograd_finite_differences() {
+    let (n, g) = (2, Conv2d::new(16, 16, (3, 3), (5, 4)).with_padding(1, 2));
+    let (x, w, r) =
+        (values(n * g.in_channels * g.in_h * g.in_w, 400), values(g.weight_len(), 401), values(n * out_len(&g), 402));
+    let fwd = |x: &[f64], w: &[f64]| to_rows(&conv::forward(&g, n, &from_rows(x, n), w), n);
+    let (mut dx, mut dw) = (vec![0.0; x.len()], vec![0.0; w.len()]);
+    g.backward_rows(n, &x, &w, &r, Some(&mut dx), Some(&mut dw), &mut Vec::new());
+    assert_grad("winograd dIn", &dx, &numeric(&|p| fwd(p, &w), &x, &r));
+    assert_grad("winograd dW", &dw, &numeric(&|p| fwd(&x, p), &w, &r));
 }
 
 /// Rows pooling against the reference (after a transpose), accumulating.

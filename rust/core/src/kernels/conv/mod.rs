@@ -9,7 +9,9 @@
 use crate::bail;
 use crate::error::Result;
 
+mod micro;
 mod rows;
+mod winograd;
 
 /// The geometry of one convolution: `out_channels` filters of
 /// `kc × kh × kw` over an input of `in_channels × in_h × in_w`.

@@ -8,6 +8,7 @@
 //! (col2im). Single-threaded (the engine parallelises over chunks) and
 //! allocation-free once the caller's scratch vector has grown.
 
+use super::winograd::Wino;
 use super::{Conv2d, Dims};
 use crate::kernels::gemm::{gemm, View};
 use crate::kernels::vector;
@@ -42,6 +43,9 @@ impl Conv2d {
         if n == 0 {
             return;
         }
+        if let Some(wg) = Wino::new(self, n) {
+            return wg.forward(n, x, w, y, grow(scratch, wg.forward_len(n)));
+        }
         let col = grow(scratch, self.col_len(&pl, n));
         self.forward_tiles(&pl, n, x, w, y, col);
     }
@@ -69,6 +73,9 @@ impl Conv2d {
         assert!(dw.as_ref().is_none_or(|g| g.len() == d.w_len), "convolution weight gradient length");
         if n == 0 || (dx.is_none() && dw.is_none()) {
             return;
+        }
+        if let Some(wg) = Wino::new(self, n) {
+            return self.backward_winograd(&wg, n, x, w, dy, dx, dw, scratch);
         }
         let flip = dx.as_ref().and_then(|_| self.flipped_rows(d, n));
         let scatter = dx.is_some() && flip.is_none() && !d.direct;
@@ -119,6 +126,37 @@ impl Conv2d {
                 gemm(&mut dcol[s * k * m..], m, d.slices > 1, wv.t(), dys(s));
             }
             self.col2im_rows(d, n, dcol, q0, q1, g);
+        }
+    }
+
+    /// [`Conv2d::backward_rows`] by Winograd: dIn as the forward of the
+    /// flipped convolution (stride 1, padding 2 − p: a Winograd one too).
+    #[allow(clippy::too_many_arguments)]
+    fn backward_winograd<T: Real>(
+        &self,
+        wg: &Wino,
+        n: usize,
+        x: &[T],
+        w: &[T],
+        dy: &[T],
+        dx: Option<&mut [T]>,
+        dw: Option<&mut [T]>,
+        scratch: &mut Vec<T>,
+    ) {
+        let (oh, ow) = self.output_size().expect("convolution geometry is validated at plan time");
+        let f = Conv2d::new(self.out_channels, self.in_channels, (3, 3), (oh, ow))
+            .with_padding(2 - self.pad_h, 2 - self.pad_w);
+        let fg = Wino::new(&f, n).expect("the flipped convolution of a Winograd one is one");
+        let w_len = w.len();
+        let len = dx.as_ref().map_or(0, |_| w_len + fg.forward_len(n)).max(dw.as_ref().map_or(0, |_| wg.grad_len(n)));
+        let buf = grow(scratch, len);
+        if let Some(g) = dx {
+            let (fw, rest) = buf.split_at_mut(w_len);
+            self.flip_weights(w, fw);
+            fg.forward(n, dy, fw, g, rest);
+        }
+        if let Some(g) = dw {
+            wg.weight_grad(n, x, dy, g, buf);
         }
     }
 
