@@ -196,27 +196,4 @@ mod tests {
             }
         }
     }
-
-    /// GFLOP/s of the f32 kernel on the Winograd forward's product for
-    /// 64→64 channels (a 64 × 64 filter matrix times a 64-column panel):
-    /// `cargo test --release -p nervenet-core --lib gemm_rate -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn gemm_rate() {
-        let (m, nc, k) = (64, 64, 64);
-        let a = vec![0.01f32; m * k];
-        let b = vec![0.02f32; k * nc];
-        let mut c = vec![0f32; m * nc];
-        let s = Shape { m, nc, k, lda: k, ldb: nc, ldc: nc, accumulate: true };
-        let reps = 20_000;
-        for _ in 0..100 {
-            crate::kernels::vector::simd(|| gemm(s, &a, &b, &mut c));
-        }
-        let t = std::time::Instant::now();
-        for _ in 0..reps {
-            crate::kernels::vector::simd(|| gemm(s, &a, &b, &mut c));
-        }
-        let secs = t.elapsed().as_secs_f64();
-        println!("gemm {m}x{k}x{nc}: {:.1} GFLOP/s", 2.0 * (m * nc * k * reps) as f64 / secs / 1e9);
-    }
 }
