@@ -82,27 +82,48 @@ fn norm_of(n: usize, at: impl Fn(usize) -> f64) -> f64 {
     m * sum_squares(n, |i| at(i) / m).sqrt()
 }
 
+/// Values per piece of the norm's sum: each piece sums its squares in 8
+/// f64 lanes (by index mod 8), and the pieces' lanes are added in piece
+/// order — the same on one thread or many.
+const NORM_PIECE: usize = 1 << 15;
+/// From this many values the pieces are summed on the pool.
+const NORM_PARALLEL_MIN: usize = 1 << 21;
+
 /// The L2 norm of the whole vector, `L2(g) = √Σ g_i²`, accumulated in f64 in
-/// a fixed order. ∞ or NaN if an entry is.
+/// a fixed order (pieces of [`NORM_PIECE`] values, in parallel for large
+/// vectors, combined in order). ∞ or NaN if an entry is.
 pub fn l2_norm<T: Real>(grads: &[T]) -> f64 {
-    // The common case in one vectorised pass (the same 8 lanes by index mod
-    // 8 as `sum_squares`, so the result is the same).
-    let s = crate::kernels::vector::simd(|| {
-        let mut acc = [0.0f64; 8];
-        let chunks = grads.chunks_exact(8);
-        let rest = chunks.remainder();
-        for c in chunks {
-            for k in 0..8 {
-                let v = c[k].to_f64();
-                acc[k] += v * v;
+    let pieces: Vec<&[T]> = grads.chunks(NORM_PIECE).collect();
+    let sums = crate::exec::threads_map_if(pieces.len(), grads.len() >= NORM_PARALLEL_MIN, |k| {
+        crate::kernels::vector::simd(|| {
+            let mut acc = [0.0f64; 8];
+            let chunks = pieces[k].chunks_exact(8);
+            let rest = chunks.remainder();
+            for c in chunks {
+                for i in 0..8 {
+                    let v = c[i].to_f64();
+                    acc[i] += v * v;
+                }
             }
-        }
-        for (k, &g) in rest.iter().enumerate() {
-            let v = g.to_f64();
-            acc[k] += v * v;
-        }
-        acc.iter().sum::<f64>()
+            for (i, &g) in rest.iter().enumerate() {
+                let v = g.to_f64();
+                acc[i] += v * v;
+            }
+            acc
+        })
     });
+    let s = match sums {
+        Ok(sums) => {
+            let mut lanes = [0.0f64; 8];
+            for piece in sums {
+                for (l, v) in lanes.iter_mut().zip(piece) {
+                    *l += v;
+                }
+            }
+            lanes.iter().sum::<f64>()
+        }
+        Err(_) => f64::NAN, // no pool: fall back below
+    };
     if s.is_finite() {
         return s.sqrt();
     }

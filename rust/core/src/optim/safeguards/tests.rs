@@ -132,3 +132,15 @@ fn update_ratio_values() {
     assert!(matches!(update_ratio::<f64>(&[1.0], &[1.0, 2.0]), Err(Error::Shape(_))));
     assert!(matches!(update_ratio_l1::<f32>(&[1.0], &[]), Err(Error::Shape(_))));
 }
+
+#[test]
+fn large_norms_are_the_same_on_any_number_of_threads() {
+    let v: Vec<f32> = (0..(1usize << 21) + 5).map(|i| ((i as f32) * 0.001).sin()).collect();
+    crate::exec::set_num_threads(1).unwrap();
+    let one = l2_norm(&v);
+    crate::exec::set_num_threads(2).unwrap();
+    let two = l2_norm(&v);
+    assert_eq!(one.to_bits(), two.to_bits());
+    let direct = v.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
+    assert!((one - direct).abs() < 1e-9 * direct);
+}
