@@ -38,13 +38,7 @@ fn winograd_results_do_not_depend_on_threads() {
     let x: Vec<f32> = values(batch * 16 * 16 * 16, 1).iter().map(|&v| v as f32).collect();
     let y: Vec<f32> = values(batch * 3, 2).iter().map(|&v| v as f32).collect();
     let xs = Sequences::new(&x, batch, 1, 16 * 16 * 16);
-    let mut runs = Vec::new();
-    for threads in [1, 2] {
-        set_num_threads(threads).unwrap();
-        let want = Want { outputs: true, param_grads: true, parallel: true, ..Want::default() };
-        let out = net.run(net.params(), &xs, Some(&values_seed(Loss::Mse, &y)), want).unwrap();
-        runs.push((out.outputs.unwrap(), out.param_grads.unwrap()));
-    }
+    let runs = outputs_and_gradients_on_1_and_2_threads(&net, &xs, &y);
     assert_eq!(runs[0], runs[1]);
 }
 

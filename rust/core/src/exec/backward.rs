@@ -5,7 +5,7 @@
 //! it into deltas of their ports, and of their h / c at t − 1) and pushed
 //! to the block sources: dsrc[t − skip] += Wᵀ · dz.
 
-use super::forward::{first_source_row, gather_steps, hoists, source_range};
+use super::forward::{first_source_row, gather_steps, hoists, source_range, sparse_edges};
 use super::maps::MapRun;
 use super::weights::RunWeights;
 use super::{cells, split_read_write, Geometry, Want};
@@ -201,7 +201,7 @@ impl<T: Real> Pass<'_, T> {
     fn push_all_steps(&self, l: usize, bi: usize, steps: usize, deltas: &mut [T], scratch: &mut Vec<T>) {
         let g = self.g;
         let block = &self.plan.levels[l].blocks[bi];
-        let t0 = block.skip.saturating_sub(g.first);
+        let t0 = g.first_reaching(block.skip);
         if t0 >= steps || self.push_unneeded(l, bi) {
             return;
         }
@@ -214,16 +214,11 @@ impl<T: Real> Pass<'_, T> {
         let (span, slot) = (steps - t0, g.slot_len());
         if !block.is_dense() {
             let weights = &self.params[block.params.clone()];
-            for i in 0..block.dst.len() {
-                for k in block.row_ptr[i]..block.row_ptr[i + 1] {
-                    let src = block.cols[k] as usize;
-                    if src < self.plan.n_inputs && !self.want.input_grads {
-                        continue;
-                    }
-                    let (d0, s0) = (g.at(t0, block.dst.start + i), g.at_back(t0, block.skip, src));
-                    for j in 0..span {
-                        deltas[s0 + j * slot] += weights[k] * deltas[d0 + j * slot];
-                    }
+            let needed =
+                |&(_, src, _, _): &(usize, usize, usize, usize)| src >= self.plan.n_inputs || self.want.input_grads;
+            for (k, _, d0, s0) in sparse_edges(block, g, t0).filter(needed) {
+                for j in 0..span {
+                    deltas[s0 + j * slot] += weights[k] * deltas[d0 + j * slot];
                 }
             }
             return;

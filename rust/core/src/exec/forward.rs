@@ -177,7 +177,7 @@ impl<T: Real> Pass<'_, T> {
     fn block_all_steps(&self, l: usize, bi: usize, steps: usize, values: &mut [T], scratch: &mut Vec<T>) {
         let g = self.g;
         let block = &self.plan.levels[l].blocks[bi];
-        let t0 = block.skip.saturating_sub(g.first);
+        let t0 = g.first_reaching(block.skip);
         if t0 >= steps {
             return;
         }
@@ -192,12 +192,9 @@ impl<T: Real> Pass<'_, T> {
             // One strided axpy over the steps per edge (in each step the
             // edges still add in their order, so the sums are the same).
             let weights = &self.params[block.params.clone()];
-            for i in 0..block.dst.len() {
-                for k in block.row_ptr[i]..block.row_ptr[i + 1] {
-                    let (d0, s0) = (g.at(t0, block.dst.start + i), g.at_back(t0, block.skip, block.cols[k] as usize));
-                    for j in 0..span {
-                        values[d0 + j * slot] += weights[k] * values[s0 + j * slot];
-                    }
+            for (k, _, d0, s0) in sparse_edges(block, g, t0) {
+                for j in 0..span {
+                    values[d0 + j * slot] += weights[k] * values[s0 + j * slot];
                 }
             }
             return;
@@ -239,8 +236,24 @@ impl<T: Real> Pass<'_, T> {
     }
 }
 
-/// Copies rows `row0..row0 + n` of steps t0..t0+span (one sample per chunk)
-/// into `out` as [step][row]: the operand of a GEMM over the steps.
+/// A sparse block's edges at one sample per chunk, in order: (entry k, its
+/// source row, the offsets of its destination at step t0 and of its source
+/// at t0 − skip). Each is then one axpy over the steps, one slot apart.
+pub(super) fn sparse_edges(
+    block: &Block,
+    g: Geometry,
+    t0: usize,
+) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
+    (0..block.dst.len()).flat_map(move |i| {
+        (block.row_ptr[i]..block.row_ptr[i + 1]).map(move |k| {
+            let src = block.cols[k] as usize;
+            (k, src, g.at(t0, block.dst.start + i), g.at_back(t0, block.skip, src))
+        })
+    })
+}
+
+/// Copies the `n` values at `start` of `span` consecutive steps (one sample
+/// per chunk) into `out` as [step][row]: the operand of a GEMM over the steps.
 pub(super) fn gather_steps<T: Real>(buf: &[T], g: Geometry, span: usize, start: usize, n: usize, out: &mut Vec<T>) {
     debug_assert_eq!(g.width, 1);
     out.clear();

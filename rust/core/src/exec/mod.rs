@@ -141,6 +141,11 @@ impl Geometry {
     pub fn at_back(&self, step: usize, back: usize, row: usize) -> usize {
         self.at_internal(step + self.first - back, row)
     }
+    /// The first step whose step − back exists (see [`Geometry::reaches`]).
+    #[inline]
+    pub fn first_reaching(&self, back: usize) -> usize {
+        back.saturating_sub(self.first)
+    }
     /// Whether step − back exists (in the inputs or the history); before
     /// that, values are 0.
     #[inline]
@@ -344,7 +349,7 @@ pub(crate) fn split_read_write<T>(
 /// Maps `0..n` on the pool (results in index order), for callers such as
 /// the numeric gradient that parallelise over something else than chunks.
 pub fn threads_map<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync + Send) -> Result<Vec<R>> {
-    threads::map_indices(n, true, f)
+    threads_map_if(n, true, f)
 }
 
 /// [`threads_map`] on the pool only when `parallel`, else on the calling thread.

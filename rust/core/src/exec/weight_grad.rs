@@ -5,7 +5,7 @@
 
 use super::maps::MapRun;
 use super::workspace::{zero_parallel, Workspace};
-use super::{threads, Geometry};
+use super::{threads, Geometry, CHUNK};
 use crate::error::Result;
 use crate::kernels::{gemm, vector};
 use crate::plan::{Block, BlockKind, GradTask, Plan};
@@ -163,7 +163,7 @@ fn dense_rows<T: Real>(
     for c in chunks {
         let g = c.geometry;
         // Steps whose source exists (the history counts).
-        let t0 = skip.saturating_sub(g.first);
+        let t0 = g.first_reaching(skip);
         if steps > t0 {
             let span = steps - t0;
             let (w, slot) = (g.width, g.slot_len());
@@ -216,8 +216,8 @@ fn dense_rows_gathered<T: Real>(
     workspace: &Workspace<T>,
 ) {
     let (n, skip) = (block.n_src(), block.skip);
-    let first_step = |g: Geometry| skip.saturating_sub(g.first);
-    let k: usize = chunks.iter().map(|c| steps.saturating_sub(first_step(c.geometry)) * c.geometry.width).sum();
+    let k: usize =
+        chunks.iter().map(|c| steps.saturating_sub(c.geometry.first_reaching(skip)) * c.geometry.width).sum();
     if k == 0 {
         dw.fill(T::ZERO);
         return;
@@ -228,7 +228,7 @@ fn dense_rows_gathered<T: Real>(
     for c in chunks {
         let g = c.geometry;
         let w = g.width;
-        for t in first_step(g)..steps {
+        for t in g.first_reaching(skip)..steps {
             let dz = &c.deltas[g.at(t, dst0)..g.at(t, dst0) + m * w];
             for (i, row) in dz.chunks_exact(w).enumerate() {
                 a[i * k + col..i * k + col + w].copy_from_slice(row);
@@ -244,10 +244,6 @@ fn dense_rows_gathered<T: Real>(
     workspace.give(a);
     workspace.give(b);
 }
-
-/// Widest chunk a sparse edge's per-sample sums are kept for (the widest
-/// chunk there is).
-const MAX_LANES: usize = 64;
 
 /// Rows `rows` of a sparse block: one dot product per edge.
 fn sparse<T: Real>(
@@ -267,7 +263,7 @@ fn sparse<T: Real>(
                 let mut acc = T::ZERO;
                 for c in chunks {
                     let g = c.geometry;
-                    let t0 = block.skip.saturating_sub(g.first);
+                    let t0 = g.first_reaching(block.skip);
                     if g.width == 1 {
                         // One sample: a strided dot product over the steps.
                         for t in t0..steps {
@@ -275,10 +271,10 @@ fn sparse<T: Real>(
                         }
                         continue;
                     }
-                    if steps - t0.min(steps) > 1 && g.width <= MAX_LANES {
+                    if steps - t0.min(steps) > 1 && g.width <= CHUNK {
                         // Over many steps: products summed per sample, the
                         // samples summed once (not a dot product per step).
-                        let mut lanes = [T::ZERO; MAX_LANES];
+                        let mut lanes = [T::ZERO; CHUNK]; // no chunk is wider
                         let w = g.width;
                         for t in t0..steps {
                             let d = &c.deltas[g.at(t, row)..g.at(t, row) + w];

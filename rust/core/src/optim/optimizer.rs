@@ -340,7 +340,7 @@ fn chunked<T: Real>(
 /// Whether every value is finite, as one vectorisable pass (no early exit:
 /// the bad case is the rare one).
 #[inline(always)]
-pub(crate) fn all_finite_inline<T: Real>(xs: &[T]) -> bool {
+fn all_finite_inline<T: Real>(xs: &[T]) -> bool {
     let mut bad = 0u32;
     for x in xs {
         bad |= (!x.is_finite()) as u32;

@@ -160,3 +160,21 @@ pub const AVG_POOL_GRID: [f64; 49] = [
     2.0, 7.0, 5.0, -2.0, -9.0, 3.0, 2.0,
     5.0, -2.0, 3.0, 8.0, -2.0, -1.0, -1.0,
 ];
+
+/// Outputs and parameter gradients (MSE against `y`) of one parallel run on
+/// 1 thread, then on 2.
+pub fn outputs_and_gradients_on_1_and_2_threads<T: Real>(
+    net: &Network<T>,
+    xs: &Sequences<'_, T>,
+    y: &[T],
+) -> Vec<(Vec<T>, Vec<T>)> {
+    [1, 2]
+        .into_iter()
+        .map(|threads| {
+            set_num_threads(threads).unwrap();
+            let want = Want { outputs: true, param_grads: true, parallel: true, ..Want::default() };
+            let out = net.run(net.params(), xs, Some(&values_seed(Loss::Mse, y)), want).unwrap();
+            (out.outputs.unwrap(), out.param_grads.unwrap())
+        })
+        .collect()
+}
