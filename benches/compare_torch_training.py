@@ -19,7 +19,6 @@ did the same work.
 from __future__ import annotations
 
 import argparse
-import gzip
 import sys
 from pathlib import Path
 
@@ -33,14 +32,6 @@ from compare_torch import mlp_twin, sequential  # noqa: E402
 from harness import MIN_ROUNDS, Contest, header  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def idx(path: Path) -> np.ndarray:
-    """An IDX file (MNIST): big-endian header, then uint8 values."""
-    raw = gzip.decompress(path.read_bytes())
-    ndim = raw[3]
-    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
 def epochs(contest: Contest, name: str, net: nv.Network, model: torch.nn.Module, fit_epoch, torch_epoch,
@@ -91,10 +82,10 @@ def iris(contest: Contest) -> None:
 
 def mnist(contest: Contest, samples: int) -> None:
     root = DATA / "mnist"
-    X = idx(root / "train-images-idx3-ubyte.gz")[:samples].reshape(-1, 784).astype(np.float32) / 255.0
-    y = idx(root / "train-labels-idx1-ubyte.gz")[:samples].astype(np.int64)
-    Xt = idx(root / "t10k-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255.0
-    yt = idx(root / "t10k-labels-idx1-ubyte.gz").astype(np.int64)
+    X = nv.data.read_idx(root / "train-images-idx3-ubyte.gz")[:samples].reshape(-1, 784).astype(np.float32) / 255.0
+    y = nv.data.read_idx(root / "train-labels-idx1-ubyte.gz")[:samples].astype(np.int64)
+    Xt = nv.data.read_idx(root / "t10k-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255.0
+    yt = nv.data.read_idx(root / "t10k-labels-idx1-ubyte.gz").astype(np.int64)
     sizes = [784, 512, 512, 10]
     net = nv.Network(nv.mlp(sizes, "relu", bias=True), dtype="float32", init="kaiming", seed=0)
     model = sequential(mlp_twin(net, sizes), torch.nn.ReLU, torch.nn.Identity())

@@ -88,7 +88,7 @@ import numpy as np
 import nervenet as nv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import MIN_ROUNDS, Contest, Result, Timing, header  # noqa: E402
+from harness import MIN_ROUNDS, Contest, Result, Timing, header, interleave  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "timeseries" / "2018_coal"
 TARGET = "Main_Flm_Int"
@@ -247,19 +247,16 @@ def main() -> None:
             trainable = int(nets[1].trainable.sum())
 
             def epoch(batch: int) -> float:
+                if args.threads == 1:
+                    pin(args.core)  # and the pool's threads the first epoch started
                 start = time.perf_counter()
                 nets[batch].fit(X, Y, loss="mse", optimizer=opts[batch], batch_size=batch, epochs=1, verbose=0)
                 return time.perf_counter() - start
 
-            contenders = ["b1", "b28"] + (["examm"] if examm else [])
-            samples: dict[str, list] = {k: [] for k in contenders}
-            for r in range(args.warmup + args.reps):
-                for k in contenders if r % 2 == 0 else reversed(contenders):
-                    sample = examm.run(cell) if k == "examm" else epoch(int(k[1:]))
-                    if r >= args.warmup:
-                        samples[k].append(sample)
-                if r == 0 and args.threads == 1:
-                    pin(args.core)  # threads the first epochs started
+            samplers = {"b1": lambda: epoch(1), "b28": lambda: epoch(28)}
+            if examm:
+                samplers["examm"] = lambda: examm.run(cell)
+            samples = interleave(samplers, args.reps, args.warmup)
 
             ex = samples.get("examm", [])
             for batch in (1, 28):

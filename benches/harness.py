@@ -22,11 +22,12 @@ from __future__ import annotations
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Optional, TypeVar
 
 import nervenet as nv
 
 MIN_ROUNDS = 15
+S = TypeVar("S")
 
 
 @dataclass
@@ -141,21 +142,39 @@ class Contest:
         set a thread count)."""
         setups = {k: (setup or {}).get(k, lambda: None) for k in contenders}
         numbers = {k: self._calls_per_sample(fn, setups[k]) for k, fn in contenders.items()}
-        samples: dict[str, list[float]] = {k: [] for k in contenders}
-        order = list(contenders)
-        for r in range(self.rounds):
-            for k in order if r % 2 == 0 else reversed(order):
+
+        def sampler(k: str) -> Callable[[], float]:
+            def sample() -> float:
                 fn, number = contenders[k], numbers[k]
                 setups[k]()
                 t = time.perf_counter()
                 for _ in range(number):
                     fn()
-                samples[k].append((time.perf_counter() - t) / number)
+                return (time.perf_counter() - t) / number
+            return sample
+
+        samples = interleave({k: sampler(k) for k in contenders}, self.rounds)
+        order = list(contenders)
         ratios = []
         if len(order) == 2:
             a, b = order
             ratios = [tb / ta for ta, tb in zip(samples[a], samples[b])]
         return Result(name, {k: Timing(v) for k, v in samples.items()}, ratios, target, note)
+
+
+def interleave(samplers: dict[str, Callable[[], S]], rounds: int, warmup: int = 0) -> dict[str, list[S]]:
+    """Takes one sample of each contender per round, in order on even rounds
+    and in reverse on odd ones (A, B, B, A…), so both see the same drift;
+    the first ``warmup`` rounds are not kept. A sampler returns what it
+    measured: seconds, or a record of a run that times itself (EXAMM)."""
+    samples: dict[str, list[S]] = {k: [] for k in samplers}
+    order = list(samplers)
+    for r in range(warmup + rounds):
+        for k in order if r % 2 == 0 else reversed(order):
+            sample = samplers[k]()
+            if r >= warmup:
+                samples[k].append(sample)
+    return samples
 
 
 def header(contenders: list[str]) -> str:
