@@ -1,4 +1,5 @@
-"""``python -m nervenet``: a short, self-explaining demo (a few seconds).
+"""``nervenet demo`` (or ``python -m nervenet demo``): a short,
+self-explaining demo (a few seconds).
 
 1. The lecture notes' xor network (Lecture 2): its forward pass and the
    deltas of its backward pass, next to the values the notes print.
@@ -122,7 +123,7 @@ def train_xor(seed: int = 0, max_epochs: int = 2000) -> bool:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nervenet", description="A short demo of nervenet.")
+    parser = argparse.ArgumentParser(prog="nervenet demo", description="A short demo of nervenet.")
     parser.add_argument("--seed", type=int, default=0, help="seed of the xor network and its shuffling")
     parser.add_argument("--max-epochs", type=int, default=2000, help="give up on xor after this many epochs")
     args = parser.parse_args(argv)

@@ -280,8 +280,11 @@ class Graph(MapMethods):
 
     @classmethod
     def load(cls, path: PathLike) -> "Graph":
-        """Reads a graph saved with :meth:`save`; errors name the file."""
-        with open(path, encoding="utf-8") as f:
+        """Reads a graph saved with :meth:`save`; errors name the file (a
+        missing path or a folder is a MissingFileError)."""
+        from .._checks import existing_file
+
+        with open(existing_file(path, "graph file"), encoding="utf-8") as f:
             text = f.read()
         try:
             return cls.from_json(text)
