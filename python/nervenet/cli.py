@@ -236,8 +236,9 @@ class _Model:
             raise UsageError(f"DATA {data!r} is neither a file nor a built-in dataset ({', '.join(BUILTIN_DATASETS)})")
         return X, y
 
-    def features(self, X: np.ndarray, data: str) -> np.ndarray:
-        """Raw rows as the network's inputs, through the stored preprocessing."""
+    def raw(self, X: np.ndarray, data: str) -> np.ndarray:
+        """Raw rows checked against the feature count the model reads (and
+        made numbers, unless the CLI's ColumnPreprocessor reads the text)."""
         from .data import ColumnPreprocessor
 
         if self.width is not None and (X.ndim != 2 or X.shape[1] != self.width):
@@ -253,7 +254,7 @@ class _Model:
                 X = X.astype(np.float64)
             except ValueError:
                 raise DataError(f"{data}: the feature columns hold values that are not numbers") from None
-        return self.net._raw_inputs(X)
+        return X
 
     def targets(self, y: np.ndarray) -> np.ndarray:
         """Raw targets as the loss takes them: class indices or values."""
@@ -273,7 +274,7 @@ def evaluate(model: str, data: str, config: Optional[str]) -> int:
     assert m.cfg is not None
     X, y = m.rows(data, with_targets=True)
     assert y is not None
-    metrics = m.net.evaluate(m.features(X, data), m.targets(y), m.cfg.loss["name"])
+    metrics = m.net.evaluate(m.net._raw_inputs(m.raw(X, data)), m.targets(y), m.cfg.loss["name"])
     print(f"{data}: {_metrics(metrics)}", flush=True)
     return 0
 
@@ -284,18 +285,18 @@ def predict(model: str, data: str, out: Optional[str], config: Optional[str]) ->
 
     m = _Model(model, config, need_config=False)
     X, _ = m.rows(data, with_targets=False)
-    outputs = np.asarray(m.net.forward(m.features(X, data)), dtype=np.float64)
+    X = m.raw(X, data)
     classes = m.net.classes
+    predicted = m.net.predict(X)
     if classes is not None:
         header = ["prediction"]
-        rows = [[label] for label in np.asarray(classes, dtype=object)[outputs.argmax(axis=1)]]
+        rows = [[label] for label in predicted.tolist()]
         if m.cfg is not None and m.cfg.loss["name"] == "softmax":  # the outputs are logits
-            shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
             header += [f"probability_{c}" for c in classes]
-            rows = [r + [f"{p:.6g}" for p in ps] for r, ps in zip(rows, shifted / shifted.sum(axis=1, keepdims=True))]
+            rows = [r + [f"{p:.6g}" for p in ps] for r, ps in zip(rows, m.net.predict_proba(X))]
     else:
-        header = [f"output_{j}" for j in range(outputs.shape[1])]
-        rows = [[f"{v:.9g}" for v in r] for r in outputs]
+        header = [f"output_{j}" for j in range(predicted.shape[1])]
+        rows = [[f"{v:.9g}" for v in r] for r in predicted]
     buffer = text_io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
