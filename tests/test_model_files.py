@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -222,6 +223,9 @@ def test_unstorable_preprocessing_and_bad_classes_are_refused() -> None:
         net.classes = ["a", "b", "a"]
     with pytest.raises(nv.ConfigError, match="strings or integers"):
         net.classes = ["a", 1.5, "c"]
+    for labels in (3, "abc", {"a": 0, "b": 1, "c": 2}):
+        with pytest.raises(nv.ConfigError, match="a sequence of labels"):
+            net.classes = labels
     net.classes = np.array([0, 1, 2])
     assert net.classes == [0, 1, 2] and net.predict(np.zeros((1, 2))).dtype.kind == "i"
 
@@ -268,6 +272,8 @@ def _rewrite(path: Path, change: Any) -> None:
     (lambda m, t: [m.update(model='{"classes": ["a", "b"]}')] + [t.pop(k) for k in list(t) if "/" in k and
                                                                   k.startswith("preprocessing")], "classes do not fit"),
     (lambda m, t: m.update(model='{"classes": ["a", "b", "c"]}'), "preprocessing tensors without a stored"),
+    (lambda m, t: [m.update(model='{"classes": {"a": 1}}')] + [t.pop(k) for k in list(t) if "/" in k and
+                                                              k.startswith("preprocessing")], "not a JSON list"),
 ])
 def test_bad_model_entries_are_format_errors(tmp_path: Path, change: Any, message: str) -> None:
     net = nv.Network(nv.mlp([2, 3]))
@@ -384,3 +390,35 @@ def test_python_m_nervenet_runs_the_cli_and_version(tmp_path: Path) -> None:
     assert r.returncode == 0 and r.stdout.strip() == f"nervenet {nv.__version__}"
     r = _python_m(cwd=tmp_path)
     assert r.returncode == 2 and "predict" in r.stderr and "demo" in r.stderr
+
+
+def test_mutated_preprocessing_trees_decode_or_fail_cleanly() -> None:
+    """Random edits of a stored chain's JSON tree: decode returns a transform
+    or raises the caller's error, never anything else."""
+    from nervenet.data import stored
+
+    class Refused(Exception):
+        pass
+
+    transform = nv.data.chain(nv.data.Standardize(), nv.data.OneHotEncoder(columns=[0])).fit(_mixed()[:, 1:].astype(float))
+    tree, arrays = stored.encode(transform)
+    text = json.dumps(tree)
+    rng = np.random.default_rng(0)
+    junk = ['null', '1', '-1', '1e308', '"x"', '[]', '{}', '{"array": "0"}', '{"type": "float64"}', '{"dtype": "U9"}',
+            '{"scalar": "x", "dtype": "int64"}', '{"strings": [1], "shape": [1]}', '{"objects": [], "shape": [2]}',
+            '{"transform": "nervenet.data.PCA", "state": []}', '{"list": {}}', '{"float": "nanx"}']
+    outcomes = {"decoded": 0, "refused": 0}
+    for _ in range(600):
+        tokens = re.split(r'(\{"array": "\d+"\}|true|false|"[^"]*"|-?\d+\.?\d*(?:e-?\d+)?)', text)
+        i = int(rng.integers(1, len(tokens), 1)[0]) | 1  # an odd index: a value token
+        tokens[min(i, len(tokens) - 2)] = junk[int(rng.integers(len(junk)))]
+        try:
+            mutated = json.loads("".join(tokens))
+        except ValueError:
+            continue
+        try:
+            stored.decode(mutated, arrays, Refused)
+            outcomes["decoded"] += 1
+        except Refused:
+            outcomes["refused"] += 1
+    assert outcomes["decoded"] > 0 and outcomes["refused"] > 0, outcomes

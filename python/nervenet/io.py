@@ -446,6 +446,8 @@ def _read_model_entries(saved: SavedFile, fail: Any) -> None:
     if not isinstance(model, dict) or not set(model) <= {"classes", "preprocessing"}:
         raise fail("metadata 'model' must be a JSON object with 'classes' and/or 'preprocessing'")
     if "classes" in model:
+        if not isinstance(model["classes"], list):
+            raise fail("metadata 'model' holds classes that are not a JSON list")
         saved.classes = model["classes"]
     if "preprocessing" in model:
         from .data import stored

@@ -460,6 +460,8 @@ class Network:
         if labels is None:
             self._classes = None
             return
+        if isinstance(labels, (str, bytes, dict)) or not hasattr(labels, "__iter__"):
+            raise ConfigError(f"classes must be a sequence of labels (one per output), got {labels!r}")
         values = [v.item() if isinstance(v, np.generic) else v for v in labels]
         for v in values:
             if isinstance(v, bool) or not isinstance(v, (str, int)):

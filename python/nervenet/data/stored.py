@@ -126,17 +126,17 @@ def decode(tree: Any, arrays: dict[str, np.ndarray], fail: Callable[[str], Excep
                 return tuple(value(x, depth + 1) for x in v["tuple"])
             if set(v) == {"dict"} and isinstance(v["dict"], dict):
                 return {k: value(x, depth + 1) for k, x in v["dict"].items()}
-            if set(v) == {"array"} and v["array"] in arrays:
+            if set(v) == {"array"} and isinstance(v["array"], str) and v["array"] in arrays:
                 return arrays[v["array"]]
             if set(v) in ({"strings", "shape"}, {"objects", "shape"}):
                 return _array(v, value, depth, fail)
             if set(v) == {"scalar", "dtype"}:
-                return _dtype(v["dtype"], fail).type(value(v["scalar"], depth + 1))
+                return _scalar(_dtype(v["dtype"], fail), value(v["scalar"], depth + 1), fail)
             if set(v) == {"dtype"}:
                 return _dtype(v["dtype"], fail)
             if set(v) == {"type"}:
                 return _dtype(v["type"], fail).type
-            if set(v) == {"transform", "state"} and isinstance(v["state"], dict):
+            if set(v) == {"transform", "state"} and isinstance(v["transform"], str) and isinstance(v["state"], dict):
                 return _transform(v, value, depth, classes, fail)
         raise fail(f"the stored preprocessing holds an unreadable entry {str(v)[:80]}")
 
@@ -151,6 +151,16 @@ def _dtype(name: Any, fail: Callable[[str], Exception]) -> np.dtype:
     if dtype is None or dtype.kind not in _TENSOR_KINDS:
         raise fail(f"the stored preprocessing names an unknown dtype {str(name)[:40]!r}")
     return dtype
+
+
+def _scalar(dtype: np.dtype, number: Any, fail: Callable[[str], Exception]) -> Any:
+    if isinstance(number, (bool, int, float)):
+        try:
+            with np.errstate(all="raise"):
+                return dtype.type(number)
+        except (ValueError, TypeError, OverflowError, FloatingPointError):
+            pass
+    raise fail(f"the stored preprocessing holds {str(number)[:40]!r}, which is not a {dtype.name}")
 
 
 def _array(v: dict[str, Any], value: Any, depth: int, fail: Callable[[str], Exception]) -> np.ndarray:
