@@ -297,6 +297,8 @@ def test_missing_model_or_folder_is_a_missing_file_error(tmp_path: Path) -> None
         nv.Network.load(tmp_path)
     with pytest.raises(nv.MissingFileError, match="is a folder, not a graph file"):
         nv.Graph.load(tmp_path)
+    with pytest.raises(nv.FormatError, match="/dev/null is not a regular file"):
+        nv.Network.load("/dev/null")
     net = nv.Network(nv.mlp([2, 1]))
     X, Y = np.zeros((4, 2)), np.zeros((4, 1))
     for where, message in ((tmp_path / "none.safetensors", "no such model file"), (tmp_path, "is a folder")):

@@ -12,7 +12,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from .errors import ConfigError, MissingFileError
+from .errors import ConfigError, FormatError, MissingFileError
 
 # The core's seeds are u64.
 SEED_BITS = 64
@@ -80,10 +80,12 @@ def flag(value: Any, name: str, *, optional: bool = False) -> Optional[bool]:
 def existing_file(path: Union[str, "os.PathLike[str]"], what: str) -> Path:
     """``path`` as a Path when it names a file; MissingFileError naming it
     (``what``: "model file", "data file", ...) when nothing is there or it
-    is a folder."""
+    is a folder; FormatError for a device, socket or pipe."""
     p = Path(os.fspath(path))
     if p.is_dir():
         raise MissingFileError(f"{p} is a folder, not a {what}")
-    if not p.is_file():
+    if not p.exists():
         raise MissingFileError(f"no such {what}: {p}")
+    if not p.is_file():  # a device, socket or pipe
+        raise FormatError(f"{p} is not a regular file, so not a {what}")
     return p
