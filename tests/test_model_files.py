@@ -370,6 +370,13 @@ def test_cli_checkpoints_stay_inside_out(tmp_path: Path, capsys: pytest.CaptureF
     assert written.is_file() and out.resolve() not in written.parents
 
 
+def test_cli_checkpoints_in_a_sub_folder_of_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = IRIS_CONFIG.replace("epochs = 25", "epochs = 2") + '[callbacks.checkpoint]\npath = "ckpt/e{epoch:02d}.st"\n'
+    (tmp_path / "c.toml").write_text(config)
+    assert cli.main(["train", str(tmp_path / "c.toml"), "--out", str(tmp_path / "out"), "-q"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out" / "ckpt").iterdir()) == ["e01.st", "e02.st"]
+
+
 def test_cli_config_with_a_bad_template_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "c.toml").write_text(IRIS_CONFIG + '[callbacks.checkpoint]\npath = "c{epoch.real}.safetensors"\n')
     assert cli.main(["train", str(tmp_path / "c.toml"), "--out", str(tmp_path / "out")]) == 2

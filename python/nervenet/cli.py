@@ -114,8 +114,9 @@ def train(config: Optional[str], out: str, epochs: Optional[int], quiet: bool, o
     say(f"data: {len(X)} training, {0 if val is None else len(val[0])} validation, {len(Xt)} test samples; "
         f"{X.shape[1]} features" + (f", {n_outputs} classes" if cfg.classify else ""))
     say(_describe(cfg, net))
-    if cfg.callbacks["checkpoint"] is not None:
-        folder.mkdir(parents=True, exist_ok=True)
+    if cfg.callbacks["checkpoint"] is not None:  # the checkpoints' folder (a sub-folder of --out, if the path names one)
+        where = (folder / cfg.callbacks["checkpoint"]["path"]).parent
+        (folder if "{" in str(where) else where).mkdir(parents=True, exist_ok=True)
     if not quiet:
         kwargs["callbacks"] = [*kwargs["callbacks"], EpochLines(cfg.training["epochs"], cfg.schedule is not None, say)]
     started = time.perf_counter()
