@@ -227,6 +227,10 @@ def test_csv_data_with_text_labels_and_evaluate(tmp_path: Path, capsys: pytest.C
     assert _accuracy(capsys.readouterr().out, str(tmp_path / "test.csv")) == accuracy
     assert cli.main(["evaluate", str(out / "old.safetensors"), str(tmp_path / "test.csv")]) == 2  # no run.json
     assert "--config" in capsys.readouterr().err
+    assert cli.main(["predict", str(out / "old.safetensors"), str(tmp_path / "test.csv"),
+                     "--config", str(tmp_path / "c.toml")]) == 0  # the labels of the refitted preprocessing
+    labels = [line.split(",")[0] for line in capsys.readouterr().out.splitlines()]
+    assert labels[0] == "prediction" and set(labels[1:]) <= {f"digit-{c}" for c in range(10)}
 
 
 def test_column_preprocessing_round_trips_through_json() -> None:

@@ -196,6 +196,8 @@ class _Model:
         if self.pre is None and self.cfg is not None and saved.config is None and run is None:
             self.pre = self.cfg.load_data().preprocessor  # refit exactly as training did: on the training rows
         self.net.preprocessing = self.pre  # as `nervenet train` now stores it in the model
+        if self.net.classes is None and isinstance(self.pre, ColumnPreprocessor) and self.pre.classify:
+            self.net.classes = self.pre.classes or list(range(self.pre.n_classes))
 
     @property
     def width(self) -> Optional[int]:
