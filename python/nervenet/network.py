@@ -433,7 +433,17 @@ class Network:
         ``StandardScaler``, ``MinMaxScaler``, ``OneHotEncoder``, ``PCA`` or
         ``Pipeline`` of them. :meth:`save` stores it in the model file (its
         fitted statistics, never pickled code) and :meth:`load` restores it.
-        Anything else raises ConfigError when assigned."""
+        Anything else raises ConfigError when assigned.
+
+        >>> import numpy as np, nervenet as nv
+        >>> X = np.array([[150.0, 2.0], [170.0, 4.0], [190.0, 6.0]])
+        >>> scale = nv.data.Standardize().fit(X)
+        >>> net = nv.Network(nv.mlp([2, 2]), seed=0)
+        >>> _ = net.fit(scale.transform(X), np.array([0, 0, 1]), loss="softmax", epochs=2, verbose=0)
+        >>> net.preprocessing, net.classes = scale, ["short", "tall"]
+        >>> net.predict(X).shape  # raw rows in, labels out (and so after save and load)
+        (3,)
+        """
         return self._preprocessing
 
     @preprocessing.setter
