@@ -213,14 +213,24 @@ def test_csv_data_with_text_labels_and_evaluate(tmp_path: Path, capsys: pytest.C
     assert accuracy >= 0.9
     run = json.loads((out / "run.json").read_text())
     assert run["preprocessing"]["classes"] == sorted({f"digit-{c}" for c in range(10)})
-    # run.json next to the model, or the config (the preprocessing refitted on train.csv): the same result
+    # the model file alone (it holds config and preprocessing), or with --config: the same result
+    (out / "run.json").unlink()
     for extra in ([], ["--config", str(tmp_path / "c.toml")]):
-        if extra:
-            (out / "run.json").unlink()
         assert cli.main(["evaluate", str(out / "model.safetensors"), str(tmp_path / "test.csv"), *extra]) == 0
         assert _accuracy(capsys.readouterr().out, str(tmp_path / "test.csv")) == accuracy
-    assert cli.main(["evaluate", str(out / "model.safetensors"), "nope"]) == 2  # neither run.json nor --config
+    # a model as earlier versions wrote it (no config, no preprocessing): the config's preprocessing, refitted
+    old = nv.Network.load(out / "model.safetensors")
+    old.preprocessing = old.classes = None
+    old.save(out / "old.safetensors")
+    assert cli.main(["evaluate", str(out / "old.safetensors"), str(tmp_path / "test.csv"),
+                     "--config", str(tmp_path / "c.toml")]) == 0
+    assert _accuracy(capsys.readouterr().out, str(tmp_path / "test.csv")) == accuracy
+    assert cli.main(["evaluate", str(out / "old.safetensors"), str(tmp_path / "test.csv")]) == 2  # no run.json
     assert "--config" in capsys.readouterr().err
+    assert cli.main(["predict", str(out / "old.safetensors"), str(tmp_path / "test.csv"),
+                     "--config", str(tmp_path / "c.toml")]) == 0  # the labels of the refitted preprocessing
+    labels = [line.split(",")[0] for line in capsys.readouterr().out.splitlines()]
+    assert labels[0] == "prediction" and set(labels[1:]) <= {f"digit-{c}" for c in range(10)}
 
 
 def test_column_preprocessing_round_trips_through_json() -> None:
@@ -259,8 +269,13 @@ def test_checkpoints_dropout_and_a_bad_run_record(tmp_path: Path, capsys: pytest
     assert _accuracy(capsys.readouterr().out) > 0.5
     assert sorted(p.name for p in out.glob("ckpt-*")) == ["ckpt-1.safetensors", "ckpt-2.safetensors"]
     assert nv.Network.load(out / "ckpt-2.safetensors").n_params == nv.Network.load(out / "model.safetensors").n_params
+    old = nv.Network.load(out / "model.safetensors")  # as earlier versions wrote it: config only in run.json
+    old.preprocessing = old.classes = None
+    old.save(out / "old.safetensors")
+    assert cli.main(["evaluate", str(out / "old.safetensors"), "digits"]) == 0
+    assert _accuracy(capsys.readouterr().out, "digits") > 0.5
     (out / "run.json").write_text("{not json")
-    assert cli.main(["evaluate", str(out / "model.safetensors"), "digits"]) == 2
+    assert cli.main(["evaluate", str(out / "old.safetensors"), "digits"]) == 2
     assert "--config" in capsys.readouterr().err
-    assert cli.main(["evaluate", str(out / "model.safetensors"), "digits", "--config", str(tmp_path / "c.toml")]) == 0
+    assert cli.main(["evaluate", str(out / "old.safetensors"), "digits", "--config", str(tmp_path / "c.toml")]) == 0
     assert _accuracy(capsys.readouterr().out, "digits") > 0.5

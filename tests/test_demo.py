@@ -1,4 +1,4 @@
-"""``python -m nervenet`` runs its demo, exits 0, and fails loudly when xor is not learned."""
+"""``python -m nervenet demo`` runs the demo, exits 0, and fails loudly when xor is not learned."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 
 def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Runs ``python -m nervenet`` (the installed package) outside the repository."""
-    cmd = [sys.executable, "-m", "nervenet", *args]
+    """Runs ``python -m nervenet demo`` outside the repository."""
+    cmd = [sys.executable, "-m", "nervenet", "demo", *args]
     return subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=60)
 
 

@@ -451,7 +451,9 @@ def test_model_checkpoint_save_best_only_needs_the_monitored_value(tmp_path: Pat
         nv.Network(nv.mlp([3, 4, 2])).fit(X, Y, epochs=2, callbacks=[cb], **FIT)
     with pytest.raises(nv.ConfigError, match="every"):
         nv.callbacks.ModelCheckpoint(tmp_path / "x.safetensors", every=0)
-    cb = nv.callbacks.ModelCheckpoint(tmp_path / "x{step}.safetensors")
+    with pytest.raises(nv.ConfigError, match=r"unknown field \{step\}"):
+        nv.callbacks.ModelCheckpoint(tmp_path / "x{step}.safetensors")
+    cb = nv.callbacks.ModelCheckpoint(tmp_path / "x{val_loss}.safetensors")  # no validation: not logged
     with pytest.raises(nv.ConfigError, match="field fit cannot fill"):
         nv.Network(nv.mlp([3, 4, 2])).fit(X, Y, epochs=1, callbacks=[cb], **FIT)
 

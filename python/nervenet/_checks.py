@@ -6,11 +6,13 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from typing import Any, Optional
+import os
+from pathlib import Path
+from typing import Any, Optional, Union
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, FormatError, MissingFileError
 
 # The core's seeds are u64.
 SEED_BITS = 64
@@ -73,3 +75,17 @@ def flag(value: Any, name: str, *, optional: bool = False) -> Optional[bool]:
     if not isinstance(value, (bool, np.bool_)):
         raise ConfigError(f"{name} must be {'None, ' if optional else ''}True or False, got {value!r}")
     return bool(value)
+
+
+def existing_file(path: Union[str, "os.PathLike[str]"], what: str) -> Path:
+    """``path`` as a Path when it names a file; MissingFileError naming it
+    (``what``: "model file", "data file", ...) when nothing is there or it
+    is a folder; FormatError for a device, socket or pipe."""
+    p = Path(os.fspath(path))
+    if p.is_dir():
+        raise MissingFileError(f"{p} is a folder, not a {what}")
+    if not p.exists():
+        raise MissingFileError(f"no such {what}: {p}")
+    if not p.is_file():  # a device, socket or pipe
+        raise FormatError(f"{p} is not a regular file, so not a {what}")
+    return p

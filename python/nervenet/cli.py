@@ -1,19 +1,29 @@
-"""The ``nervenet`` command.
+"""The ``nervenet`` command (also ``python -m nervenet``).
 
-    nervenet train [CONFIG] [--out DIR] [--epochs N] [--quiet]
+    nervenet train [CONFIG] [--out DIR] [--epochs N] [--quiet] [--checkpoint-outside-out]
     nervenet evaluate MODEL DATA [--config CONFIG]
+    nervenet predict MODEL DATA [--out predictions.csv] [--config CONFIG]
+    nervenet demo [--seed N] [--max-epochs N]
+    nervenet --version
 
 ``train`` reads a TOML config (see :mod:`nervenet.config`; without one it
 runs the built-in example: scikit-learn's digits, a 64-32-10 MLP), prints one
 line per epoch, evaluates on the test split and writes into ``--out``
-(default ``nervenet-out``): ``model.safetensors``, ``history.json``,
-``history.png`` and ``run.json`` (the checked config, the preprocessing
-fitted on the training rows, the test metrics).
+(default ``nervenet-out``): ``model.safetensors`` (self-contained: the
+network, the input preprocessing fitted on the training rows, the class
+labels and the config), ``history.json``, ``history.png`` and ``run.json``
+(the checked config, the preprocessing, the test metrics). Checkpoints stay
+inside ``--out``; ``--checkpoint-outside-out`` lets an absolute or ``..``
+checkpoint path write elsewhere.
 
 ``evaluate`` loads MODEL and reports loss and accuracy (or mse/mae) on DATA:
 a ``.csv``/``.npz`` file read as the config's ``[data]`` says, or the name of
-a built-in dataset (its test split). The config and preprocessing come from
-the ``run.json`` next to MODEL, or from ``--config``.
+a built-in dataset (its test split). ``predict`` writes MODEL's predictions
+for DATA's rows as CSV (to ``--out`` or standard output): the class label
+(and, for a softmax model, each class's probability) or the output values.
+Both apply the preprocessing stored in MODEL; the config comes from
+``--config``, else MODEL, else the ``run.json`` next to it (models of older
+versions). ``demo`` runs the short demo (:mod:`nervenet.demo`).
 
 Exit status: 0 success, 2 an invalid config or command line (the message
 names the bad key, e.g. ``optimizer.lr``), 1 any other error.
@@ -33,7 +43,7 @@ import numpy as np
 from ._checks import integer
 from .config import DEFAULT_CONFIG, Config, load_config, parse_config, validate
 from .data.builtin import BUILTIN_DATASETS
-from .errors import ConfigError, InvalidConfig, NervenetError, UsageError
+from .errors import ConfigError, DataError, InvalidConfig, NervenetError, ShapeError, UsageError
 from .training.callbacks import Callback
 
 __all__ = ["main"]
@@ -81,7 +91,7 @@ def _describe(cfg: Config, net: Any) -> str:
             f"optimizer {opt['name']} (lr {opt['lr']:g})")
 
 
-def train(config: Optional[str], out: str, epochs: Optional[int], quiet: bool) -> int:
+def train(config: Optional[str], out: str, epochs: Optional[int], quiet: bool, outside: bool = False) -> int:
     say: Callable[[str], None] = (lambda s: None) if quiet else (lambda s: print(s, flush=True))
     if config is None:
         cfg = parse_config(DEFAULT_CONFIG)
@@ -91,6 +101,8 @@ def train(config: Optional[str], out: str, epochs: Optional[int], quiet: bool) -
         cfg = load_config(config)
     if epochs is not None:
         cfg.training["epochs"] = epochs
+    folder = Path(out)
+    kwargs = cfg.fit_kwargs(folder, outside=outside)  # before the data loads: a bad checkpoint path fails fast
     if cfg.training["threads"] is not None:
         from .threads import set_num_threads
 
@@ -102,10 +114,9 @@ def train(config: Optional[str], out: str, epochs: Optional[int], quiet: bool) -
     say(f"data: {len(X)} training, {0 if val is None else len(val[0])} validation, {len(Xt)} test samples; "
         f"{X.shape[1]} features" + (f", {n_outputs} classes" if cfg.classify else ""))
     say(_describe(cfg, net))
-    folder = Path(out)
-    kwargs = cfg.fit_kwargs(folder)
-    if cfg.callbacks["checkpoint"] is not None:
-        folder.mkdir(parents=True, exist_ok=True)
+    if cfg.callbacks["checkpoint"] is not None:  # the checkpoints' folder (a sub-folder of --out, if the path names one)
+        where = (folder / cfg.callbacks["checkpoint"]["path"]).parent
+        (folder if "{" in str(where) else where).mkdir(parents=True, exist_ok=True)
     if not quiet:
         kwargs["callbacks"] = [*kwargs["callbacks"], EpochLines(cfg.training["epochs"], cfg.schedule is not None, say)]
     started = time.perf_counter()
@@ -119,7 +130,10 @@ def train(config: Optional[str], out: str, epochs: Optional[int], quiet: bool) -
         print("test: no test rows (data.test_fraction = 0)", flush=True)
 
     folder.mkdir(parents=True, exist_ok=True)
-    net.save(folder / "model.safetensors", history=history)
+    net.preprocessing, net.classes = splits.preprocessor, splits.classes
+    from .io import save_network
+
+    save_network(net, folder / "model.safetensors", history=history, config=cfg.to_dict())
     (folder / "history.json").write_text(history.to_json())
     written = ["model.safetensors", "history.json"]
     if history.epochs:
@@ -136,46 +150,167 @@ def train(config: Optional[str], out: str, epochs: Optional[int], quiet: bool) -
     return 0
 
 
-def evaluate(model: str, data: str, config: Optional[str]) -> int:
-    from .data import ColumnPreprocessor, read_table
-    from .network import Network
-
+def _run_record(model: str) -> tuple[Optional[dict[str, Any]], str]:
+    """The ``run.json`` next to MODEL (models of versions that stored their
+    config and preprocessing only there), or None and why not."""
     run_file = Path(model).with_name("run.json")
-    run, problem = None, f"no run.json next to {model}"
-    if run_file.is_file():
-        try:
-            run = json.loads(run_file.read_text())
-        except ValueError as e:
-            problem = f"{run_file} is not valid JSON ({e})"
-        if not isinstance(run, dict) or not {"config", "preprocessing"} <= run.keys():
-            run, problem = None, problem if run is None else f"{run_file} is not a run record of `nervenet train`"
-    if run is None and config is None:
-        raise UsageError(f"{problem}; give the training config with --config")
-    if config is not None:
-        cfg = load_config(config)
-    else:
-        assert run is not None
-        cfg = validate(run["config"])
+    if not run_file.is_file():
+        return None, f"no run.json next to {model}"
     try:
-        pre = None if run is None else ColumnPreprocessor.from_dict(run["preprocessing"])
-    except TypeError:
-        raise UsageError(f"{run_file} holds no valid preprocessing record; give the training config with --config") from None
-    net = Network.load(model)
-    if Path(data).is_file():
-        if pre is None:  # refit exactly as training did: on the config's training rows
-            pre = cfg.load_data().preprocessor
-        d = cfg.data
-        try:
-            raw_X, raw_y, _ = read_table(data, target=d["target"], header=d["header"], delimiter=d["delimiter"])
-        except ConfigError as e:
-            raise InvalidConfig("data.target", str(e)) from None
-        X, y = pre.features(raw_X), pre.targets(raw_y)
-    elif data in BUILTIN_DATASETS:
-        X, y = cfg.load_data(pre, dataset=data).test
-    else:
-        raise UsageError(f"DATA {data!r} is neither a file nor a built-in dataset ({', '.join(BUILTIN_DATASETS)})")
-    metrics = net.evaluate(np.asarray(X), y, cfg.loss["name"])
+        run = json.loads(run_file.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        return None, f"{run_file} is not valid JSON ({e})"
+    if not isinstance(run, dict) or not {"config", "preprocessing"} <= run.keys():
+        return None, f"{run_file} is not a run record of `nervenet train`"
+    return run, ""
+
+
+class _Model:
+    """A saved model with the config and preprocessing to read data for it:
+    ``--config``, else the model file's, else its ``run.json``'s."""
+
+    def __init__(self, model: str, config: Optional[str], need_config: bool = True) -> None:
+        from . import io
+        from .data import ColumnPreprocessor
+
+        saved = io.read(model)  # a missing model is a MissingFileError naming it
+        self.net = saved.build()
+        self.cfg: Optional[Config] = None
+        self.read_as = ""  # how a file's columns were split, for messages
+        run, problem = (None, "") if saved.config is not None else _run_record(model)
+        if config is not None:
+            self.cfg = load_config(config)
+        elif saved.config is not None:
+            self.cfg = validate(saved.config)
+        elif run is not None:
+            self.cfg = validate(run["config"])
+        elif need_config:
+            raise UsageError(f"{model} holds no config and {problem}; give the training config with --config")
+        self.pre = self.net.preprocessing
+        if self.pre is None and run is not None:
+            try:
+                self.pre = ColumnPreprocessor.from_dict(run["preprocessing"])
+            except TypeError:
+                raise UsageError(f"{Path(model).with_name('run.json')} holds no valid preprocessing record; "
+                                 "give the training config with --config") from None
+        if self.pre is None and self.cfg is not None and saved.config is None and run is None:
+            self.pre = self.cfg.load_data().preprocessor  # refit exactly as training did: on the training rows
+        self.net.preprocessing = self.pre  # as `nervenet train` now stores it in the model
+        if self.net.classes is None and isinstance(self.pre, ColumnPreprocessor) and self.pre.classify:
+            self.net.classes = self.pre.classes or list(range(self.pre.n_classes))
+
+    @property
+    def width(self) -> Optional[int]:
+        """How many raw feature columns the model reads (None if unknown)."""
+        from .data import ColumnPreprocessor
+
+        if isinstance(self.pre, ColumnPreprocessor):
+            return len(self.pre.columns)
+        if self.pre is None:
+            return self.net.n_inputs
+        n = getattr(self.pre, "n_features_in_", None)
+        return int(n) if isinstance(n, (int, np.integer)) else None
+
+    def rows(self, data: str, with_targets: bool) -> tuple[np.ndarray, Optional[np.ndarray]]:
+        """DATA's raw feature rows (and targets): a file read as the config's
+        [data] says, or a built-in set's test split. Without targets, a CSV
+        may hold only the feature columns."""
+        from .data import read_table
+        from .data.prepare import raw_splits
+
+        if Path(data).is_file():
+            d = {"target": -1, "header": False, "delimiter": ","} if self.cfg is None else self.cfg.data
+            opts = {"header": d["header"], "delimiter": d["delimiter"]}
+            if not with_targets and not data.endswith(".npz"):
+                X, _, _ = read_table(data, target=[], **opts)
+                if X.shape[1] == self.width:
+                    return X, None
+            try:
+                X, y, _ = read_table(data, target=d["target"], **opts)
+            except ConfigError as e:
+                raise InvalidConfig("data.target", str(e)) from None
+            if X.ndim == 2 and not data.endswith(".npz"):
+                self.read_as = f" (its {X.shape[1] + 1 if y.ndim == 1 else X.shape[1] + y.shape[1]} columns less " \
+                               f"the target column data.target = {d['target']!r})"
+        elif data in BUILTIN_DATASETS:
+            spec = {**(self.cfg.data if self.cfg is not None else {}), "dataset": data, "train": None, "test": None}
+            _, _, (X, y), _ = raw_splits(spec, self.cfg is not None and self.cfg.classify)
+        else:
+            raise UsageError(f"DATA {data!r} is neither a file nor a built-in dataset ({', '.join(BUILTIN_DATASETS)})")
+        return X, y
+
+    def raw(self, X: np.ndarray, data: str) -> np.ndarray:
+        """Raw rows checked against the feature count the model reads (and
+        made numbers, unless the CLI's ColumnPreprocessor reads the text)."""
+        from .data import ColumnPreprocessor
+
+        if self.width is not None and (X.ndim != 2 or X.shape[1] != self.width):
+            what = "classes" if self.net.classes is not None else "outputs"
+            raise ShapeError(
+                f"the feature counts differ: {data} has {X.shape[1] if X.ndim == 2 else X.shape} feature columns"
+                f"{self.read_as}, "
+                f"the model takes {self.width} (the features it was trained on, before preprocessing; "
+                f"it has {self.net.n_outputs} {what})"
+            )
+        if not isinstance(self.pre, ColumnPreprocessor) and X.dtype.kind not in "fiub":
+            try:
+                X = X.astype(np.float64)
+            except ValueError:
+                raise DataError(f"{data}: the feature columns hold values that are not numbers") from None
+        return X
+
+    def targets(self, y: np.ndarray) -> np.ndarray:
+        """Raw targets as the loss takes them: class indices or values."""
+        from .data import ColumnPreprocessor
+
+        assert self.cfg is not None
+        if isinstance(self.pre, ColumnPreprocessor):
+            return self.pre.targets(y)
+        labels = self.net.classes
+        named = labels is not None and labels != list(range(len(labels)))
+        return ColumnPreprocessor(classify=self.cfg.classify, classes=[str(c) for c in labels] if named else None,
+                                  n_classes=self.net.n_outputs).targets(y)
+
+
+def evaluate(model: str, data: str, config: Optional[str]) -> int:
+    m = _Model(model, config)
+    assert m.cfg is not None
+    X, y = m.rows(data, with_targets=True)
+    assert y is not None
+    metrics = m.net.evaluate(m.net._raw_inputs(m.raw(X, data)), m.targets(y), m.cfg.loss["name"])
     print(f"{data}: {_metrics(metrics)}", flush=True)
+    return 0
+
+
+def predict(model: str, data: str, out: Optional[str], config: Optional[str]) -> int:
+    import csv
+    import io as text_io
+
+    m = _Model(model, config, need_config=False)
+    X, _ = m.rows(data, with_targets=False)
+    X = m.raw(X, data)
+    classes = m.net.classes
+    predicted = m.net.predict(X)
+    if classes is not None:
+        header = ["prediction"]
+        rows = [[label] for label in predicted.tolist()]
+        if m.cfg is not None and m.cfg.loss["name"] == "softmax":  # the outputs are logits
+            header += [f"probability_{c}" for c in classes]
+            rows = [r + [f"{p:.6g}" for p in ps] for r, ps in zip(rows, m.net.predict_proba(X))]
+    else:
+        header = [f"output_{j}" for j in range(predicted.shape[1])]
+        rows = [[f"{v:.9g}" for v in r] for r in predicted]
+    buffer = text_io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    if out is None:
+        sys.stdout.write(buffer.getvalue())
+    else:
+        from .io import write_atomic
+
+        write_atomic(out, buffer.getvalue().encode("utf-8"))
+        print(f"wrote {len(rows)} predictions to {out}", file=sys.stderr)
     return 0
 
 
@@ -192,9 +327,12 @@ def _count(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import _core
+
     parser = argparse.ArgumentParser(
         prog="nervenet", description="Train and evaluate nervenet networks described by TOML configs."
     )
+    parser.add_argument("--version", action="version", version=f"nervenet {_core.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     t = sub.add_parser("train", help="train from a TOML config (or the built-in digits example)",
                        description="Train a network; without CONFIG, the built-in scikit-learn digits example.")
@@ -203,25 +341,43 @@ def _parser() -> argparse.ArgumentParser:
                    help="folder for model, history and plot (default: nervenet-out)")
     t.add_argument("--epochs", type=_count, metavar="N", help="override training.epochs")
     t.add_argument("--quiet", "-q", action="store_true", help="no per-epoch lines; only the results")
+    t.add_argument("--checkpoint-outside-out", action="store_true",
+                   help="let callbacks.checkpoint.path (absolute, or with '..') write outside --out")
     e = sub.add_parser("evaluate", help="evaluate a saved model on a data file or built-in dataset",
                        description="Report loss and accuracy (or mse/mae) of MODEL on DATA.")
     e.add_argument("model", metavar="MODEL", help="model.safetensors written by `nervenet train`")
     e.add_argument("data", metavar="DATA",
                    help=f"a .csv/.npz file, or a built-in dataset ({', '.join(BUILTIN_DATASETS)}: its test split)")
-    e.add_argument("--config", metavar="CONFIG", help="the training config (default: run.json next to MODEL)")
+    e.add_argument("--config", metavar="CONFIG", help="the training config (default: the one in MODEL)")
+    p = sub.add_parser("predict", help="write a saved model's predictions for a data file or built-in dataset",
+                       description="Write MODEL's predictions for DATA's rows as CSV: the class label (and each "
+                                   "class's probability for a softmax model) or the output values.")
+    p.add_argument("model", metavar="MODEL", help="a model file (from `nervenet train` or Network.save)")
+    p.add_argument("data", metavar="DATA", help=f"a .csv/.npz file (with or without the target column), or a "
+                                                f"built-in dataset ({', '.join(BUILTIN_DATASETS)}: its test split)")
+    p.add_argument("--out", metavar="FILE", help="write the CSV here (default: standard output)")
+    p.add_argument("--config", metavar="CONFIG", help="the training config (default: the one in MODEL)")
+    sub.add_parser("demo", help="run the short demo (python -m nervenet demo --help for its options)", add_help=False)
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["demo"]:  # the demo parses its own options
+        from .demo import main as demo
+
+        return demo(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    source = getattr(args, "config", None) or ("the built-in example" if args.command == "train" else "run.json")
+    source = getattr(args, "config", None) or ("the built-in example" if args.command == "train" else args.model)
     try:
         if args.command == "train":
-            return train(args.config, args.out, args.epochs, args.quiet)
+            return train(args.config, args.out, args.epochs, args.quiet, args.checkpoint_outside_out)
+        if args.command == "predict":
+            return predict(args.model, args.data, args.out, args.config)
         return evaluate(args.model, args.data, args.config)
     except InvalidConfig as e:
         print(f"nervenet: invalid config ({source}): {e}", file=sys.stderr)

@@ -9,7 +9,8 @@ optimiser, schedule and callbacks, checked key by key.
     [schedule]   name = "step"; every = 5; factor = 0.5
     [training]   epochs, batch_size, seed, l1, l2, clip_deltas, weight_cap, ...
     [callbacks.early_stopping]  monitor, patience, min_delta, mode, restore_best
-    [callbacks.checkpoint]      path (in the output folder), every, save_best_only, monitor, mode
+    [callbacks.checkpoint]      path (a file name template inside the output folder), every, save_best_only,
+                                monitor, mode
 
 Every problem is an :class:`InvalidConfig` (a ``ConfigError``) whose ``key``
 is the dotted path of the bad key (``optimizer.lr``): unknown keys, values of
@@ -341,6 +342,13 @@ class Config:
                 Graph().add_nodes(1, n[key])
             except ConfigError as e:
                 raise InvalidConfig(f"network.{key}", str(e)) from None
+        if self.callbacks["checkpoint"] is not None:
+            from .training.checkpoint import check_template
+
+            try:
+                check_template(self.callbacks["checkpoint"]["path"])
+            except ConfigError as e:
+                raise InvalidConfig("callbacks.checkpoint.path", str(e)) from None
         for name, cb in self.callbacks.items():
             monitored = cb is not None and (name == "early_stopping" or cb["save_best_only"])
             if monitored and cb["monitor"].startswith("val_") and d["validation_fraction"] == 0:
@@ -376,22 +384,29 @@ class Config:
         s = dict(self.schedule)
         return SCHEDULES[s.pop("name")](**s)
 
-    def build_callbacks(self, out: Union[str, Path, None] = None) -> list[Any]:
-        """EarlyStopping and ModelCheckpoint as configured; a relative
-        checkpoint path is read from the ``out`` folder."""
+    def build_callbacks(self, out: Union[str, Path, None] = None, *, outside: bool = False) -> list[Any]:
+        """EarlyStopping and ModelCheckpoint as configured; the checkpoint
+        path is read from the ``out`` folder and must stay inside it (not
+        absolute, no ``..``) unless ``outside``."""
         from .training.callbacks import EarlyStopping, ModelCheckpoint
 
         es, cp = self.callbacks["early_stopping"], self.callbacks["checkpoint"]
         out_cbs: list[Any] = [] if es is None else [EarlyStopping(**es)]
         if cp is not None:
             cp = dict(cp)
-            out_cbs.append(ModelCheckpoint(Path(out or ".") / cp.pop("path"), **cp))
+            path = Path(cp.pop("path"))
+            if not outside and (path.is_absolute() or path.drive or ".." in path.parts):
+                raise InvalidConfig("callbacks.checkpoint.path", f"{str(path)!r} leads outside the output folder "
+                                    f"{str(out or '.')!r}; name a file inside it, or pass --checkpoint-outside-out")
+            out_cbs.append(ModelCheckpoint(Path(out or ".") / path, **cp))
         return out_cbs
 
-    def fit_kwargs(self, out: Union[str, Path, None] = None) -> dict[str, Any]:
+    def fit_kwargs(self, out: Union[str, Path, None] = None, *, outside: bool = False) -> dict[str, Any]:
         """Keyword arguments for :meth:`Network.fit` (all but data and
-        validation); checkpoints are written under ``out``."""
-        return {**self._train_kwargs(), "epochs": self.training["epochs"], "callbacks": self.build_callbacks(out)}
+        validation); checkpoints are written under ``out`` (see
+        :meth:`build_callbacks`)."""
+        return {**self._train_kwargs(), "epochs": self.training["epochs"],
+                "callbacks": self.build_callbacks(out, outside=outside)}
 
     def _train_kwargs(self) -> dict[str, Any]:
         """The file's training settings, as the arguments of ``train_config``."""

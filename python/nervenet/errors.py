@@ -22,9 +22,11 @@ DTypeError          arrays of an unusable dtype (also a ``TypeError``)
 ==================  =========================================================
 
 and their refinements: :class:`InvalidConfig` (a config key at fault),
-:class:`UsageError` (a bad command line), :class:`DataFileNotFoundError`
-(a missing data file), :class:`NotFittedError` (a transform used before
-``fit``).
+:class:`UsageError` (a bad command line), :class:`MissingFileError`
+(a model, checkpoint, graph or data file that does not exist or is a
+folder; also a ``FileNotFoundError``, and still importable under its former
+name ``DataFileNotFoundError``), :class:`NotFittedError` (a transform used
+before ``fit``).
 
 The Rust extension raises these same classes (it looks them up here).
 """
@@ -45,6 +47,7 @@ __all__ = [
     "DTypeError",
     "InvalidConfig",
     "UsageError",
+    "MissingFileError",
     "DataFileNotFoundError",
     "NotFittedError",
 ]
@@ -102,9 +105,15 @@ class UsageError(NervenetError):
     """A bad command-line argument of the ``nervenet`` command (exit status 2)."""
 
 
-class DataFileNotFoundError(FormatError, FileNotFoundError):
-    """A data file a loader needs does not exist (a :class:`FormatError`
-    that ``except FileNotFoundError`` also catches)."""
+class MissingFileError(FormatError, FileNotFoundError):
+    """A file nervenet was asked to read or write into does not exist, or is
+    a folder where a file was expected: a model, checkpoint, graph or data
+    file, or the folder a file is saved into. The message names the path.
+    ``except FileNotFoundError`` also catches it."""
+
+
+# The name of MissingFileError when only the data loaders raised it.
+DataFileNotFoundError = MissingFileError
 
 
 class NotFittedError(NervenetError, sklearn.exceptions.NotFittedError):

@@ -6,8 +6,9 @@ on the units. :func:`torch_layout` maps ``torch.nn.LSTM`` / ``torch.nn.GRU``
 tensors (``weight_ih_l0`` (G·H, n_in), ``weight_hh_l0`` (G·H, H),
 ``bias_ih_l0``, ``bias_hh_l0`` (G·H), gates in torch's order: LSTM i, f, g,
 o; GRU r, z, n) to indices of the network's flat parameter vector, so
-weights can be copied in and gradients compared or exported without torch
-installed.
+weights can be copied in (:func:`set_torch_weights`) and gradients exported
+in torch's shapes (:func:`torch_gradients`) without torch installed. Only
+these standard layers are covered, not arbitrary graphs or CNNs.
 
 torch keeps two biases where one suffices: nervenet's gate bias is
 ``bias_ih + bias_hh`` (except the GRU candidate, whose recurrent bias sits

@@ -16,6 +16,14 @@ checkpoints, ``epoch`` (the next epoch to run), ``step_count`` and
 ``lr_factor``. Files are matched to the network by group names and ids,
 so they load whatever flat layout the plan chooses.
 
+Format version 3 is version 2 plus what a model needs to predict on its
+own (written only when the network has it, so other files stay readable
+by nervenet versions that read version 2): metadata ``model`` (JSON:
+``classes``, the labels of the outputs, and ``preprocessing``, the fitted
+input transform as :mod:`nervenet.data.stored` encodes it, its arrays in
+tensors named ``preprocessing/<n>``) and ``config`` (the checked config of
+``nervenet train``).
+
 Version 1 files (nervenet before parameter groups: one flat
 ``parameters`` tensor, ``optimizer.<buffer>`` vectors and a
 ``parameter_names`` list) still load, matched by parameter name.
@@ -44,7 +52,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 import numpy as np
 
 from . import parameters as groups
-from .errors import FormatError, NervenetError
+from ._checks import existing_file
+from .errors import FormatError, MissingFileError, NervenetError
 from .training.history import History
 
 if TYPE_CHECKING:
@@ -56,8 +65,10 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 FORMAT = "nervenet"
 FORMAT_VERSION = "2"
-READS_VERSIONS = ("1", "2")
+MODEL_VERSION = "3"  # FORMAT_VERSION plus the model entries (classes, preprocessing, config)
+READS_VERSIONS = ("1", "2", "3")
 OPTIMIZER_PREFIX = "optimizer."
+PREPROCESSING_PREFIX = "preprocessing/"
 _MAX_HEADER = 100 * 2**20  # the safetensors library's own limit
 _CHECKPOINT_KEYS = ("epoch", "step_count", "lr_factor")
 _SAFETENSORS_DTYPES = {"float32": "F32", "float64": "F64"}
@@ -83,6 +94,9 @@ class SavedFile:
     epoch: Optional[int] = None
     step_count: Optional[int] = None
     lr_factor: Optional[float] = None
+    classes: Optional[list[Any]] = None
+    preprocessing: Any = None
+    config: Optional[dict[str, Any]] = None
 
     @property
     def is_checkpoint(self) -> bool:
@@ -102,6 +116,11 @@ class SavedFile:
         except NervenetError as e:
             raise self.error(f"the saved graph does not build a network: {e}") from e
         self.load_into(net)
+        try:
+            net.classes = self.classes
+        except NervenetError as e:
+            raise self.error(f"the saved classes do not fit the network: {e}") from e
+        net.preprocessing = self.preprocessing
         return net
 
     def parameters_for(self, net: "Network") -> np.ndarray:
@@ -155,8 +174,15 @@ def write_atomic(path: PathLike, data: bytes) -> Path:
     removed and ``path`` is left as it was."""
     path = Path(os.fspath(path))
     folder = path.parent
+    if path.is_dir():
+        raise MissingFileError(f"cannot write {path}: it is a folder")
     tmp = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except FileNotFoundError:
+        raise MissingFileError(f"cannot write {path}: no such folder {folder}") from None
+    except OSError as e:  # the error names the temporary file; name the path asked for
+        raise type(e)(e.errno, e.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -215,15 +241,40 @@ def encode(tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
     return save(tensors, metadata=metadata)
 
 
+def model_entries(net: "Network") -> tuple[Optional[dict[str, Any]], dict[str, np.ndarray]]:
+    """The ``model`` metadata of ``net`` (None when it has neither classes
+    nor preprocessing) and the preprocessing's tensors."""
+    if net.classes is None and net.preprocessing is None:
+        return None, {}
+    from .data import stored
+
+    model: dict[str, Any] = {}
+    arrays: dict[str, np.ndarray] = {}
+    if net.classes is not None:
+        model["classes"] = list(net.classes)
+    if net.preprocessing is not None:
+        model["preprocessing"], arrays = stored.encode(net.preprocessing)
+    return model, {PREPROCESSING_PREFIX + k: a for k, a in arrays.items()}
+
+
 def network_metadata(
-    net: "Network", *, history: Optional[History] = None, training: Optional[dict[str, Any]] = None
+    net: "Network",
+    *,
+    history: Optional[History] = None,
+    training: Optional[dict[str, Any]] = None,
+    model: Optional[dict[str, Any]] = None,
+    config: Optional[dict[str, Any]] = None,
 ) -> dict[str, str]:
     metadata = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if model is None and config is None else MODEL_VERSION,
         "graph": net.graph.to_json(),
         "dtype": net.dtype.name,
     }
+    if model is not None:
+        metadata["model"] = json.dumps(model)
+    if config is not None:
+        metadata["config"] = json.dumps(config)
     if training is not None:
         metadata["training"] = json.dumps(training)
     if history is not None:
@@ -241,17 +292,20 @@ def save_network(
     training: Optional[dict[str, Any]] = None,
     optimizer: Optional[dict[str, np.ndarray]] = None,
     extra: Optional[dict[str, str]] = None,
+    config: Optional[dict[str, Any]] = None,
 ) -> Path:
-    """Writes ``net`` (and optionally its History, training configuration,
-    optimiser buffers and further metadata) to ``path``, atomically."""
-    metadata = network_metadata(net, history=history, training=training)
+    """Writes ``net`` (with its classes and preprocessing, and optionally
+    its History, training configuration, optimiser buffers, the config of
+    ``nervenet train`` and further metadata) to ``path``, atomically."""
+    model, model_tensors = model_entries(net)
+    metadata = network_metadata(net, history=history, training=training, model=model, config=config)
     metadata.update(extra or {})
     vectors = {"": net.parameters}
     for name, values in (optimizer or {}).items():
         if not name or "/" in name:
             raise ValueError(f"optimiser buffer names must be non-empty without '/', got {name!r}")
         vectors[f"{OPTIMIZER_PREFIX}{name}/"] = np.asarray(values, dtype=net.dtype)
-    tensors = groups.split(net, vectors)
+    tensors = {**groups.split(net, vectors), **model_tensors}
     return write_atomic(path, encode(tensors, metadata))
 
 
@@ -373,10 +427,41 @@ def _check_version_1(saved: SavedFile, fail: Any) -> None:
     saved.optimizer_buffers = sorted(t[len(OPTIMIZER_PREFIX) :] for t in saved.tensors if t != "parameters")
 
 
+def _read_model_entries(saved: SavedFile, fail: Any) -> None:
+    """The classes, preprocessing (its tensors taken out of ``saved.tensors``)
+    and config of a version 3 file."""
+    arrays = {t[len(PREPROCESSING_PREFIX) :]: np.array(a) for t, a in saved.tensors.items()
+              if t.startswith(PREPROCESSING_PREFIX)}
+    saved.tensors = {t: a for t, a in saved.tensors.items() if not t.startswith(PREPROCESSING_PREFIX)}
+    if "config" in saved.metadata:
+        config = _json(saved.metadata, "config", fail)
+        if not isinstance(config, dict):
+            raise fail("metadata 'config' must be a JSON object")
+        saved.config = config
+    if "model" not in saved.metadata:
+        if arrays:
+            raise fail("preprocessing tensors without metadata 'model'")
+        return
+    model = _json(saved.metadata, "model", fail)
+    if not isinstance(model, dict) or not set(model) <= {"classes", "preprocessing"}:
+        raise fail("metadata 'model' must be a JSON object with 'classes' and/or 'preprocessing'")
+    if "classes" in model:
+        if not isinstance(model["classes"], list):
+            raise fail("metadata 'model' holds classes that are not a JSON list")
+        saved.classes = model["classes"]
+    if "preprocessing" in model:
+        from .data import stored
+
+        saved.preprocessing = stored.decode(model["preprocessing"], arrays, fail)
+    elif arrays:
+        raise fail("preprocessing tensors without a stored preprocessing")
+
+
 def read(path: PathLike) -> SavedFile:
     """Reads and checks a model file or checkpoint (FormatError on any
-    defect; OSError, naming the path, if it cannot be read)."""
-    name = os.fspath(path)
+    defect; MissingFileError if nothing is at ``path`` or it is a folder;
+    OSError, naming the path, if it cannot be read)."""
+    name = os.fspath(existing_file(path, "model file"))
 
     def fail(what: str) -> FormatError:
         return FormatError(f"{name}: {what}")
@@ -410,6 +495,10 @@ def read(path: PathLike) -> SavedFile:
     if dtype not in _SAFETENSORS_DTYPES:
         raise fail(f"dtype must be float32 or float64, got {dtype!r}")
     saved = SavedFile(path=name, metadata=dict(metadata), dtype=dtype, graph_json=metadata["graph"], tensors=tensors)
+    if version == MODEL_VERSION:
+        _read_model_entries(saved, fail)
+    elif "model" in metadata or "config" in metadata:
+        raise fail(f"metadata 'model' and 'config' need format_version {MODEL_VERSION}, the file has {version}")
     if version == "1":
         _check_version_1(saved, fail)
     else:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 import numpy as np
 
 from . import _checks, _core, arrays, engine
-from .errors import DTypeError, ShapeError
+from .errors import ConfigError, DataError, DTypeError, NervenetError, ShapeError
 from .graph import Graph
 from .graph.graph import _as_core_graph
 from .parameters import ParameterGroup
@@ -54,7 +54,7 @@ class Network:
     raises DataError naming the array and the index.
     """
 
-    __slots__ = ("_net", "_dtype", "_image", "_groups")
+    __slots__ = ("_net", "_dtype", "_image", "_groups", "_preprocessing", "_classes")
 
     def __init__(
         self,
@@ -91,6 +91,8 @@ class Network:
         self._dtype = np.dtype(name)
         self._image = _input_image(core)
         self._groups: Optional[list[ParameterGroup]] = None
+        self._preprocessing: Any = None
+        self._classes: Optional[list[Any]] = None
 
     # ---- description -------------------------------------------------------
 
@@ -391,20 +393,23 @@ class Network:
 
     def save(self, path: PathLike, *, history: Optional["History"] = None) -> None:
         """Writes the network to one safetensors file: the parameters, with
-        the graph JSON, dtype and parameter names (and ``history``, if
-        given) in its metadata. The write is atomic: a temporary file in the
-        same folder is renamed over ``path``, so a failure leaves any
-        previous file intact."""
+        the graph JSON, dtype, :attr:`classes` and :attr:`preprocessing`
+        (and ``history``, if given) in its metadata, so the file predicts on
+        its own. The write is atomic: a temporary file in the same folder is
+        renamed over ``path``, so a failure leaves any previous file intact.
+        A folder that does not exist raises MissingFileError naming ``path``."""
         from .io import save_network
 
         save_network(self, path, history=history)
 
     @classmethod
     def load(cls, path: PathLike) -> "Network":
-        """Reads a network written by :meth:`save` (or a checkpoint). No code
+        """Reads a network written by :meth:`save` (or a checkpoint, or
+        ``nervenet train``), with its classes and preprocessing. No code
         runs while loading; a truncated, corrupted or modified file, or one
         whose parameters do not match its graph, raises FormatError naming
-        the file and the fault."""
+        the file and the fault; a missing path or a folder MissingFileError
+        (also a FileNotFoundError)."""
         from .io import load_network
 
         return load_network(path)
@@ -416,9 +421,116 @@ class Network:
 
         return evaluate(self, X, Y, loss, mask)
 
+    # ---- predictions on raw data ---------------------------------------------
+
+    @property
+    def preprocessing(self) -> Any:
+        """The fitted transform :meth:`predict` applies to raw inputs, or None.
+
+        Any fitted ``nv.data`` transform (``Standardize``, ``MinMaxScale``,
+        ``PCA``, ``OneHotEncoder``, a ``chain`` of them), the
+        ``ColumnPreprocessor`` of ``nervenet train``, or scikit-learn's
+        ``StandardScaler``, ``MinMaxScaler``, ``OneHotEncoder``, ``PCA`` or
+        ``Pipeline`` of them. :meth:`save` stores it in the model file (its
+        fitted statistics, never pickled code) and :meth:`load` restores it.
+        Anything else raises ConfigError when assigned.
+
+        >>> import numpy as np, nervenet as nv
+        >>> X = np.array([[150.0, 2.0], [170.0, 4.0], [190.0, 6.0]])
+        >>> scale = nv.data.Standardize().fit(X)
+        >>> net = nv.Network(nv.mlp([2, 2]), seed=0)
+        >>> _ = net.fit(scale.transform(X), np.array([0, 0, 1]), loss="softmax", epochs=2, verbose=0)
+        >>> net.preprocessing, net.classes = scale, ["short", "tall"]
+        >>> net.predict(X).shape  # raw rows in, labels out (and so after save and load)
+        (3,)
+        """
+        return self._preprocessing
+
+    @preprocessing.setter
+    def preprocessing(self, transform: Any) -> None:
+        if transform is not None:
+            from .data import stored
+
+            stored.check(transform)
+            stored.encode(transform)  # refuse now what save could not store
+        self._preprocessing = transform
+
+    @property
+    def classes(self) -> Optional[list[Any]]:
+        """The class label of each output (strings or integers), or None.
+
+        When set, the network is a classifier: :meth:`predict` returns, per
+        sample (and step), the label of the largest output. :meth:`save`
+        stores the labels. There must be one label per output (ShapeError),
+        each a string or an integer, no two alike (ConfigError)."""
+        return None if self._classes is None else list(self._classes)
+
+    @classes.setter
+    def classes(self, labels: Any) -> None:
+        if labels is None:
+            self._classes = None
+            return
+        if isinstance(labels, (str, bytes, dict)) or not hasattr(labels, "__iter__"):
+            raise ConfigError(f"classes must be a sequence of labels (one per output), got {labels!r}")
+        values = [v.item() if isinstance(v, np.generic) else v for v in labels]
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, (str, int)):
+                raise ConfigError(f"classes must be strings or integers, got {v!r} ({type(v).__name__})")
+        if len(set(values)) != len(values):
+            dup = next(v for i, v in enumerate(values) if v in values[:i])
+            raise ConfigError(f"classes lists {dup!r} twice")
+        if len(values) != self.n_outputs:
+            raise ShapeError(f"classes has {len(values)} labels but the network has {self.n_outputs} outputs")
+        self._classes = values
+
+    def _raw_inputs(self, X: Any) -> Any:
+        """X through :attr:`preprocessing` (when set), checked against the inputs."""
+        if self._preprocessing is None:
+            return X
+        name = type(self._preprocessing).__name__
+        try:
+            ready = self._preprocessing.transform(X)
+        except NervenetError:
+            raise
+        except Exception as e:  # a scikit-learn transform's own errors
+            raise DataError(f"the network's preprocessing ({name}) cannot transform X: {e}") from None
+        width = np.shape(ready)[-1] if np.ndim(ready) else None
+        if self._image is None and width != self.n_inputs:
+            raise ShapeError(
+                f"the network's preprocessing ({name}) makes {width} features of X, but the network takes "
+                f"{self.n_inputs} inputs"
+            )
+        return ready
+
     def predict(self, X: Any) -> np.ndarray:
-        """The network's outputs (same as :meth:`forward`)."""
-        return self.forward(X)
+        """Predictions for raw data: X goes through :attr:`preprocessing`
+        (when set) and the network; with :attr:`classes` set the result is
+        each sample's class label, shape (batch,) (or (batch, time) for 3-D
+        X), else the outputs themselves, as :meth:`forward` gives them.
+
+        :meth:`forward` stays the raw pass: network-ready inputs in, outputs
+        (scores, logits) out, no preprocessing and no labels.
+
+        >>> import numpy as np, nervenet as nv
+        >>> net = nv.Network(nv.mlp([2, 3]), seed=0)
+        >>> net.classes = ["a", "b", "c"]
+        >>> net.predict(np.zeros((2, 2))).shape
+        (2,)
+        """
+        outputs = self.forward(self._raw_inputs(X))
+        if self._classes is None:
+            return outputs
+        return np.asarray(self._classes)[np.argmax(outputs, axis=-1)]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities for raw data: the softmax of the outputs over
+        the last axis, after :attr:`preprocessing`: (batch, n_outputs), or
+        (batch, time, n_outputs) for 3-D X. Column k belongs to
+        ``classes[k]``. These are the model's probabilities when it was
+        trained with ``loss="softmax"`` (whose outputs are logits)."""
+        outputs = np.asarray(self.forward(self._raw_inputs(X)), dtype=np.float64)
+        shifted = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
+        return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 def _input_image(graph: "_core.Graph") -> Optional[tuple[int, int, int]]:

@@ -112,6 +112,11 @@ class ColumnPreprocessor:
             raise DataError("the features hold NaN or infinite values")
         return out
 
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """The network inputs of raw rows X (same as :meth:`features`), so a
+        ColumnPreprocessor can be a model's ``preprocessing``."""
+        return self.features(X)
+
     def targets(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y)
         if not self.classify:

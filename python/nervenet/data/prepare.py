@@ -16,33 +16,55 @@ from .columns import ColumnPreprocessor
 from .splits import train_validation_test_indices
 from .tables import read_table
 
-__all__ = ["Prepared", "prepare"]
+__all__ = ["Prepared", "prepare", "raw_splits"]
 
 Pair = tuple[np.ndarray, np.ndarray]
 
 
 @dataclass
 class Prepared:
-    """Network-ready training, validation (or None) and test arrays, and the
-    preprocessing fitted on the training rows."""
+    """Network-ready training, validation (or None) and test arrays, the
+    preprocessing fitted on the training rows and, for class targets, the
+    label of each class index (a built-in set's class names, a file's text
+    labels, else the integers 0..k-1)."""
 
     train: Pair
     validation: Optional[Pair]
     test: Pair
     preprocessor: ColumnPreprocessor
+    classes: Optional[list[Any]] = None
 
 
-def _rows(spec: dict[str, Any]) -> tuple[Pair, Optional[Pair]]:
-    """All rows, and the fixed test rows (mnist's test set, ``test``) or None."""
+def _rows(spec: dict[str, Any]) -> tuple[Pair, Optional[Pair], Optional[list[str]]]:
+    """All rows, the fixed test rows (mnist's test set, ``test``) or None,
+    and a built-in set's class names (None for files)."""
     if spec.get("dataset") is not None:
         rows, test = load_builtin(spec["dataset"], spec.get("root"))
-        return (rows.X, rows.y), None if test is None else (test.X, test.y)
+        return (rows.X, rows.y), None if test is None else (test.X, test.y), rows.classes
     opts = {k: spec[k] for k in ("target", "header", "delimiter") if k in spec}
     X, y, _ = read_table(spec["train"], **opts)
     if spec.get("test") is None:
-        return (X, y), None
+        return (X, y), None, None
     Xt, yt, _ = read_table(spec["test"], **opts)
-    return (X, y), (Xt, yt)
+    return (X, y), (Xt, yt), None
+
+
+def raw_splits(spec: dict[str, Any], classify: bool) -> tuple[Pair, Optional[Pair], Pair, Optional[list[str]]]:
+    """The raw (unprocessed) training, validation (or None) and test rows of
+    a config's ``[data]`` keys, cut as :func:`prepare` cuts them, and a
+    built-in set's class names."""
+    (X, y), fixed_test, names = _rows(spec)
+    test_fraction = 0.0 if fixed_test is not None else spec.get("test_fraction", 0.2)
+    labels = np.asarray(y).reshape(len(y)) if classify else False  # a class column may come as (n, 1)
+    train, val, test = train_validation_test_indices(
+        y, validation=spec.get("validation_fraction", 0.0), test=test_fraction, stratify=labels, seed=spec.get("seed", 0)
+    )
+    return (
+        (X[train], y[train]),
+        (X[val], y[val]) if len(val) else None,
+        fixed_test if fixed_test is not None else (X[test], y[test]),
+        names,
+    )
 
 
 def prepare(spec: dict[str, Any], classify: bool, preprocessor: Optional[ColumnPreprocessor] = None) -> Prepared:
@@ -51,21 +73,17 @@ def prepare(spec: dict[str, Any], classify: bool, preprocessor: Optional[ColumnP
     ``delimiter``; ``test_fraction`` and ``validation_fraction`` are of all
     rows, cut with ``seed``. The preprocessing is fitted on the training rows
     (``normalize`` chooses the scaling) unless a fitted ``preprocessor`` is given."""
-    (X, y), fixed_test = _rows(spec)
-    test_fraction = 0.0 if fixed_test is not None else spec.get("test_fraction", 0.2)
-    labels = np.asarray(y).reshape(len(y)) if classify else False  # a class column may come as (n, 1)
-    train, val, test = train_validation_test_indices(
-        y, validation=spec.get("validation_fraction", 0.0), test=test_fraction, stratify=labels, seed=spec.get("seed", 0)
-    )
+    train, val, test, names = raw_splits(spec, classify)
     if preprocessor is None:
-        preprocessor = ColumnPreprocessor(spec.get("normalize", "standard"), classify).fit(X[train], y[train])
+        preprocessor = ColumnPreprocessor(spec.get("normalize", "standard"), classify).fit(*train)
 
     def apply(rows: np.ndarray, targets: np.ndarray) -> Pair:
         return preprocessor.features(rows), preprocessor.targets(targets)
 
-    return Prepared(
-        apply(X[train], y[train]),
-        apply(X[val], y[val]) if len(val) else None,
-        apply(*fixed_test) if fixed_test is not None else apply(X[test], y[test]),
-        preprocessor,
-    )
+    classes: Optional[list[Any]] = None
+    if classify:
+        classes = preprocessor.classes or list(range(preprocessor.n_classes))
+        # a built-in set's names, unless they are just the indices ("0".."9" of digits)
+        if names is not None and len(names) == preprocessor.n_classes and names != [str(c) for c in classes]:
+            classes = list(names)
+    return Prepared(apply(*train), None if val is None else apply(*val), apply(*test), preprocessor, classes)

@@ -127,7 +127,8 @@ class Graph(MapMethods):
         every unit feeds every gate of every unit one step later — torch's
         ``weight_ih`` and ``weight_hh`` as edges. Gate biases are parameters
         ``node:N:bias.i`` ... (torch's ``bias_ih + bias_hh``; the forget gate
-        starts at +1). Returns the unit ids; see :func:`nervenet.rnn.set_torch_weights`.
+        starts at +1). Returns the unit ids; :func:`nervenet.interop.set_torch_weights`
+        copies a torch layer's weights in.
         """
         return self._standard_layer("lstm_unit", units, inputs, input_ports=(0, 1, 2, 3), hidden_ports=(0, 1, 2, 3))
 
@@ -137,7 +138,8 @@ class Graph(MapMethods):
         Units are ``gru_unit`` nodes with ports 0 r, 1 z, 2 n_x, 3 n_h: inputs
         feed r, z and n_x; the units' outputs one step earlier feed r, z and
         n_h (kept apart from n_x because r multiplies only the recurrent part
-        of the candidate). Returns the unit ids.
+        of the candidate). Returns the unit ids; :func:`nervenet.interop.set_torch_weights`
+        copies a torch layer's weights in.
         """
         return self._standard_layer("gru_unit", units, inputs, input_ports=(0, 1, 2), hidden_ports=(0, 1, 3))
 
@@ -280,8 +282,11 @@ class Graph(MapMethods):
 
     @classmethod
     def load(cls, path: PathLike) -> "Graph":
-        """Reads a graph saved with :meth:`save`; errors name the file."""
-        with open(path, encoding="utf-8") as f:
+        """Reads a graph saved with :meth:`save`; errors name the file (a
+        missing path or a folder is a MissingFileError)."""
+        from .._checks import existing_file
+
+        with open(existing_file(path, "graph file"), encoding="utf-8") as f:
             text = f.read()
         try:
             return cls.from_json(text)

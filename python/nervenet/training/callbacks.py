@@ -91,9 +91,13 @@ class ModelCheckpoint(Callback):
     With ``save_best_only`` a checkpoint is written only when ``monitor``
     improved on the best value so far (``mode`` as in EarlyStopping; on
     resume the best is taken from the restored History). ``path`` may hold
-    format fields: ``{epoch}`` (epochs finished, from 1) and any logged
-    quantity, e.g. ``"run-{epoch:03d}-{val_loss:.3f}.safetensors"``.
-    ``saved`` lists the files written.
+    format fields: ``{epoch}`` (epochs finished, from 1) and the logged
+    quantities (``loss``, ``accuracy``, ``mse``, ``mae``, their ``val_``
+    versions, ``learning_rate``, ``gradient_norm``, ``update_ratio``,
+    ``rollbacks``), each with a plain format spec, e.g.
+    ``"run-{epoch:03d}-{val_loss:.3f}.safetensors"``; anything else in
+    braces is a ConfigError naming the template. ``saved`` lists the files
+    written.
     """
 
     def __init__(
@@ -108,7 +112,9 @@ class ModelCheckpoint(Callback):
         every = integer(every, "every", 1)
         if mode not in ("auto", "min", "max"):
             raise ConfigError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-        self.path = os.fspath(path)
+        from .checkpoint import check_template
+
+        self.path = check_template(os.fspath(path))
         self.every, self.save_best_only, self.monitor = every, bool(save_best_only), monitor
         self.maximise = mode == "max" or (mode == "auto" and "accuracy" in monitor)
         self.best = -math.inf if self.maximise else math.inf

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import string
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union
 
@@ -17,9 +19,46 @@ from .history import History
 if TYPE_CHECKING:
     from ..network import Network
 
-__all__ = ["save_checkpoint", "load_checkpoint", "resume", "config_difference"]
+__all__ = ["TEMPLATE_FIELDS", "check_template", "save_checkpoint", "load_checkpoint", "resume", "config_difference"]
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+_METRICS = ("loss", "accuracy", "mse", "mae")
+# What a checkpoint path may name: the epoch and the quantities fit logs.
+TEMPLATE_FIELDS = ("epoch", *_METRICS, *(f"val_{m}" for m in _METRICS), "learning_rate", "gradient_norm",
+                   "update_ratio", "rollbacks")
+# The format mini-language with a width and precision of at most 3 and 2
+# digits, and no path separator as the fill character.
+_SPEC = re.compile(r"(?:[^{}/\\]?[<>=^])?[-+ ]?z?#?0?(?:[1-9][0-9]{0,2})?[,_]?(?:\.[0-9]{1,2})?[bdeEfFgGnoxX%]?")
+
+
+def check_template(path: str) -> str:
+    """``path`` if its format fields are plain names from
+    :data:`TEMPLATE_FIELDS` with a plain format spec (``{epoch:03d}``,
+    ``{val_loss:.3f}``); ConfigError naming the template otherwise. Nothing
+    of the template is evaluated: no attributes, indexes or conversions.
+
+    >>> check_template("run-{epoch:03d}-{val_loss:.3f}.safetensors")
+    'run-{epoch:03d}-{val_loss:.3f}.safetensors'
+    """
+    def bad(why: str) -> ConfigError:
+        return ConfigError(f"checkpoint path template {path!r}: {why}")
+
+    try:
+        parts = list(string.Formatter().parse(path))
+    except ValueError as e:
+        raise bad(f"{e} (write a literal brace as '{{{{' or '}}}}')") from None
+    for _, field, spec, conversion in parts:
+        if field is None:
+            continue
+        if field not in TEMPLATE_FIELDS:
+            raise bad(f"unknown field {{{field}}}; the fields are {', '.join(TEMPLATE_FIELDS)}")
+        if conversion is not None:
+            raise bad(f"field {{{field}}} has a conversion !{conversion}; use a format spec such as :.3f")
+        if not _SPEC.fullmatch(spec or ""):
+            raise bad(f"field {{{field}}} has the format spec {spec!r}; use a plain one such as 03d or .3f "
+                      "(width at most 3 digits, precision at most 2, no path separator)")
+    return path
 
 
 def save_checkpoint(
