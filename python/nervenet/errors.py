@@ -24,14 +24,15 @@ DTypeError          arrays of an unusable dtype (also a ``TypeError``)
 and their refinements: :class:`InvalidConfig` (a config key at fault),
 :class:`UsageError` (a bad command line), :class:`DataFileNotFoundError`
 (a missing data file), :class:`NotFittedError` (a transform used before
-``fit``).
+``fit``). Its warnings are :class:`NervenetWarning`.
 
 The Rust extension raises these same classes (it looks them up here).
 """
 
 from __future__ import annotations
 
-import sklearn.exceptions
+import threading
+from typing import Any
 
 __all__ = [
     "NervenetError",
@@ -47,6 +48,7 @@ __all__ = [
     "UsageError",
     "DataFileNotFoundError",
     "NotFittedError",
+    "NervenetWarning",
 ]
 
 
@@ -107,6 +109,33 @@ class DataFileNotFoundError(FormatError, FileNotFoundError):
     that ``except FileNotFoundError`` also catches)."""
 
 
-class NotFittedError(NervenetError, sklearn.exceptions.NotFittedError):
-    """A transform was used before ``fit``. Also scikit-learn's
-    ``NotFittedError`` (so a ``ValueError`` and an ``AttributeError``)."""
+class NervenetWarning(UserWarning):
+    """Something that runs but is almost certainly not what was meant (an
+    output node that nothing feeds); ``warnings.simplefilter("error",
+    nv.NervenetWarning)`` turns these into errors."""
+
+
+def _not_fitted_error() -> type:
+    import sklearn.exceptions
+
+    class NotFittedError(NervenetError, sklearn.exceptions.NotFittedError):
+        """A transform was used before ``fit``. Also scikit-learn's
+        ``NotFittedError`` (so a ``ValueError`` and an ``AttributeError``)."""
+
+    NotFittedError.__qualname__ = "NotFittedError"  # as pickle and tracebacks name it
+    return NotFittedError
+
+
+_made = threading.Lock()
+
+
+def __getattr__(name: str) -> Any:
+    # NotFittedError derives from scikit-learn's, whose import costs most of
+    # a second: it is made the first time it is asked for (the preprocessing
+    # classes ask on import), and is the same class from then on.
+    if name == "NotFittedError":
+        with _made:  # one class, whichever thread asks first
+            if name not in globals():
+                globals()[name] = _not_fitted_error()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
