@@ -47,14 +47,16 @@ def test_hierarchy() -> None:
 
 def test_every_exception_class_lives_in_errors_under_nervenet_error() -> None:
     """Walks every module of the package, private ones included: an exception
-    class defined anywhere but nervenet.errors, or outside the hierarchy, fails."""
+    class defined anywhere but nervenet.errors, or outside the hierarchy
+    (NervenetError; NervenetWarning for warnings), fails."""
     walked, misplaced = [], []
     for info in pkgutil.walk_packages(nv.__path__, "nervenet."):
         module = importlib.import_module(info.name)
         walked.append(info.name)
         for name, obj in vars(module).items():
             if inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__module__ == module.__name__:
-                if module.__name__ != "nervenet.errors" or not issubclass(obj, nv.NervenetError):
+                root = nv.NervenetWarning if issubclass(obj, Warning) else nv.NervenetError
+                if module.__name__ != "nervenet.errors" or not issubclass(obj, root):
                     misplaced.append(f"{module.__name__}.{name}")
     assert {"nervenet._core", "nervenet.cli", "nervenet.data.preprocessing", "nervenet.errors"} <= set(walked)
     assert misplaced == []

@@ -15,7 +15,7 @@ any time skip); a Rust core compiles the graph into batched kernels::
     net.save("model.safetensors"); nv.Network.load("model.safetensors")
 """
 
-from __future__ import annotations
+from typing import Any
 
 from .errors import (
     ConfigError,
@@ -27,7 +27,7 @@ from .errors import (
     InvalidConfig,
     MissingFileError,
     NervenetError,
-    NotFittedError,
+    NervenetWarning,
     ParameterError,
     ShapeError,
     UnsupportedError,
@@ -48,6 +48,18 @@ from . import machine, search
 from .training.history import History
 
 __version__: str = _core.__version__
+
+
+def __getattr__(name: str) -> Any:
+    # NotFittedError derives from scikit-learn's: made on first use, so that
+    # importing nervenet does not import scikit-learn.
+    if name == "NotFittedError":
+        return errors.NotFittedError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"NotFittedError"})
 
 __all__ = [
     "Graph",
@@ -72,6 +84,7 @@ __all__ = [
     "set_num_threads",
     "get_num_threads",
     "NervenetError",
+    "NervenetWarning",
     "GraphError",
     "ShapeError",
     "DataError",

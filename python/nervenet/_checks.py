@@ -32,6 +32,25 @@ def integer(value: Any, name: str, minimum: int = 0, bits: Optional[int] = None)
     return v
 
 
+def whole(value: Any, name: str, what: str = "an integer") -> int:
+    """An integer of any sign or size, for arguments whose range the core
+    checks (ids, time skips, ports); bools and floats are refused."""
+    try:
+        if isinstance(value, (bool, np.bool_)):
+            raise TypeError
+        return operator.index(value)
+    except TypeError:
+        raise ConfigError(f"{name} must be {what}, got {value!r}") from None
+
+
+def number(value: Any, name: str) -> float:
+    """A real number, for arguments whose value the core checks (NaN is
+    let through for the core to name); bools and strings are refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ConfigError(f"{name} must be a number, got {value!r}")
+    return float(value)
+
+
 def seed(value: Any, name: str = "seed") -> int:
     """A seed: an integer in [0, 2**64)."""
     return integer(value, name, 0, bits=SEED_BITS)

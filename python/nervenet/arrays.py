@@ -54,8 +54,9 @@ class Batch:
     """X as the extension wants it, and how to give results back."""
 
     x: np.ndarray  # (batch, steps, features), C-contiguous, network dtype
-    user: np.ndarray  # X in the user's shape (and the network dtype)
+    user: np.ndarray  # X in the user's shape (images flattened) and the network dtype
     sequences: bool  # whether the user passed (batch, time, features)
+    given: tuple[int, ...] = ()  # X's shape as passed, images unflattened (when it differs from user's)
 
     @property
     def batch(self) -> int:
@@ -74,18 +75,21 @@ class Batch:
         """(batch, steps, k) -> the user's layout: (batch, k) for 2-D X."""
         return arr if self.sequences else arr.reshape(arr.shape[0], arr.shape[2])
 
+    def like_x(self, arr: np.ndarray) -> np.ndarray:
+        """(batch, steps, features), e.g. dL/dX, in X's shape as passed
+        (images as (batch, C, H, W) or (batch, time, C, H, W))."""
+        return arr.reshape(self.given) if self.given else self.restore(arr)
+
 
 def inputs(X: Any, n_inputs: int, dtype: np.dtype, image: Optional[tuple[int, int, int]] = None) -> Batch:
     """X as (batch, features) or (batch, time, features); a network whose
     input is one feature map of shape ``image`` = (C, H, W) also takes
     (batch, C, H, W) or (batch, time, C, H, W) images (flattened, no copy)."""
     arr = as_float(X, "X", dtype)
+    given = tuple(arr.shape)
     if image is not None and arr.ndim in (4, 5):
         if tuple(arr.shape[-3:]) != tuple(image):
-            raise ShapeError(
-                f"X has shape {_shape(arr.shape)} but the network's input feature map is "
-                f"{_shape(image)} (channels, height, width); expected shape {_shape(arr.shape[:-3] + tuple(image))}"
-            )
+            raise ShapeError(_image_mismatch(arr.shape, image))
         arr = arr.reshape(arr.shape[:-3] + (n_inputs,))
     if arr.ndim == 2:
         x = arr.reshape(arr.shape[0], 1, arr.shape[1])
@@ -96,13 +100,33 @@ def inputs(X: Any, n_inputs: int, dtype: np.dtype, image: Optional[tuple[int, in
         raise ShapeError(
             f"X must be 2-D (batch, features) or 3-D (batch, time, features){images}, got shape {_shape(arr.shape)}"
         )
+    if arr.shape[-1] != n_inputs and image is not None:
+        raise ShapeError(_image_mismatch(arr.shape, image))
     if arr.shape[-1] != n_inputs:
         expected = tuple(arr.shape[:-1]) + (n_inputs,)
         raise ShapeError(
             f"X has shape {_shape(arr.shape)} but the network has {n_inputs} inputs; "
             f"expected shape {_shape(expected)}"
         )
-    return Batch(_contiguous(x), arr, arr.ndim == 3)
+    return Batch(_contiguous(x), arr, arr.ndim == 3, given if given != arr.shape else ())
+
+
+def _image_mismatch(shape: tuple[int, ...], image: tuple[int, int, int]) -> str:
+    """What is wrong with X of ``shape`` for a network whose input is a
+    feature map ``image`` = (C, H, W), with the call that fixes it when the
+    samples hold the right number of values (MNIST as loaded, (N, 28, 28),
+    for a (1, 28, 28) input: ``X.reshape(N, 1, 28, 28)``)."""
+    c, h, w = image
+    n = int(shape[0]) if shape else 0
+    said = (
+        f"X has shape {_shape(shape)} but the network's input is a feature map of {_shape(image)} (channels, "
+        f"height, width): pass images of shape {_shape((n, c, h, w))}, or flattened rows {_shape((n, c * h * w))}"
+    )
+    if len(shape) == 4 and tuple(shape[1:]) == (h, w, c) and c != h:
+        return f"{said}; X looks channels-last: X.transpose(0, 3, 1, 2)"
+    if len(shape) >= 2 and int(np.prod(shape[1:], dtype=np.int64)) == c * h * w:
+        return f"{said}; here: X.reshape({', '.join(map(str, (n, c, h, w)))})"
+    return said
 
 
 def per_output(values: Any, what: str, batch: Batch, n_outputs: int, dtype: np.dtype) -> np.ndarray:
@@ -122,9 +146,15 @@ def per_output(values: Any, what: str, batch: Batch, n_outputs: int, dtype: np.d
     return _contiguous(arr.reshape(batch.batch, batch.steps, n_outputs))
 
 
-def labels(values: Any, loss: str, batch: Batch) -> np.ndarray:
+def labels(values: Any, loss: str, batch: Batch, n_classes: int) -> np.ndarray:
     """Integer class labels of shape (batch,) or (batch, time), as int64 (batch, steps)."""
     arr = as_array(values, "Y")
+    if arr.shape == batch.leading + (n_classes,) and n_classes > 1:
+        raise ShapeError(
+            f"Y has shape {_shape(arr.shape)}, one column per output: one-hot rows? loss {loss!r} takes class "
+            f"labels, one integer per sample{' and time step' if batch.sequences else ''}, of shape "
+            f"{_shape(batch.leading)}: pass Y.argmax(axis=-1)"
+        )
     if arr.dtype.kind not in _INTEGER:
         raise DTypeError(
             f"loss {loss!r} takes integer class labels, but Y has dtype {arr.dtype}; "

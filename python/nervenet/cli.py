@@ -44,7 +44,7 @@ from ._checks import integer
 from .config import DEFAULT_CONFIG, Config, load_config, parse_config, validate
 from .data.builtin import BUILTIN_DATASETS
 from .errors import ConfigError, DataError, InvalidConfig, NervenetError, ShapeError, UsageError
-from .training.callbacks import Callback
+from .training.callbacks import Callback, EarlyStopping, duration
 
 __all__ = ["main"]
 
@@ -68,7 +68,7 @@ class EpochLines(Callback):
             parts += [f"{prefix}{k} {logs[prefix + k]:.4f}" for k in _SHOWN if prefix + k in logs]
         if self.show_lr:
             parts.append(f"lr {logs['learning_rate']:.3g}")
-        parts.append(f"{time.perf_counter() - self.started:.2f}s")
+        parts.append(duration(time.perf_counter() - self.started))
         self.write("  ".join(parts))
 
 
@@ -122,6 +122,9 @@ def train(config: Optional[str], out: str, epochs: Optional[int], quiet: bool, o
     started = time.perf_counter()
     history = net.fit(X, y, validation=val, verbose=0, **kwargs)
     trained = time.perf_counter() - started
+    for c in kwargs["callbacks"]:
+        if isinstance(c, EarlyStopping) and c.report is not None:
+            say(c.report)
     test: dict[str, float] = {}
     if len(Xt):
         test = net.evaluate(Xt, yt, cfg.loss["name"])
@@ -145,7 +148,8 @@ def train(config: Optional[str], out: str, epochs: Optional[int], quiet: bool, o
     }
     (folder / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     written.append("run.json")
-    say(f"trained {len(history.epochs)} epochs in {trained:.1f}s")
+    n = len(history.epochs)
+    say(f"trained {n} epoch{'' if n == 1 else 's'} in {trained:.1f}s")
     print(f"wrote {', '.join(str(folder / w) for w in written)}", flush=True)
     return 0
 

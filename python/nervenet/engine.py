@@ -64,7 +64,7 @@ def prepare(net: "Network", X: Any, Y: Any, loss: str, mask: Any = None) -> Prep
         raise ConfigError(f"loss must be a name such as 'mse' or 'softmax', got {loss!r}")
     batch = inputs(net, X)
     if _core.loss_takes_classes(loss):
-        y, n_classes = arrays.labels(Y, loss, batch), net.n_outputs
+        y, n_classes = arrays.labels(Y, loss, batch, net.n_outputs), net.n_outputs
     else:
         y, n_classes = arrays.per_output(Y, "Y", batch, net.n_outputs, net.dtype), None
     m = None if mask is None else arrays.mask(mask, batch, net.dtype)
@@ -133,7 +133,7 @@ def backward(net: "Network", X: Any, output_grad: Any, input_grads: bool) -> tup
         grad, dx = net._net.backward(batch.x, g, bool(input_grads))
     except DataError as e:
         raise arrays.explain(e, batch, g) from None
-    return grad, None if dx is None else batch.restore(dx)
+    return grad, None if dx is None else batch.like_x(dx)
 
 
 def fd_step(net: "Network", step: Optional[float]) -> float:

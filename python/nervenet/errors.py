@@ -26,14 +26,16 @@ and their refinements: :class:`InvalidConfig` (a config key at fault),
 (a model, checkpoint, graph or data file that does not exist or is a
 folder; also a ``FileNotFoundError``, and still importable under its former
 name ``DataFileNotFoundError``), :class:`NotFittedError` (a transform used
-before ``fit``).
+before ``fit``). Its warnings are
+:class:`NervenetWarning`.
 
 The Rust extension raises these same classes (it looks them up here).
 """
 
 from __future__ import annotations
 
-import sklearn.exceptions
+import threading
+from typing import Any
 
 __all__ = [
     "NervenetError",
@@ -50,6 +52,7 @@ __all__ = [
     "MissingFileError",
     "DataFileNotFoundError",
     "NotFittedError",
+    "NervenetWarning",
 ]
 
 
@@ -116,6 +119,33 @@ class MissingFileError(FormatError, FileNotFoundError):
 DataFileNotFoundError = MissingFileError
 
 
-class NotFittedError(NervenetError, sklearn.exceptions.NotFittedError):
-    """A transform was used before ``fit``. Also scikit-learn's
-    ``NotFittedError`` (so a ``ValueError`` and an ``AttributeError``)."""
+class NervenetWarning(UserWarning):
+    """Something that runs but is almost certainly not what was meant (an
+    output node that nothing feeds); ``warnings.simplefilter("error",
+    nv.NervenetWarning)`` turns these into errors."""
+
+
+def _not_fitted_error() -> type:
+    import sklearn.exceptions
+
+    class NotFittedError(NervenetError, sklearn.exceptions.NotFittedError):
+        """A transform was used before ``fit``. Also scikit-learn's
+        ``NotFittedError`` (so a ``ValueError`` and an ``AttributeError``)."""
+
+    NotFittedError.__qualname__ = "NotFittedError"  # as pickle and tracebacks name it
+    return NotFittedError
+
+
+_made = threading.Lock()
+
+
+def __getattr__(name: str) -> Any:
+    # NotFittedError derives from scikit-learn's, whose import costs most of
+    # a second: it is made the first time it is asked for (the preprocessing
+    # classes ask on import), and is the same class from then on.
+    if name == "NotFittedError":
+        with _made:  # one class, whichever thread asks first
+            if name not in globals():
+                globals()[name] = _not_fitted_error()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

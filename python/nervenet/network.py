@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 import numpy as np
 
 from . import _checks, _core, arrays, engine
-from .errors import ConfigError, DataError, DTypeError, NervenetError, ShapeError
+from .errors import ConfigError, DataError, DTypeError, NervenetError, NervenetWarning, ShapeError
 from .graph import Graph
 from .graph.graph import _as_core_graph
 from .parameters import ParameterGroup
@@ -88,6 +88,15 @@ class Network:
             None if dense_min_density is None else float(dense_min_density),
             dense_min_edges,
         )
+        unfed = core.unfed_outputs()
+        if unfed:
+            warnings.warn(
+                f"output node{'s' if len(unfed) > 1 else ''} {', '.join(map(str, unfed))} "
+                f"{'have' if len(unfed) > 1 else 'has'} no incoming edges: "
+                "whatever the inputs, such an output gives only its bias (0 without one); connect it",
+                NervenetWarning,
+                stacklevel=2,
+            )
         self._dtype = np.dtype(name)
         self._image = _input_image(core)
         self._groups: Optional[list[ParameterGroup]] = None
@@ -357,6 +366,13 @@ class Network:
         ``on_non_finite="rollback"`` the epoch is replayed from there with
         the learning rate halved. ``validation=(Xv, Yv[, mask])`` adds
         ``val_*`` metrics.
+
+        ``verbose=1`` prints a line per epoch to stderr (loss, metrics,
+        validation metrics, seconds), to a terminal or a log file alike,
+        with progress bars over the epochs and the running epoch's batches
+        in a terminal; ``verbose=2`` adds the learning rate, gradient norm
+        and update/weight ratio; ``0`` prints nothing. Ctrl-C stops
+        training with the weights of the last finished epoch (and says so).
 
         ``truncate=k`` trains sequences by truncated BPTT: each batch of
         sequences is cut into windows of k steps, one gradient step per

@@ -9,12 +9,14 @@ labels become integers 0..k-1.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
 from ..errors import DataError
-from .preprocessing import OneHotEncoder
+
+if TYPE_CHECKING:
+    from .preprocessing import OneHotEncoder
 
 __all__ = ["ColumnPreprocessor"]
 
@@ -88,9 +90,11 @@ class ColumnPreprocessor:
             out[:, k] = num
         return out
 
-    def _encoder(self) -> OneHotEncoder:
+    def _encoder(self) -> "OneHotEncoder":
         """The one-hot encoder of the text columns, built from the stored
         categories (so a preprocessor read back from JSON encodes alike)."""
+        from .preprocessing import OneHotEncoder  # scikit-learn, imported on first use
+
         text = [j for j, c in enumerate(self.columns) if c is not None]
         template = np.array([[0.0 if c is None else c[0] for c in self.columns]], dtype=object)
         return OneHotEncoder([self.columns[j] for j in text], columns=text).fit(template)

@@ -121,6 +121,8 @@ class _Numeric(_Transform):
             )
         if expected is not None:
             self._check_columns(arr.shape[-1], arr.shape, expected, method)
+        if arr.shape[-1] == 0:  # nothing to scale (and numpy cannot reshape it to rows)
+            raise ShapeError(f"{name}.{method}: X has no features (shape {_shape(arr.shape)})")
         if arr.dtype not in (np.float32, np.float64):
             arr = arr.astype(np.float64)
         finite = np.isfinite(arr)

@@ -14,7 +14,6 @@ import math
 from typing import Any, NamedTuple, Optional, Union
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from .._checks import real, seed as seed_of
 from ..errors import ConfigError, DataError, ShapeError
@@ -86,6 +85,8 @@ def _cut(index: np.ndarray, size: int, labels: Optional[np.ndarray], seed: int, 
                 f"cannot stratify the {what} split: one side would hold {small} sample(s), fewer than the "
                 f"{n_classes} classes; use a larger fraction, more data, or stratify=False"
             )
+    from sklearn.model_selection import train_test_split  # imported on first use: nervenet imports fast
+
     rest, taken = train_test_split(index, test_size=size, stratify=strat, random_state=seed, shuffle=True)
     return np.asarray(rest), np.asarray(taken)
 

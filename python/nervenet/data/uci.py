@@ -83,6 +83,19 @@ class Table:
     columns: list[str] = field(default_factory=list)
     categories: list[Optional[list[str]]] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        # The arrays' shapes and a few names: a table's repr stays one line.
+        return (
+            f"Table(X={tuple(self.X.shape)}, y={tuple(self.y.shape)}, classes={_few(self.classes)}, "
+            f"columns={_few(self.columns)})"
+        )
+
+
+def _few(names: list[str], shown: int = 4) -> str:
+    """``['a', 'b', ... (+7)]``: at most ``shown`` names of a list."""
+    head = ", ".join(repr(n) for n in names[:shown])
+    return f"[{head}, ... (+{len(names) - shown})]" if len(names) > shown else f"[{head}]"
+
 
 # ---- .names ----------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import os
 from typing import Any, Iterable, Optional, Union
 
 from .. import _core
-from .._checks import integer
+from .._checks import flag, integer, number, whole
 from ..errors import ConfigError, NervenetError
 from .maps import MapMethods
 
@@ -173,40 +173,49 @@ class Graph(MapMethods):
         ``trainable=False`` keeps the weight fixed (1 unless given). ``port``
         picks the gate of a standard LSTM/GRU unit the edge feeds.
         """
-        return self._g.add_edge(src, dst, time_skip, trainable, weight, "weight", port)
+        return self._g.add_edge(
+            _node(src, "src"), _node(dst, "dst"), whole(time_skip, "time_skip"), flag(trainable, "trainable"),
+            None if weight is None else number(weight, "weight"), "weight", whole(port, "port"),
+        )
 
     def connect_all(
         self,
-        srcs: Iterable[int],
-        dsts: Iterable[int],
+        srcs: Union[int, Iterable[int]],
+        dsts: Union[int, Iterable[int]],
         *,
         time_skip: int = 0,
         trainable: bool = True,
         port: int = 0,
     ) -> list[int]:
-        """Connects every src to every dst (src-major order); all or nothing."""
-        return self._g.connect_all(list(srcs), list(dsts), time_skip, trainable, port)
+        """Connects every src to every dst (src-major order); all or nothing.
+        ``srcs`` and ``dsts`` are lists of node ids, or one id each (a
+        feature map feeding a layer: ``g.connect_all(map_id, outputs)``)."""
+        return self._g.connect_all(
+            _nodes(srcs, "srcs"), _nodes(dsts, "dsts"), whole(time_skip, "time_skip"), flag(trainable, "trainable"),
+            whole(port, "port"),
+        )
 
     def identity(self, src: int, dst: int, *, time_skip: int = 0) -> int:
         """Adds a fixed weight-1 edge (a residual / skip connection) and returns its id."""
-        return self._g.add_edge(src, dst, time_skip, False, None, "identity")
+        src, dst = _node(src, "src"), _node(dst, "dst")
+        return self._g.add_edge(src, dst, whole(time_skip, "time_skip"), False, None, "identity")
 
     def set_bias(self, node: int, value: float) -> None:
         """Sets a node's initial bias value (and gives it a bias)."""
-        self._g.set_bias(node, value)
+        self._g.set_bias(_node(node), number(value, "value"))
 
     def set_weight(self, edge: int, value: float) -> None:
         """Sets an edge's initial (or, if fixed, permanent) weight."""
-        self._g.set_weight(edge, value)
+        self._g.set_weight(_edge(edge), number(value, "value"))
 
     # ---- mutation --------------------------------------------------------
 
     def remove_node(self, node: int) -> None:
         """Removes a node and every edge touching it (ids are never reused)."""
-        self._g.remove_node(node)
+        self._g.remove_node(_node(node))
 
     def remove_edge(self, edge: int) -> None:
-        self._g.remove_edge(edge)
+        self._g.remove_edge(_edge(edge))
 
     def split_edge(self, edge: int, activation: str = "identity") -> tuple[int, int, int]:
         """Splits src -> dst into src -> new -> dst; returns (new node, first edge, second edge).
@@ -214,20 +223,21 @@ class Graph(MapMethods):
         The first edge keeps the original's kind, skip and weight; the second
         has weight 1, so with the identity activation the function is unchanged.
         """
-        return self._g.split_edge(edge, activation)
+        return self._g.split_edge(_edge(edge), activation)
 
     def set_node_enabled(self, node: int, enabled: bool) -> None:
         """Disabled hidden nodes (and their edges) are left out of the network."""
-        self._g.set_node_enabled(node, enabled)
+        self._g.set_node_enabled(_node(node), flag(enabled, "enabled"))
 
     def set_edge_enabled(self, edge: int, enabled: bool) -> None:
-        self._g.set_edge_enabled(edge, enabled)
+        self._g.set_edge_enabled(_edge(edge), flag(enabled, "enabled"))
 
     # ---- queries ---------------------------------------------------------
 
     def find_edge(self, src: int, dst: int, *, time_skip: int = 0, port: int = 0) -> Optional[int]:
         """The id of the edge src -> dst (into ``port``) with this time skip, or None."""
-        return self._g.find_edge(src, dst, time_skip, port)
+        src, dst = _node(src, "src"), _node(dst, "dst")
+        return self._g.find_edge(src, dst, whole(time_skip, "time_skip"), whole(port, "port"))
 
     def inputs(self) -> list[int]:
         return self._g.inputs()
@@ -238,13 +248,13 @@ class Graph(MapMethods):
     def node(self, node: int) -> dict[str, Any]:
         """A node as a dict: id, role, kind, activation (+cap/slope), bias, bias_value, enabled;
         feature maps add shape, channels, height, width and untied_bias."""
-        return self._g.node(node)
+        return self._g.node(_node(node))
 
     def edge(self, edge: int) -> dict[str, Any]:
         """An edge as a dict: id, src, dst, kind, time_skip, port, trainable, weight, enabled;
         filters add size, depth (kc), stride and padding; pools op, size, stride,
         overlapping and pseudorandom."""
-        return self._g.edge(edge)
+        return self._g.edge(_edge(edge))
 
     def node_ids(self) -> list[int]:
         return self._g.node_ids()
@@ -315,6 +325,29 @@ class Graph(MapMethods):
             f"Graph(nodes={self.num_nodes}, edges={self.num_edges}, "
             f"inputs={len(self.inputs())}, outputs={len(self.outputs())})"
         )
+
+
+def _node(value: Any, name: str = "node") -> int:
+    return whole(value, name, "a node id (an integer)")
+
+
+def _edge(value: Any, name: str = "edge") -> int:
+    return whole(value, name, "an edge id (an integer)")
+
+
+def _nodes(value: Any, name: str) -> list[int]:
+    """Node ids: a list (any iterable) of them, or one id."""
+    if isinstance(value, (str, bytes)):
+        raise ConfigError(f"{name} must be node ids (a list of integers, or one), got {value!r}")
+    try:
+        return [_node(value, name)]
+    except ConfigError:
+        pass
+    try:
+        ids = list(value)
+    except TypeError:
+        raise ConfigError(f"{name} must be node ids (a list of integers, or one), got {value!r}") from None
+    return [_node(v, f"{name}[{i}]") for i, v in enumerate(ids)]
 
 
 def _as_core_graph(graph: Union[Graph, _core.Graph]) -> _core.Graph:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Optional, Sequence, Union
 
 from .. import _core
-from .._checks import integer
+from .._checks import integer, whole
 from ..errors import ConfigError
 
 Size = Union[int, Sequence[int]]
@@ -94,6 +94,7 @@ class MapMethods:
         kh, kw = pair(size, "size")
         kc = None if depth is None else integer(depth, "depth", 1)
         s, p = integer(stride, "stride", 1), integer(padding, "padding", 0)
+        src, dst = whole(src, "src", "a node id (an integer)"), whole(dst, "dst", "a node id (an integer)")
         return self._g.connect_filter(src, dst, kh, kw, s, p, kc)
 
     def connect_pool(
@@ -121,11 +122,12 @@ class MapMethods:
             raise ConfigError(f"unknown pool op {op!r}; expected one of {', '.join(POOL_OPS)}")
         ph, pw = pair(size, "size")
         sh, sw = pair(size if stride is None else stride, "stride")
+        src, dst = whole(src, "src", "a node id (an integer)"), whole(dst, "dst", "a node id (an integer)")
         return self._g.connect_pool(src, dst, op, ph, pw, sh, sw, bool(overlapping), bool(pseudorandom))
 
     def map_shape(self, node: int) -> Optional[tuple[int, int, int]]:
         """``(channels, height, width)`` of a feature map; None for other nodes."""
-        shape = self._g.node(node).get("shape")
+        shape = self._g.node(whole(node, "node", "a node id (an integer)")).get("shape")
         return None if shape is None else tuple(shape)
 
     def check_shapes(self) -> None:

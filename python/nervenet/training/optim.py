@@ -7,7 +7,7 @@ Rust over the flat parameter vector.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Optional
 
 __all__ = [
@@ -37,7 +37,7 @@ class Optimizer:
 
     def config(self) -> dict[str, Any]:
         """The rule and its hyperparameters (without the learning rate)."""
-        d = asdict(self)
+        d = _settings(self, "optimizer")
         d.pop("learning_rate")
         d["name"] = self.name
         return d
@@ -103,7 +103,7 @@ class Schedule:
     name = "constant"
 
     def config(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = _settings(self, "schedule")
         d["name"] = self.name
         return d
 
@@ -147,13 +147,70 @@ class MomentumAnnealing:
     epochs: int
 
     def config(self) -> dict[str, Any]:
-        return asdict(self)
+        return _settings(self, "momentum_annealing")
+
+
+def _settings(settings: Any, what: str) -> dict[str, Any]:
+    """A dataclass of settings as a dict, each field checked to be a number
+    (True/False for flags) -- the core checks the values, naming the key,
+    but would name only ``what`` for a wrong type. The learning rate is
+    left to :func:`optimizer_config`."""
+    from .._checks import flag, number
+
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if isinstance(f.default, bool):
+            flag(value, f"{what}.{f.name}")
+        elif f.name != "learning_rate":
+            number(value, f"{what}.{f.name}")
+    return asdict(settings)
+
+
+# What "call it" suggests: the lecture's usual starting rates.
+_EXAMPLE_RATE = {"Adam": "1e-3", "RMSprop": "1e-3"}
+
+
+def _optimizer_classes() -> dict[str, type]:
+    """Optimizer classes by every name a user might write: ``adam``, ``Adam``, ``vanilla``."""
+    found: dict[str, type] = {}
+    for cls in (SGD, Momentum, Nesterov, Adagrad, RMSprop, Adam):
+        found.update({cls.__name__.lower(): cls, cls.name: cls})
+    return found
 
 
 def optimizer_config(opt: Optional[Optimizer]) -> tuple[dict[str, Any], float]:
+    from .._checks import real
+    from ..errors import ConfigError
+
     opt = SGD(0.01) if opt is None else opt
     if not isinstance(opt, Optimizer):
-        from ..errors import ConfigError
+        cls = None
+        if isinstance(opt, type) and issubclass(opt, Optimizer):
+            cls, given = opt, f"the class nv.optim.{opt.__name__}"
+        elif isinstance(opt, str):
+            cls, given = _optimizer_classes().get(opt.lower()), repr(opt)
+        else:
+            given = repr(opt)
+        if cls is not None and cls is not Optimizer:
+            raise ConfigError(
+                f"optimizer must be an optimizer object, got {given}: call it: "
+                f"nv.optim.{cls.__name__}({_EXAMPLE_RATE.get(cls.__name__, '0.01')}) (the learning rate)"
+            )
+        raise ConfigError(
+            f"optimizer must be one of nv.optim.SGD, Momentum, Nesterov, Adagrad, RMSprop, Adam, called with a "
+            f"learning rate (nv.optim.Adam(1e-3)); got {given}"
+        )
+    return opt.config(), real(opt.learning_rate, "learning_rate")
 
-        raise ConfigError(f"optimizer must be one of nv.optim.SGD, Momentum, Nesterov, Adagrad, RMSprop, Adam; got {opt!r}")
-    return opt.config(), float(opt.learning_rate)
+
+def schedule_config(schedule: Optional[Schedule]) -> Optional[dict[str, Any]]:
+    from ..errors import ConfigError
+
+    if schedule is None or isinstance(schedule, Schedule):
+        return None if schedule is None else schedule.config()
+    if isinstance(schedule, type) and issubclass(schedule, Schedule):
+        raise ConfigError(
+            f"schedule must be a schedule object, got the class nv.optim.{schedule.__name__}: call it with its "
+            f"settings, e.g. nv.optim.StepDecay(5, 0.5)"
+        )
+    raise ConfigError(f"schedule must be an nv.optim schedule (StepDecay, ExponentialDecay, ...), got {schedule!r}")

@@ -285,3 +285,25 @@ fn plan_summary_reports_kernels() {
     assert_eq!((sparse.max_skip, sparse.levels), (dense.max_skip, dense.levels));
     assert!(sparse.max_skip >= 1);
 }
+
+#[test]
+fn unfed_outputs_are_those_no_enabled_edge_from_an_enabled_node_reaches() {
+    let mut g = Graph::new();
+    let x = input(&mut g);
+    let h = node(&mut g, Role::Hidden, "tanh", true);
+    let fed = node(&mut g, Role::Output, "identity", false);
+    let bare = node(&mut g, Role::Output, "identity", true);
+    let through_h = node(&mut g, Role::Output, "identity", false);
+    let recurrent = node(&mut g, Role::Output, "identity", false);
+    edge(&mut g, x, fed, 1.0);
+    edge(&mut g, x, h, 1.0);
+    edge(&mut g, h, through_h, 1.0);
+    g.add_edge(fed, recurrent, EdgeSpec { time_skip: 1, ..EdgeSpec::default() }).unwrap();
+    assert_eq!(g.unfed_outputs(), vec![bare]);
+    g.set_node_enabled(h, false).unwrap();
+    assert_eq!(g.unfed_outputs(), vec![bare, through_h]);
+    g.set_node_enabled(h, true).unwrap();
+    let e = g.find_edge(x, fed, 0).unwrap();
+    g.set_edge_enabled(e, false).unwrap();
+    assert_eq!(g.unfed_outputs(), vec![fed, bare]);
+}

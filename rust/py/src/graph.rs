@@ -275,6 +275,11 @@ impl PyGraph {
         self.inner.outputs().iter().map(|n| n.0).collect()
     }
 
+    /// Enabled output nodes no enabled edge feeds (they give only their bias).
+    fn unfed_outputs(&self) -> Vec<u32> {
+        self.inner.unfed_outputs().iter().map(|n| n.0).collect()
+    }
+
     fn node<'py>(&self, py: Python<'py>, node: NodeArg) -> PyResult<Bound<'py, PyDict>> {
         node_dict(py, self.inner.node(node.0).or_raise(py)?)
     }

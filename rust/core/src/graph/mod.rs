@@ -121,6 +121,16 @@ impl Graph {
         self.pairs.get(&(src, dst, time_skip, port)).copied()
     }
 
+    /// Enabled output nodes that no enabled edge from an enabled node
+    /// feeds: whatever the inputs, they give their bias (or 0), which is
+    /// almost always a graph built wrong (a compile warning in Python).
+    pub fn unfed_outputs(&self) -> Vec<NodeId> {
+        let enabled = |id: &NodeId| self.nodes.get(id).is_some_and(|n| n.enabled);
+        let fed: HashSet<NodeId> =
+            self.edges.values().filter(|e| e.enabled && enabled(&e.src)).map(|e| e.dst).collect();
+        self.outputs().into_iter().filter(|id| enabled(id) && !fed.contains(id)).collect()
+    }
+
     // ---- mutation ------------------------------------------------------
 
     /// Adds a node; `bias = None` uses the notes' default for the role.
