@@ -249,14 +249,6 @@ def test_dense_and_sparse_plans_agree(seed: int, hidden: int, recurrent: int, ba
 # ---- (d) thread count does not change a single bit ----------------------------------------
 
 
-@pytest.fixture
-def restore_threads():
-    before = nv.get_num_threads()
-    yield
-    nv.set_num_threads(before)
-
-
-@pytest.mark.usefixtures("restore_threads")
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_threads_do_not_change_results(dtype: str) -> None:
     g = with_tight_kinks(

@@ -222,18 +222,14 @@ def test_gradients_bitwise_identical_for_any_thread_count(rng) -> None:
     net = nv.Network(g, dtype="float32", seed=1)
     X = rng.normal(size=(300, 5, 4))
     Y = rng.integers(0, 3, size=(300, 5))
-    before = nv.get_num_threads()
-    try:
-        nv.set_num_threads(1)
-        assert nv.get_num_threads() == 1
-        loss1, g1 = net.loss_and_gradient(X, Y, "softmax")
-        out1 = net.forward(X)
-        nv.set_num_threads(2)
-        assert nv.get_num_threads() == 2
-        loss2, g2 = net.loss_and_gradient(X, Y, "softmax")
-        out2 = net.forward(X)
-    finally:
-        nv.set_num_threads(before)
+    nv.set_num_threads(1)  # conftest's global_settings puts the count back
+    assert nv.get_num_threads() == 1
+    loss1, g1 = net.loss_and_gradient(X, Y, "softmax")
+    out1 = net.forward(X)
+    nv.set_num_threads(2)
+    assert nv.get_num_threads() == 2
+    loss2, g2 = net.loss_and_gradient(X, Y, "softmax")
+    out2 = net.forward(X)
     assert loss1 == loss2
     assert np.array_equal(g1, g2)
     assert np.array_equal(out1, out2)
@@ -310,3 +306,17 @@ def test_refused_sgd_step_leaves_parameters_bit_identical() -> None:
     # The refusal left the network usable: a sane step goes through.
     net.sgd_step(X, Y, "mse", learning_rate=1e-3)
     assert not np.array_equal(net.parameters, theta)
+
+
+def test_global_settings_are_restored_however_a_block_ends() -> None:
+    from conftest import restored_settings  # what every test runs inside (autouse fixture)
+
+    threads, state = nv.get_num_threads(), np.random.get_state()
+    with pytest.raises(ZeroDivisionError):
+        with restored_settings():
+            nv.set_num_threads(threads + 1)
+            np.random.seed(5)
+            1 / 0
+    assert nv.get_num_threads() == threads
+    after = np.random.get_state()
+    assert after[0] == state[0] and np.array_equal(after[1], state[1]) and after[2:] == state[2:]

@@ -33,7 +33,6 @@ def test_fit_is_deterministic_and_thread_independent() -> None:
         net = nv.Network(nv.mlp([4, 16, 2], "tanh"), dtype="float32", seed=3)
         net.fit(X, Y, loss="mse", optimizer=nv.optim.Momentum(0.01), batch_size=16, epochs=3, seed=9, verbose=0)
         runs.append(net.parameters)
-    nv.set_num_threads(2)
     assert np.array_equal(runs[0], runs[1]) and np.array_equal(runs[1], runs[2])
 
 
