@@ -123,7 +123,7 @@ def test_gradient_matches_central_differences_written_in_numpy(kind: str, small_
         step = np.zeros_like(theta)
         step[i] = h
         numeric[i] = (numpy_mse(net, theta + step, X, Y) - numpy_mse(net, theta - step, X, Y)) / (2 * h)
-    big = np.maximum(np.abs(grad), np.abs(numeric)) >= 1e-2  # see test_engine_properties.split_errors
+    big = np.maximum(np.abs(grad), np.abs(numeric)) >= 1e-2  # see gradient_checks.split_errors
     assert big.sum() > theta.size // 2
     assert notes_relative_error(grad, numeric)[big].max() < 1e-7
     assert np.abs(grad - numeric)[~big].max(initial=0.0) < 1e-9
