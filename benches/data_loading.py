@@ -2,14 +2,16 @@
 
 * MNIST train: the 60,000 images and labels (gzip IDX), read and checked;
 * CIFAR-10: data_batch_1.bin and data_batch_2.bin (20,000 records);
+* Penn Treebank: encoding ptb.train.txt (887,521 words) with its vocabulary;
 * one-hot encoding the 60,000 MNIST labels and standardising the
   (60000, 784) float32 images with training statistics (numpy, vectorised).
 
     python benches/data_loading.py              # best of 3 runs each
     python benches/data_loading.py --repeat 5
 
-Prints the seconds for each; the target is about a second each for MNIST
-and CIFAR (they take a fraction of that). Exits 1 if one takes over --limit.
+Prints the seconds for each; the target is about a second each for MNIST,
+CIFAR and the PTB encoding (they take a fraction of that). Exits 1 if one
+takes over --limit. (Timings live here, not in the unit tests.)
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 
 from nervenet.data.cifar import load_cifar10
 from nervenet.data.mnist import load_mnist
+from nervenet.data.text import load_ptb
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -62,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     batches = [args.data / "cifar10" / "cifar-10-batches-bin" / f"data_batch_{k}.bin" for k in (1, 2)]
     t, (cimages, _) = best_of(args.repeat, lambda: load_cifar10(batches))
     results.append((f"CIFAR-10 data_batch_1 + data_batch_2 -> uint8 {cimages.shape} + labels", t, True))
+    vocabulary = load_ptb(args.data / "text" / "ptb", split="train").vocabulary
+    raw = (args.data / "text" / "ptb" / "ptb.train.txt").read_text()
+    t, ids = best_of(args.repeat, lambda: vocabulary.encode(raw))
+    results.append((f"PTB train encoded with its vocabulary -> {ids.shape[0]} ids", t, True))
     t, (X, Y) = best_of(args.repeat, lambda: one_hot_and_standardise(images, labels))
     results.append((f"one-hot {Y.shape} + standardise float32 {X.shape}", t, False))
 

@@ -102,13 +102,12 @@ def test_cnn_training_does_not_depend_on_threads():
     rng = np.random.default_rng(0)
     X = rng.random((40, 3, 32, 32), dtype=np.float32)
     y = rng.integers(0, 10, 40)
-    runs, before = [], nv.get_num_threads()
+    runs = []
     for threads in (1, 2):
         nv.set_num_threads(threads)
         net = nv.Network(nv.cnn.small_cifar(pooling=True), seed=0)
         net.fit(X, y, loss="softmax", optimizer=nv.optim.Adam(1e-3), batch_size=20, epochs=2, verbose=0)
         runs.append(net.parameters.copy())
-    nv.set_num_threads(before)
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
@@ -164,12 +163,9 @@ def test_inference_memory_cap_keeps_results():
     rng = np.random.default_rng(0)
     X, y = rng.random((100, 3, 32, 32), dtype=np.float32), rng.integers(0, 10, 100)
     whole, metrics = net.forward(X), net.evaluate(X, y, "softmax")
-    try:
-        nv.set_inference_memory(1)  # one chunk at a time
-        np.testing.assert_array_equal(net.forward(X), whole)
-        assert net.evaluate(X, y, "softmax") == metrics
-    finally:
-        nv.set_inference_memory(256 << 20)
+    nv.set_inference_memory(1)  # one chunk at a time (conftest's global_settings restores it)
+    np.testing.assert_array_equal(net.forward(X), whole)
+    assert net.evaluate(X, y, "softmax") == metrics
     with pytest.raises(nv.ConfigError):
         nv.set_inference_memory(0)
 

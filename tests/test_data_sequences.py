@@ -5,7 +5,6 @@ small synthetic data and on the real files in ../shared/data."""
 from __future__ import annotations
 
 import gzip
-import time
 from pathlib import Path
 
 import numpy as np
@@ -282,13 +281,10 @@ def test_ptb_word_counts_match_the_readme(ptb_word: dict[str, TextData]) -> None
 
 
 @real
-def test_ptb_word_round_trip_and_encoding_speed(ptb_word: dict[str, TextData]) -> None:
+def test_ptb_word_round_trip_and_encoding(ptb_word: dict[str, TextData]) -> None:
     v = ptb_word["train"].vocabulary
     raw = (PTB / "ptb.train.txt").read_text()
-    t0 = time.perf_counter()
-    ids = v.encode(raw)
-    seconds = time.perf_counter() - t0
-    assert seconds < 2.0, f"encoding PTB train took {seconds:.2f} s"
+    ids = v.encode(raw)  # its speed: benches/data_loading.py
     np.testing.assert_array_equal(ids, ptb_word["train"].ids)
     text = v.decode(ids)
     assert text == "".join(line.strip() + "\n" for line in raw.splitlines())  # words single-spaced

@@ -222,18 +222,14 @@ def test_gradients_bitwise_identical_for_any_thread_count(rng) -> None:
     net = nv.Network(g, dtype="float32", seed=1)
     X = rng.normal(size=(300, 5, 4))
     Y = rng.integers(0, 3, size=(300, 5))
-    before = nv.get_num_threads()
-    try:
-        nv.set_num_threads(1)
-        assert nv.get_num_threads() == 1
-        loss1, g1 = net.loss_and_gradient(X, Y, "softmax")
-        out1 = net.forward(X)
-        nv.set_num_threads(2)
-        assert nv.get_num_threads() == 2
-        loss2, g2 = net.loss_and_gradient(X, Y, "softmax")
-        out2 = net.forward(X)
-    finally:
-        nv.set_num_threads(before)
+    nv.set_num_threads(1)  # conftest's global_settings puts the count back
+    assert nv.get_num_threads() == 1
+    loss1, g1 = net.loss_and_gradient(X, Y, "softmax")
+    out1 = net.forward(X)
+    nv.set_num_threads(2)
+    assert nv.get_num_threads() == 2
+    loss2, g2 = net.loss_and_gradient(X, Y, "softmax")
+    out2 = net.forward(X)
     assert loss1 == loss2
     assert np.array_equal(g1, g2)
     assert np.array_equal(out1, out2)
@@ -270,3 +266,57 @@ def test_plan_options_are_checked_naming_the_argument() -> None:
             nv.Network(g, dense_min_edges=bad)
     with pytest.raises(nv.ConfigError, match="dense_min_density"):
         nv.Network(g, dense_min_density=-0.5)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_sgd_step_is_theta_minus_lr_times_gradient(small_graph: nv.Graph, rng, dtype: str, reduction: str) -> None:
+    fixed = small_graph.connect(0, 4, weight=0.75, trainable=False)
+    net = nv.Network(small_graph, dtype=dtype, seed=1)
+    X, Y = rng.normal(size=(5, 4, 2)), rng.uniform(size=(5, 4, 1))
+    mask = (rng.uniform(size=(5, 4)) > 0.3).astype(float)
+    theta = net.parameters
+    loss, grad = net.loss_and_gradient(X, Y, "mse", reduction=reduction, mask=mask)
+    assert np.all(grad[net.trainable] != 0)  # every trainable parameter moves
+    before = net.sgd_step(X, Y, "mse", learning_rate=0.3, reduction=reduction, mask=mask)
+    assert before == loss  # the loss before the step
+    i = net.parameter_index(f"edge:{fixed}")
+    expected = theta - np.asarray(0.3, dtype) * grad
+    expected[i] = 0.75  # fixed parameters stay put
+    np.testing.assert_allclose(net.parameters, expected, rtol=2 * np.finfo(dtype).eps, atol=0)
+    assert net.get_parameter(f"edge:{fixed}") == 0.75
+    # A second step starts from the new parameters and lowers the loss.
+    assert net.sgd_step(X, Y, "mse", learning_rate=0.3, reduction=reduction, mask=mask) < loss
+
+
+def test_refused_sgd_step_leaves_parameters_bit_identical() -> None:
+    # A finite gradient times a huge learning rate overflows the parameters.
+    net = nv.Network(nv.mlp([2, 4, 1], "identity"), dtype="float64", seed=1)
+    X, Y = np.full((3, 2), 0.5), np.full((3, 1), 5.0)
+    theta = net.parameters
+    with pytest.raises(nv.DataError, match=r"would make parameter \S+ non-finite .*parameters left unchanged"):
+        net.sgd_step(X, Y, "mse", learning_rate=1e308)
+    assert net.parameters.tobytes() == theta.tobytes()
+    # A gradient that is itself infinite (float32 overflow at a huge input).
+    net32 = nv.Network(nv.mlp([2, 4, 1], "identity"), dtype="float32", seed=1)
+    theta32 = net32.parameters
+    with pytest.raises(nv.DataError, match=r"non-finite \(.*gradient -?inf\); parameters left unchanged"):
+        net32.sgd_step(np.full((3, 2), 1e20), Y, "mse", learning_rate=1e-3)
+    assert net32.parameters.tobytes() == theta32.tobytes()
+    # The refusal left the network usable: a sane step goes through.
+    net.sgd_step(X, Y, "mse", learning_rate=1e-3)
+    assert not np.array_equal(net.parameters, theta)
+
+
+def test_global_settings_are_restored_however_a_block_ends() -> None:
+    from conftest import restored_settings  # what every test runs inside (autouse fixture)
+
+    threads, state = nv.get_num_threads(), np.random.get_state()
+    with pytest.raises(ZeroDivisionError):
+        with restored_settings():
+            nv.set_num_threads(threads + 1)
+            np.random.seed(5)
+            1 / 0
+    assert nv.get_num_threads() == threads
+    after = np.random.get_state()
+    assert after[0] == state[0] and np.array_equal(after[1], state[1]) and after[2:] == state[2:]

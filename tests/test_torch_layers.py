@@ -3,22 +3,22 @@
 Two stacked layers and a linear head on every step, the same weights in
 both: outputs and every gradient (weights, both biases, head) agree to
 float64 rounding. With torch installed the reference is computed live (and
-the stored values are checked against it); without torch the stored
-reference values in tests/data/torch_layers.json stand in.
+every stored value, outputs and gradients, is checked against it); without
+torch the values stored in tests/data/torch_layers.json stand in (see
+torch_references.py; ``python tests/test_torch_layers.py`` rewrites them).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
 import nervenet as nv
+import torch_references
 
-REFERENCE = Path(__file__).parent / "data" / "torch_layers.json"
+REFERENCE = "torch_layers.json"
 N_IN, HIDDEN, N_OUT, BATCH, STEPS = 3, 4, 2, 2, 5
 
 
@@ -74,14 +74,12 @@ def _torch_reference(kind: str) -> dict[str, Any]:
     }
 
 
+def _torch_references() -> dict[str, Any]:
+    return {k: _torch_reference(k) for k in ("lstm", "gru")}
+
+
 def _reference(kind: str) -> dict[str, Any]:
-    stored = json.loads(REFERENCE.read_text())[kind]
-    try:
-        live = _torch_reference(kind)
-    except ImportError:
-        return stored
-    np.testing.assert_allclose(np.asarray(live["outputs"]), np.asarray(stored["outputs"]), rtol=1e-12, atol=1e-14)
-    return live
+    return torch_references.reference(REFERENCE, _torch_references)[kind]
 
 
 def _nervenet(kind: str) -> tuple[np.ndarray, dict[str, Any]]:
@@ -140,4 +138,4 @@ def test_layout_errors_name_the_problem() -> None:
 
 
 if __name__ == "__main__":  # regenerate the stored reference (needs torch)
-    REFERENCE.write_text(json.dumps({k: _torch_reference(k) for k in ("lstm", "gru")}))
+    torch_references.write(REFERENCE, "tests/test_torch_layers.py", _torch_references)

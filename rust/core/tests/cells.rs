@@ -254,3 +254,53 @@ fn state_carries_across_chunks() {
     let err = net.forward(&bad).unwrap_err().to_string();
     assert!(err.contains("initial state holds") && err.contains("memory"), "{err}");
 }
+
+/// A memory cell in the same topological level as a feature map takes the
+/// row the layout gave it, after the map's C·H·W rows. (It once took "level
+/// start + its index in the level", a row inside the map, so a cell that
+/// feeds nothing changed the map's values and the outputs.)
+#[test]
+fn cells_beside_feature_maps_keep_their_own_rows() {
+    for kind in [CellKind::Lstm, CellKind::Gru, CellKind::Mgu, CellKind::Ugrnn, CellKind::Delta] {
+        let map = |g: &mut Graph, role: Role| {
+            let kind =
+                NodeKind::FeatureMap { channels: 1, height: 2, width: 2, activation: act("tanh"), untied_bias: true };
+            g.add_node(role, kind, None).unwrap()
+        };
+        // input map -> m1 -> m2 -> output, and m1 -> cell -> second output:
+        // m2 and the cell share a level.
+        let mut g = Graph::new();
+        let x = map(&mut g, Role::Input);
+        let m1 = map(&mut g, Role::Hidden);
+        let m2 = map(&mut g, Role::Hidden);
+        g.add_edge(x, m1, filter(1, 1, 0)).unwrap();
+        g.add_edge(m1, m2, filter(1, 1, 0)).unwrap();
+        let cell = g.add_node(Role::Hidden, NodeKind::Cell(kind), None).unwrap();
+        g.add_edge(m1, cell, EdgeSpec::default()).unwrap();
+        let y = node(&mut g, Role::Output, "identity", false);
+        let z = node(&mut g, Role::Output, "identity", false);
+        g.add_edge(m2, y, EdgeSpec::default()).unwrap();
+        g.add_edge(cell, z, EdgeSpec::default()).unwrap();
+        let mut net: Network<f64> = Network::new(g, &Init::default(), 1).unwrap();
+        let x_data = random_data(3, 2 * 3 * 4, 1.5);
+        let xs = Sequences::new(&x_data, 2, 3, 4);
+        let before = net.forward(&xs).unwrap();
+        // The cell's own parameters move its output (z) and nothing else (y).
+        let mut p = net.params().to_vec();
+        for name in kind.params() {
+            p[net.param_index(&format!("node:{}:{}.{name}", cell.0, kind.name())).unwrap()] += 0.5;
+        }
+        net.set_params(&p).unwrap();
+        let after = net.forward(&xs).unwrap();
+        for (i, (a, b)) in before.iter().zip(&after).enumerate() {
+            if i % 2 == 0 {
+                assert_eq!(a.to_bits(), b.to_bits(), "{}: output y moved with the cell's parameters", kind.name());
+            } else {
+                assert_ne!(a, b, "{}: the cell's output did not move with its parameters", kind.name());
+            }
+        }
+        let y_data = random_data(4, 2 * 3 * 2, 1.0);
+        let report = check_gradients(&net, &xs, &values_seed(Loss::Mse, &y_data), 1e-5).unwrap();
+        assert!(checked_error(&report, 1e-9) < 1e-7, "{}: {:?}", kind.name(), report.worst);
+    }
+}

@@ -323,10 +323,11 @@ pub(super) fn build<'g>(
         // Cell groups and their own parameters.
         let mut cells: Vec<CellGroup> = Vec::new();
         let (mut port_row, mut state_row) = (ports.start, states.start);
-        for (i, &id) in nodes.iter().enumerate() {
+        for &id in nodes {
             let Some(kind) = graph.node(id)?.kind.cell() else { continue };
             has_cells = true;
-            let row = rows.start + i;
+            // The layout's row: feature maps before the cells take C·H·W rows each.
+            let row = row_of[&id];
             if cells.last().is_none_or(|g| g.kind != kind) {
                 cells.push(CellGroup {
                     kind,

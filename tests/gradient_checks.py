@@ -1,0 +1,67 @@
+"""How the property tests judge backprop against central differences.
+
+Smooth graphs must agree to the notes' relative 1e-7; graphs with kinks
+(relu, max pooling, hinge, |x|, softsign's second derivative) to 1e-4, and a
+parameter whose central difference straddles a kink must agree at a smaller
+step. Gradients far below 1e-2 are judged by absolute error instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import nervenet as nv
+
+
+def split_errors(report: nv.GradientReport, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(parameters judged by relative error, absolute errors of the others).
+
+    A central difference with h = 1e-5 carries truncation error h²·f'''/6 and
+    rounding error ~eps·|L|/h, together ~1e-10 absolute on losses up to ~10.
+    For a gradient much below 1e-2 that alone exceeds a relative 1e-7, so
+    such gradients must instead agree to an absolute tolerance. The rounding
+    error grows with the loss: ``scale`` (see :func:`loss_scale`) raises the
+    threshold and the tolerances with it.
+    """
+    big = np.maximum(np.abs(report.analytic), np.abs(report.numeric)) >= 1e-2 * scale
+    absolute = np.abs(report.analytic - report.numeric)
+    return big, absolute
+
+
+def loss_scale(loss: float) -> float:
+    """How many times larger than on a loss of 10 the differences' rounding error is."""
+    return max(1.0, abs(loss) / 10)
+
+
+def assert_smooth_gradients(report: nv.GradientReport, scale: float = 1.0) -> None:
+    """The notes' bound for smooth functions in float64."""
+    big, absolute = split_errors(report, scale)
+    assert report.relative_errors[big].max(initial=0.0) < 1e-7, str(report)
+    assert absolute[~big].max(initial=0.0) < 1e-9 * scale, str(report)
+
+
+def assert_kinked_gradients(
+    net: nv.Network, X: Any, Y: Any, loss: str, report: nv.GradientReport, scale: float = 1.0, **kw: Any
+) -> None:
+    """The notes' 1e-4 bound for functions with kinks (``kw`` as for
+    ``numeric_gradient``: reduction, mask)."""
+    big, absolute = split_errors(report, scale)
+    bad = (big & (report.relative_errors >= 1e-4)) | (~big & (absolute >= 1e-8 * scale))
+    if not bad.any():
+        return
+    # Random biases keep pre-activations off kinks only almost surely: one
+    # may still lie within h = 1e-5 of a relu / hinge / |x| kink (seen:
+    # a relu6 input of 2e-6), where the central difference straddles the
+    # kink. Such a parameter must agree at a step 100x smaller; a wrong
+    # backward pass would not.
+    # (Seen too: a relu6 input of -5.5e-8, within even 1e-7; then 1e-9.)
+    for step in (1e-7, 1e-9):
+        fine = net.numeric_gradient(X, Y, loss=loss, step=step, **kw)
+        a, n = report.analytic[bad], fine[bad]
+        rel = np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-300)
+        ok = (rel < 1e-4) | (np.abs(a - n) < 1e-7 * scale)
+        if ok.all():
+            return
+    raise AssertionError(f"{report}\nat step {step}: {dict(zip(np.array(report.names)[bad], n))}")
