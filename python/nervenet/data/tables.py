@@ -7,6 +7,7 @@ import csv
 import io
 import math
 import os
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -23,6 +24,9 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 
 def _npz(p: Path) -> tuple[np.ndarray, np.ndarray, None]:
+    with open(p, "rb") as f:
+        if f.read(2) != b"PK":  # else np.load would read an .npy array or refuse a pickle
+            raise FormatError(f"{p}: not a readable .npz file (an .npz file is a zip archive, starting with 'PK')")
     try:
         with np.load(p, allow_pickle=False) as z:
             keys = list(z.keys())
@@ -35,7 +39,9 @@ def _npz(p: Path) -> tuple[np.ndarray, np.ndarray, None]:
             X, y = np.asarray(z[xk]), np.asarray(z[yk])
     except FormatError:
         raise
-    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as e:
+    # what zipfile and numpy raise for damaged archives (NotImplementedError and RuntimeError: odd flags, encryption)
+    except (OSError, EOFError, ValueError, KeyError, NotImplementedError, RuntimeError, struct.error, zlib.error,
+            zipfile.BadZipFile) as e:
         raise FormatError(f"{p}: not a readable .npz file ({type(e).__name__}: {e})") from None
     if X.ndim != 2 or len(X) != len(y):
         raise FormatError(f"{p}: X must be (samples, features) and y have as many rows; got {X.shape} and {y.shape}")

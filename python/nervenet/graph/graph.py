@@ -16,7 +16,7 @@ from typing import Any, Iterable, Optional, Union
 
 from .. import _core
 from .._checks import integer
-from ..errors import ConfigError, NervenetError
+from ..errors import ConfigError, FormatError, NervenetError
 from .maps import MapMethods
 
 __all__ = ["Graph"]
@@ -281,8 +281,12 @@ class Graph(MapMethods):
     @classmethod
     def load(cls, path: PathLike) -> "Graph":
         """Reads a graph saved with :meth:`save`; errors name the file."""
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        with open(path, "rb") as f:
+            raw = f.read()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise FormatError(f"{os.fspath(path)}: not UTF-8 text (byte offset {e.start})") from None
         try:
             return cls.from_json(text)
         except NervenetError as e:
