@@ -148,9 +148,11 @@ def _child(out: Path, memory_budget: int) -> subprocess.CompletedProcess:
 
     here = Path(__file__).resolve().parents[1]  # tests/, holding the fuzzing package
     package = Path(nervenet.__file__).resolve().parents[1]  # the nervenet being tested
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here), str(package)]),
-           "NERVENET_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2", "PYTHONFAULTHANDLER": "1",
-           "RUST_BACKTRACE": "0"}
+    # One thread everywhere: each thread's stack and malloc arena take address
+    # space, which would make the budget depend on the machine's core count.
+    single = {k: "1" for k in ("NERVENET_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    env = {**os.environ, **single, "PYTHONPATH": os.pathsep.join([str(here), str(package)]),
+           "MALLOC_ARENA_MAX": "2", "PYTHONFAULTHANDLER": "1", "RUST_BACKTRACE": "0"}
 
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_budget, memory_budget))
