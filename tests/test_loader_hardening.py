@@ -118,6 +118,13 @@ def test_timeseries_gzip_text_stops_at_the_limit(tmp_path: Path, monkeypatch: py
     with _raises(nv.FormatError, str(f), "expand past", str(4 * MiB)):
         nv.data.load_timeseries(f, outputs="b")
     assert _peak_bytes(lambda: nv.data.load_timeseries(f, outputs="b")) < 16 * MiB
+    plain = tmp_path / "plain.csv"  # the limit is for what gzip expands to, not for files on disk
+    plain.write_text("a,b\n" + "1.5,2.5\n" * 100)
+    monkeypatch.setattr(files, "MAX_TEXT_BYTES", 64)
+    assert nv.data.load_timeseries(plain, outputs="b").X.shape == (1, 99, 2)
+    (tmp_path / "small.csv.gz").write_bytes(gzip.compress(plain.read_bytes()))
+    with _raises(nv.FormatError, "small.csv.gz", "expand past 64 bytes"):
+        nv.data.load_timeseries(tmp_path / "small.csv.gz", outputs="b")
 
 
 def test_uci_one_long_cell_does_not_pad_every_row(tmp_path: Path) -> None:

@@ -88,15 +88,17 @@ class DataStream:
             ) from None
         except (OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
             raise FormatError(f"{self.path}: corrupt gzip stream ({self.size} bytes): {e}") from None
-        out = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-        return out
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
 def read_data(path: Path, what: str = "data file", *, limit: Optional[int] = None) -> bytes:
-    """The file's content (decompressed if gzip), at most ``limit`` bytes
-    (default :data:`MAX_TEXT_BYTES`); more is a FormatError naming the file."""
+    """The file's content, decompressed if gzip; gzip data that expand past
+    ``limit`` bytes (default :data:`MAX_TEXT_BYTES`) are a FormatError
+    naming the file (a plain file is as large as it is on disk)."""
     limit = MAX_TEXT_BYTES if limit is None else limit
     stream = DataStream(require_file(path, what))
+    if not stream.gz:
+        return stream._raw  # already in memory: a copy would double it
     data = stream.read(limit + 1)
     if len(data) > limit:
         raise FormatError(
