@@ -26,16 +26,22 @@ validation and test data::
 Numeric transforms take X as (samples, features) or, for sequences,
 (batch, time, features) -- then every (batch, time) row counts as one
 sample and the result keeps the 3-D layout. float32 input stays float32;
-integer and bool input becomes float64. Errors are nervenet's:
+integer and bool input becomes float64, and so do numbers in an object
+array (the columns a :class:`sklearn.compose.ColumnTransformer` hands
+over); sparse matrices are refused (:class:`~nervenet.DTypeError`, saying
+"sparse"). scikit-learn's own estimator checks pass on every class here
+(``tests/test_sklearn_checks.py``). Errors are nervenet's:
 transforming before fitting raises :class:`~nervenet.NotFittedError`, a different
 number of columns than at fit time :class:`~nervenet.ShapeError` (naming
 both counts), NaN or Inf :class:`~nervenet.DataError` (naming the index),
 and an unseen category :class:`~nervenet.DataError` (naming the column
-and the value).
+and the value; ``OneHotEncoder(handle_unknown="ignore")`` encodes it as
+zeros instead).
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Optional, Sequence
 
@@ -85,11 +91,16 @@ def _not_sparse(X: Any, name: str, method: str) -> None:
         )
 
 
+def _not_finite(v: Any) -> bool:
+    """NaN or ±Inf (integers are always finite, even past float's range)."""
+    return isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral) and not math.isfinite(v)
+
+
 def _non_finite(arr: np.ndarray, name: str, method: str) -> None:
     """DataError naming the first NaN or Inf of ``arr`` (numbers, or an object
     array where floats may hide among other values) and its index."""
     if arr.dtype.kind == "O":
-        bad = np.frompyfunc(lambda v: isinstance(v, numbers.Real) and not np.isfinite(float(v)), 1, 1)(arr)
+        bad = np.frompyfunc(_not_finite, 1, 1)(arr)
         bad = bad.astype(bool) if arr.size else np.zeros(arr.shape, dtype=bool)
     elif arr.dtype.kind in "fc":
         bad = ~np.isfinite(arr)
