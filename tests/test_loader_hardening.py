@@ -70,6 +70,21 @@ def test_idx_dimensions_multiplying_past_2_63_are_a_format_error(tmp_path: Path,
         nv.data.read_idx(f)
 
 
+def test_idx_empty_array_with_unrepresentable_dimensions(tmp_path: Path) -> None:
+    # found by the fuzz suite: a 0 among the sizes makes 0 bytes of data, but
+    # numpy cannot make an array of shape (2**31, 2**31, 2, 0)
+    f = tmp_path / "odd-idx4-ubyte"
+    f.write_bytes(_idx_header(0x08, [2**31, 2**31, 2, 0]))
+    with _raises(nv.FormatError, str(f), "2147483648x2147483648x2x0", "too big"):
+        nv.data.read_idx(f)
+    f.write_bytes(_idx_header(0x08, [2**20, 2**20, 0]))  # representable: an empty array
+    assert nv.data.read_idx(f).shape == (2**20, 2**20, 0)
+
+
+def _idx_header(type_code: int, dims: list[int]) -> bytes:
+    return bytes([0, 0, type_code, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims)
+
+
 def test_idx_gzip_is_decompressed_only_up_to_the_declared_size(tmp_path: Path) -> None:
     # the header declares 10 labels, the stream expands to 64 MiB more
     f = tmp_path / "bomb-labels-idx1-ubyte.gz"

@@ -94,6 +94,10 @@ def read_idx(path: PathLike) -> np.ndarray:
     declared = (
         f"header says {shape} values of {dtype.itemsize} byte(s) = {expected} bytes of data from byte offset {start}"
     )
+    if expected == 0 and math.prod(d for d in dims if d) * dtype.itemsize > np.iinfo(np.intp).max:
+        # an empty array (a 0 among the sizes) whose other sizes numpy cannot represent
+        raise FormatError(f"{p}: IDX header: dimensions {shape} at byte offsets 4-{start - 1} describe an array too big "
+                          f"for any machine (the sizes other than 0 multiply past {np.iinfo(np.intp).max} bytes){stream}")
     if src.gz and start + expected > src.max_content:  # checked before decompressing or allocating any of it
         raise FormatError(
             f"{p}: IDX file truncated: {declared}, but a {src.size}-byte gzip file holds at most "
