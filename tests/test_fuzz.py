@@ -2,7 +2,8 @@
 inputs per target -- IDX (plain and gzip), CIFAR, time-series CSV (plain
 and gzip), UCI tables and .names files, text, TOML configs, the CLI's
 tables (CSV and NPZ), model files (raw bytes, and re-signed with a valid
-checksum so the damage reaches the graph) and graph JSON -- each outcome
+checksum so the damage reaches the graph) and graph JSON (read, then
+built into a Network) -- each outcome
 success or a NervenetError: no crash, no other exception, no allocation
 over the budget (the inputs run in a child process limited to
 fuzzing.MEMORY_BUDGET bytes of address space). The long run is
