@@ -283,9 +283,14 @@ def parse_config(text: str, base_dir: Union[str, Path, None] = None) -> "Config"
 def load_config(path: Union[str, Path]) -> "Config":
     p = Path(path)
     try:
-        text = p.read_text()
+        raw = p.read_bytes()
     except OSError as e:
         raise InvalidConfig("", f"cannot read config file {p}: {e.strerror or e}") from None
+    try:
+        text = raw.decode("utf-8")  # TOML is UTF-8 whatever the locale says
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise InvalidConfig("", f"line {line} (byte offset {e.start}): not UTF-8 text; TOML files are UTF-8") from None
     return parse_config(text, p.resolve().parent)
 
 

@@ -60,7 +60,7 @@ class ColumnPreprocessor:
         self.columns = []
         for j in range(X.shape[1]):
             num = _numeric(X[:, j])
-            self.columns.append(None if num is not None else sorted(set(X[:, j].astype(str).tolist())))
+            self.columns.append(None if num is not None else sorted(set(map(str, X[:, j].tolist()))))
         numeric = self._numeric_block(X)
         if self.normalize == "standard" and len(numeric):
             shift, scale = numeric.mean(0), numeric.std(0)
@@ -76,7 +76,7 @@ class ColumnPreprocessor:
             if num is not None and np.all(num == np.round(num)) and np.all(num >= 0):
                 self.classes, self.n_classes = None, int(num.max()) + 1 if len(num) else 0
             else:
-                self.classes = sorted(set(y.astype(str).tolist()))
+                self.classes = sorted(set(map(str, y.tolist())))
                 self.n_classes = len(self.classes)
         return self
 
@@ -139,7 +139,7 @@ class ColumnPreprocessor:
                 raise DataError(f"label {labels[bad[0]]} at row {bad[0]} is not one of the {self.n_classes} classes")
             return labels
         index = {c: i for i, c in enumerate(self.classes)}
-        names = y.astype(str).tolist()
+        names = [str(v) for v in y.tolist()]
         for i, v in enumerate(names):
             if v not in index:
                 raise DataError(f"label {v!r} at row {i} is not one of the training classes {self.classes}")

@@ -19,15 +19,16 @@ are in the decompressed stream, which the message says.
 
 from __future__ import annotations
 
-import gzip
+import math
 import os
-import zlib
 from pathlib import Path
 from typing import Sequence, Union
 
 import numpy as np
 
 from ..errors import ConfigError, DataError, DataFileNotFoundError, FormatError
+from .files import DataStream
+from .files import require_file as _require_file
 
 __all__ = ["read_idx", "load_mnist", "IDX_IMAGES_MAGIC", "IDX_LABELS_MAGIC"]
 
@@ -39,6 +40,9 @@ IDX_IMAGES_MAGIC = 2051
 IDX_LABELS_MAGIC = 2049
 
 # IDX type byte -> numpy dtype (big-endian where it matters).
+# Extra bytes after the data counted for the message, at most.
+_EXTRA_COUNTED = 1 << 20
+
 _IDX_TYPES = {
     0x08: np.dtype(np.uint8),
     0x09: np.dtype(np.int8),
@@ -48,35 +52,6 @@ _IDX_TYPES = {
     0x0E: np.dtype(">f8"),
 }
 
-_GZIP_MAGIC = b"\x1f\x8b"
-
-
-def _require_file(path: PathLike, what: str = "data file") -> Path:
-    """``path`` as a Path, or :class:`DataFileNotFoundError` if it is not a file."""
-    p = Path(path)
-    if not p.is_file():
-        where = "is a directory, not a file" if p.is_dir() else "does not exist"
-        raise DataFileNotFoundError(f"{p}: {what} {where}")
-    return p
-
-
-def _read_maybe_gzip(path: Path) -> tuple[bytes, bool]:
-    """The file's bytes, decompressed if it is gzip (recognised by its magic,
-    not its name). Returns (bytes, was_gzip)."""
-    raw = path.read_bytes()
-    if raw[:2] != _GZIP_MAGIC:
-        return raw, False
-    try:
-        return gzip.decompress(raw), True
-    except EOFError as e:
-        raise FormatError(
-            f"{path}: truncated gzip stream: the {len(raw)}-byte file ends (at byte offset {len(raw)}) "
-            f"before the end-of-stream marker ({e})"
-        ) from None
-    except (OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
-        raise FormatError(f"{path}: corrupt gzip stream ({len(raw)} bytes): {e}") from None
-
-
 def read_idx(path: PathLike) -> np.ndarray:
     """Reads an IDX file (gzip-compressed or raw, recognised by content) into
     an array of its dimensions and type (``uint8`` for MNIST).
@@ -84,47 +59,69 @@ def read_idx(path: PathLike) -> np.ndarray:
     Checks the magic number (two zero bytes, a known type code, a dimension
     count of at least 1), that the header is complete, and that the data are
     exactly as long as the dimensions say (neither truncated nor followed by
-    extra bytes). Raises :class:`nervenet.FormatError` naming the file and the
+    extra bytes). The header is read first and the data size it declares is
+    checked against what the file can hold before anything is allocated; a
+    gzip file is decompressed only up to that size (plus one byte, to see
+    extra data). Raises :class:`nervenet.FormatError` naming the file and the
     byte offset. The array is a writable copy, independent of the file.
     """
     p = _require_file(path, "IDX file")
-    data, gz = _read_maybe_gzip(p)
-    stream = " (offsets in the decompressed gzip stream)" if gz else ""
-    if len(data) < 4:
+    src = DataStream(p)
+    stream = " (offsets in the decompressed gzip stream)" if src.gz else ""
+    head = src.read(4)
+    if len(head) < 4:
         raise FormatError(
-            f"{p}: not an IDX file: {len(data)} bytes, shorter than the 4-byte magic number at byte offset 0{stream}"
+            f"{p}: not an IDX file: {len(head)} bytes, shorter than the 4-byte magic number at byte offset 0{stream}"
         )
-    magic = int.from_bytes(data[:4], "big")
-    if data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES or data[3] == 0:
+    magic = int.from_bytes(head, "big")
+    if head[0] != 0 or head[1] != 0 or head[2] not in _IDX_TYPES or head[3] == 0:
         raise FormatError(
             f"{p}: not an IDX file: magic number 0x{magic:08x} ({magic}) at byte offset 0 is not "
             f"0x0000TTNN with a known type TT and NN >= 1 dimensions (MNIST images are {IDX_IMAGES_MAGIC}, "
             f"labels {IDX_LABELS_MAGIC}){stream}"
         )
-    dtype, ndim = _IDX_TYPES[data[2]], data[3]
+    dtype, ndim = _IDX_TYPES[head[2]], head[3]
     start = 4 + 4 * ndim
-    if len(data) < start:
+    sizes = src.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
         raise FormatError(
             f"{p}: truncated IDX header: magic {magic} announces {ndim} dimension sizes ending at byte "
-            f"offset {start}, but the file ends at byte offset {len(data)}{stream}"
+            f"offset {start}, but the file ends at byte offset {4 + len(sizes)}{stream}"
         )
-    dims = [int(v) for v in np.frombuffer(data, dtype=">u4", count=ndim, offset=4)]
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    held = len(data) - start
-    if held != expected:
-        how = "truncated" if held < expected else "has extra bytes"
+    dims = [int.from_bytes(sizes[4 * k : 4 * k + 4], "big") for k in range(ndim)]
+    expected = math.prod(dims) * dtype.itemsize  # exact: Python integers do not wrap
+    shape = "x".join(map(str, dims))
+    declared = (
+        f"header says {shape} values of {dtype.itemsize} byte(s) = {expected} bytes of data from byte offset {start}"
+    )
+    if expected == 0 and math.prod(d for d in dims if d) * dtype.itemsize > np.iinfo(np.intp).max:
+        # an empty array (a 0 among the sizes) whose other sizes numpy cannot represent
+        raise FormatError(f"{p}: IDX header: dimensions {shape} at byte offsets 4-{start - 1} describe an array too big "
+                          f"for any machine (the sizes other than 0 multiply past {np.iinfo(np.intp).max} bytes){stream}")
+    if src.gz and start + expected > src.max_content:  # checked before decompressing or allocating any of it
         raise FormatError(
-            f"{p}: IDX file {how}: header says {'x'.join(map(str, dims))} values of {dtype.itemsize} byte(s) = "
-            f"{expected} bytes of data from byte offset {start}, but it holds {held} bytes of data "
-            f"(the data should end at byte offset {start + expected}, the file ends at {len(data)}){stream}"
+            f"{p}: IDX file truncated: {declared}, but a {src.size}-byte gzip file holds at most "
+            f"{src.max_content} bytes{stream}"
         )
-    out = np.frombuffer(data, dtype=dtype, count=expected // dtype.itemsize, offset=start).reshape(dims)
+    data = src.read(expected + 1)  # one byte more shows extra data
+    if len(data) != expected:
+        if len(data) < expected:
+            how, held, end = "truncated", str(len(data)), str(start + len(data))
+        else:  # count what follows, up to a bound: a gzip stream may expand without one
+            more = len(src.read(_EXTRA_COUNTED))
+            most = "at least " if more == _EXTRA_COUNTED else ""
+            held, end = f"{most}{expected + 1 + more}", f"{most}{start + expected + 1 + more}"
+            how = "has extra bytes"
+        raise FormatError(
+            f"{p}: IDX file {how}: {declared}, but it holds {held} bytes of data "
+            f"(the data should end at byte offset {start + expected}, the file ends at {end}){stream}"
+        )
+    out = np.frombuffer(data, dtype=dtype, count=expected // dtype.itemsize).reshape(dims)
     return out.astype(dtype.newbyteorder("="), copy=True)
 
 
 def _magic(path: Path) -> int:
-    data, _ = _read_maybe_gzip(path)
-    return int.from_bytes(data[:4], "big")
+    return int.from_bytes(DataStream(path).read(4), "big")
 
 
 def _mnist_files(path_or_dir: Union[PathLike, Sequence[PathLike]], kind: str) -> tuple[Path, Path]:

@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..errors import FormatError
 from .builtin import load_builtin
 from .columns import ColumnPreprocessor
 from .splits import train_validation_test_indices
@@ -42,10 +43,12 @@ def _rows(spec: dict[str, Any]) -> tuple[Pair, Optional[Pair], Optional[list[str
         rows, test = load_builtin(spec["dataset"], spec.get("root"))
         return (rows.X, rows.y), None if test is None else (test.X, test.y), rows.classes
     opts = {k: spec[k] for k in ("target", "header", "delimiter") if k in spec}
-    X, y, _ = read_table(spec["train"], **opts)
+    X, y, names = read_table(spec["train"], **opts)
     if spec.get("test") is None:
         return (X, y), None, None
-    Xt, yt, _ = read_table(spec["test"], **opts)
+    Xt, yt, test_names = read_table(spec["test"], **opts)
+    if names is not None and test_names is not None and test_names != names:
+        Xt = Xt[:, _same_columns(names, test_names, spec["train"], spec["test"])]
     return (X, y), (Xt, yt), None
 
 
@@ -65,6 +68,18 @@ def raw_splits(spec: dict[str, Any], classify: bool) -> tuple[Pair, Optional[Pai
         fixed_test if fixed_test is not None else (X[test], y[test]),
         names,
     )
+
+
+def _same_columns(names: list[str], test_names: list[str], train: Any, test: Any) -> list[int]:
+    """Where each training column is in the test file (columns are matched by
+    their header names); a training column the test file lacks is a FormatError."""
+    missing = [n for n in names if n not in test_names]
+    if missing:
+        raise FormatError(
+            f"{test}: the header has no column {missing[0]!r}, which the training file {train} has "
+            f"(the test file's columns: {test_names})"
+        )
+    return [test_names.index(n) for n in names]
 
 
 def prepare(spec: dict[str, Any], classify: bool, preprocessor: Optional[ColumnPreprocessor] = None) -> Prepared:

@@ -26,20 +26,27 @@ validation and test data::
 Numeric transforms take X as (samples, features) or, for sequences,
 (batch, time, features) -- then every (batch, time) row counts as one
 sample and the result keeps the 3-D layout. float32 input stays float32;
-integer and bool input becomes float64. Errors are nervenet's:
+integer and bool input becomes float64, and so do numbers in an object
+array (the columns a :class:`sklearn.compose.ColumnTransformer` hands
+over); sparse matrices are refused (:class:`~nervenet.DTypeError`, saying
+"sparse"). scikit-learn's own estimator checks pass on every class here
+(``tests/test_sklearn_checks.py``). Errors are nervenet's:
 transforming before fitting raises :class:`~nervenet.NotFittedError`, a different
 number of columns than at fit time :class:`~nervenet.ShapeError` (naming
 both counts), NaN or Inf :class:`~nervenet.DataError` (naming the index),
 and an unseen category :class:`~nervenet.DataError` (naming the column
-and the value).
+and the value; ``OneHotEncoder(handle_unknown="ignore")`` encodes it as
+zeros instead).
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Optional, Sequence
 
 import numpy as np
+import scipy.sparse
 import sklearn.decomposition
 import sklearn.exceptions
 import sklearn.pipeline
@@ -75,6 +82,39 @@ def _columns(n: int) -> str:
     return f"{n} column{'s' if n != 1 else ''}"
 
 
+def _not_sparse(X: Any, name: str, method: str) -> None:
+    """Sparse input is refused, in words scikit-learn's checks recognise (its tags say dense only)."""
+    if scipy.sparse.issparse(X):
+        raise DTypeError(
+            f"{name}.{method}: X is a scipy sparse {type(X).__name__}; sparse input is not supported: "
+            "pass a dense array (X.toarray())"
+        )
+
+
+def _not_finite(v: Any) -> bool:
+    """NaN or ±Inf (integers are always finite, even past float's range)."""
+    return isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral) and not math.isfinite(v)
+
+
+def _non_finite(arr: np.ndarray, name: str, method: str) -> None:
+    """DataError naming the first NaN or Inf of ``arr`` (numbers, or an object
+    array where floats may hide among other values) and its index."""
+    if arr.dtype.kind == "O":
+        bad = np.frompyfunc(_not_finite, 1, 1)(arr)
+        bad = bad.astype(bool) if arr.size else np.zeros(arr.shape, dtype=bool)
+    elif arr.dtype.kind in "fc":
+        bad = ~np.isfinite(arr)
+    else:
+        return
+    if bad.any():
+        index = [int(i) for i in np.argwhere(bad)[0]]
+        value = _plain(arr[tuple(index)])
+        raise DataError(
+            f"{name}.{method}: X contains a non-finite value ({value!r}) at index {index}: "
+            "NaN and inf are not allowed"
+        )
+
+
 class _Transform(TransformerMixin, BaseEstimator):
     """Shared checks: fitted state and the column count."""
 
@@ -91,9 +131,18 @@ class _Transform(TransformerMixin, BaseEstimator):
     def _check_columns(self, n: int, shape: Sequence[int], expected: int, method: str) -> None:
         if n != expected:
             what = "its output" if method == "inverse_transform" else "the training data"
+            name = type(self).__name__
             raise ShapeError(
-                f"{type(self).__name__}.{method} expects {_columns(expected)} ({what} at fit time) "
-                f"but X has {_columns(n)} (shape {_shape(shape)})"
+                f"{name}.{method} expects {_columns(expected)} ({what} at fit time) "
+                f"but X has {_columns(n)} (shape {_shape(shape)}): X has {n} features, but {name} is expecting "
+                f"{expected} features as input"
+            )
+
+    def _some_features(self, shape: Sequence[int], method: str) -> None:
+        if shape[-1] == 0:
+            raise ShapeError(
+                f"{type(self).__name__}.{method}: X has 0 feature(s) (shape={_shape(shape)}) while a minimum "
+                "of 1 is required."
             )
 
 
@@ -104,33 +153,40 @@ class _Numeric(_Transform):
 
     def _rows(self, X: Any, method: str, expected: Optional[int]) -> tuple[np.ndarray, tuple[int, ...]]:
         name = type(self).__name__
+        _not_sparse(X, name, method)
         try:
             arr = np.asarray(X)
         except (ValueError, TypeError) as e:
             raise ShapeError(f"{name}.{method}: X cannot be read as an array: {e}") from None
+        if arr.dtype.kind == "O":  # numbers in an object array (a ColumnTransformer's slice of mixed columns)
+            try:
+                arr = arr.astype(np.float64)
+            except (ValueError, TypeError) as e:
+                raise DTypeError(
+                    f"{name}.{method}: X has dtype object with a value that is not a number ({e}); "
+                    "one-hot encode categorical columns with OneHotEncoder first"
+                ) from None
+        if arr.dtype.kind == "c":
+            raise DataError(f"{name}.{method}: Complex data not supported (X has dtype {arr.dtype}); give real numbers")
         if arr.dtype.kind not in "fiub":
             raise DTypeError(
                 f"{name}.{method}: X has dtype {arr.dtype}; it needs numbers "
                 f"(one-hot encode categorical columns with OneHotEncoder first)"
             )
         if arr.ndim not in (2, 3):
-            hint = "; for a single feature pass X.reshape(-1, 1)" if arr.ndim == 1 else ""
+            hint = "; Reshape your data: for a single feature pass X.reshape(-1, 1)" if arr.ndim == 1 else ""
             raise ShapeError(
                 f"{name}.{method}: X must be 2-D (samples, features) or 3-D (batch, time, features), "
                 f"got shape {_shape(arr.shape)}{hint}"
             )
+        self._some_features(arr.shape, method)
         if expected is not None:
             self._check_columns(arr.shape[-1], arr.shape, expected, method)
         if arr.shape[-1] == 0:  # nothing to scale (and numpy cannot reshape it to rows)
             raise ShapeError(f"{name}.{method}: X has no features (shape {_shape(arr.shape)})")
         if arr.dtype not in (np.float32, np.float64):
             arr = arr.astype(np.float64)
-        finite = np.isfinite(arr)
-        if not finite.all():
-            index = [int(i) for i in np.argwhere(~finite)[0]]
-            raise DataError(
-                f"{name}.{method}: X contains a non-finite value ({arr[tuple(index)].item()!r}) at index {index}"
-            )
+        _non_finite(arr, name, method)
         return arr.reshape(-1, arr.shape[-1]), tuple(arr.shape[:-1])
 
     def fit(self, X: Any, y: Any = None) -> "_Numeric":
@@ -416,10 +472,23 @@ class OneHotEncoder(_Transform):
     full list of categories up front (including ones absent from the
     training data), as scikit-learn's encoder takes it.
 
-    The categories are learnt from the training data; a category that
-    ``transform`` has not seen raises DataError naming the column, the
-    value and its row -- decide how to handle unseen values before
-    encoding rather than silently mapping them to all zeros.
+    The categories are learnt from the training data; by default
+    (``handle_unknown="error"``) a category that ``transform`` has not seen
+    raises DataError naming the column, the value and its row.
+    ``handle_unknown="ignore"`` encodes it as an all-zero block instead, as
+    cross-validation needs when a rare category is missing from a training
+    fold. NaN and Inf are not categories: they raise DataError naming their
+    index (impute missing values first). Numbers and strings may share an
+    object array, so the encoder works inside a
+    :class:`sklearn.compose.ColumnTransformer` next to a numeric transform::
+
+        import numpy as np
+        from sklearn.compose import ColumnTransformer
+        import nervenet as nv
+
+        X = np.array([["red", 1.5], ["blue", 2.0], ["red", 0.5]], dtype=object)
+        both = ColumnTransformer([("oh", nv.data.OneHotEncoder(), [0]), ("sc", nv.data.Standardize(), [1])])
+        both.fit_transform(X).shape  # (3, 3)
     """
 
     def __init__(
@@ -429,24 +498,34 @@ class OneHotEncoder(_Transform):
         columns: Optional[Sequence[int]] = None,
         names: Optional[Sequence[str]] = None,
         dtype: Any = np.float64,
+        handle_unknown: str = "error",
     ):
         self.categories = categories
         self.columns = columns
         self.names = names
         self.dtype = dtype
+        self.handle_unknown = handle_unknown
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.categorical = True  # as scikit-learn's own encoder says
+        return tags
 
     # -- helpers -----------------------------------------------------------------
 
     def _table(self, X: Any, method: str) -> np.ndarray:
+        _not_sparse(X, "OneHotEncoder", method)
         try:
             arr = np.asarray(X.to_numpy(dtype=object) if hasattr(X, "to_numpy") and hasattr(X, "columns") else X)
         except (ValueError, TypeError) as e:
             raise ShapeError(f"OneHotEncoder.{method}: X cannot be read as an array: {e}") from None
         if arr.ndim != 2:
-            hint = "; for a single column pass X.reshape(-1, 1)" if arr.ndim == 1 else ""
+            hint = "; Reshape your data: for a single column pass X.reshape(-1, 1)" if arr.ndim == 1 else ""
             raise ShapeError(
                 f"OneHotEncoder.{method}: X must be 2-D (samples, columns), got shape {_shape(arr.shape)}{hint}"
             )
+        self._some_features(arr.shape, method)
+        _non_finite(arr, "OneHotEncoder", method)
         return arr
 
     def _name(self, j: int) -> str:
@@ -471,8 +550,14 @@ class OneHotEncoder(_Transform):
         return cat, [j for j in range(d) if j not in set(cat)]
 
     def _encode(self, arr: np.ndarray, method: str) -> np.ndarray:
-        """The indicator block of the categorical columns; unseen categories raise."""
-        enc = self.encoder_.transform(arr[:, self.categorical_])
+        """The indicator block of the categorical columns; unseen categories
+        raise (in ``transform`` only with ``handle_unknown="error"``)."""
+        try:
+            enc = self.encoder_.transform(arr[:, self.categorical_])
+        except TypeError as e:  # values of types that do not compare (a dict among strings)
+            raise DTypeError(f"OneHotEncoder.{method}: {e}") from None
+        if method == "transform" and self.handle_unknown == "ignore":
+            return enc
         if enc.shape[0] and len(self.categorical_):
             hits = np.add.reduceat(enc, self._starts, axis=1)  # one 1 per known category, 0 if unseen
             missing = hits == 0
@@ -504,6 +589,8 @@ class OneHotEncoder(_Transform):
 
     def fit(self, X: Any, y: Any = None) -> "OneHotEncoder":
         """Learns each categorical column's categories from ``X`` (training data)."""
+        if self.handle_unknown not in ("error", "ignore"):
+            raise ConfigError(f"OneHotEncoder handle_unknown must be 'error' or 'ignore', not {self.handle_unknown!r}")
         arr = self._table(X, "fit")
         n, d = arr.shape
         if n == 0:
@@ -522,6 +609,8 @@ class OneHotEncoder(_Transform):
         )
         try:
             self.encoder_.fit(arr[:, self.categorical_])
+        except TypeError as e:  # values of types that do not compare (a dict among strings)
+            raise DTypeError(f"OneHotEncoder.fit: {e}") from None
         except ValueError as e:
             raise ConfigError(f"OneHotEncoder: {e}") from None
         self.categories_ = self.encoder_.categories_

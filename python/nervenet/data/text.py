@@ -32,6 +32,7 @@ import numpy as np
 
 from .._checks import integer as _integer
 from ..errors import ConfigError, DataError, DataFileNotFoundError, DTypeError, FormatError
+from .files import decode_text
 
 __all__ = ["Vocabulary", "TextData", "load_ptb", "load_text"]
 
@@ -387,12 +388,7 @@ class TextData:
 def _read(path: Path) -> str:
     if not path.is_file():
         raise DataFileNotFoundError(f"no such text file: {path}")
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise FormatError(f"{path}, line {line} (byte {e.start}): not UTF-8 text") from None
+    return decode_text(path.read_bytes(), path)
 
 
 _SPLITS = ("train", "valid", "test")

@@ -24,7 +24,6 @@ EXAMM's reference coal run (``scripts/base_run/coal_mt.sh``)::
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import os
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ import numpy as np
 
 from .._checks import integer
 from ..errors import ConfigError, DataError, DataFileNotFoundError, DTypeError, FormatError
+from .files import decode_text, read_data
 
 __all__ = ["TimeSeriesData", "load_timeseries", "read_timeseries_csv"]
 
@@ -109,16 +109,16 @@ def _paths(paths: Union[PathLike, Sequence[PathLike]]) -> list[Path]:
 
 
 def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise FormatError(f"{path}: corrupt gzip data ({e})") from None
+    return decode_text(read_data(path, "time series file"), path, "utf-8-sig")
+
+
+def _header_cells(path: Path, line: str, lineno: int) -> list[str]:
+    """The header row's names (csv quoting rules); a malformed row, such as a
+    cell past csv's field size limit, is a FormatError naming the line."""
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise FormatError(f"{path}: not UTF-8 text (byte {e.start} is {raw[e.start]:#04x})") from None
+        return [h.strip() for h in next(csv.reader(io.StringIO(line)))]
+    except csv.Error as e:
+        raise FormatError(f"{path}, line {lineno}: the header row is not valid CSV ({e})") from None
 
 
 def _cell_problem(cell: str) -> Optional[str]:
@@ -159,7 +159,7 @@ def _read_csv(
     header_at = next((i for i, line in enumerate(lines) if line.strip()), None)
     if header_at is None:
         raise FormatError(f"{p}: empty file, expected a header row of column names")
-    header = [h.strip() for h in next(csv.reader(io.StringIO(lines[header_at])))]
+    header = _header_cells(p, lines[header_at], header_at + 1)
     for j, h in enumerate(header):
         if not h:
             raise FormatError(f"{p}, line {header_at + 1}: column {j + 1} of the header has no name")
@@ -285,7 +285,7 @@ def load_timeseries(
 
 def _header(path: Path) -> list[str]:
     """The column names of a file's header row."""
-    for line in _read_text(path).splitlines():
+    for lineno, line in enumerate(_read_text(path).splitlines(), 1):
         if line.strip():
-            return [h.strip() for h in next(csv.reader(io.StringIO(line)))]
+            return _header_cells(path, line, lineno)
     raise FormatError(f"{path}: empty file, expected a header row of column names")

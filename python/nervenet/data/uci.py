@@ -32,7 +32,8 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from ..errors import ConfigError, DataError, FormatError
-from .mnist import _require_file
+from .files import decode_text, read_data
+from .files import require_file as _require_file
 
 __all__ = ["UCINames", "Table", "read_names", "load_uci", "load_mushroom", "load_iris", "MUSHROOM_INPUTS", "IRIS_FEATURES"]
 
@@ -185,16 +186,41 @@ def read_names(path: PathLike) -> UCINames:
 
 
 def _text(p: Path) -> str:
-    raw = p.read_bytes()
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise FormatError(f"{p}: line {line} (byte offset {e.start}): not UTF-8 text") from None
+    return decode_text(read_data(p, "UCI file"), p)
 
 
-def _rows(p: Path, delimiter: str) -> tuple[np.ndarray, np.ndarray]:
-    """Non-blank lines split into stripped values: (table of str, 1-based line numbers).
+@dataclass
+class _Column:
+    """One column as its distinct values (sorted Python strings) and each
+    row's index into them. Never a fixed-width string table: that would cost
+    rows x longest cell, so one long cell would make every row that long."""
+
+    values: list[str]
+    rows: np.ndarray  # (n,) index into values
+
+    @classmethod
+    def of(cls, cells: list[str]) -> "_Column":
+        index: dict[str, int] = {}
+        codes = np.fromiter((index.setdefault(c, len(index)) for c in cells), dtype=np.intp, count=len(cells))
+        seen = list(index)
+        order = sorted(range(len(seen)), key=seen.__getitem__)
+        rank = np.empty(len(seen), dtype=np.intp)
+        rank[order] = np.arange(len(seen))
+        return cls([seen[k] for k in order], rank[codes])
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def value(self, row: int) -> str:
+        return self.values[int(self.rows[row])]
+
+    def where(self, per_value: Sequence[bool]) -> np.ndarray:
+        """Rows whose value has ``per_value[value index]`` set."""
+        return np.asarray(per_value, dtype=bool)[self.rows] if self.values else np.zeros(len(self), dtype=bool)
+
+
+def _rows(p: Path, delimiter: str) -> tuple[list[_Column], np.ndarray]:
+    """Non-blank lines split into stripped values: (one _Column per column, 1-based line numbers).
     A row with a different number of values than the first is a FormatError."""
     rows: list[list[str]] = []
     linenos: list[int] = []
@@ -215,7 +241,13 @@ def _rows(p: Path, delimiter: str) -> tuple[np.ndarray, np.ndarray]:
         linenos.append(lineno)
     if not rows:
         raise FormatError(f"{p}: no data rows (the file is empty or blank)")
-    return np.array(rows, dtype=str), np.array(linenos)
+    columns = [_Column.of([r[j] for r in rows]) for j in range(width)]
+    return columns, np.array(linenos)
+
+
+def _is(col: _Column, value: str) -> np.ndarray:
+    """Rows holding ``value``."""
+    return col.where([v == value for v in col.values])
 
 
 def _where(p: Path, linenos: np.ndarray, rows: np.ndarray, column: int, what: str) -> str:
@@ -224,47 +256,43 @@ def _where(p: Path, linenos: np.ndarray, rows: np.ndarray, column: int, what: st
     )
 
 
-def _as_numbers(col: np.ndarray, is_na: np.ndarray) -> Optional[np.ndarray]:
-    """The column as float64 (NaN where missing), or None if a present value is not a number."""
+def _number(s: str) -> Optional[float]:
+    """``s`` as a number, or None: NaN spelled out and Python-only forms (1_000) are not numbers here."""
+    if "_" in s:
+        return None
     try:
-        out = np.where(is_na, "nan", col).astype(np.float64)
+        v = float(s)
     except ValueError:
         return None
-    if np.isnan(out[~is_na]).any():  # a literal "nan" in the file is not a number we accept
+    return None if v != v else v
+
+
+def _as_numbers(col: _Column, is_na: np.ndarray) -> Optional[np.ndarray]:
+    """The column as float64 (NaN where missing), or None if a present value is not a number."""
+    per_value = [_number(v) for v in col.values]
+    present = ~is_na
+    if col.where([v is None for v in per_value])[present].any():
         return None
+    out = np.array([np.nan if v is None else v for v in per_value], dtype=np.float64)[col.rows]
+    out[is_na] = np.nan
     return out
 
 
-def _not_numbers(col: np.ndarray, is_na: np.ndarray) -> np.ndarray:
+def _not_numbers(col: _Column, is_na: np.ndarray) -> np.ndarray:
     """Rows whose (present) value is not a number; for the error message only."""
-    bad = []
-    for i in np.flatnonzero(~is_na):
-        try:
-            if float(col[i]) != float(col[i]):
-                bad.append(i)
-        except ValueError:
-            bad.append(i)
-    return np.array(bad, dtype=np.int64)
+    return np.flatnonzero(col.where([_number(v) is None for v in col.values]) & ~is_na)
 
 
 def _codes(
-    col: np.ndarray, cats: Sequence[str], allowed_missing: np.ndarray, p: Path, linenos: np.ndarray, j: int, what: str
+    col: _Column, cats: Sequence[str], allowed_missing: np.ndarray, p: Path, linenos: np.ndarray, j: int, what: str
 ) -> np.ndarray:
     """Index of each value in ``cats`` (-1 where ``allowed_missing``); a value
     not in ``cats`` on any other row is a DataError naming its line."""
-    cats_arr = np.array(list(cats), dtype=str)
-    if len(cats_arr) == 0:
-        found = np.zeros(len(col), dtype=bool)
-        idx = np.full(len(col), -1)
-    else:
-        order = np.argsort(cats_arr, kind="stable")
-        ordered = cats_arr[order]
-        pos = np.minimum(np.searchsorted(ordered, col), len(ordered) - 1)
-        found = ordered[pos] == col
-        idx = np.where(found, order[pos], -1)
-    bad = np.flatnonzero(~found & ~allowed_missing)
+    lookup = {c: i for i, c in enumerate(cats)}
+    idx = np.array([lookup.get(v, -1) for v in col.values], dtype=np.int64)[col.rows]
+    bad = np.flatnonzero((idx < 0) & ~allowed_missing)
     if len(bad):
-        raise DataError(_where(p, linenos, bad, j, f"value {str(col[bad[0]])!r} is not one of the {what} {list(cats)}"))
+        raise DataError(_where(p, linenos, bad, j, f"value {col.value(bad[0])!r} is not one of the {what} {list(cats)}"))
     return idx
 
 
@@ -322,7 +350,7 @@ def load_uci(
         raise ConfigError(f"missing must be one of {_MISSING_MODES}, not {missing!r}")
     p = _require_file(path, "data file")
     table, linenos = _rows(p, delimiter)
-    width = table.shape[1]
+    width = len(table)
     if not -width <= target < width:
         raise FormatError(f"{p}: target column {target} is out of range; line {linenos[0]} has {width} columns")
     t = target % width
@@ -353,12 +381,12 @@ def load_uci(
             raise ConfigError(f"column {t} is the target column and cannot be numeric")
 
     # the target
-    ycol = table[:, t]
-    absent = np.flatnonzero(ycol == na)
+    ycol = table[t]
+    absent = np.flatnonzero(_is(ycol, na))
     if len(absent):
         raise DataError(_where(p, linenos, absent, t, f"the class is missing ({na!r})"))
     cls = list(classes) if classes is not None else (
-        list(spec.classes) if spec is not None and spec.classes else sorted(set(ycol.tolist()))
+        list(spec.classes) if spec is not None and spec.classes else list(ycol.values)
     )
     y = _codes(ycol, cls, np.zeros(len(ycol), dtype=bool), p, linenos, t, "classes")
 
@@ -366,8 +394,8 @@ def load_uci(
     feature_names: list[str] = []
     categories: list[Optional[list[str]]] = []
     for k, j in enumerate(feature_cols):
-        col = table[:, j]
-        is_na = col == na
+        col = table[j]
+        is_na = _is(col, na)
         if missing == "error" and is_na.any():
             raise DataError(_where(p, linenos, np.flatnonzero(is_na), j, f"missing value {na!r}"))
         nums = None
@@ -375,7 +403,7 @@ def load_uci(
             nums = _as_numbers(col, is_na)
             if nums is None and j in forced:
                 bad = _not_numbers(col, is_na)
-                raise DataError(_where(p, linenos, bad, j, f"{str(col[bad[0]])!r} is not a number"))
+                raise DataError(_where(p, linenos, bad, j, f"{col.value(bad[0])!r} is not a number"))
         if nums is not None:
             blocks.append(nums[:, None])
             feature_names.append(col_names[k])
@@ -385,13 +413,13 @@ def load_uci(
             cats = [c for c in spec.values[k] if not (missing == "zeros" and c == na)]
             what = f"codes listed for {col_names[k]!r} in the .names file"
         else:
-            cats = sorted(set(col[~is_na].tolist()) | ({na} if missing == "category" and is_na.any() else set()))
+            cats = [v for v in col.values if v != na or (missing == "category" and is_na.any())]
             what = "values"
         allowed = is_na if missing == "zeros" else np.zeros(len(col), dtype=bool)
         blocks.append(_one_hot(_codes(col, cats, allowed, p, linenos, j, what), len(cats)))
         feature_names += [f"{col_names[k]}={c}" for c in cats]
         categories.append(cats)
-    X = np.concatenate(blocks, axis=1) if blocks else np.zeros((len(table), 0))
+    X = np.concatenate(blocks, axis=1) if blocks else np.zeros((len(linenos), 0))
     return Table(X.astype(dtype, copy=False), y.astype(np.int64), cls, feature_names, col_names, categories)
 
 

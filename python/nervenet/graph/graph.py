@@ -16,7 +16,7 @@ from typing import Any, Iterable, Optional, Union
 
 from .. import _core
 from .._checks import flag, integer, number, whole
-from ..errors import ConfigError, NervenetError
+from ..errors import ConfigError, FormatError, NervenetError
 from .maps import MapMethods
 
 __all__ = ["Graph"]
@@ -296,8 +296,12 @@ class Graph(MapMethods):
         missing path or a folder is a MissingFileError)."""
         from .._checks import existing_file
 
-        with open(existing_file(path, "graph file"), encoding="utf-8") as f:
-            text = f.read()
+        with open(existing_file(path, "graph file"), "rb") as f:
+            raw = f.read()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise FormatError(f"{os.fspath(path)}: not UTF-8 text (byte offset {e.start})") from None
         try:
             return cls.from_json(text)
         except NervenetError as e:
