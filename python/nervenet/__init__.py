@@ -18,12 +18,14 @@ any time skip); a Rust core compiles the graph into batched kernels::
 from __future__ import annotations
 
 from .errors import (
+    BusyError,
     ConfigError,
     DataError,
     DataFileNotFoundError,
     DTypeError,
     FormatError,
     GraphError,
+    InternalError,
     InvalidConfig,
     NervenetError,
     NotFittedError,
@@ -37,7 +39,7 @@ from .builders import mlp, random_graph
 from .gradcheck import GradientReport, check_gradients, numeric_gradient
 from .graph import Graph
 from .network import Network
-from .threads import get_num_threads, set_inference_memory, set_num_threads
+from .threads import get_memory_budget, get_num_threads, set_inference_memory, set_memory_budget, set_num_threads
 from . import data
 from . import cnn, interop, rnn
 from .generate import generate
@@ -68,6 +70,8 @@ __all__ = [
     "interop",
     "generate",
     "set_inference_memory",
+    "set_memory_budget",
+    "get_memory_budget",
     "set_num_threads",
     "get_num_threads",
     "NervenetError",
@@ -79,6 +83,8 @@ __all__ = [
     "ConfigError",
     "FormatError",
     "DTypeError",
+    "BusyError",
+    "InternalError",
     "InvalidConfig",
     "UsageError",
     "DataFileNotFoundError",

@@ -46,6 +46,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::set_inference_memory, m)?)?;
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::set_memory_budget, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::get_memory_budget, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::_set_min_parallel_work, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::_pool_runs, m)?)?;
     m.add_function(wrap_pyfunction!(threads::fma_ceiling, m)?)?;
     m.add_function(wrap_pyfunction!(ops::loss_takes_classes, m)?)?;
     m.add_function(wrap_pyfunction!(_reads_in_place, m)?)?;
