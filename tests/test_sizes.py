@@ -249,3 +249,15 @@ def test_the_inference_memory_cap_is_measured() -> None:
         assert net._net._workspace_peak() >= rows * 16384 * 4
     finally:
         nv.set_inference_memory(cap)
+
+
+def test_a_panic_in_the_core_is_an_internal_error_not_a_base_exception() -> None:
+    from nervenet import _core
+
+    try:
+        _core._panic_for_tests()
+    except BaseException as e:  # noqa: BLE001 - PanicException is a BaseException
+        assert isinstance(e, nv.InternalError) and isinstance(e, RuntimeError), type(e)
+        assert "internal error in nervenet" in str(e) and "a deliberate test panic" in str(e)
+    else:
+        pytest.fail("the panic was not reported")
