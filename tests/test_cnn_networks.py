@@ -178,7 +178,7 @@ def test_networks_too_large_for_memory_say_so_in_bytes():
     y = g.add_feature_map(2**20, 1, 1, role="output", bias=False)
     g.connect_filter(x, y, 1)
     assert g.count_params() == 2**40
-    with pytest.raises(nv.UnsupportedError, match=f"{2**40} parameters need {2**42} bytes"):
+    with pytest.raises(nv.UnsupportedError, match=f"{2**40} parameters: {2**40} values of 4 bytes need {2**42} bytes"):
         nv.Network(g)
 
 

@@ -18,12 +18,14 @@ any time skip); a Rust core compiles the graph into batched kernels::
 from typing import Any
 
 from .errors import (
+    BusyError,
     ConfigError,
     DataError,
     DataFileNotFoundError,
     DTypeError,
     FormatError,
     GraphError,
+    InternalError,
     InvalidConfig,
     MissingFileError,
     NervenetError,
@@ -38,7 +40,7 @@ from .builders import mlp, random_graph
 from .gradcheck import GradientReport, check_gradients, numeric_gradient
 from .graph import Graph
 from .network import Network
-from .threads import get_num_threads, set_inference_memory, set_num_threads
+from .threads import get_memory_budget, get_num_threads, set_inference_memory, set_memory_budget, set_num_threads
 from . import data
 from . import cnn, interop, rnn
 from .generate import generate
@@ -81,6 +83,8 @@ __all__ = [
     "interop",
     "generate",
     "set_inference_memory",
+    "set_memory_budget",
+    "get_memory_budget",
     "set_num_threads",
     "get_num_threads",
     "NervenetError",
@@ -93,6 +97,8 @@ __all__ = [
     "ConfigError",
     "FormatError",
     "DTypeError",
+    "BusyError",
+    "InternalError",
     "InvalidConfig",
     "UsageError",
     "MissingFileError",

@@ -38,9 +38,12 @@ def whole(value: Any, name: str, what: str = "an integer") -> int:
     try:
         if isinstance(value, (bool, np.bool_)):
             raise TypeError
-        return operator.index(value)
+        v = operator.index(value)
     except TypeError:
         raise ConfigError(f"{name} must be {what}, got {value!r}") from None
+    if not -(2**63) <= v < 2**63:  # past what the core's 64-bit arguments hold: no id or skip is that far
+        raise ConfigError(f"{name} must be {what} within 64 bits, got {v}")
+    return v
 
 
 def number(value: Any, name: str) -> float:

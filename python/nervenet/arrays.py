@@ -16,7 +16,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .errors import DataError, DTypeError, ShapeError
+from . import _core
+from .errors import DataError, DTypeError, ShapeError, UnsupportedError
 
 _NUMERIC = "fiub"  # float, signed, unsigned, bool
 _INTEGER = "iu"
@@ -41,12 +42,31 @@ def as_float(values: Any, what: str, dtype: np.dtype) -> np.ndarray:
     if arr.dtype.kind not in _NUMERIC:
         raise DTypeError(f"{what} has dtype {arr.dtype}; nervenet needs a float, integer or bool array")
     if arr.dtype != dtype:
-        arr = arr.astype(dtype)
+        arr = _copied(arr, what, np.dtype(dtype), lambda: arr.astype(dtype))
     return arr
 
 
-def _contiguous(arr: np.ndarray) -> np.ndarray:
-    return arr if arr.flags.c_contiguous else np.ascontiguousarray(arr)
+def _copied(arr: np.ndarray, what: str, dtype: np.dtype, make: Any) -> np.ndarray:
+    """``make()``, a copy of ``arr`` in ``dtype``, after checking its bytes
+    against the memory budget: a broadcast or strided view (np.broadcast_to)
+    can stand for far more memory than it holds."""
+    need = int(arr.size) * dtype.itemsize
+    budget = _core.get_memory_budget()
+    if need > budget:
+        raise UnsupportedError(
+            f"{what}: a copy of shape {_shape(arr.shape)} in {dtype} needs {need} bytes, more than the "
+            f"memory budget of {budget} bytes (nervenet.set_memory_budget changes it)"
+        )
+    try:
+        return make()
+    except MemoryError:
+        raise UnsupportedError(f"{what}: a copy of shape {_shape(arr.shape)} ({need} bytes) cannot be allocated") from None
+
+
+def _contiguous(arr: np.ndarray, what: str = "the array") -> np.ndarray:
+    if arr.flags.c_contiguous:
+        return arr
+    return _copied(arr, what, arr.dtype, lambda: np.ascontiguousarray(arr))
 
 
 @dataclass(frozen=True)
@@ -108,7 +128,7 @@ def inputs(X: Any, n_inputs: int, dtype: np.dtype, image: Optional[tuple[int, in
             f"X has shape {_shape(arr.shape)} but the network has {n_inputs} inputs; "
             f"expected shape {_shape(expected)}"
         )
-    return Batch(_contiguous(x), arr, arr.ndim == 3, given if given != arr.shape else ())
+    return Batch(_contiguous(x, "X"), arr, arr.ndim == 3, given if given != arr.shape else ())
 
 
 def _image_mismatch(shape: tuple[int, ...], image: tuple[int, int, int]) -> str:
@@ -143,7 +163,7 @@ def per_output(values: Any, what: str, batch: Batch, n_outputs: int, dtype: np.d
             f"{what} has shape {_shape(arr.shape)}, expected {_shape(expected)} "
             f"(X has shape {_shape(batch.user.shape)}, the network {n_outputs} outputs)"
         )
-    return _contiguous(arr.reshape(batch.batch, batch.steps, n_outputs))
+    return _contiguous(arr.reshape(batch.batch, batch.steps, n_outputs), what)
 
 
 def labels(values: Any, loss: str, batch: Batch, n_classes: int) -> np.ndarray:

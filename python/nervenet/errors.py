@@ -19,6 +19,11 @@ ConfigError         unknown names (loss, init, activation) and bad option
                     values (also a ``ValueError``)
 FormatError         malformed graph JSON / model files (also a ``ValueError``)
 DTypeError          arrays of an unusable dtype (also a ``TypeError``)
+BusyError           a network changed (``fit``, ``set_parameters``,
+                    ``sgd_step``) while another thread uses it, or used
+                    while another thread trains it (also a ``RuntimeError``)
+InternalError       a bug in nervenet caught before it could crash the
+                    process; please report it (also a ``RuntimeError``)
 ==================  =========================================================
 
 and their refinements: :class:`InvalidConfig` (a config key at fault),
@@ -47,6 +52,8 @@ __all__ = [
     "ConfigError",
     "FormatError",
     "DTypeError",
+    "BusyError",
+    "InternalError",
     "InvalidConfig",
     "UsageError",
     "MissingFileError",
@@ -94,6 +101,19 @@ class FormatError(NervenetError, ValueError):
 
 class DTypeError(NervenetError, TypeError):
     """An array has a dtype nervenet cannot use (complex, object, strings, float class labels, ...)."""
+
+
+class BusyError(NervenetError, RuntimeError):
+    """The network is in use by another thread: a change (``fit``,
+    ``set_parameters``, ``set_param``, ``sgd_step``) while another call runs
+    on it, or any call while another thread's ``fit`` trains it. Nothing was
+    changed; retry when the other call has finished. Concurrent forward-only
+    calls (``forward``, ``predict``, ``evaluate``) never conflict."""
+
+
+class InternalError(NervenetError, RuntimeError):
+    """A bug in nervenet, caught before it could end the process (a Rust
+    panic); the message says where. Please report it."""
 
 
 class InvalidConfig(ConfigError):

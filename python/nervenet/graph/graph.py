@@ -72,7 +72,7 @@ class Graph(MapMethods):
 
     def add_inputs(self, n: int) -> list[int]:
         """Adds ``n`` input nodes; their id order is the order of input features."""
-        return [self._g.add_node("input") for _ in range(integer(n, "n"))]
+        return self._g.add_nodes(integer(n, "n", bits=63), "input")
 
     def add_nodes(
         self,
@@ -88,7 +88,7 @@ class Graph(MapMethods):
         Activations: identity (or linear), relu, relu6 (``cap``, default 6),
         leaky_relu (``slope``, default 0.01), sigmoid, tanh, softsign.
         """
-        return [self._g.add_node("hidden", activation, cap, slope, bias) for _ in range(integer(n, "n"))]
+        return self._g.add_nodes(integer(n, "n", bits=63), "hidden", activation, cap, slope, bias)
 
     def add_outputs(
         self,
@@ -100,7 +100,7 @@ class Graph(MapMethods):
         slope: Optional[float] = None,
     ) -> list[int]:
         """Adds ``n`` output nodes; their id order is the order of network outputs."""
-        return [self._g.add_node("output", activation, cap, slope, bias) for _ in range(integer(n, "n"))]
+        return self._g.add_nodes(integer(n, "n", bits=63), "output", activation, cap, slope, bias)
 
     def add_cells(self, n: int, kind: str = "lstm", *, role: str = "hidden") -> list[int]:
         """Adds ``n`` memory cells and returns their ids.
@@ -117,7 +117,7 @@ class Graph(MapMethods):
         >>> x = g.add_inputs(2); c = g.add_cells(3, "gru"); y = g.add_outputs(1)
         >>> _ = g.connect_all(x, c); _ = g.connect_all(c, y)
         """
-        return [self._g.add_cell(role, kind) for _ in range(integer(n, "n"))]
+        return self._g.add_nodes(integer(n, "n", bits=63), role, kind=kind)
 
     def add_lstm_layer(self, units: int, inputs: Iterable[int]) -> list[int]:
         """Adds a standard LSTM layer (as ``torch.nn.LSTM``) fed by ``inputs``.

@@ -29,8 +29,8 @@ def pair(value: Size, name: str, minimum: int = 1) -> tuple[int, int]:
     if isinstance(value, Sequence):
         if len(value) != 2:
             raise ConfigError(f"{name} must be an integer or a pair (height, width), got {list(value)!r}")
-        return integer(value[0], f"{name} height", minimum), integer(value[1], f"{name} width", minimum)
-    n = integer(value, name, minimum)
+        return integer(value[0], f"{name} height", minimum, bits=63), integer(value[1], f"{name} width", minimum, bits=63)
+    n = integer(value, name, minimum, bits=63)
     return n, n
 
 
@@ -67,8 +67,8 @@ class MapMethods:
         >>> g.node(c)["shape"]
         (6, 28, 28)
         """
-        c = integer(channels, "channels", 1)
-        h, w = integer(height, "height", 1), integer(width, "width", 1)
+        c = integer(channels, "channels", 1, bits=63)
+        h, w = integer(height, "height", 1, bits=63), integer(width, "width", 1, bits=63)
         return self._g.add_feature_map(c, h, w, role, activation, cap, slope, bias, untied_bias)
 
     def connect_filter(
@@ -92,8 +92,8 @@ class MapMethods:
         the destination's size.
         """
         kh, kw = pair(size, "size")
-        kc = None if depth is None else integer(depth, "depth", 1)
-        s, p = integer(stride, "stride", 1), integer(padding, "padding", 0)
+        kc = None if depth is None else integer(depth, "depth", 1, bits=63)
+        s, p = integer(stride, "stride", 1, bits=63), integer(padding, "padding", 0, bits=63)
         src, dst = whole(src, "src", "a node id (an integer)"), whole(dst, "dst", "a node id (an integer)")
         return self._g.connect_filter(src, dst, kh, kw, s, p, kc)
 

@@ -66,19 +66,12 @@ impl Init {
 }
 
 /// Initial values of every group, in the network's type; presets from the
-/// graph win. The buffer is allocated fallibly: a network too large for
-/// memory is an error naming the bytes it needs, not an abort.
+/// graph win. The buffer is checked against the memory budget and
+/// allocated fallibly (`limits`): a network too large for memory is an
+/// error naming the bytes it needs, not an abort.
 pub fn initial_values<T: Real>(groups: &ParamGroups, init: &Init, seed: u64) -> Result<Vec<T>> {
     let n = groups.n_params();
-    let mut values: Vec<T> = Vec::new();
-    if values.try_reserve_exact(n).is_err() {
-        bail!(
-            Unsupported,
-            "the network's {n} parameters need {} bytes, which cannot be allocated",
-            n.saturating_mul(size_of::<T>())
-        );
-    }
-    values.resize(n, T::from_f64(init.bias));
+    let mut values = crate::limits::try_vec(format_args!("the network's {n} parameters"), n, T::from_f64(init.bias))?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     // Edge weights first (by edge id), then cells' own weights (by node id),
     // so the draws do not depend on the plan's layout.

@@ -25,6 +25,7 @@ pub mod gradcheck;
 pub mod graph;
 pub mod init;
 pub mod kernels;
+pub mod limits;
 pub mod loss;
 pub mod network;
 pub mod optim;
@@ -34,7 +35,8 @@ pub mod train;
 
 pub use error::{Error, Result};
 pub use exec::{
-    num_threads, set_inference_memory, set_num_threads, Dropout, RunOutput, Seed, Sequences, Targets, Want,
+    num_threads, pool_runs, set_inference_memory, set_min_parallel_work, set_num_threads, Dropout, RunOutput, Seed,
+    Sequences, Targets, Want,
 };
 pub use gradcheck::{check_gradients, numeric_gradient, relative_error, GradientReport};
 pub use graph::{
@@ -42,6 +44,7 @@ pub use graph::{
     RandomGraphSpec, Role,
 };
 pub use init::{Init, WeightInit};
+pub use limits::{memory_budget, set_memory_budget};
 pub use loss::{Loss, Reduction};
 pub use network::{Gradients, Network};
 pub use optim::{MomentumAnnealing, Optimizer, OptimizerState, ReduceOnPlateau, Schedule};

@@ -199,6 +199,14 @@ impl<T: Real> Network<T> {
         self.workspace.give(buffer);
     }
 
+    /// The most bytes of run buffers (activations, deltas, gradients) out
+    /// at once since the last reset, measured where they are handed out:
+    /// tests check the inference memory cap with it.
+    #[doc(hidden)]
+    pub fn workspace_peak_bytes(&self, reset: bool) -> usize {
+        self.workspace.peak_bytes(reset)
+    }
+
     /// The general entry point: any combination of outputs and gradients.
     pub fn run(
         &self,

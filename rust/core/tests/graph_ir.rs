@@ -307,3 +307,32 @@ fn unfed_outputs_are_those_no_enabled_edge_from_an_enabled_node_reaches() {
     g.set_edge_enabled(e, false).unwrap();
     assert_eq!(g.unfed_outputs(), vec![fed, bare]);
 }
+
+#[test]
+fn graph_growth_is_checked_before_anything_is_added() {
+    let mut g = Graph::new();
+    let x = input(&mut g);
+    let simple = NodeKind::simple(Activation::Tanh);
+    // 2^60 nodes cannot fit any budget: refused whole, naming the bytes.
+    let err = g.add_nodes(1 << 60, Role::Hidden, simple, None).unwrap_err();
+    assert!(
+        matches!(&err, Error::Unsupported(m) if m.starts_with("adding 1152921504606846976 nodes to a graph of 1: ")
+        && m.contains(" bytes")),
+        "{err}"
+    );
+    assert_eq!(g.num_nodes(), 1);
+    assert!(g.reserve_edges(1 << 60).is_err());
+    assert_eq!(g.add_nodes(3, Role::Hidden, simple, None).unwrap().len(), 3);
+    let _ = x;
+}
+
+#[test]
+fn ids_running_out_are_an_error_not_a_wrap() {
+    // A graph file whose next ids are the last ones.
+    let text = r#"{"format":"nervenet.graph","version":1,"next_node_id":4294967295,"next_edge_id":4294967295,
+        "nodes":[],"edges":[]}"#;
+    let mut g = Graph::from_json(text).unwrap();
+    let err = g.add_node(Role::Input, NodeKind::simple(Activation::Identity), None).unwrap_err();
+    assert!(matches!(&err, Error::Unsupported(m) if m.contains("ids are 32-bit")), "{err}");
+    assert_eq!(g.num_nodes(), 0);
+}

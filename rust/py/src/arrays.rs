@@ -4,7 +4,8 @@
 //! strings, ...) raise DTypeError and wrong dimensions ShapeError, both naming
 //! the array. Outputs are Vecs handed to numpy without a copy.
 
-use crate::errors::{raise, Kind};
+use crate::errors::{raise, Kind, OrRaise};
+use nervenet_core::limits;
 use numpy::ndarray::{ArrayD, IxDyn};
 use numpy::{
     Element, IntoPyArray, PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArray,
@@ -101,6 +102,8 @@ pub fn read<'py, T: Wanted>(obj: &Bound<'py, PyAny>, what: &str, ndim: usize) ->
         return Err(raise(py, Kind::DType, format!("{what} have dtype {name}; {}", T::HINT)));
     }
     check_ndim(py, what, untyped.shape(), ndim)?;
+    // numpy's own MemoryError would not name the array: check first.
+    limits::values(format_args!("{what} converted to {}", T::NAME), untyped.shape(), size_of::<T>()).or_raise(py)?;
     let converted = untyped.call_method1("astype", (T::NAME,))?;
     let arr = converted.cast::<PyArrayDyn<T>>().map_err(|e| raise(py, Kind::DType, e.to_string()))?;
     from_typed(arr, what, ndim, false)
@@ -131,7 +134,17 @@ fn from_typed<'py, T: Wanted>(
     let (data, borrowed) = if arr.is_c_contiguous() && view.as_slice().is_ok() {
         (Data::Borrowed(view), true)
     } else {
-        (Data::Owned(view.as_array().iter().copied().collect()), false)
+        let mut values = Vec::new();
+        let copy = format!("a C-contiguous copy of the {what}");
+        // A strided or broadcast view (np.broadcast_to) can be far larger
+        // than the memory behind it: the copy is checked and fallible.
+        let n = limits::values(&copy, &shape, size_of::<T>()).or_raise(py)?;
+        if values.try_reserve_exact(n).is_err() {
+            let bytes = limits::show_bytes((n as u64).saturating_mul(size_of::<T>() as u64));
+            return Err(raise(py, Kind::Unsupported, format!("{copy}: {bytes} cannot be allocated")));
+        }
+        values.extend(view.as_array().iter().copied());
+        (Data::Owned(values), false)
     };
     Ok(ArrayIn { data, shape, in_place: callers && borrowed })
 }

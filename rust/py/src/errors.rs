@@ -23,9 +23,11 @@ pub enum Kind {
     Config,
     Format,
     DType,
+    Busy,
+    Internal,
 }
 
-const KINDS: usize = 8;
+const KINDS: usize = 10;
 
 impl Kind {
     fn index(self) -> usize {
@@ -42,13 +44,15 @@ impl Kind {
             Kind::Config => "ConfigError",
             Kind::Format => "FormatError",
             Kind::DType => "DTypeError",
+            Kind::Busy => "BusyError",
+            Kind::Internal => "InternalError",
         }
     }
 
     /// The builtin raised when `nervenet.errors` is unavailable.
     fn fallback(self, msg: String) -> PyErr {
         match self {
-            Kind::Graph => PyRuntimeError::new_err(msg),
+            Kind::Graph | Kind::Busy | Kind::Internal => PyRuntimeError::new_err(msg),
             Kind::Shape | Kind::Data | Kind::Config | Kind::Format => PyValueError::new_err(msg),
             Kind::Parameter => PyKeyError::new_err(msg),
             Kind::Unsupported => PyNotImplementedError::new_err(msg),
@@ -90,5 +94,24 @@ pub trait OrRaise<T> {
 impl<T> OrRaise<T> for nervenet_core::Result<T> {
     fn or_raise(self, py: Python<'_>) -> PyResult<T> {
         self.map_err(|e| from_core(py, e))
+    }
+}
+
+/// Runs `f` (core work, with the GIL released) so that a panic — a bug in
+/// nervenet, never a user's doing — becomes an InternalError instead of a
+/// `PanicException`, which derives from BaseException and escapes
+/// `except Exception`. The last resort behind the core's own checks.
+pub fn detach_guarded<T: Send>(py: Python<'_>, f: impl FnOnce() -> nervenet_core::Result<T> + Send) -> PyResult<T> {
+    let outcome = py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+    match outcome {
+        Ok(result) => result.or_raise(py),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(raise(py, Kind::Internal, format!("internal error in nervenet (please report it): {what}")))
+        }
     }
 }

@@ -57,6 +57,32 @@ impl PyGraph {
         self.add_named(py, role, kind, bias)
     }
 
+    /// Adds `n` nodes alike and returns their ids; refused whole (before
+    /// anything is added) if they would not fit the id range or the memory
+    /// budget. `kind` is a cell kind, or None for simple nodes.
+    #[pyo3(signature = (n, role, activation = "identity", cap = None, slope = None, bias = None, kind = None))]
+    fn add_nodes(
+        &mut self,
+        py: Python<'_>,
+        n: u64,
+        role: &str,
+        activation: &str,
+        cap: Option<f64>,
+        slope: Option<f64>,
+        bias: Option<bool>,
+        kind: Option<&str>,
+    ) -> PyResult<Vec<u32>> {
+        let role = Role::parse(role).or_raise(py)?;
+        let (kind, bias) = match kind {
+            Some(k) => (NodeKind::Cell(CellKind::parse(k).or_raise(py)?), Some(false)),
+            None => (NodeKind::simple(Activation::parse(activation, cap, slope).or_raise(py)?), bias),
+        };
+        role.check_kind(&kind).or_raise(py)?;
+        let n = usize::try_from(n).unwrap_or(usize::MAX);
+        let ids = self.inner.add_nodes(n, role, kind, bias).or_raise(py)?;
+        Ok(ids.into_iter().map(|id| id.0).collect())
+    }
+
     /// Adds a memory cell (lstm, gru, mgu, ugrnn, delta, lstm_unit,
     /// gru_unit) and returns its id; cells carry their own biases.
     #[pyo3(signature = (role, kind))]
@@ -218,6 +244,8 @@ impl PyGraph {
             port: self::port(port).or_raise(py)?,
             ..EdgeSpec::default()
         };
+        // Refused before the list of pairs is built (10^5 × 10^5 would not fit).
+        self.inner.reserve_edges(srcs.len().saturating_mul(dsts.len())).or_raise(py)?;
         let edges: Vec<_> = srcs.iter().flat_map(|s| dsts.iter().map(move |d| (s.0, d.0, spec))).collect();
         for (s, d, spec) in &edges {
             self.inner.check_edge_shape(*s, *d, spec).or_raise(py)?;

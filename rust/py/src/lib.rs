@@ -32,6 +32,13 @@ fn _reads_in_place(py: Python<'_>, array: &Bound<'_, PyAny>, dtype: &str) -> PyR
     }
 }
 
+/// Test-only: panics inside a core call, to prove that the binding turns
+/// a panic into InternalError (see `errors::detach_guarded`).
+#[pyfunction]
+fn _panic_for_tests(py: Python<'_>) -> PyResult<()> {
+    errors::detach_guarded(py, || -> nervenet_core::Result<()> { panic!("a deliberate test panic") })
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<graph::PyGraph>()?;
@@ -46,9 +53,14 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::set_inference_memory, m)?)?;
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::set_memory_budget, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::get_memory_budget, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::_set_min_parallel_work, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::_pool_runs, m)?)?;
     m.add_function(wrap_pyfunction!(threads::fma_ceiling, m)?)?;
     m.add_function(wrap_pyfunction!(ops::loss_takes_classes, m)?)?;
     m.add_function(wrap_pyfunction!(_reads_in_place, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add_function(wrap_pyfunction!(vocab::losses, m)?)?;
     m.add_function(wrap_pyfunction!(vocab::class_losses, m)?)?;
     m.add_function(wrap_pyfunction!(vocab::reductions, m)?)?;

@@ -3,12 +3,14 @@
 //! once on it (`with_net!`) into the generic code of `ops.rs`.
 
 use crate::arrays::to_numpy;
-use crate::errors::{raise, Kind, OrRaise};
+use crate::errors::{detach_guarded, raise, Kind, OrRaise};
 use crate::graph::PyGraph;
 use crate::ops;
 use nervenet_core::{GroupKind, Init, Network, ParamGroup, Plan, PlanOptions, WeightInit};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
+use std::thread::ThreadId;
 
 pub(crate) enum Net {
     F32(Network<f32>),
@@ -25,9 +27,125 @@ macro_rules! with_net {
     };
 }
 
-#[pyclass(name = "Network", module = "nervenet._core")]
+/// A network shared by Python threads. Forward-only calls hold the lock
+/// shared, so any number run at once (each run takes its own buffers from
+/// the core's workspace); calls that change parameters (a training epoch,
+/// `set_parameters`, `sgd_step`, ...) hold it alone, waiting — with the GIL
+/// released — for running calls to finish. A call that would have to wait
+/// for a change instead raises BusyError at once: a change can last an
+/// epoch, and a thread changing the network from a callback must not wait
+/// for itself. Sizes that never change are kept outside the lock.
+#[pyclass(name = "Network", module = "nervenet._core", frozen)]
 pub struct PyNetwork {
-    pub(crate) net: Net,
+    net: RwLock<Net>,
+    /// The thread holding the lock alone, while it does.
+    writer: Mutex<Option<ThreadId>>,
+    meta: Meta,
+}
+
+/// What a network's calls report without reading its parameters.
+struct Meta {
+    dtype: &'static str,
+    n_inputs: usize,
+    n_outputs: usize,
+    n_params: usize,
+    plan_bytes: usize,
+    max_skip: usize,
+    state_rows: usize,
+    memory: usize,
+}
+
+/// The network held alone; dropping it lets other calls in again.
+pub(crate) struct Changing<'a> {
+    guard: RwLockWriteGuard<'a, Net>,
+    writer: &'a Mutex<Option<ThreadId>>,
+}
+
+impl std::ops::Deref for Changing<'_> {
+    type Target = Net;
+    fn deref(&self) -> &Net {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for Changing<'_> {
+    fn deref_mut(&mut self) -> &mut Net {
+        &mut self.guard
+    }
+}
+
+impl Drop for Changing<'_> {
+    fn drop(&mut self) {
+        *self.writer.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+impl PyNetwork {
+    fn wrap(net: Net) -> PyNetwork {
+        let meta = with_net!(&net, n => Meta {
+            dtype: if matches!(net, Net::F32(_)) { "float32" } else { "float64" },
+            n_inputs: n.n_inputs(),
+            n_outputs: n.n_outputs(),
+            n_params: n.params().len(),
+            plan_bytes: n.plan().heap_bytes(),
+            max_skip: n.plan().max_skip,
+            state_rows: n.plan().n_rows(),
+            memory: n.plan().memory,
+        });
+        PyNetwork { net: RwLock::new(net), writer: Mutex::new(None), meta }
+    }
+
+    fn writer(&self) -> Option<ThreadId> {
+        *self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The network for a call that only reads it (any number at once), or
+    /// BusyError while a change runs or waits.
+    pub(crate) fn read(&self, py: Python<'_>) -> PyResult<RwLockReadGuard<'_, Net>> {
+        match self.net.try_read() {
+            Ok(guard) => Ok(guard),
+            // Only a panic poisons the lock, and the core's passes never
+            // leave parameters half written: the values stand.
+            Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+            Err(TryLockError::WouldBlock) => Err(raise(
+                py,
+                Kind::Busy,
+                "the network is being changed by another call (a fit epoch, set_parameters, sgd_step, ...); \
+                 call it again when that has finished",
+            )),
+        }
+    }
+
+    /// The network for a call that changes it (`what`), alone: waits, with
+    /// the GIL released, for running calls to finish; BusyError if this
+    /// thread is already changing it (a callback inside a fit epoch).
+    pub(crate) fn write(&self, py: Python<'_>, what: &str) -> PyResult<Changing<'_>> {
+        let me = std::thread::current().id();
+        if self.writer() == Some(me) {
+            return Err(raise(
+                py,
+                Kind::Busy,
+                format!(
+                    "{what}: this thread is changing the network already (a fit epoch is running); \
+                         change it between epochs"
+                ),
+            ));
+        }
+        loop {
+            let guard = match self.net.try_write() {
+                Ok(guard) => guard,
+                Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(TryLockError::WouldBlock) => {
+                    // Wait for the running calls without the GIL (a guard
+                    // cannot leave this thread's frame, so take it again).
+                    py.detach(|| drop(self.net.write()));
+                    continue;
+                }
+            };
+            *self.writer.lock().unwrap_or_else(|e| e.into_inner()) = Some(me);
+            return Ok(Changing { guard, writer: &self.writer });
+        }
+    }
 }
 
 /// `(name, kind, owner id, shape, start, stop, trainable)` of a group.
@@ -83,57 +201,54 @@ impl PyNetwork {
         };
         let graph = graph.inner.clone();
         let net = match dtype {
-            "float32" => Net::F32(py.detach(|| Network::with_options(graph, &init, seed, options)).or_raise(py)?),
-            "float64" => Net::F64(py.detach(|| Network::with_options(graph, &init, seed, options)).or_raise(py)?),
+            "float32" => Net::F32(detach_guarded(py, || Network::with_options(graph, &init, seed, options))?),
+            "float64" => Net::F64(detach_guarded(py, || Network::with_options(graph, &init, seed, options))?),
             _ => return Err(raise(py, Kind::DType, format!("networks run in float32 or float64, not {dtype:?}"))),
         };
-        Ok(PyNetwork { net })
+        Ok(PyNetwork::wrap(net))
     }
 
     /// "float32" or "float64".
     #[getter]
     fn dtype(&self) -> &'static str {
-        match self.net {
-            Net::F32(_) => "float32",
-            Net::F64(_) => "float64",
-        }
+        self.meta.dtype
     }
 
     #[getter]
     fn n_inputs(&self) -> usize {
-        with_net!(&self.net, n => n.n_inputs())
+        self.meta.n_inputs
     }
 
     #[getter]
     fn n_outputs(&self) -> usize {
-        with_net!(&self.net, n => n.n_outputs())
+        self.meta.n_outputs
     }
 
     #[getter]
     fn n_params(&self) -> usize {
-        with_net!(&self.net, n => n.params().len())
+        self.meta.n_params
     }
 
     /// Stable parameter names (`edge:17`, `node:5:bias`) in flat-buffer order.
     #[getter]
-    fn param_names(&self) -> Vec<String> {
-        with_net!(&self.net, n => n.param_names())
+    fn param_names(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        Ok(with_net!(&*self.read(py)?, n => n.param_names()))
     }
 
     /// The name of parameter `i`.
-    fn param_name(&self, i: usize) -> String {
-        with_net!(&self.net, n => n.param_name(i))
+    fn param_name(&self, py: Python<'_>, i: usize) -> PyResult<String> {
+        Ok(with_net!(&*self.read(py)?, n => n.param_name(i)))
     }
 
     /// The flat index of the parameter named `name`.
     fn param_index(&self, py: Python<'_>, name: &str) -> PyResult<usize> {
-        with_net!(&self.net, n => n.param_index(name)).or_raise(py)
+        with_net!(&*self.read(py)?, n => n.param_index(name)).or_raise(py)
     }
 
     /// Whether each parameter is trainable (fixed ones get zero gradient).
     #[getter]
     fn trainable<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let (len, spans) = with_net!(&self.net, n => (n.params().len(), n.groups().trainable_spans()));
+        let (len, spans) = with_net!(&*self.read(py)?, n => (n.params().len(), n.groups().trainable_spans()));
         let mut flags = vec![false; len];
         for r in spans {
             flags[r].fill(true);
@@ -144,13 +259,13 @@ impl PyNetwork {
     /// Every parameter group in flat-buffer order, as
     /// `(name, kind, owner id, shape, start, stop, trainable)`; kind is
     /// "edge", "bias", "gate_bias" or "cell", the owner an edge or node id.
-    fn groups(&self) -> Vec<GroupTuple> {
-        with_net!(&self.net, n => n.groups().iter().map(group_tuple).collect())
+    fn groups(&self, py: Python<'_>) -> PyResult<Vec<GroupTuple>> {
+        Ok(with_net!(&*self.read(py)?, n => n.groups().iter().map(group_tuple).collect()))
     }
 
     /// A copy of one group's values, shaped.
     fn get_group<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        with_net!(&self.net, n => {
+        with_net!(&*self.read(py)?, n => {
             let (g, values) = n.group_values(name).or_raise(py)?;
             let shape: Vec<usize> = g.shape.dims().iter().map(|&d| d as usize).collect();
             to_numpy(py, values.to_vec(), &shape)
@@ -158,48 +273,48 @@ impl PyNetwork {
     }
 
     /// Replaces one group's values (any shape with the group's size).
-    fn set_group(&mut self, py: Python<'_>, name: &str, values: &Bound<'_, PyAny>) -> PyResult<()> {
-        with_net!(&mut self.net, n => ops::set_group(py, n, name, values))
+    fn set_group(&self, py: Python<'_>, name: &str, values: &Bound<'_, PyAny>) -> PyResult<()> {
+        with_net!(&mut *self.write(py, "set_group")?, n => ops::set_group(py, n, name, values))
     }
 
     /// Heap bytes of the compiled plan's bookkeeping.
     #[getter]
     fn plan_bytes(&self) -> usize {
-        with_net!(&self.net, n => n.plan().heap_bytes())
+        self.meta.plan_bytes
     }
 
     /// The largest time skip of any edge (0 for feed-forward networks).
     #[getter]
     fn max_skip(&self) -> usize {
-        with_net!(&self.net, n => n.plan().max_skip)
+        self.meta.max_skip
     }
 
     /// A copy of the flat parameter vector, in the network's dtype.
     fn get_parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        with_net!(&self.net, n => ops::get_parameters(py, n))
+        with_net!(&*self.read(py)?, n => ops::get_parameters(py, n))
     }
 
     /// Replaces every parameter (fixed ones must keep their values).
-    fn set_parameters(&mut self, py: Python<'_>, values: &Bound<'_, PyAny>) -> PyResult<()> {
-        with_net!(&mut self.net, n => ops::set_parameters(py, n, values))
+    fn set_parameters(&self, py: Python<'_>, values: &Bound<'_, PyAny>) -> PyResult<()> {
+        with_net!(&mut *self.write(py, "set_parameters")?, n => ops::set_parameters(py, n, values))
     }
 
     fn get_param(&self, py: Python<'_>, name: &str) -> PyResult<f64> {
-        with_net!(&self.net, n => ops::get_param(py, n, name))
+        with_net!(&*self.read(py)?, n => ops::get_param(py, n, name))
     }
 
-    fn set_param(&mut self, py: Python<'_>, name: &str, value: f64) -> PyResult<()> {
-        with_net!(&mut self.net, n => ops::set_param(py, n, name, value))
+    fn set_param(&self, py: Python<'_>, name: &str, value: f64) -> PyResult<()> {
+        with_net!(&mut *self.write(py, "set_param")?, n => ops::set_param(py, n, name, value))
     }
 
     /// A copy of the network's graph.
-    fn graph(&self) -> PyGraph {
-        PyGraph { inner: with_net!(&self.net, n => n.graph().clone()) }
+    fn graph(&self, py: Python<'_>) -> PyResult<PyGraph> {
+        Ok(PyGraph { inner: with_net!(&*self.read(py)?, n => n.graph().clone()) })
     }
 
     /// Outputs (batch, steps, n_outputs) for inputs (batch, steps, n_inputs).
     fn forward<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        with_net!(&self.net, n => ops::forward(py, n, x))
+        with_net!(&*self.read(py)?, n => ops::forward(py, n, x))
     }
 
     /// (loss, dL/dθ, dL/dx or None). `objective` is
@@ -212,7 +327,7 @@ impl PyNetwork {
         objective: ops::Objective<'py>,
         input_grads: bool,
     ) -> PyResult<ops::GradResult<'py>> {
-        with_net!(&self.net, n => ops::loss_and_gradient(py, n, x, &objective, input_grads))
+        with_net!(&*self.read(py)?, n => ops::loss_and_gradient(py, n, x, &objective, input_grads))
     }
 
     /// (outputs, loss, dL/dθ or None, final state) starting from `state`
@@ -225,31 +340,31 @@ impl PyNetwork {
         state: Option<Bound<'py, PyAny>>,
         objective: Option<ops::Objective<'py>>,
     ) -> PyResult<ops::StatefulResult<'py>> {
-        with_net!(&self.net, n => ops::run_stateful(py, n, x, state.as_ref(), objective.as_ref()))
+        with_net!(&*self.read(py)?, n => ops::run_stateful(py, n, x, state.as_ref(), objective.as_ref()))
     }
 
     /// Rows of a state: every node's value, then memory cells' ports and states.
     #[getter]
     fn state_rows(&self) -> usize {
-        with_net!(&self.net, n => n.plan().n_rows())
+        self.meta.state_rows
     }
 
     /// Steps of history a state holds (the longest time skip, at least 1
     /// with memory cells).
     #[getter]
     fn memory(&self) -> usize {
-        with_net!(&self.net, n => n.plan().memory)
+        self.meta.memory
     }
 
     /// One vanilla gradient-descent step (θ ← θ − lr·∇L); returns the loss before it.
     fn sgd_step(
-        &mut self,
+        &self,
         py: Python<'_>,
         x: &Bound<'_, PyAny>,
         objective: ops::Objective<'_>,
         learning_rate: f64,
     ) -> PyResult<f64> {
-        with_net!(&mut self.net, n => ops::sgd_step(py, n, x, &objective, learning_rate))
+        with_net!(&mut *self.write(py, "sgd_step")?, n => ops::sgd_step(py, n, x, &objective, learning_rate))
     }
 
     /// Vector-Jacobian product: (dL/dθ, dL/dx or None) for dL/d(outputs).
@@ -261,7 +376,7 @@ impl PyNetwork {
         output_grad: &Bound<'py, PyAny>,
         input_grads: bool,
     ) -> PyResult<(Bound<'py, PyAny>, Option<Bound<'py, PyAny>>)> {
-        with_net!(&self.net, n => ops::backward(py, n, x, output_grad, input_grads))
+        with_net!(&*self.read(py)?, n => ops::backward(py, n, x, output_grad, input_grads))
     }
 
     /// Central-difference gradient of the loss (float64).
@@ -272,7 +387,7 @@ impl PyNetwork {
         objective: ops::Objective<'py>,
         step: f64,
     ) -> PyResult<Bound<'py, PyAny>> {
-        with_net!(&self.net, n => ops::numeric_gradient(py, n, x, &objective, step))
+        with_net!(&*self.read(py)?, n => ops::numeric_gradient(py, n, x, &objective, step))
     }
 
     /// Backprop against finite differences, per parameter.
@@ -283,12 +398,12 @@ impl PyNetwork {
         objective: ops::Objective<'py>,
         step: f64,
     ) -> PyResult<Bound<'py, PyDict>> {
-        with_net!(&self.net, n => ops::check_gradients(py, n, x, &objective, step))
+        with_net!(&*self.read(py)?, n => ops::check_gradients(py, n, x, &objective, step))
     }
 
     /// What the compiled plan runs: levels, dense / masked / sparse blocks.
     fn plan_summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let s = with_net!(&self.net, n => n.plan().summary());
+        let s = with_net!(&*self.read(py)?, n => n.plan().summary());
         let d = PyDict::new(py);
         d.set_item("levels", s.levels)?;
         d.set_item("max_skip", s.max_skip)?;
@@ -298,6 +413,13 @@ impl PyNetwork {
         d.set_item("dense_params", s.dense_params)?;
         d.set_item("sparse_params", s.sparse_params)?;
         Ok(d)
+    }
+
+    /// Test-only: the most bytes of run buffers out at once since the
+    /// last reset (`reset` starts a new measurement).
+    #[pyo3(signature = (reset = false))]
+    fn _workspace_peak(&self, py: Python<'_>, reset: bool) -> PyResult<usize> {
+        Ok(with_net!(&*self.read(py)?, n => n.workspace_peak_bytes(reset)))
     }
 
     fn __repr__(&self) -> String {

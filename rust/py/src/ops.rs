@@ -4,7 +4,7 @@
 //! dispatches on the network's dtype and calls these once per dtype.
 
 use crate::arrays::{expect_shape, read, to_numpy, ArrayIn, Wanted};
-use crate::errors::OrRaise;
+use crate::errors::{detach_guarded, OrRaise};
 use nervenet_core::{Dataset, Loss, Network, Real, Reduction, Seed, Sequences, Targets, Want};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -116,7 +116,7 @@ pub fn loss_takes_classes(py: Python<'_>, loss: &str) -> PyResult<bool> {
 pub fn forward<'py, T: Float>(py: Python<'py>, net: &Network<T>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let x = Inputs::<T>::read(x)?;
     let seq = x.sequences();
-    let out = py.detach(|| net.forward(&seq)).or_raise(py)?;
+    let out = detach_guarded(py, || net.forward(&seq))?;
     to_numpy(py, out, &[x.batch(), x.steps(), net.n_outputs()])
 }
 
@@ -131,7 +131,7 @@ fn run_gradient<'py, T: Float>(
     input_grads: bool,
 ) -> PyResult<GradResult<'py>> {
     let seq = x.sequences();
-    let grads = py.detach(|| net.gradient(&seq, seed, input_grads)).or_raise(py)?;
+    let grads = detach_guarded(py, || net.gradient(&seq, seed, input_grads))?;
     let n = grads.params.len();
     let params = to_numpy(py, grads.params, &[n])?;
     let inputs = match grads.inputs {
@@ -187,7 +187,7 @@ pub fn run_stateful<'py, T: Float>(
     let seed = args.as_ref().map(|a| a.seed());
     let want =
         Want { outputs: true, param_grads: seed.is_some(), parallel: true, final_state: true, ..Want::default() };
-    let out = py.detach(|| net.run(net.params(), &seq, seed.as_ref(), want)).or_raise(py)?;
+    let out = detach_guarded(py, || net.run(net.params(), &seq, seed.as_ref(), want))?;
     let outputs = to_numpy(py, out.outputs.unwrap_or_default(), &[x.batch(), x.steps(), net.n_outputs()])?;
     let grads = match out.param_grads {
         Some(g) => {
@@ -211,7 +211,7 @@ pub fn sgd_step<T: Float>(
     let x = Inputs::<T>::read(x)?;
     let args = LossArgs::read(net.n_outputs(), &x, objective)?;
     let (seq, seed) = (x.sequences(), args.seed());
-    py.detach(|| net.sgd_step(&seq, &seed, learning_rate)).or_raise(py)
+    detach_guarded(py, || net.sgd_step(&seq, &seed, learning_rate))
 }
 
 /// Vector-Jacobian product: (dL/dθ, dL/dx or None) for dL/d(outputs) given.
@@ -242,7 +242,7 @@ fn finite_differences<'py, T: Float, R: Send>(
     let x = Inputs::<T>::read(x)?;
     let args = LossArgs::read(net.n_outputs(), &x, objective)?;
     let (seq, seed) = (x.sequences(), args.seed());
-    py.detach(|| f(net, &seq, &seed, step)).or_raise(py)
+    detach_guarded(py, || f(net, &seq, &seed, step))
 }
 
 pub fn numeric_gradient<'py, T: Float>(

@@ -31,3 +31,28 @@ pub fn set_inference_memory(py: Python<'_>, bytes: usize) -> PyResult<()> {
 pub fn fma_ceiling(py: Python<'_>, seconds: f64) -> (f64, usize) {
     py.detach(|| nervenet_core::kernels::peak::fma_ceiling(seconds))
 }
+
+/// Sets the most bytes one request may allocate (see the core's `limits`).
+#[pyfunction]
+pub fn set_memory_budget(py: Python<'_>, bytes: u64) -> PyResult<()> {
+    nervenet_core::set_memory_budget(bytes).or_raise(py)
+}
+
+/// The most bytes one request may allocate.
+#[pyfunction]
+pub fn get_memory_budget() -> u64 {
+    nervenet_core::memory_budget()
+}
+
+/// Test-only: every pool threshold becomes `work` (0: the defaults);
+/// returns the previous setting.
+#[pyfunction]
+pub fn _set_min_parallel_work(work: usize) -> usize {
+    nervenet_core::set_min_parallel_work(work)
+}
+
+/// Test-only: how many times work has been handed to the pool.
+#[pyfunction]
+pub fn _pool_runs() -> usize {
+    nervenet_core::pool_runs()
+}

@@ -2,7 +2,7 @@
 //! evaluation of held-out data, run in Rust with the GIL released.
 
 use crate::arrays::{read, to_numpy};
-use crate::errors::{raise, Kind, OrRaise};
+use crate::errors::{detach_guarded, raise, Kind, OrRaise};
 use crate::network::{Net, PyNetwork};
 use crate::ops::{Float, Inputs, LossArgs, Objective};
 use nervenet_core::{evaluate_population, BatchEvent, Error, Metrics, Network, TrainConfig, Trainer};
@@ -36,7 +36,7 @@ impl PyTrainer {
     #[new]
     fn new(py: Python<'_>, network: PyRef<'_, PyNetwork>, config: &str) -> PyResult<Self> {
         let config = TrainConfig::from_json(config).or_raise(py)?;
-        let inner = match &network.net {
+        let inner = match &*network.read(py)? {
             Net::F32(n) => AnyTrainer::F32(Trainer::new(config, n.params().len()).or_raise(py)?),
             Net::F64(n) => AnyTrainer::F64(Trainer::new(config, n.params().len()).or_raise(py)?),
         };
@@ -52,13 +52,14 @@ impl PyTrainer {
     fn epoch<'py>(
         &mut self,
         py: Python<'py>,
-        mut network: PyRefMut<'_, PyNetwork>,
+        network: PyRef<'_, PyNetwork>,
         x: &Bound<'py, PyAny>,
         objective: Objective<'py>,
         epoch: u64,
         on_batch: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        match (&mut self.inner, &mut network.net) {
+        let mut net = network.write(py, "fit")?;
+        match (&mut self.inner, &mut *net) {
             (AnyTrainer::F32(t), Net::F32(n)) => run_epoch(py, t, n, x, &objective, epoch, on_batch),
             (AnyTrainer::F64(t), Net::F64(n)) => run_epoch(py, t, n, x, &objective, epoch, on_batch),
             _ => Err(raise(py, Kind::DType, "the trainer was made for a network of another dtype")),
@@ -143,7 +144,7 @@ fn run_epoch<'py, T: Float>(
     let (data, _) = args.dataset(&x);
     // A callback's exception is kept here and re-raised as it was.
     let mut raised: Option<PyErr> = None;
-    let result = py.detach(|| {
+    let result = detach_guarded(py, || {
         let mut hook = |e: BatchEvent| -> nervenet_core::Result<()> {
             let Some(cb) = &on_batch else { return Ok(()) };
             Python::attach(|py| cb.call1(py, (e.batch, e.size, e.end, e.loss, e.gradient_norm)).map(|_| ())).map_err(
@@ -158,7 +159,7 @@ fn run_epoch<'py, T: Float>(
     if let Some(err) = raised {
         return Err(err);
     }
-    let report = result.or_raise(py)?;
+    let report = result?;
     let d = metrics_dict(py, &report.metrics)?;
     d.set_item("epoch", report.epoch)?;
     d.set_item("learning_rate", report.learning_rate)?;
@@ -187,7 +188,7 @@ pub fn evaluate<'py>(
     x: &Bound<'py, PyAny>,
     objective: Objective<'py>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    match &network.net {
+    match &*network.read(py)? {
         Net::F32(n) => evaluate_with(py, n, x, &objective),
         Net::F64(n) => evaluate_with(py, n, x, &objective),
     }
@@ -202,7 +203,7 @@ fn evaluate_with<'py, T: Float>(
     let x = Inputs::<T>::read(x)?;
     let args = LossArgs::read(net.n_outputs(), &x, objective)?;
     let (data, loss) = args.dataset(&x);
-    let metrics = py.detach(|| nervenet_core::train::evaluate(net, &data, loss)).or_raise(py)?;
+    let metrics = detach_guarded(py, || nervenet_core::train::evaluate(net, &data, loss))?;
     metrics_dict(py, &metrics)
 }
 
@@ -217,7 +218,7 @@ pub fn evaluate_candidates<'py>(
     x: &Bound<'py, PyAny>,
     objective: Objective<'py>,
 ) -> PyResult<Vec<f64>> {
-    match &network.net {
+    match &*network.read(py)? {
         Net::F32(n) => population_with(py, n, candidates, x, &objective),
         Net::F64(n) => population_with(py, n, candidates, x, &objective),
     }
@@ -235,7 +236,7 @@ fn population_with<'py, T: Float>(
     let args = LossArgs::read(net.n_outputs(), &x, objective)?;
     let (data, loss) = args.dataset(&x);
     let candidates = candidates.as_slice();
-    py.detach(|| evaluate_population(net, candidates, &data, loss)).or_raise(py)
+    detach_guarded(py, || evaluate_population(net, candidates, &data, loss))
 }
 
 /// The reduce-on-plateau rule of the core (lower metrics are better): after

@@ -42,7 +42,7 @@ impl<'a, T: Real> Sequences<'a, T> {
         if self.steps == 0 {
             bail!(Shape, "inputs have 0 time steps; sequences need at least one");
         }
-        if self.data.len() != self.batch * self.steps * self.features {
+        if Some(self.data.len()) != product(&[self.batch, self.steps, self.features]) {
             bail!(
                 Shape,
                 "input buffer holds {} values, expected batch {} x steps {} x features {}",
@@ -55,7 +55,7 @@ impl<'a, T: Real> Sequences<'a, T> {
         check_finite("inputs", self.data, &[self.batch, self.steps, self.features])?;
         if let Some(s) = self.initial {
             let want = [self.batch, plan.memory, plan.n_rows()];
-            if s.len() != want.iter().product::<usize>() {
+            if Some(s.len()) != product(&want) {
                 bail!(
                     Shape,
                     "initial state holds {} values, expected batch {} x memory {} x rows {} (a final state of this \
@@ -97,7 +97,7 @@ impl<'a, T: Real> Seed<'a, T> {
         let (b, s, o) = (x.batch, x.steps, plan.n_outputs());
         match *self {
             Seed::OutputGrad(g) => {
-                if g.len() != b * s * o {
+                if Some(g.len()) != product(&[b, s, o]) {
                     bail!(Shape, "output gradient holds {} values, expected {b} x {s} x {o}", g.len());
                 }
                 check_finite("output gradient", g, &[b, s, o])
@@ -108,7 +108,7 @@ impl<'a, T: Real> Seed<'a, T> {
                         if loss.takes_classes() {
                             bail!(Value, "loss {:?} takes integer class labels, not float targets", loss.name());
                         }
-                        if y.len() != b * s * o {
+                        if Some(y.len()) != product(&[b, s, o]) {
                             bail!(
                                 Shape,
                                 "targets hold {} values, expected batch {b} x steps {s} x outputs {o}",
@@ -121,7 +121,7 @@ impl<'a, T: Real> Seed<'a, T> {
                         if !loss.takes_classes() {
                             bail!(Value, "loss {:?} takes float targets, not class labels", loss.name());
                         }
-                        if c.len() != b * s {
+                        if Some(c.len()) != product(&[b, s]) {
                             bail!(Shape, "class labels hold {} values, expected batch {b} x steps {s}", c.len());
                         }
                         if let Some(i) = c.iter().position(|&k| k < 0 || k as usize >= o) {
@@ -135,7 +135,7 @@ impl<'a, T: Real> Seed<'a, T> {
                     }
                 }
                 if let Some(m) = mask {
-                    if m.len() != b * s {
+                    if Some(m.len()) != product(&[b, s]) {
                         bail!(Shape, "mask holds {} values, expected batch {b} x steps {s}", m.len());
                     }
                     if let Some(i) = m.iter().position(|&v| !(v.is_finite() && v >= T::ZERO)) {
@@ -262,4 +262,10 @@ fn position(mut flat: usize, shape: &[usize]) -> String {
     }
     let parts: Vec<String> = idx.iter().map(|i| i.to_string()).collect();
     format!("index [{}]", parts.join(", "))
+}
+
+/// The product of `dims`, or None where it overflows (so a wrapped size
+/// never matches a buffer's length).
+fn product(dims: &[usize]) -> Option<usize> {
+    dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d))
 }

@@ -145,8 +145,9 @@ impl<'a, T: Real> MapRun<'a, T> {
         };
         let samples: usize = chunks.iter().map(|c| c.geometry.width).sum();
         let work = len.saturating_mul(c.dst.len()).saturating_mul(samples);
+        // At most the network's parameters, which fit the budget.
         let mut dw = written_zeros(len);
-        if terms > 1 && work >= PARALLEL_CONV_GRAD_WORK {
+        if terms > 1 && work >= crate::exec::parallel_threshold(PARALLEL_CONV_GRAD_WORK) {
             let term = |i: usize| {
                 let mut part = written_zeros(len);
                 add_term(i, &mut part, &mut Vec::new());

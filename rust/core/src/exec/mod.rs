@@ -30,6 +30,7 @@ pub use threads::{num_threads, set_num_threads, ENV_VAR};
 pub use workspace::Workspace;
 
 use crate::error::Result;
+use crate::limits;
 use crate::plan::Plan;
 use crate::real::Real;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -61,6 +62,29 @@ pub fn map_chunk(batch: usize) -> usize {
 /// calling thread: handing tiny networks to the pool costs more than it
 /// saves. The split into chunks and tasks is the same either way.
 const MIN_PARALLEL_WORK: usize = 1 << 21;
+
+/// A test-only override of every "large enough for the pool" threshold
+/// (runs, optimiser steps, norms, convolution gradients); 0: none.
+static PARALLEL_OVERRIDE: AtomicUsize = AtomicUsize::new(0);
+
+/// Lowers (or raises) every threshold above which work goes to the pool,
+/// so that tests of thread-count independence run small networks on it;
+/// 0 restores the defaults. Returns the previous override. Results do not
+/// depend on it.
+#[doc(hidden)]
+pub fn set_min_parallel_work(work: usize) -> usize {
+    PARALLEL_OVERRIDE.swap(work, Ordering::Relaxed)
+}
+
+/// `default`, unless a test lowered the thresholds.
+pub(crate) fn parallel_threshold(default: usize) -> usize {
+    match PARALLEL_OVERRIDE.load(Ordering::Relaxed) {
+        0 => default,
+        n => n,
+    }
+}
+
+pub use threads::pool_runs;
 
 /// Activation memory of one wave of chunks in a forward-only run (at least
 /// one chunk per wave); see [`set_inference_memory`].
@@ -191,7 +215,7 @@ pub fn run<T: Real>(
     }
     let (batch, steps) = (x.batch, x.steps);
     let work = (plan.n_params() + plan.n_rows()).saturating_mul(batch).saturating_mul(steps);
-    let want = Want { parallel: want.parallel && work >= MIN_PARALLEL_WORK, ..want };
+    let want = Want { parallel: want.parallel && work >= parallel_threshold(MIN_PARALLEL_WORK), ..want };
     let backward = seed.is_some() && (want.param_grads || want.input_grads);
     // The loss reads every step after the forward pass; pure inference keeps
     // only the ring of states the recurrent edges can reach.
@@ -203,7 +227,19 @@ pub fn run<T: Real>(
     let n_chunks = batch.div_ceil(chunk);
     let width = |c: usize| chunk.min(batch - c * chunk);
     let chunk_len = |c: usize| geometry(width(c)).slot_len() * slots;
-    let total: usize = (0..n_chunks).map(chunk_len).sum();
+    // Sizes from the user (batch, steps) and the graph (rows), checked
+    // before anything is allocated: one chunk, then every buffer the run
+    // takes whole.
+    let elem = size_of::<T>();
+    let activations = if backward { "the activations of a training run" } else { "the activations of one chunk" };
+    limits::values(activations, &[plan.n_rows(), chunk.min(batch.max(1)), slots, 1 + backward as usize], elem)?;
+    let total = if backward { limits::values(activations, &[plan.n_rows(), batch, slots, 2], elem)? / 2 } else { 0 };
+    let out_len =
+        if want.outputs { limits::values("the outputs", &[batch, steps, plan.n_outputs()], elem)? } else { 0 };
+    let want_dx = backward && want.input_grads;
+    let dx_len = if want_dx { limits::values("the input gradients", &[batch, steps, plan.n_inputs], elem)? } else { 0 };
+    let state_len = if want.final_state { limits::values("a state", &[plan.memory, plan.n_rows()], elem)? } else { 0 };
+    let fs_len = if want.final_state { limits::values("the final state", &[batch, state_len], elem)? } else { 0 };
 
     // One sample over many steps: the forward pass reads Wᵀ (see weights.rs).
     let weights = weights::RunWeights::new(plan, params, batch == 1 && steps > 1);
@@ -220,14 +256,18 @@ pub fn run<T: Real>(
     };
     let wave_len = |w0: usize| (w0..(w0 + wave).min(n_chunks)).map(chunk_len).sum::<usize>();
     // Every value row is written before it is read, so values may be stale.
-    let mut values = workspace.take(if backward { total } else { wave_len(0) }, false);
+    let mut values = workspace.take(activations, if backward { total } else { wave_len(0) }, false)?;
     // Each chunk zeroes its own deltas (in parallel, on the thread that uses them).
-    let mut deltas = workspace.take(if backward { total } else { 0 }, false);
-    let mut outputs = vec![T::ZERO; if want.outputs { batch * steps * plan.n_outputs() } else { 0 }];
-    let want_dx = backward && want.input_grads;
-    let mut input_grads = vec![T::ZERO; if want_dx { batch * steps * plan.n_inputs } else { 0 }];
-    let state_len = plan.memory * plan.n_rows();
-    let mut final_state = vec![T::ZERO; if want.final_state { batch * state_len } else { 0 }];
+    let mut deltas = match workspace.take("the deltas of a training run", if backward { total } else { 0 }, false) {
+        Ok(d) => d,
+        Err(e) => {
+            workspace.give(values);
+            return Err(e);
+        }
+    };
+    let mut outputs = limits::try_vec("the outputs", out_len, T::ZERO)?;
+    let mut input_grads = limits::try_vec("the input gradients", dx_len, T::ZERO)?;
+    let mut final_state = limits::try_vec("the final state", fs_len, T::ZERO)?;
 
     let n_cell_grads = if backward { cells::grad_len(plan) } else { 0 };
     let mut loss_sum = 0.0;

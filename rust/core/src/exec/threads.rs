@@ -6,7 +6,18 @@
 use crate::bail;
 use crate::error::Result;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// Jobs handed to the pool so far: tests assert that a run they compare
+/// across thread counts did use it.
+static POOL_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many times work has been handed to the pool (see [`POOL_RUNS`]).
+#[doc(hidden)]
+pub fn pool_runs() -> usize {
+    POOL_RUNS.load(Ordering::Relaxed)
+}
 
 pub const ENV_VAR: &str = "NERVENET_NUM_THREADS";
 
@@ -73,7 +84,10 @@ fn pool() -> Result<Option<Arc<rayon::ThreadPool>>> {
 pub fn for_each_mut<I: Send>(items: &mut [I], parallel: bool, f: impl Fn(&mut I) + Sync + Send) -> Result<()> {
     let pool = if parallel && items.len() > 1 { pool()? } else { None };
     match pool {
-        Some(pool) => pool.install(|| items.par_iter_mut().for_each(f)),
+        Some(pool) => {
+            POOL_RUNS.fetch_add(1, Ordering::Relaxed);
+            pool.install(|| items.par_iter_mut().for_each(f))
+        }
         None => items.iter_mut().for_each(f),
     }
     Ok(())
@@ -83,7 +97,10 @@ pub fn for_each_mut<I: Send>(items: &mut [I], parallel: bool, f: impl Fn(&mut I)
 pub fn map_indices<R: Send>(n: usize, parallel: bool, f: impl Fn(usize) -> R + Sync + Send) -> Result<Vec<R>> {
     let pool = if parallel && n > 1 { pool()? } else { None };
     Ok(match pool {
-        Some(pool) => pool.install(|| (0..n).into_par_iter().map(f).collect()),
+        Some(pool) => {
+            POOL_RUNS.fetch_add(1, Ordering::Relaxed);
+            pool.install(|| (0..n).into_par_iter().map(f).collect())
+        }
         None => (0..n).map(f).collect(),
     })
 }

@@ -29,7 +29,7 @@ pub(super) fn run<T: Real>(
 ) -> Result<Vec<T>> {
     // A buffer from an earlier step when the caller gave one back (fresh
     // pages fault on first touch), zeroed by the pool.
-    let mut grads = workspace.take(plan.n_params(), false);
+    let mut grads = workspace.take("the parameter gradients", plan.n_params(), false)?;
     zero_parallel(&mut grads, parallel);
     {
         let mut work: Vec<(&GradTask, &mut [T])> = Vec::with_capacity(plan.tasks.len());
@@ -223,7 +223,8 @@ fn dense_rows_gathered<T: Real>(
         return;
     }
     // Every element is written below, so reused buffers may be stale.
-    let (mut a, mut b) = (workspace.take(m * k, false), workspace.take(n * k, false));
+    // Pieces of the run's activations and deltas: bounded by them.
+    let (mut a, mut b) = (workspace.take_bounded(m * k, false), workspace.take_bounded(n * k, false));
     let mut col = 0;
     for c in chunks {
         let g = c.geometry;

@@ -3,17 +3,27 @@
 //! (a third of a recurrent training step's time, measured). A network keeps
 //! the buffers of earlier runs and hands them out again.
 
+use crate::error::Result;
 use crate::real::Real;
 use std::sync::Mutex;
 
-/// Buffers kept between runs (at most a few: one per concurrent run).
+/// Buffers kept between runs (at most a few: one per concurrent run), and
+/// the bytes handed out: the high-water mark proves the inference cap in
+/// tests. Safe to share: concurrent runs take and give under the lock.
 pub struct Workspace<T> {
-    free: Mutex<Vec<Vec<T>>>,
+    state: Mutex<State<T>>,
+}
+
+struct State<T> {
+    free: Vec<Vec<T>>,
+    /// Bytes of the buffers taken and not yet given back, and their most.
+    out: usize,
+    peak: usize,
 }
 
 impl<T> Default for Workspace<T> {
     fn default() -> Self {
-        Workspace { free: Mutex::new(Vec::new()) }
+        Workspace { state: Mutex::new(State { free: Vec::new(), out: 0, peak: 0 }) }
     }
 }
 
@@ -21,33 +31,72 @@ const KEEP: usize = 8;
 
 impl<T: Real> Workspace<T> {
     /// A buffer of `len` values: zeros if `zeroed`, otherwise stale values
-    /// that the caller overwrites before reading.
-    pub(crate) fn take(&self, len: usize, zeroed: bool) -> Vec<T> {
+    /// that the caller overwrites before reading. `what` names it if it
+    /// does not fit the memory budget or cannot be allocated.
+    pub(crate) fn take(&self, what: &str, len: usize, zeroed: bool) -> Result<Vec<T>> {
+        self.take_with(len, zeroed, |v| crate::limits::try_grow(v, what, len, T::ZERO))
+    }
+
+    /// [`Workspace::take`] for a buffer no larger than one the run has
+    /// already taken (a piece of its activations): infallible.
+    pub(crate) fn take_bounded(&self, len: usize, zeroed: bool) -> Vec<T> {
+        let Ok(v) = self.take_with(len, zeroed, |v| -> std::result::Result<(), std::convert::Infallible> {
+            v.resize(len.max(v.len()), T::ZERO);
+            Ok(())
+        });
+        v
+    }
+
+    fn take_with<E>(
+        &self,
+        len: usize,
+        zeroed: bool,
+        grow: impl Fn(&mut Vec<T>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<Vec<T>, E> {
         let reused = {
-            let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = self.lock();
+            let free = &mut state.free;
             // The smallest buffer that holds `len` values, else the largest
             // (runs take activations, deltas and gradients of different sizes).
             let fits = (0..free.len()).filter(|&i| free[i].capacity() >= len).min_by_key(|&i| free[i].capacity());
             let best = fits.or_else(|| (0..free.len()).max_by_key(|&i| free[i].capacity()));
             best.map(|i| free.swap_remove(i))
         };
-        let Some(mut v) = reused else { return written_zeros(len) };
+        let mut v = reused.unwrap_or_default();
         if zeroed {
             v.clear();
-            v.resize(len, T::ZERO);
-        } else if v.len() < len {
-            v.resize(len, T::ZERO); // keeps the stale values it has
         } else {
-            v.truncate(len);
+            v.truncate(len); // keeps the stale values it has
         }
-        v
+        grow(&mut v)?; // fresh values are written zeros, as in written_zeros
+        let mut state = self.lock();
+        state.out += v.capacity() * size_of::<T>();
+        state.peak = state.peak.max(state.out);
+        Ok(v)
     }
 
     pub(crate) fn give(&self, v: Vec<T>) {
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        if free.len() < KEEP {
-            free.push(v);
+        let mut state = self.lock();
+        // Buffers made elsewhere may be given too: never below zero.
+        state.out = state.out.saturating_sub(v.capacity() * size_of::<T>());
+        if state.free.len() < KEEP {
+            state.free.push(v);
         }
+    }
+
+    /// The most bytes of run buffers out at once since the last reset
+    /// (for tests of the inference memory cap); `reset` starts over.
+    pub fn peak_bytes(&self, reset: bool) -> usize {
+        let mut state = self.lock();
+        let peak = state.peak;
+        if reset {
+            state.peak = state.out;
+        }
+        peak
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -56,6 +105,8 @@ impl<T: Real> Workspace<T> {
 /// zero page, whose copy-on-write at the first store then flushes the TLB
 /// of every thread of the process — a third of VGG16's backward time at 2
 /// threads, measured. Written pages fault once, on that thread alone.
+/// Only for sizes bounded by a buffer already checked against the budget;
+/// user-sized buffers go through `limits::try_vec`, which writes them too.
 pub(crate) fn written_zeros<T: Real>(len: usize) -> Vec<T> {
     let mut v = Vec::with_capacity(len);
     v.resize(len, T::ZERO);

@@ -147,10 +147,32 @@ impl Graph {
             bail!(Graph, "input nodes carry no bias (they apply no activation)");
         }
         validate::check_node(&node)?;
+        self.reserve_nodes(1)?;
         self.next_node += 1;
         let id = node.id;
         self.nodes.insert(id, node);
         Ok(id)
+    }
+
+    /// Adds `n` nodes alike (ids consecutive), after checking that they
+    /// fit the id range and the memory budget: all or nothing.
+    pub fn add_nodes(&mut self, n: usize, role: Role, kind: NodeKind, bias: Option<bool>) -> Result<Vec<NodeId>> {
+        self.reserve_nodes(n)?;
+        let mut ids = crate::limits::try_vec("the new nodes' ids", n, NodeId(0))?;
+        for id in &mut ids {
+            *id = self.add_node(role, kind, bias)?;
+        }
+        Ok(ids)
+    }
+
+    /// Checks that `n` more nodes fit the memory budget and the id range.
+    pub fn reserve_nodes(&self, n: usize) -> Result<()> {
+        reserve("nodes", n, self.nodes.len(), self.next_node, crate::limits::NODE_BYTES)
+    }
+
+    /// Checks that `n` more edges fit the memory budget and the id range.
+    pub fn reserve_edges(&self, n: usize) -> Result<()> {
+        reserve("edges", n, self.edges.len(), self.next_edge, crate::limits::EDGE_BYTES)
     }
 
     /// Sets a node's initial bias value (and turns its bias on).
@@ -174,6 +196,7 @@ impl Graph {
     /// `dst` is an input, the edge already exists, or a `time_skip = 0` edge
     /// would close a cycle.
     pub fn add_edge(&mut self, src: NodeId, dst: NodeId, spec: EdgeSpec) -> Result<EdgeId> {
+        self.reserve_edges(1)?;
         let edge = self.new_edge(src, dst, spec)?;
         if spec.time_skip == 0 && (src == dst || self.reaches_ff(dst, src)) {
             bail!(
@@ -193,6 +216,7 @@ impl Graph {
     /// (O(V + E) instead of a search per edge). All or nothing: on any
     /// error no edge is added.
     pub fn add_edges(&mut self, edges: &[(NodeId, NodeId, EdgeSpec)]) -> Result<Vec<EdgeId>> {
+        self.reserve_edges(edges.len())?;
         let mut fresh = HashSet::with_capacity(edges.len());
         for &(src, dst, spec) in edges {
             self.new_edge(src, dst, spec)?;
@@ -429,4 +453,16 @@ impl Graph {
     pub(crate) fn next_ids(&self) -> (u32, u32) {
         (self.next_node, self.next_edge)
     }
+}
+
+/// `n` more `what` (nodes or edges) beside `have`, whose next id is
+/// `next_id`: within the memory budget at `each` bytes apiece (the error
+/// names the bytes), and within the 32-bit ids.
+fn reserve(what: &str, n: usize, have: usize, next_id: u32, each: usize) -> Result<()> {
+    let total = have.saturating_add(n);
+    crate::limits::values(format_args!("adding {n} {what} to a graph of {have}"), &[total], each)?;
+    if (next_id as u64).saturating_add(n as u64) > u32::MAX as u64 {
+        bail!(Unsupported, "adding {n} {what} to a graph whose next id is {next_id}: ids are 32-bit");
+    }
+    Ok(())
 }

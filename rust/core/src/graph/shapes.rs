@@ -68,6 +68,16 @@ impl Graph {
     /// (tied); memory cells their own parameters and the gate biases of
     /// standard units. Disabled nodes and edges are left out, as in a plan.
     pub fn count_params(&self) -> Result<usize> {
+        self.count(true)
+    }
+
+    /// Every parameter a plan lays out, fixed ones included: the size of
+    /// a network's flat buffer, checked for overflow before a plan is made.
+    pub fn count_all_params(&self) -> Result<usize> {
+        self.count(false)
+    }
+
+    fn count(&self, trainable_only: bool) -> Result<usize> {
         self.check_shapes()?;
         let mut total: u64 = 0;
         let overflow = || Error::Shape("the parameter count overflows".into());
@@ -75,7 +85,7 @@ impl Graph {
             total = total.checked_add(node_params(n)).ok_or_else(overflow)?;
         }
         for e in self.live_edges() {
-            let n = edge_params(e, self.node(e.src)?, self.node(e.dst)?).ok_or_else(overflow)?;
+            let n = edge_params(e, self.node(e.src)?, self.node(e.dst)?, trainable_only).ok_or_else(overflow)?;
             total = total.checked_add(n).ok_or_else(overflow)?;
         }
         usize::try_from(total).map_err(|_| overflow())
@@ -106,12 +116,12 @@ fn node_params(n: &Node) -> u64 {
 }
 
 /// None on overflow. Shapes are already checked.
-fn edge_params(e: &Edge, src: &Node, dst: &Node) -> Option<u64> {
-    if !e.trainable {
+fn edge_params(e: &Edge, src: &Node, dst: &Node, trainable_only: bool) -> Option<u64> {
+    if trainable_only && !e.trainable {
         return Some(0);
     }
     match e.kind {
-        EdgeKind::Weight => Some(map_of(src).map_or(1, |(c, h, w)| c * h * w)),
+        EdgeKind::Weight => map_of(src).map_or(Some(1), |(c, h, w)| c.checked_mul(h)?.checked_mul(w)),
         EdgeKind::Filter { kh, kw, kc, .. } => {
             let (sc, dc) = (map_of(src)?.0, map_of(dst)?.0);
             let depth = kc.map_or(sc, u64::from);

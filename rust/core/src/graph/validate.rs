@@ -11,6 +11,18 @@ pub(super) fn check_node(node: &Node) -> Result<()> {
         if channels == 0 || height == 0 || width == 0 {
             bail!(Shape, "{}: feature map sizes must be positive, got {channels}×{height}×{width}", node.id);
         }
+        // u32 sizes: the product fits in u128, never wraps.
+        let cells = channels as u128 * height as u128 * width as u128;
+        if cells > crate::limits::MAX_ROWS as u128 {
+            bail!(
+                Shape,
+                "{}: a feature map of {channels}×{height}×{width} = {cells} values ({} bytes per sample in float32) \
+                 is larger than the {} values a map may hold",
+                node.id,
+                cells * 4,
+                crate::limits::MAX_ROWS
+            );
+        }
     }
     if let NodeKind::Simple { activation } | NodeKind::FeatureMap { activation, .. } = node.kind {
         match activation {

@@ -68,6 +68,7 @@ impl Pool2d {
 
     pub fn regions(&self) -> Result<Regions> {
         let (oh, ow) = self.output_size()?;
+        crate::limits::values("pooling windows (one per output row and column)", &[oh + ow], 16)?;
         let ranges = |n: usize, p: usize, s: usize| (0..n).map(|i| (i * s, i * s + p)).collect();
         Ok(Regions {
             in_h: self.in_h,
@@ -146,6 +147,8 @@ impl FractionalPool {
     /// The regions for one forward pass; the same seed gives the same regions.
     pub fn regions(&self, seed: u64) -> Result<Regions> {
         self.check()?;
+        let windows = self.out_h + self.out_w;
+        crate::limits::values("fractional pooling windows (one per output row and column)", &[windows], 32)?;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let rows = self.ranges(self.in_h, self.out_h, &mut rng);
         let cols = self.ranges(self.in_w, self.out_w, &mut rng);

@@ -169,8 +169,9 @@ impl<T: Real> OptimizerState<T> {
         Ok(OptimizerState {
             kind: optimizer.name(),
             names,
-            first: vec![T::ZERO; len(0)],
-            second: vec![T::ZERO; len(1)],
+            // As large as the network: checked and fallible (`limits`).
+            first: crate::limits::try_vec("the optimiser's state", len(0), T::ZERO)?,
+            second: crate::limits::try_vec("the optimiser's state", len(1), T::ZERO)?,
             n: n_params,
             steps: 0,
         })
@@ -327,7 +328,7 @@ fn chunked<T: Real>(
         jobs.push((w0, g0, a0, b0, true));
         (w, g, a, b) = (w1, g1, a1, b1);
     }
-    let parallel = w_len >= PARALLEL_MIN;
+    let parallel = w_len >= crate::exec::parallel_threshold(PARALLEL_MIN);
     crate::exec::for_each_mut(&mut jobs, parallel, |(w, g, a, b, finite)| {
         *finite = simd(|| {
             update(w, g, a, b);
@@ -356,16 +357,20 @@ pub fn descend<T: Real>(params: &mut [T], grads: &[T], lr: T) -> Result<Option<u
         bail!(Shape, "gradient descent: {} parameters and {} gradients", params.len(), grads.len());
     }
     let pieces: Vec<(&[T], &[T])> = params.chunks(CHUNK).zip(grads.chunks(CHUNK)).collect();
-    let ok = crate::exec::threads_map_if(pieces.len(), params.len() >= PARALLEL_MIN, |k| {
-        let (w, g) = pieces[k];
-        simd(|| {
-            let mut bad = 0u32;
-            for (&w, &g) in w.iter().zip(g) {
-                bad |= (!(w - lr * g).is_finite()) as u32;
-            }
-            bad == 0
-        })
-    })?;
+    let ok = crate::exec::threads_map_if(
+        pieces.len(),
+        params.len() >= crate::exec::parallel_threshold(PARALLEL_MIN),
+        |k| {
+            let (w, g) = pieces[k];
+            simd(|| {
+                let mut bad = 0u32;
+                for (&w, &g) in w.iter().zip(g) {
+                    bad |= (!(w - lr * g).is_finite()) as u32;
+                }
+                bad == 0
+            })
+        },
+    )?;
     if ok.iter().any(|&ok| !ok) {
         return Ok(params.iter().zip(grads).position(|(&w, &g)| !(w - lr * g).is_finite()));
     }

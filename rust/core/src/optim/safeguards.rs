@@ -94,24 +94,28 @@ const NORM_PARALLEL_MIN: usize = 1 << 21;
 /// vectors, combined in order). ∞ or NaN if an entry is.
 pub fn l2_norm<T: Real>(grads: &[T]) -> f64 {
     let pieces: Vec<&[T]> = grads.chunks(NORM_PIECE).collect();
-    let sums = crate::exec::threads_map_if(pieces.len(), grads.len() >= NORM_PARALLEL_MIN, |k| {
-        crate::kernels::vector::simd(|| {
-            let mut acc = [0.0f64; 8];
-            let chunks = pieces[k].chunks_exact(8);
-            let rest = chunks.remainder();
-            for c in chunks {
-                for i in 0..8 {
-                    let v = c[i].to_f64();
+    let sums = crate::exec::threads_map_if(
+        pieces.len(),
+        grads.len() >= crate::exec::parallel_threshold(NORM_PARALLEL_MIN),
+        |k| {
+            crate::kernels::vector::simd(|| {
+                let mut acc = [0.0f64; 8];
+                let chunks = pieces[k].chunks_exact(8);
+                let rest = chunks.remainder();
+                for c in chunks {
+                    for i in 0..8 {
+                        let v = c[i].to_f64();
+                        acc[i] += v * v;
+                    }
+                }
+                for (i, &g) in rest.iter().enumerate() {
+                    let v = g.to_f64();
                     acc[i] += v * v;
                 }
-            }
-            for (i, &g) in rest.iter().enumerate() {
-                let v = g.to_f64();
-                acc[i] += v * v;
-            }
-            acc
-        })
-    });
+                acc
+            })
+        },
+    );
     let s = match sums {
         Ok(sums) => {
             let mut lanes = [0.0f64; 8];

@@ -117,7 +117,9 @@ pub(super) fn build<'g>(
     for e in &live {
         // A flattening edge brings every value of its map.
         let n = if e.kind == EdgeKind::Weight { graph.node(e.src)?.kind.size() as u32 } else { 1 };
-        *fans.fan_in.entry((e.dst, e.port)).or_default() += n;
+        // Fans only scale initial weights: saturate rather than wrap.
+        let fan = fans.fan_in.entry((e.dst, e.port)).or_default();
+        *fan = fan.saturating_add(n);
         *fans.fan_out.entry(e.src).or_default() += 1;
     }
     let level_ranges = &layout.level_rows;

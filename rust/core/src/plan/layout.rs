@@ -37,6 +37,7 @@ pub(super) fn layout(graph: &Graph, by_level: &mut [Vec<NodeId>]) -> Result<Layo
         let start = row;
         for &id in nodes.iter() {
             row_of.insert(id, row);
+            // Each map is below 2^32 values: the sum cannot wrap in 64 bits.
             row += graph.node(id)?.kind.size();
         }
         level_rows.push(start..row);
@@ -67,6 +68,14 @@ pub(super) fn layout(graph: &Graph, by_level: &mut [Vec<NodeId>]) -> Result<Layo
             }
         }
         level_states.push(start..row);
+    }
+    if row as u64 > crate::limits::MAX_ROWS {
+        crate::bail!(
+            Unsupported,
+            "the network needs {row} rows per sample and step (node values, then memory cells' ports and states); \
+             at most {} are supported",
+            crate::limits::MAX_ROWS
+        );
     }
     Ok(Layout { row_of, port_of, level_rows, level_ports, level_states, n_rows: row })
 }

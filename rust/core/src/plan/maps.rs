@@ -219,6 +219,11 @@ fn conv_block(edges: &[&Edge], srcs: &[Map], dsts: &[Map], params: &mut GroupsBu
     }
     let start = params.next();
     let mut full_index = Vec::new();
+    if !direct {
+        let what = "the filter index of a convolution with a partial connection table";
+        full_index = crate::limits::try_vec(what, conv.weight_len(), 0u32)?;
+        full_index.clear();
+    }
     for e in order {
         let (os, cs) = span(e);
         let (o0, c0) = (os.start, src_at[&e.src].0);

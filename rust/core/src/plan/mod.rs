@@ -126,11 +126,16 @@ impl Plan {
         for (&node, &l) in &level_of {
             by_level[l].push(node); // BTreeMap order: ids ascending within a level
         }
+        // The flat buffer's size must not wrap (per-group sizes are then safe).
+        graph.count_all_params()?;
         let layout = layout::layout(graph, &mut by_level)?;
         let row_of = &layout.row_of;
         let n_inputs = layout.level_rows[0].len(); // input maps bring C·H·W rows
                                                    // Every value of an output map is an output.
-        let mut output_rows = Vec::new();
+        let out_len =
+            graph.outputs().iter().try_fold(0usize, |a, &n| Ok::<_, crate::Error>(a + graph.node(n)?.kind.size()))?;
+        let mut output_rows = crate::limits::try_vec("the plan's output rows", out_len, 0usize)?;
+        output_rows.clear();
         let mut output_spans = Vec::new();
         for n in graph.outputs() {
             let span = row_of[&n]..row_of[&n] + graph.node(n)?.kind.size();

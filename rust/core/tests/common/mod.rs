@@ -86,6 +86,11 @@ pub fn checked_error(report: &GradientReport, abs_tol: f64) -> f64 {
     worst
 }
 
+/// A c×h×w feature map with no activation and tied biases.
+pub fn linear_map(c: u32, h: u32, w: u32) -> NodeKind {
+    NodeKind::FeatureMap { channels: c, height: h, width: w, activation: Activation::Identity, untied_bias: false }
+}
+
 /// A k×k filter edge.
 pub fn filter(k: u32, stride: u32, padding: u32) -> EdgeSpec {
     EdgeSpec { kind: EdgeKind::Filter { kh: k, kw: k, kc: None, stride, padding }, ..EdgeSpec::default() }
