@@ -38,12 +38,9 @@ def whole(value: Any, name: str, what: str = "an integer") -> int:
     try:
         if isinstance(value, (bool, np.bool_)):
             raise TypeError
-        v = operator.index(value)
+        return operator.index(value)
     except TypeError:
-        raise ConfigError(f"{name} must be {what}, got {value!r}") from None
-    if not -(2**63) <= v < 2**63:  # past what the core's 64-bit arguments hold: no id or skip is that far
-        raise ConfigError(f"{name} must be {what} within 64 bits, got {v}")
-    return v
+        raise ConfigError(f"{name} must be {what}, got {_short(value)}") from None
 
 
 def number(value: Any, name: str) -> float:
@@ -52,6 +49,22 @@ def number(value: Any, name: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ConfigError(f"{name} must be a number, got {value!r}")
     return float(value)
+
+
+def text(value: Any, name: str, *, optional: bool = False) -> Optional[str]:
+    """A string (a name: role, activation, cell kind, pool op, loss); None as
+    well when ``optional``. The core then says whether the name is known."""
+    if optional and value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{name} must be {'None or ' if optional else ''}a string, got {_short(value)}")
+    return value
+
+
+def _short(value: Any) -> str:
+    """``repr(value)`` cut to a line: a hostile argument may be huge."""
+    shown = repr(value)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
 def seed(value: Any, name: str = "seed") -> int:
@@ -103,7 +116,9 @@ def existing_file(path: Union[str, "os.PathLike[str]"], what: str) -> Path:
     """``path`` as a Path when it names a file; MissingFileError naming it
     (``what``: "model file", "data file", ...) when nothing is there or it
     is a folder; FormatError for a device, socket or pipe."""
-    p = Path(os.fspath(path))
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise ConfigError(f"the {what}'s path must be a string or a path, got {_short(path)}")
+    p = Path(os.fsdecode(path))
     if p.is_dir():
         raise MissingFileError(f"{p} is a folder, not a {what}")
     if not p.exists():

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+import numpy as np
+
 from . import _core
-from ._checks import integer
+from ._checks import integer, number, text
 from ._checks import seed as seed_of
 from .errors import ConfigError
 from .graph import Graph
@@ -28,6 +30,8 @@ def mlp(
     (hidden nodes have a bias, outputs do not); True/False sets it for every
     hidden and output node.
     """
+    if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, (Sequence, np.ndarray)):
+        raise ConfigError(f"layer_sizes must be a sequence of layer sizes, e.g. [4, 8, 1], got {type(layer_sizes).__name__}")
     sizes = [integer(s, f"layer_sizes[{i}]") for i, s in enumerate(layer_sizes)]
     if len(sizes) < 2:
         raise ConfigError(f"mlp needs at least an input and an output layer, got layer_sizes={sizes}")
@@ -69,17 +73,20 @@ def random_graph(
     """
     if isinstance(activations, str):
         activations = [activations]
+    if not isinstance(activations, Sequence):
+        raise ConfigError(f"activations must be a name or a list of names, e.g. ['tanh', 'relu'], got {type(activations).__name__}")
+    names = [text(a, f"activations[{i}]") for i, a in enumerate(activations)]
     return Graph._wrap(
         _core.random_graph(
             integer(inputs, "inputs", 0, bits=63),
             integer(hidden, "hidden", 0, bits=63),
             integer(outputs, "outputs", 0, bits=63),
-            float(density),
+            number(density, "density"),
             integer(recurrent, "recurrent", 0, bits=63),
             integer(max_skip, "max_skip", 0, bits=32),
-            list(activations),
-            float(bias_probability),
-            float(fixed_probability),
+            names,
+            number(bias_probability, "bias_probability"),
+            number(fixed_probability, "fixed_probability"),
             seed_of(seed),
         )
     )

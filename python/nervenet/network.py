@@ -91,7 +91,8 @@ class Network:
         unfed = core.unfed_outputs()
         if unfed:
             warnings.warn(
-                f"output node{'s' if len(unfed) > 1 else ''} {', '.join(map(str, unfed))} "
+                f"output node{'s' if len(unfed) > 1 else ''} {', '.join(map(str, unfed[:10]))}"
+                f"{f' (and {len(unfed) - 10} more)' if len(unfed) > 10 else ''} "
                 f"{'have' if len(unfed) > 1 else 'has'} no incoming edges: "
                 "whatever the inputs, such an output gives only its bias (0 without one); connect it",
                 NervenetWarning,

@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable, Optional, Union
 
-from .. import _core
-from .._checks import flag, integer, number, whole
+from .. import _checks, _core
+from .._checks import flag, integer, number, text, whole
 from ..errors import ConfigError, FormatError, NervenetError
 from .maps import MapMethods
 
@@ -68,7 +68,7 @@ class Graph(MapMethods):
         ``bias=None`` uses the default (hidden nodes have a bias, input and
         output nodes do not). ``cap`` is relu6's cap, ``slope`` leaky_relu's.
         """
-        return self._g.add_node(role, activation, cap, slope, bias)
+        return self._g.add_node(text(role, "role"), *_simple(activation, cap, slope, bias))
 
     def add_inputs(self, n: int) -> list[int]:
         """Adds ``n`` input nodes; their id order is the order of input features."""
@@ -88,7 +88,7 @@ class Graph(MapMethods):
         Activations: identity (or linear), relu, relu6 (``cap``, default 6),
         leaky_relu (``slope``, default 0.01), sigmoid, tanh, softsign.
         """
-        return self._g.add_nodes(integer(n, "n", bits=63), "hidden", activation, cap, slope, bias)
+        return self._g.add_nodes(integer(n, "n", bits=63), "hidden", *_simple(activation, cap, slope, bias))
 
     def add_outputs(
         self,
@@ -100,7 +100,7 @@ class Graph(MapMethods):
         slope: Optional[float] = None,
     ) -> list[int]:
         """Adds ``n`` output nodes; their id order is the order of network outputs."""
-        return self._g.add_nodes(integer(n, "n", bits=63), "output", activation, cap, slope, bias)
+        return self._g.add_nodes(integer(n, "n", bits=63), "output", *_simple(activation, cap, slope, bias))
 
     def add_cells(self, n: int, kind: str = "lstm", *, role: str = "hidden") -> list[int]:
         """Adds ``n`` memory cells and returns their ids.
@@ -117,7 +117,7 @@ class Graph(MapMethods):
         >>> x = g.add_inputs(2); c = g.add_cells(3, "gru"); y = g.add_outputs(1)
         >>> _ = g.connect_all(x, c); _ = g.connect_all(c, y)
         """
-        return self._g.add_nodes(integer(n, "n", bits=63), role, kind=kind)
+        return self._g.add_nodes(integer(n, "n", bits=63), text(role, "role"), kind=text(kind, "kind"))
 
     def add_lstm_layer(self, units: int, inputs: Iterable[int]) -> list[int]:
         """Adds a standard LSTM layer (as ``torch.nn.LSTM``) fed by ``inputs``.
@@ -174,8 +174,8 @@ class Graph(MapMethods):
         picks the gate of a standard LSTM/GRU unit the edge feeds.
         """
         return self._g.add_edge(
-            _node(src, "src"), _node(dst, "dst"), whole(time_skip, "time_skip"), flag(trainable, "trainable"),
-            None if weight is None else number(weight, "weight"), "weight", whole(port, "port"),
+            _node(src, "src"), _node(dst, "dst"), _skip(time_skip), flag(trainable, "trainable"),
+            None if weight is None else number(weight, "weight"), "weight", _port(port),
         )
 
     def connect_all(
@@ -191,14 +191,14 @@ class Graph(MapMethods):
         ``srcs`` and ``dsts`` are lists of node ids, or one id each (a
         feature map feeding a layer: ``g.connect_all(map_id, outputs)``)."""
         return self._g.connect_all(
-            _nodes(srcs, "srcs"), _nodes(dsts, "dsts"), whole(time_skip, "time_skip"), flag(trainable, "trainable"),
-            whole(port, "port"),
+            _nodes(srcs, "srcs"), _nodes(dsts, "dsts"), _skip(time_skip), flag(trainable, "trainable"),
+            _port(port),
         )
 
     def identity(self, src: int, dst: int, *, time_skip: int = 0) -> int:
         """Adds a fixed weight-1 edge (a residual / skip connection) and returns its id."""
         src, dst = _node(src, "src"), _node(dst, "dst")
-        return self._g.add_edge(src, dst, whole(time_skip, "time_skip"), False, None, "identity")
+        return self._g.add_edge(src, dst, _skip(time_skip), False, None, "identity")
 
     def set_bias(self, node: int, value: float) -> None:
         """Sets a node's initial bias value (and gives it a bias)."""
@@ -223,7 +223,7 @@ class Graph(MapMethods):
         The first edge keeps the original's kind, skip and weight; the second
         has weight 1, so with the identity activation the function is unchanged.
         """
-        return self._g.split_edge(_edge(edge), activation)
+        return self._g.split_edge(_edge(edge), text(activation, "activation"))
 
     def set_node_enabled(self, node: int, enabled: bool) -> None:
         """Disabled hidden nodes (and their edges) are left out of the network."""
@@ -237,7 +237,7 @@ class Graph(MapMethods):
     def find_edge(self, src: int, dst: int, *, time_skip: int = 0, port: int = 0) -> Optional[int]:
         """The id of the edge src -> dst (into ``port``) with this time skip, or None."""
         src, dst = _node(src, "src"), _node(dst, "dst")
-        return self._g.find_edge(src, dst, whole(time_skip, "time_skip"), whole(port, "port"))
+        return self._g.find_edge(src, dst, _skip(time_skip), _port(port))
 
     def inputs(self) -> list[int]:
         return self._g.inputs()
@@ -283,7 +283,7 @@ class Graph(MapMethods):
     @classmethod
     def from_json(cls, text: str) -> "Graph":
         """Parses and validates graph JSON (FormatError / GraphError on failure)."""
-        return cls._wrap(_core.Graph.from_json(text))
+        return cls._wrap(_core.Graph.from_json(_checks.text(text, "text")))
 
     def save(self, path: PathLike) -> None:
         """Writes the graph's JSON to ``path``."""
@@ -329,6 +329,26 @@ class Graph(MapMethods):
             f"Graph(nodes={self.num_nodes}, edges={self.num_edges}, "
             f"inputs={len(self.inputs())}, outputs={len(self.outputs())})"
         )
+
+
+def _simple(activation: Any, cap: Any, slope: Any, bias: Any) -> tuple[str, Optional[float], Optional[float], Optional[bool]]:
+    """A simple node's arguments, checked: ``(activation, cap, slope, bias)``."""
+    return (
+        text(activation, "activation"),
+        None if cap is None else number(cap, "cap"),
+        None if slope is None else number(slope, "slope"),
+        flag(bias, "bias", optional=True),
+    )
+
+
+def _skip(value: Any) -> int:
+    """A time skip: 0 (same step) or more; the core names its upper bound."""
+    return integer(value, "time_skip", 0, bits=63)
+
+
+def _port(value: Any) -> int:
+    """A gate port of a standard LSTM/GRU unit; the core says which exist."""
+    return integer(value, "port", 0, bits=63)
 
 
 def _node(value: Any, name: str = "node") -> int:

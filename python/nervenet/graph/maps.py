@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Optional, Sequence, Union
 
 from .. import _core
-from .._checks import integer, whole
+from .._checks import flag, integer, number, text, whole
 from ..errors import ConfigError
 
 Size = Union[int, Sequence[int]]
@@ -69,7 +69,10 @@ class MapMethods:
         """
         c = integer(channels, "channels", 1, bits=63)
         h, w = integer(height, "height", 1, bits=63), integer(width, "width", 1, bits=63)
-        return self._g.add_feature_map(c, h, w, role, activation, cap, slope, bias, untied_bias)
+        activation = text(activation, "activation", optional=True)
+        cap, slope = (None if v is None else number(v, name) for v, name in ((cap, "cap"), (slope, "slope")))
+        bias, untied = flag(bias, "bias", optional=True), flag(untied_bias, "untied_bias")
+        return self._g.add_feature_map(c, h, w, text(role, "role"), activation, cap, slope, bias, untied)
 
     def connect_filter(
         self,
@@ -118,12 +121,12 @@ class MapMethods:
         ``pseudorandom`` sequences instead of random); size and stride are
         then unused. Pool edges have no parameters.
         """
-        if op not in POOL_OPS:
+        if text(op, "op") not in POOL_OPS:
             raise ConfigError(f"unknown pool op {op!r}; expected one of {', '.join(POOL_OPS)}")
         ph, pw = pair(size, "size")
         sh, sw = pair(size if stride is None else stride, "stride")
         src, dst = whole(src, "src", "a node id (an integer)"), whole(dst, "dst", "a node id (an integer)")
-        return self._g.connect_pool(src, dst, op, ph, pw, sh, sw, bool(overlapping), bool(pseudorandom))
+        return self._g.connect_pool(src, dst, op, ph, pw, sh, sw, flag(overlapping, "overlapping"), flag(pseudorandom, "pseudorandom"))
 
     def map_shape(self, node: int) -> Optional[tuple[int, int, int]]:
         """``(channels, height, width)`` of a feature map; None for other nodes."""

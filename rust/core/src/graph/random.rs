@@ -52,6 +52,27 @@ impl Default for RandomGraphSpec {
     }
 }
 
+/// The most candidate feed-forward edges a random graph draws (one random
+/// number each): ~2^32 draws take seconds, so a graph of about 92,000 nodes.
+pub const MAX_CANDIDATE_EDGES: u128 = 1 << 32;
+
+/// Refuses, before anything is drawn, a spec whose nodes or recurrent edges
+/// do not fit the memory budget or whose candidate edges would take hours.
+fn check_size(g: &Graph, spec: &RandomGraphSpec) -> Result<()> {
+    let nodes = spec.inputs as u128 + spec.hidden as u128 + spec.outputs as u128;
+    g.reserve_nodes(usize::try_from(nodes).unwrap_or(usize::MAX))?;
+    g.reserve_edges(spec.recurrent)?;
+    let candidates = nodes * (nodes - 1) / 2;
+    if candidates > MAX_CANDIDATE_EDGES {
+        bail!(
+            Unsupported,
+            "a random graph of {nodes} nodes draws {candidates} candidate edges, more than {MAX_CANDIDATE_EDGES}: \
+             build a graph this large with Graph calls instead"
+        );
+    }
+    Ok(())
+}
+
 /// Builds the graph. Every hidden and output node gets at least one
 /// incoming feed-forward edge, so every node depends on the inputs.
 pub fn random_graph(spec: &RandomGraphSpec) -> Result<Graph> {
@@ -79,8 +100,9 @@ pub fn random_graph(spec: &RandomGraphSpec) -> Result<Graph> {
     if spec.activations.is_empty() {
         bail!(Config, "activations must name at least one activation");
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let mut g = Graph::new();
+    check_size(&g, spec)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let acts = &spec.activations;
     let pick_act = |rng: &mut ChaCha8Rng| acts[rng.random_range(0..acts.len())];
     let mut order: Vec<NodeId> = Vec::new();
