@@ -408,7 +408,7 @@ def test_network_needs_inputs_and_outputs() -> None:
     g.add_inputs(2)
     with pytest.raises(nv.GraphError, match="no output nodes"):
         nv.Network(g)
-    with pytest.raises(TypeError, match="expected a nervenet.Graph"):
+    with pytest.raises(nv.ConfigError, match="expected a nervenet.Graph"):
         nv.Network("not a graph")  # type: ignore[arg-type]
 
 

@@ -112,13 +112,19 @@ def flag(value: Any, name: str, *, optional: bool = False) -> Optional[bool]:
     return bool(value)
 
 
+def path_of(value: Any, what: str) -> Path:
+    """``value`` (a str, bytes or os.PathLike) as a Path; ConfigError naming
+    ``what`` ("model file", "checkpoint path", ...) for anything else."""
+    if not isinstance(value, (str, bytes, os.PathLike)):
+        raise ConfigError(f"the {what} must be a path (a string or os.PathLike), got {_short(value)}")
+    return Path(os.fsdecode(value))
+
+
 def existing_file(path: Union[str, "os.PathLike[str]"], what: str) -> Path:
     """``path`` as a Path when it names a file; MissingFileError naming it
     (``what``: "model file", "data file", ...) when nothing is there or it
     is a folder; FormatError for a device, socket or pipe."""
-    if not isinstance(path, (str, bytes, os.PathLike)):
-        raise ConfigError(f"the {what}'s path must be a string or a path, got {_short(path)}")
-    p = Path(os.fsdecode(path))
+    p = path_of(path, what)
     if p.is_dir():
         raise MissingFileError(f"{p} is a folder, not a {what}")
     if not p.exists():

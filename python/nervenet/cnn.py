@@ -21,7 +21,7 @@ PyTorch, nothing is silently dropped at the border.
 
 from __future__ import annotations
 
-from ._checks import integer
+from ._checks import flag, integer
 from .errors import ConfigError, GraphError, ShapeError
 from .graph import Graph
 
@@ -104,7 +104,7 @@ def small_mnist(pooling: bool = False, *, activation: str = "relu") -> Graph:
     >>> small_mnist().count_params(), small_mnist(pooling=True).count_params()
     (8722, 6786)
     """
-    return _small(1, 2, pooling, activation)
+    return _small(1, 2, flag(pooling, "pooling"), activation)
 
 
 def small_cifar(pooling: bool = False, *, activation: str = "relu") -> Graph:
@@ -120,7 +120,7 @@ def small_cifar(pooling: bool = False, *, activation: str = "relu") -> Graph:
     >>> small_cifar().count_params(), small_cifar(pooling=True).count_params()
     (10074, 8138)
     """
-    return _small(3, 0, pooling, activation)
+    return _small(3, 0, flag(pooling, "pooling"), activation)
 
 
 def lenet5(*, activation: str = "relu", pool: str = "max") -> Graph:

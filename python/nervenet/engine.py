@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
-from . import _core, arrays
+from . import _checks, _core, arrays
 from .errors import ConfigError, DataError, ShapeError
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ class Prepared:
 
     def objective(self, reduction: str) -> tuple[np.ndarray, str, str, Optional[np.ndarray]]:
         """What the extension's loss-based calls take."""
-        return self.targets, self.loss, reduction, self.mask
+        return self.targets, self.loss, _checks.text(reduction, "reduction"), self.mask
 
     def explain(self, err: DataError) -> DataError:
         """The core's ``err`` restated with the caller's array names and indices."""
@@ -123,14 +123,14 @@ def loss_and_gradient(net: "Network", prepared: Prepared, reduction: str, initia
 
 
 def sgd_step(net: "Network", prepared: Prepared, reduction: str, learning_rate: float) -> float:
-    return call(prepared, reduction, net._net.sgd_step, float(learning_rate))
+    return call(prepared, reduction, net._net.sgd_step, _checks.number(learning_rate, "learning_rate"))
 
 
 def backward(net: "Network", X: Any, output_grad: Any, input_grads: bool) -> tuple[np.ndarray, Optional[np.ndarray]]:
     batch = inputs(net, X)
     g = arrays.per_output(output_grad, "output_grad", batch, net.n_outputs, net.dtype)
     try:
-        grad, dx = net._net.backward(batch.x, g, bool(input_grads))
+        grad, dx = net._net.backward(batch.x, g, _checks.flag(input_grads, "input_grads"))
     except DataError as e:
         raise arrays.explain(e, batch, g) from None
     return grad, None if dx is None else batch.like_x(dx)
@@ -141,7 +141,7 @@ def fd_step(net: "Network", step: Optional[float]) -> float:
     rounding would swamp a smaller one), unless given."""
     if step is None:
         return 1e-5 if net.dtype == np.float64 else 1e-3
-    return float(step)
+    return _checks.number(step, "step")
 
 
 def numeric_gradient(net: "Network", prepared: Prepared, reduction: str, step: float) -> np.ndarray:

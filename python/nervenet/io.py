@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 import numpy as np
 
 from . import parameters as groups
+from . import _checks
 from ._checks import existing_file
 from .errors import FormatError, MissingFileError, NervenetError
 from .training.history import History
@@ -172,7 +173,7 @@ def write_atomic(path: PathLike, data: bytes) -> Path:
     """Writes ``data`` to a temporary file next to ``path``, flushes it to
     disk and renames it over ``path``; on any failure the temporary file is
     removed and ``path`` is left as it was."""
-    path = Path(os.fspath(path))
+    path = _checks.path_of(path, "path")
     folder = path.parent
     if path.is_dir():
         raise MissingFileError(f"cannot write {path}: it is a folder")

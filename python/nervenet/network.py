@@ -68,6 +68,7 @@ class Network:
         dense_min_edges: Optional[int] = None,
     ) -> None:
         name = _dtype_name(dtype)
+        init = _checks.text(init, "init")
         if init == "zeros":
             warnings.warn(
                 "init='zeros' starts every weight at 0: hidden nodes fed by the same inputs compute the same "
@@ -83,9 +84,9 @@ class Network:
             core,
             name,
             init,
-            float(bias_init),
+            _checks.number(bias_init, "bias_init"),
             seed,
-            None if dense_min_density is None else float(dense_min_density),
+            None if dense_min_density is None else _checks.number(dense_min_density, "dense_min_density"),
             dense_min_edges,
         )
         unfed = core.unfed_outputs()
@@ -172,14 +173,14 @@ class Network:
     def get_group(self, name: str) -> np.ndarray:
         """A copy of one group's values in its shape, e.g. a filter's
         ``(filters, depth, kh, kw)`` (ParameterError if no group has that name)."""
-        return self._net.get_group(name)
+        return self._net.get_group(_checks.text(name, "name"))
 
     def set_group(self, name: str, values: Any) -> None:
         """Replaces one group's values; ``values`` has the group's size (any
         shape of it). Non-finite values raise DataError, a wrong size
         ShapeError, changing a fixed group ParameterError."""
         arr = np.ascontiguousarray(arrays.as_float(values, "group values", self._dtype).reshape(-1))
-        self._net.set_group(name, arr)
+        self._net.set_group(_checks.text(name, "name"), arr)
 
     def parameters_by_group(self) -> dict[str, np.ndarray]:
         """Every group's values as views (shaped) into one copy of the flat vector."""
@@ -211,14 +212,14 @@ class Network:
     def parameter_index(self, name: str) -> int:
         """The flat-vector index of the parameter ``name`` (ParameterError,
         also a KeyError, if unknown)."""
-        return self._net.param_index(name)
+        return self._net.param_index(_checks.text(name, "name"))
 
     def get_parameter(self, name: str) -> float:
         """One parameter by name (ParameterError, also a KeyError, if unknown)."""
-        return self._net.get_param(name)
+        return self._net.get_param(_checks.text(name, "name"))
 
     def set_parameter(self, name: str, value: float) -> None:
-        self._net.set_param(name, float(value))
+        self._net.set_param(_checks.text(name, "name"), _checks.number(value, "value"))
 
     def named_parameters(self) -> dict[str, float]:
         return dict(zip(self._net.param_names, self._net.get_parameters().tolist()))

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Iterable, Optional, Sequence, Union
 
 from . import _core
-from ._checks import flag, integer
+from ._checks import flag, integer, text
 from .errors import ConfigError, GraphError
 from .graph import Graph
 
@@ -42,12 +42,14 @@ def _activation(value: object, name: str) -> str:
     return value
 
 
-def _skip_list(value: Skips, name: str, default: int) -> list[int]:
-    """An int n means skips 1..n; a sequence lists the skips (each >= 1, no repeats)."""
+def _skip_list(value: Skips, name: str, default: int) -> Sequence[int]:
+    """An int n means skips 1..n; a sequence lists the skips (each >= 1, no repeats).
+    1..n stays a range: a huge n is refused by the graph when the nodes it
+    needs are added, not by filling memory with the list first."""
     if value is None:
-        return list(range(1, default + 1))
+        return range(1, default + 1)
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        return list(range(1, integer(value, name, 1) + 1))
+        return range(1, integer(value, name, 1) + 1)
     skips = [integer(s, f"{name} entry", 1) for s in value]
     if not skips:
         raise ConfigError(f"{name} must list at least one time skip, got {list(value)!r}")
@@ -193,7 +195,7 @@ def narx(n_inputs: int, n_hidden: int, n_outputs: int, *, lags: int = 2, skips: 
     >>> sorted(g.edge(e)["time_skip"] for e in g.edge_ids() if not g.edge(e)["trainable"])
     [1, 2]
     """
-    skip_list = _skip_list(skips, "skips", max(integer(lags, "lags", 0), 1))
+    skip_list = _skip_list(skips, "skips", max(integer(lags, "lags", 0, bits=32), 1))
     n_out = integer(n_outputs, "n_outputs", 1)
     g, _, p, _, y = _one_hidden_layer(n_inputs, lags, n_hidden, n_out, activation, output_activation, bias,
                                       n_out * len(skip_list))
@@ -236,7 +238,7 @@ def nbj(n_inputs: int, n_hidden: int, n_outputs: int, *, lags: int = 2, skips: S
     >>> sorted(g.edge(e)["weight"] for e in g.edge_ids() if not g.edge(e)["trainable"])
     [-1.0, 1.0]
     """
-    skip_list = _skip_list(skips, "skips", max(integer(lags, "lags", 0), 1))
+    skip_list = _skip_list(skips, "skips", max(integer(lags, "lags", 0, bits=32), 1))
     n_in, n_out = integer(n_inputs, "n_inputs", 1), integer(n_outputs, "n_outputs", 1)
     if targets is None:
         if n_out > n_in:
@@ -294,6 +296,7 @@ def stacked(n_inputs: int, layers: Union[int, Sequence[int]], n_outputs: int, *,
     """
     n_inputs, n_outputs = integer(n_inputs, "n_inputs", 1), integer(n_outputs, "n_outputs", 1)
     sizes = _sizes(layers, "layers")
+    kind = text(kind, "kind")
     if kind == "simple":
         act = _activation("tanh" if activation is None else activation, "activation")
     elif kind in CELL_KINDS:

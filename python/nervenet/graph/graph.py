@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable, Optional, Union
 
+import numpy as np
+
 from .. import _checks, _core
 from .._checks import flag, integer, number, text, whole
 from ..errors import ConfigError, FormatError, NervenetError
@@ -367,6 +369,8 @@ def _nodes(value: Any, name: str) -> list[int]:
         return [_node(value, name)]
     except ConfigError:
         pass
+    if isinstance(value, np.ndarray) and value.ndim != 1:  # also keeps a huge broadcast view from being listed
+        raise ConfigError(f"{name} must be node ids (a list of integers, or one), got an array of shape {value.shape}")
     try:
         ids = list(value)
     except TypeError:
@@ -379,5 +383,5 @@ def _as_core_graph(graph: Union[Graph, _core.Graph]) -> _core.Graph:
         return graph._g
     if isinstance(graph, _core.Graph):
         return graph
-    raise TypeError(f"expected a nervenet.Graph, got {type(graph).__name__}")
+    raise ConfigError(f"expected a nervenet.Graph, got {type(graph).__name__}")
 

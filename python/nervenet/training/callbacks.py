@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from .._checks import integer
+from .._checks import flag, integer, number, path_of, real, text
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
@@ -65,9 +65,10 @@ class EarlyStopping(Callback):
         self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, mode: str = "auto",
         restore_best: bool = True,
     ) -> None:
-        if mode not in ("auto", "min", "max"):
+        if text(mode, "mode") not in ("auto", "min", "max"):
             raise ConfigError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         patience = integer(patience, "patience")
+        monitor, min_delta, restore_best = text(monitor, "monitor"), real(min_delta, "min_delta"), flag(restore_best, "restore_best")
         self.monitor, self.patience, self.min_delta, self.restore_best = monitor, patience, min_delta, restore_best
         self.maximise = mode == "max" or (mode == "auto" and "accuracy" in monitor)
         self.on_train_begin({})
@@ -147,12 +148,13 @@ class ModelCheckpoint(Callback):
         mode: str = "auto",
     ) -> None:
         every = integer(every, "every", 1)
-        if mode not in ("auto", "min", "max"):
+        monitor = text(monitor, "monitor")
+        if text(mode, "mode") not in ("auto", "min", "max"):
             raise ConfigError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         from .checkpoint import check_template
 
-        self.path = check_template(os.fspath(path))
-        self.every, self.save_best_only, self.monitor = every, bool(save_best_only), monitor
+        self.path = check_template(str(path_of(path, "checkpoint path")))
+        self.every, self.save_best_only, self.monitor = every, flag(save_best_only, "save_best_only"), monitor
         self.maximise = mode == "max" or (mode == "auto" and "accuracy" in monitor)
         self.best = -math.inf if self.maximise else math.inf
         self.saved: list[Path] = []
@@ -211,8 +213,11 @@ class ReduceLROnPlateau(Callback):
     ) -> None:
         from .. import _core
 
-        self.monitor = monitor
-        self.rule = _core.ReduceOnPlateau(float(factor), int(patience), float(min_delta), float(min_lr))
+        self.monitor = text(monitor, "monitor")
+        self.rule = _core.ReduceOnPlateau(
+            number(factor, "factor"), integer(patience, "patience", 0, bits=32), number(min_delta, "min_delta"),
+            number(min_lr, "min_lr"),
+        )
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         if self.monitor not in logs:

@@ -251,6 +251,8 @@ def _callbacks(callbacks: Any) -> list[Callback]:
         return []
     if isinstance(callbacks, Callback):
         return [callbacks]
+    if isinstance(callbacks, np.ndarray):  # listing a broadcast view could fill memory; arrays hold no callbacks
+        raise ConfigError(f"callbacks must be a list of nv.callbacks.Callback instances, got an array of shape {callbacks.shape}")
     try:
         listed = list(callbacks)
     except TypeError:
