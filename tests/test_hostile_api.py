@@ -12,6 +12,7 @@ import resource
 import subprocess
 import queue
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -30,12 +31,12 @@ def _limit() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
-def _child_lines(start: int, env: dict[str, str]):
+def _child_lines(start: int, env: dict[str, str], cwd: str):
     """Runs the walker from ``start``; yields its JSON lines as they come, then
     ``{"exit": status, "stderr": ...}``. A call that takes longer than
     ``CALL_TIMEOUT`` seconds kills the child and yields ``{"hung": True}``."""
     child = subprocess.Popen([sys.executable, str(WALKER), str(start)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_limit)
+                             stderr=subprocess.PIPE, text=True, env=env, cwd=cwd, preexec_fn=_limit)
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in child.stdout] + [lines.put(None)], daemon=True).start()
     while True:
@@ -59,8 +60,9 @@ def run_walk() -> tuple[int, list[dict]]:
     the number of calls made and the offences."""
     env = dict(os.environ, NERVENET_NUM_THREADS="2")
     start, offences, calls, last = 0, [], 0, None
+    cwd = tempfile.mkdtemp(prefix="nv-hostile-")  # hostile paths such as "x" are written here
     while True:
-        for line in _child_lines(start, env):
+        for line in _child_lines(start, env, cwd):
             if "offence" in line:
                 offences.append(line)
             elif "i" in line:
