@@ -47,8 +47,11 @@ def number(value: Any, name: str) -> float:
     """A real number, for arguments whose value the core checks (NaN is
     let through for the core to name); bools and strings are refused."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{name} must be a number, got {value!r}")
-    return float(value)
+        raise ConfigError(f"{name} must be a number, got {_short(value)}")
+    try:
+        return float(value)
+    except OverflowError:  # an integer past float range
+        raise ConfigError(f"{name} must be a number within float range, got {_short(value)}") from None
 
 
 def text(value: Any, name: str, *, optional: bool = False) -> Optional[str]:
@@ -87,7 +90,10 @@ def real(
         allowed += f" {'<' if open_high else '<='} {high:g}"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ConfigError(f"{name} must be {allowed}, got {value!r}")
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an integer past float range
+        raise ConfigError(f"{name} must be {allowed}, got {_short(value)}") from None
     below = v <= low if open_low else v < low
     above = v >= high if open_high else v > high
     if not math.isfinite(v) or below or above:

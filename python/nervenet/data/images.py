@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import integer, real, seed as seed_of
-from ..errors import ConfigError, ShapeError
+from .._checks import integer, real, seed as seed_of, text
+from ..errors import ConfigError, DTypeError, ShapeError
+from ._budget import _shape, allocate, nbytes, output, read
 
 __all__ = ["pad_images"]
 
@@ -32,16 +33,23 @@ def pad_images(X: Any, pad: int, mode: str = "zeros", *, std: float = 1.0, mean:
     """
     pad = integer(pad, "pad")
     seed = seed_of(seed)
-    if mode not in ("zeros", "noise"):
+    if text(mode, "mode") not in ("zeros", "noise"):
         raise ConfigError(f"mode must be 'zeros' or 'noise', got {mode!r}")
     std, mean = real(std, "std", 0), real(mean, "mean")
-    arr = np.asarray(X)
+    arr = read(X, "X")
     if arr.ndim < 2:
-        raise ShapeError(f"images must have at least 2 dimensions (height, width), got shape {arr.shape}")
+        raise ShapeError(f"images X must have at least 2 dimensions (height, width), got shape {_shape(arr.shape)}")
+    if arr.dtype.kind not in "biuf":
+        raise DTypeError(f"images X must hold numbers, got dtype {arr.dtype}")
     dtype = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float32)
     h, w = arr.shape[-2:]
-    out = np.zeros(arr.shape[:-2] + (h + 2 * pad, w + 2 * pad), dtype=dtype)
-    if mode == "noise" and pad > 0:
+    shape = arr.shape[:-2] + (h + 2 * pad, w + 2 * pad)
+    noise = mode == "noise" and pad > 0
+    # the noise is drawn in float64, then stored in X's dtype
+    output(shape, dtype, "the padded images", extra=nbytes(shape, np.float64) if noise else 0,
+           also="the noise drawn in float64" if noise else "")
+    out = allocate(lambda: np.zeros(shape, dtype=dtype), nbytes(shape, dtype), "the padded images")
+    if noise:
         rng = np.random.default_rng(seed)
         out[...] = rng.normal(mean, std, size=out.shape)
     out[..., pad:pad + h, pad:pad + w] = arr

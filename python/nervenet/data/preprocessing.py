@@ -54,7 +54,8 @@ import sklearn.preprocessing
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._checks import real
+from .._checks import real, text
+from ._budget import within
 from ..errors import ConfigError, DataError, DTypeError, NotFittedError, ShapeError
 
 __all__ = [
@@ -158,6 +159,8 @@ class _Numeric(_Transform):
             arr = np.asarray(X)
         except (ValueError, TypeError) as e:
             raise ShapeError(f"{name}.{method}: X cannot be read as an array: {e}") from None
+        # before converting or checking for NaN (a broadcast view may stand for terabytes)
+        within(arr, f"{name}.{method}: X", 0 if arr.dtype in (np.float32, np.float64) else 8)
         if arr.dtype.kind == "O":  # numbers in an object array (a ColumnTransformer's slice of mixed columns)
             try:
                 arr = arr.astype(np.float64)
@@ -203,6 +206,8 @@ class _Numeric(_Transform):
         """Applies the statistics learnt by ``fit`` (never re-estimated from ``X``)."""
         self._require_fitted("transform")
         rows, leading = self._rows(X, "transform", self.n_features_in_)
+        if rows.shape[0] == 0:  # no samples: nothing to transform (scikit-learn's scalers refuse)
+            return np.zeros(leading + (self.n_features_out_,), dtype=rows.dtype)
         out = self._forward(rows)
         return out.reshape(leading + (out.shape[1],))
 
@@ -210,6 +215,8 @@ class _Numeric(_Transform):
         """Maps transformed data back to the original units."""
         self._require_fitted("inverse_transform")
         rows, leading = self._rows(X, "inverse_transform", self.n_features_out_)
+        if rows.shape[0] == 0:
+            return np.zeros(leading + (self.n_features_in_,), dtype=rows.dtype)
         out = self._backward(rows)
         return out.reshape(leading + (out.shape[1],))
 
@@ -519,6 +526,7 @@ class OneHotEncoder(_Transform):
             arr = np.asarray(X.to_numpy(dtype=object) if hasattr(X, "to_numpy") and hasattr(X, "columns") else X)
         except (ValueError, TypeError) as e:
             raise ShapeError(f"OneHotEncoder.{method}: X cannot be read as an array: {e}") from None
+        within(arr, f"OneHotEncoder.{method}: X")  # before the NaN check (a broadcast view may stand for terabytes)
         if arr.ndim != 2:
             hint = "; Reshape your data: for a single column pass X.reshape(-1, 1)" if arr.ndim == 1 else ""
             raise ShapeError(
@@ -589,7 +597,7 @@ class OneHotEncoder(_Transform):
 
     def fit(self, X: Any, y: Any = None) -> "OneHotEncoder":
         """Learns each categorical column's categories from ``X`` (training data)."""
-        if self.handle_unknown not in ("error", "ignore"):
+        if text(self.handle_unknown, "OneHotEncoder handle_unknown") not in ("error", "ignore"):
             raise ConfigError(f"OneHotEncoder handle_unknown must be 'error' or 'ignore', not {self.handle_unknown!r}")
         arr = self._table(X, "fit")
         n, d = arr.shape

@@ -16,6 +16,8 @@ nervenet's sequence layout is (batch, time, features) with an optional
 
 from __future__ import annotations
 
+import math
+import numbers
 import operator
 from typing import Any, Optional, Sequence, Union
 
@@ -23,16 +25,17 @@ import numpy as np
 
 from ..errors import ConfigError, DataError, DTypeError, ShapeError
 
-from .._checks import integer as _integer
+from .._checks import _short, integer as _integer, text as _text
+from ._budget import allocate, nbytes, numeric_dtype, output, read, within
 
 __all__ = ["lagged_windows", "pad_sequences", "chunk_series", "next_step_targets", "one_hot_ids"]
 
 
 def _numeric(values: Any, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(values)
-    except ValueError as e:  # ragged nested lists
-        raise ShapeError(f"{name} is not a rectangular array ({e})") from None
+    """A bool, integer or float array; ShapeError for ragged input,
+    UnsupportedError when it stands for more than the memory budget (a
+    broadcast view), checked before anything reads it."""
+    arr = read(values, name)
     if arr.dtype.kind not in "biuf":
         raise DTypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
     return arr
@@ -40,7 +43,10 @@ def _numeric(values: Any, name: str) -> np.ndarray:
 
 def _float(values: Any, name: str) -> np.ndarray:
     arr = _numeric(values, name)
-    return arr if arr.dtype.kind == "f" else arr.astype(np.float64)
+    if arr.dtype.kind == "f":
+        return arr
+    within(arr, name, np.dtype(np.float64).itemsize)
+    return allocate(lambda: arr.astype(np.float64), arr.size * 8, f"{name} as float64")
 
 
 def _ints(values: Any, name: str) -> np.ndarray:
@@ -105,7 +111,7 @@ def lagged_windows(
             f"series must be (time,), (time, features) or (batch, time, features), got shape {_shape(s.shape)}"
         )
     lags = _integer(lags, "lags", 0)
-    if start not in ("drop", "pad"):
+    if _text(start, "start") not in ("drop", "pad"):
         raise ConfigError(f"start must be 'drop' or 'pad', got {start!r}")
     T = s.shape[-2]
 
@@ -114,7 +120,7 @@ def lagged_windows(
     if targets is not None:
         off = _integer(offset, "offset", 0)
         if isinstance(targets, np.ndarray) and targets.dtype.kind == "f":
-            y = targets
+            y = within(targets, "targets")
             lead = s.shape[:-1]
             if y.shape == lead:
                 y = y[..., None]
@@ -125,7 +131,10 @@ def lagged_windows(
                 )
             Y_src = y
         else:
-            cols = [targets] if not isinstance(targets, (list, tuple, np.ndarray)) else list(np.ravel(targets))
+            if not isinstance(targets, (list, tuple, np.ndarray)):
+                cols = [targets]
+            else:
+                cols = list(np.ravel(_columns(targets)))
             if not cols:
                 raise ConfigError("targets: give at least one column")
             F = s.shape[-1]
@@ -145,6 +154,7 @@ def lagged_windows(
                         "(target values, rather than column indices, must be a float array)"
                     )
                 idx.append(j % F)
+            output(s.shape[:-1] + (len(idx),), s.dtype, "the targets")
             Y_src = s[..., idx]
 
     first = lags if start == "drop" else 0
@@ -156,16 +166,35 @@ def lagged_windows(
             + (f" and offset={off}" if targets is not None else "")
             + f" with start={start!r} (needs at least {need})"
         )
+    lead = s.shape[:-2]
+    padded_shape = lead + (T + lags, s.shape[-1])
+    out_shape = lead + (n, (lags + 1) * s.shape[-1])
+    # the output and the zero-padded copy of the series (the windows are views of it)
+    output(out_shape, s.dtype, "the windows", extra=nbytes(padded_shape, s.dtype) if lags else 0,
+           also="the zero-padded series" if lags else "")
     pad_width = [(0, 0)] * s.ndim
     pad_width[-2] = (lags, 0)
     padded = np.pad(s, pad_width) if lags else s
-    # time t sits at padded index t + lags; lag k of output step i (time first + i)
-    blocks = [padded[..., first + lags - k : first + lags - k + n, :] for k in range(lags + 1)]
-    X = np.concatenate(blocks, axis=-1)
+    # time t sits at padded index t + lags; lag k of output step i (time first + i) is
+    # element lags - k of the window of lags + 1 steps starting at padded index first + i
+    windows = np.lib.stride_tricks.sliding_window_view(padded, lags + 1, axis=-2)  # (..., T, F, lags + 1)
+    newest_first = windows[..., first : first + n, :, ::-1]
+    X = allocate(
+        lambda: np.ascontiguousarray(np.swapaxes(newest_first, -1, -2)).reshape(out_shape),
+        nbytes(out_shape, s.dtype), "the windows",
+    )
     if Y_src is None:
         return X
     Y = np.ascontiguousarray(Y_src[..., first + off : first + off + n, :])
     return X, Y
+
+
+def _columns(targets: Any) -> np.ndarray:
+    """Target column indices as an array (ragged lists refused)."""
+    try:
+        return np.asarray(targets)
+    except (ValueError, TypeError) as e:
+        raise ConfigError(f"targets must be column indices or a float array of target values ({e})") from None
 
 
 # ---- padding ------------------------------------------------------------------
@@ -184,24 +213,44 @@ def pad_sequences(
     (batch, T)) or (time, features...); all must agree after the time axis.
 
     ``length``: pad to this many steps (default: the longest sequence; a
-    longer sequence raises ShapeError). ``dtype``: of X (default: the
-    sequences' common dtype). The mask is X's dtype when that is a float,
-    else float32.
+    longer sequence raises ShapeError). ``value``: a number X's dtype
+    holds (a whole number in range for integer X; NaN and Inf are allowed
+    for float X), else ConfigError. ``dtype``: of X, bool, integer or
+    float (default: the sequences' common dtype). The mask is X's dtype
+    when that is a float, else float32. A (batch, time, ...) array stands
+    for sequences of one length. An X (and mask) larger than the memory
+    budget (:func:`nervenet.get_memory_budget`) raises UnsupportedError
+    before anything is allocated, as do the other functions here.
     """
     if isinstance(sequences, (str, bytes)) or not hasattr(sequences, "__iter__"):
         raise ConfigError(f"sequences must be a list of arrays, got {type(sequences).__name__}")
-    arrays = [_numeric(x, f"sequences[{i}]") for i, x in enumerate(sequences)]
-    if not arrays:
-        raise ConfigError("sequences is empty; pad_sequences needs at least one sequence")
-    for i, a in enumerate(arrays):
-        if a.ndim == 0:
-            raise ShapeError(f"sequences[{i}] is a scalar; each sequence needs a time axis first")
-        if a.shape[1:] != arrays[0].shape[1:]:
+    stacked: Optional[np.ndarray] = None
+    if isinstance(sequences, np.ndarray):
+        # an array stacks sequences of one length: checked (a broadcast view may stand
+        # for terabytes) and copied whole, not walked row by row
+        stacked = _numeric(sequences, "sequences")
+        if stacked.ndim < 2:
             raise ShapeError(
-                f"sequences[{i}] has shape {_shape(a.shape)} but sequences[0] has {_shape(arrays[0].shape)}; "
-                "every step must have the same shape"
+                f"sequences has shape {_shape(stacked.shape)}: its entries are scalars; each sequence needs a time axis "
+                "first (pass a list of arrays, or a (batch, time, ...) array)"
             )
-    lengths = [len(a) for a in arrays]
+        arrays: list[np.ndarray] = []
+        n_seq, tail, lengths = stacked.shape[0], stacked.shape[2:], [stacked.shape[1]] * stacked.shape[0]
+    else:
+        arrays = []
+        for i, x in enumerate(sequences):
+            a = _numeric(x, f"sequences[{i}]")
+            if a.ndim == 0:
+                raise ShapeError(f"sequences[{i}] is a scalar; each sequence needs a time axis first")
+            if arrays and a.shape[1:] != arrays[0].shape[1:]:
+                raise ShapeError(
+                    f"sequences[{i}] has shape {_shape(a.shape)} but sequences[0] has {_shape(arrays[0].shape)}; "
+                    "every step must have the same shape"
+                )
+            arrays.append(a)
+        n_seq, tail, lengths = len(arrays), (arrays[0].shape[1:] if arrays else ()), [len(a) for a in arrays]
+    if not n_seq:
+        raise ConfigError("sequences is empty; pad_sequences needs at least one sequence")
     T = max(lengths)
     if length is not None:
         L = _integer(length, "length", 0)
@@ -209,27 +258,67 @@ def pad_sequences(
             i = lengths.index(T)
             raise ShapeError(f"sequences[{i}] has {T} steps, more than length={L}")
         T = L
-    dt = np.result_type(*arrays) if dtype is None else np.dtype(dtype)
-    X = np.full((len(arrays), T) + arrays[0].shape[1:], value, dtype=dt)
-    mask = np.zeros((len(arrays), T), dtype=_mask_dtype(dt))
+    if dtype is not None:
+        dt = numeric_dtype(dtype)
+    else:
+        dt = stacked.dtype if stacked is not None else np.result_type(*arrays)
+    fill = _pad_value(value, dt)
+    shape = (n_seq, T) + tuple(tail)
+    mask_dt = _mask_dtype(dt)
+    output(shape, dt, "the padded sequences", extra=nbytes(shape[:2], mask_dt), also="their mask")
+    X = allocate(lambda: np.full(shape, fill, dtype=dt), nbytes(shape, dt), "the padded sequences")
+    mask = np.zeros((n_seq, T), dtype=mask_dt)
+    if stacked is not None:
+        X[:, : stacked.shape[1]] = stacked
+        mask[:, : stacked.shape[1]] = 1
     for i, a in enumerate(arrays):
         X[i, : len(a)] = a
         mask[i, : len(a)] = 1
     return X, mask
 
 
+def _pad_value(value: Any, dt: np.dtype) -> Any:
+    """``value`` checked to be a number ``dt`` holds: a finite or non-finite
+    float for float X, an integer in range for integer X, 0 or 1 for bools."""
+    if isinstance(value, np.bool_):
+        value = bool(value)
+    if not isinstance(value, numbers.Real):
+        raise ConfigError(f"value (the padding) must be a number, got {_short(value)}")
+    if dt.kind == "f":
+        if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+            return float(value)  # NaN and Inf pad float sequences as they are
+        try:
+            v = float(value)
+        except OverflowError:  # an integer past float64's range
+            v = math.inf
+        if abs(v) > float(np.finfo(dt).max):
+            raise ConfigError(f"value (the padding) {_short(value)} is out of range for {dt} sequences")
+        return v
+    integral = isinstance(value, numbers.Integral) or (math.isfinite(value) and float(value).is_integer())
+    if not integral:
+        raise ConfigError(f"value (the padding) must be a whole number for {dt} sequences, got {_short(value)}")
+    v = int(value)
+    low, high = (0, 1) if dt.kind == "b" else (int(np.iinfo(dt).min), int(np.iinfo(dt).max))
+    if not low <= v <= high:
+        raise ConfigError(f"value (the padding) {_short(value)} is out of range for {dt} sequences ({low}..{high})")
+    return v
+
+
 # ---- chunking -----------------------------------------------------------------
 
 
-def _chunk_starts(T: int, length: int, stride: int, remainder: str) -> list[int]:
-    full = list(range(0, T - length + 1, stride)) if T >= length else []
+def _chunk_starts(T: int, length: int, stride: int, remainder: str) -> range:
+    """The start of every chunk of a series of ``T`` steps (a range: counted
+    before anything is allocated)."""
+    n_full = (T - length) // stride + 1 if T >= length else 0
+    n = n_full
     if remainder == "pad":
-        covered = full[-1] + length if full else 0
+        covered = (n_full - 1) * stride + length if n_full else 0
         if covered < T:
-            nxt = full[-1] + stride if full else 0
+            nxt = n_full * stride
             if nxt < T:
-                full.append(nxt)
-    return full
+                n += 1
+    return range(0, n * stride, stride)
 
 
 def chunk_series(
@@ -265,7 +354,7 @@ def chunk_series(
     """
     length = _integer(length, "length", 1)
     stride = length if stride is None else _integer(stride, "stride", 1)
-    if remainder not in ("drop", "pad"):
+    if _text(remainder, "remainder") not in ("drop", "pad"):
         raise ConfigError(f"remainder must be 'drop' or 'pad', got {remainder!r}")
 
     if isinstance(X, (list, tuple)):
@@ -311,22 +400,33 @@ def chunk_series(
 
     dt = np.result_type(*series)
     tail = series[0].shape[1:]
-    pieces: list[tuple[int, int, int]] = []  # (series, start, stop)
-    for i, a in enumerate(series):
-        T = len(a)
-        for s0 in _chunk_starts(T, length, stride, remainder):
-            pieces.append((i, s0, min(s0 + length, T)))
-    if not pieces:
+    starts = [_chunk_starts(len(a), length, stride, remainder) for a in series]
+    n_chunks = sum(len(r) for r in starts)
+    if not n_chunks:
         longest = max(len(a) for a in series)
         raise ShapeError(
             f"no chunk of length {length} fits: the longest series has {longest} steps; "
             "use a shorter length or remainder='pad'"
         )
-    chunks = np.zeros((len(pieces), length) + tail, dtype=dt)
-    mask = np.zeros((len(pieces), length), dtype=_mask_dtype(dt))
-    for k, (i, a0, a1) in enumerate(pieces):
-        chunks[k, : a1 - a0] = series[i][a0:a1]
-        mask[k, : a1 - a0] = 1
+    shape = (n_chunks, length) + tail
+    mask_dt = _mask_dtype(dt)
+    output(shape, dt, "the chunks", extra=nbytes(shape[:2], mask_dt), also="their mask")
+    chunks = allocate(lambda: np.zeros(shape, dtype=dt), nbytes(shape, dt), "the chunks")
+    mask = np.zeros((n_chunks, length), dtype=mask_dt)
+    k = 0
+    for a, r in zip(series, starts):
+        T = len(a)
+        n_full = len(r) if not len(r) or r[-1] + length <= T else len(r) - 1
+        if n_full:  # whole chunks: one strided copy, (n_full, *tail, length) windows moved to (n_full, length, *tail)
+            windows = np.lib.stride_tricks.sliding_window_view(a, length, axis=0)[: (n_full - 1) * stride + 1 : stride]
+            chunks[k : k + n_full] = np.moveaxis(windows, -1, 1)
+            mask[k : k + n_full] = 1
+            k += n_full
+        if n_full < len(r):  # the padded remainder
+            s0 = r[-1]
+            chunks[k, : T - s0] = a[s0:]
+            mask[k, : T - s0] = 1
+            k += 1
     return chunks, mask
 
 
@@ -338,13 +438,21 @@ def one_hot_ids(ids: Any, n_classes: int, *, dtype: Any = "float32") -> np.ndarr
     Ids outside 0..n_classes-1 raise DataError naming the index."""
     arr = _ints(ids, "ids")
     n = _integer(n_classes, "n_classes", 1)
+    dt = numeric_dtype(dtype)
+    _in_range(arr, n)
+    shape = arr.shape + (n,)
+    output(shape, dt, f"the one-hot vectors of {arr.size} ids for n_classes={n}")
+    out = allocate(lambda: np.zeros(shape, dtype=dt), nbytes(shape, dt), "the one-hot vectors")
+    np.put_along_axis(out, arr[..., None].astype(np.intp), 1, axis=-1)
+    return out
+
+
+def _in_range(arr: np.ndarray, n: int) -> None:
+    """DataError naming the first id outside 0..n-1."""
     bad = (arr < 0) | (arr >= n)
     if bad.any():
         where = tuple(int(v) for v in np.argwhere(bad)[0])
         raise DataError(f"ids{list(where)} = {int(arr[where])} is out of range for n_classes={n}")
-    out = np.zeros(arr.shape + (n,), dtype=np.dtype(dtype))
-    np.put_along_axis(out, arr[..., None].astype(np.intp), 1, axis=-1)
-    return out
 
 
 def next_step_targets(
@@ -370,21 +478,21 @@ def next_step_targets(
         raise ShapeError(f"ids must be (time,) or (batch, time), got shape {_shape(arr.shape)}")
     if arr.shape[-1] < 2:
         raise ShapeError(f"ids has {arr.shape[-1]} steps; next-step pairs need at least 2")
-    if one_hot is True:
-        one_hot = "inputs"
-    if one_hot not in (False, "inputs", "both"):
-        raise ConfigError(f"one_hot must be False, True, 'inputs' or 'both', got {one_hot!r}")
+    if isinstance(one_hot, (bool, np.bool_)):
+        one_hot = "inputs" if one_hot else False
+    elif not isinstance(one_hot, str) or one_hot not in ("inputs", "both"):
+        raise ConfigError(f"one_hot must be False, True, 'inputs' or 'both', got {_short(one_hot)}")
     if n_classes is not None:
         n = _integer(n_classes, "n_classes", 1)
-        bad = (arr < 0) | (arr >= n)
-        if bad.any():
-            where = tuple(int(v) for v in np.argwhere(bad)[0])
-            raise DataError(f"ids{list(where)} = {int(arr[where])} is out of range for n_classes={n}")
+        _in_range(arr, n)
     elif one_hot:
         raise ConfigError("one_hot needs n_classes (the vocabulary size)")
     inputs, targets = arr[..., :-1], arr[..., 1:]
     if one_hot:
         assert n_classes is not None
+        both = one_hot == "both"
+        output(arr.shape[:-1] + (arr.shape[-1] - 1, n * (2 if both else 1)), numeric_dtype(dtype),
+               f"the one-hot {'inputs and targets' if both else 'inputs'} for n_classes={n}")
         inputs = one_hot_ids(inputs, n_classes, dtype=dtype)
         if one_hot == "both":
             targets = one_hot_ids(targets, n_classes, dtype=dtype)

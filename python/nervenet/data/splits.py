@@ -16,7 +16,8 @@ from typing import Any, NamedTuple, Optional, Union
 import numpy as np
 
 from .._checks import real, seed as seed_of
-from ..errors import ConfigError, DataError, ShapeError
+from ..errors import ConfigError, DataError, DTypeError, ShapeError
+from ._budget import read
 
 __all__ = ["Split", "train_validation_test_split", "train_validation_test_indices"]
 
@@ -38,9 +39,9 @@ def _labels(y: Any, stratify: Union[bool, Any], n: int) -> Optional[np.ndarray]:
     if stratify is False or stratify is None:
         return None
     if stratify is True:
-        labels, what = np.asarray(y), "y"
+        labels, what = read(y, "y"), "y"
     else:
-        labels, what = np.asarray(stratify), "stratify"
+        labels, what = read(stratify, "stratify"), "stratify"
     if labels.ndim != 1 or labels.shape[0] != n:
         raise ShapeError(
             f"stratifying needs one class label per sample, a 1-D array of length {n}, but {what} has shape "
@@ -59,8 +60,16 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _classes(labels: np.ndarray, **kwargs: Any) -> Any:
+    """``np.unique(labels)``; DTypeError for labels that do not compare (a dict among strings)."""
+    try:
+        return np.unique(labels, **kwargs)
+    except TypeError as e:
+        raise DTypeError(f"the class labels cannot be sorted into classes ({e}); pass labels of one type") from None
+
+
 def _check_rare(labels: np.ndarray, needed: int, where: str) -> None:
-    classes, counts = np.unique(labels, return_counts=True)
+    classes, counts = _classes(labels, return_counts=True)
     rare = counts < needed
     if rare.any():
         shown = ", ".join(f"class {_plain(c)!r} has {int(k)}" for c, k in zip(classes[rare][:10], counts[rare][:10]))
@@ -78,7 +87,7 @@ def _cut(index: np.ndarray, size: int, labels: Optional[np.ndarray], seed: int, 
     strat = None if labels is None else labels[index]
     if strat is not None:
         _check_rare(strat, 2, f"off the {what} set")
-        n_classes = len(np.unique(strat))
+        n_classes = len(_classes(strat))
         if size < n_classes or index.shape[0] - size < n_classes:
             small = min(size, index.shape[0] - size)
             raise DataError(
@@ -101,7 +110,10 @@ def train_validation_test_indices(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The sample indices of the three sets (each sorted), for splitting
     several aligned arrays alike; see :func:`train_validation_test_split`."""
-    n = len(y)
+    ya = read(y, "y")
+    if ya.ndim == 0:
+        raise ShapeError(f"y must hold one entry per sample, got a scalar ({ya.dtype})")
+    n = int(ya.shape[0])
     validation = real(validation, "validation (a fraction of the samples)", 0, 1, open_high=True)
     test = real(test, "test (a fraction of the samples)", 0, 1, open_high=True)
     if validation + test >= 1:
@@ -112,7 +124,7 @@ def train_validation_test_indices(
     n_val = math.floor(validation * n + 0.5)
     if n - n_test - n_val < 1:
         raise DataError(f"{n} samples leave none for training with validation={validation} and test={test}")
-    labels = _labels(y, stratify, n)
+    labels = _labels(ya, stratify, n)
     if labels is not None:
         needed = 1 + (n_test > 0) + (n_val > 0)
         if needed > 1:
@@ -146,7 +158,7 @@ def train_validation_test_split(
     set raises DataError naming it. The same seed gives the same split;
     each set keeps the samples' original order.
     """
-    Xa, ya = np.asarray(X), np.asarray(y)
+    Xa, ya = read(X, "X"), read(y, "y")
     if Xa.ndim == 0 or ya.ndim == 0 or Xa.shape[0] != ya.shape[0]:
         raise ShapeError(
             f"X and y must have the same number of samples (first axis), got shapes {tuple(Xa.shape)} and {tuple(ya.shape)}"
