@@ -47,6 +47,7 @@ HOSTILE: dict[str, Any] = {
     "2**64": 2**64,
     "-2**63": -(2**63),
     "10**100": 10**100,
+    "10**400": 10**400,  # past float range
     "list": [],
     "ragged": [[1, 2], [3]],
     "dict": {},
@@ -293,7 +294,7 @@ def _cases() -> list[Case]:
         good = {
             "X": X, "Y": Y, "loss": "mse", "optimizer": nv.optim.Adam(1e-3), "epochs": 2, "batch_size": 4,
             "shuffle": True, "seed": 1, "validation": (X, Y), "l1": 0.0, "l2": 1e-4, "dropout": 0.1,
-            "gradient_scale": 1.0, "weight_cap": (-10.0, 10.0), "clip_deltas": (5.0, 5.0),
+            "gradient_scale": 1.0, "weight_cap": (10.0, 1.0), "clip_deltas": (5.0, 5.0),
             "on_non_finite": "rollback", "callbacks": [], "verbose": 0,
         }
         return _net().fit, good

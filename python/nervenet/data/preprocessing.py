@@ -164,6 +164,8 @@ class _Numeric(_Transform):
         if arr.dtype.kind == "O":  # numbers in an object array (a ColumnTransformer's slice of mixed columns)
             try:
                 arr = arr.astype(np.float64)
+            except OverflowError:  # an integer past float range
+                raise DataError(f"{name}.{method}: X holds an integer too large for a float") from None
             except (ValueError, TypeError) as e:
                 raise DTypeError(
                     f"{name}.{method}: X has dtype object with a value that is not a number ({e}); "
