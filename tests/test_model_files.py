@@ -122,6 +122,9 @@ def test_nervenet_predict_values_of_a_regression_model(tmp_path: Path, capsys: p
     rows = list(csv.reader(capsys.readouterr().out.splitlines()))
     assert rows[0] == ["output_0"]
     assert np.allclose(np.array(rows[1:], dtype=float), net.predict(X), atol=1e-6)
+    np.savez(tmp_path / "inputs.npz", X=X)  # inputs alone: nothing to score, everything to predict
+    assert cli.main(["predict", str(tmp_path / "out" / "model.safetensors"), str(tmp_path / "inputs.npz")]) == 0
+    assert list(csv.reader(capsys.readouterr().out.splitlines())) == rows
 
 
 def test_evaluate_on_data_with_other_features_says_the_counts_differ(iris_run: Path, tmp_path: Path,

@@ -225,7 +225,7 @@ class _Model:
         if Path(data).is_file():
             d = {"target": -1, "header": False, "delimiter": ","} if self.cfg is None else self.cfg.data
             opts = {"header": d["header"], "delimiter": d["delimiter"]}
-            if not with_targets and not data.endswith(".npz"):
+            if not with_targets:
                 X, _, _ = read_table(data, target=[], **opts)
                 if X.shape[1] == self.width:
                     return X, None

@@ -23,7 +23,9 @@ __all__ = ["read_table"]
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def _npz(p: Path) -> tuple[np.ndarray, np.ndarray, None]:
+def _npz(p: Path, targets: bool) -> tuple[np.ndarray, np.ndarray, None]:
+    """X and y of an .npz file; without ``targets`` (``target=[]``) y may be
+    missing, and comes back with no columns."""
     with open(p, "rb") as f:
         if f.read(2) != b"PK":  # else np.load would read an .npy array or refuse a pickle
             raise FormatError(f"{p}: not a readable .npz file (an .npz file is a zip archive, starting with 'PK')")
@@ -32,11 +34,13 @@ def _npz(p: Path) -> tuple[np.ndarray, np.ndarray, None]:
             keys = list(z.keys())
             xk = next((k for k in ("X", "x") if k in z), None)
             yk = next((k for k in ("y", "Y") if k in z), None)
-            if xk is None or yk is None:
+            if xk is None or (yk is None and targets):
                 raise FormatError(f"{p}: an .npz data file needs arrays 'X' and 'y'; it has {keys}")
             for k in (xk, yk):
-                _check_npy_size(p, z.zip, k)
-            X, y = np.asarray(z[xk]), np.asarray(z[yk])
+                if k is not None:
+                    _check_npy_size(p, z.zip, k)
+            X = np.asarray(z[xk])
+            y = np.asarray(z[yk]) if yk is not None else np.empty((len(X), 0))
     except FormatError:
         raise
     # what zipfile and numpy raise for damaged archives (NotImplementedError and RuntimeError: odd flags, encryption)
@@ -107,7 +111,7 @@ def read_table(
 ) -> tuple[np.ndarray, np.ndarray, Optional[list[str]]]:
     """Reads features and targets from a file.
 
-    ``.npz``: arrays ``X`` and ``y``. CSV (``.csv``, ``.csv.gz``, any other
+    ``.npz``: arrays ``X`` and ``y`` (y may be missing when ``target=[]``). CSV (``.csv``, ``.csv.gz``, any other
     text): ``target`` is the column (index or header name, or a list of them)
     holding the targets; the other columns are features. Values stay strings
     (an object array of them; :class:`~nervenet.data.ColumnPreprocessor`
@@ -122,7 +126,7 @@ def read_table(
     if not p.is_file():
         raise DataFileNotFoundError(f"no such data file: {p}")
     if p.suffix == ".npz":
-        return _npz(p)
+        return _npz(p, target != [])
     table, names = _csv(p, header, delimiter)
     width = table.shape[1]
     wanted = list(target) if isinstance(target, (list, tuple)) else [target]
