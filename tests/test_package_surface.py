@@ -15,13 +15,15 @@ import numpy as np
 import nervenet as nv
 
 ROOT = Path(__file__).resolve().parents[1]
+# the folder holding the nervenet these tests import (the source tree, or site-packages where installed)
+PACKAGE_PARENT = str(Path(nv.__file__).resolve().parents[1])
 DATA = ROOT.parents[0] / "shared" / "data"
 
 
 def _fresh(code: str) -> str:
     """Runs ``code`` in a new interpreter, returns its stdout."""
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True,
-                       env={**os.environ, "PYTHONPATH": str(ROOT / "python")})
+                       env={**os.environ, "PYTHONPATH": PACKAGE_PARENT})
     return r.stdout
 
 

@@ -23,6 +23,8 @@ from nervenet.training.callbacks import duration, epoch_line
 from nervenet.training.fit import batches_per_epoch, train_config
 
 ROOT = Path(__file__).resolve().parents[1]
+# the folder holding the nervenet these tests import (the source tree, or site-packages where installed)
+PACKAGE_PARENT = str(Path(nv.__file__).resolve().parents[1])
 EPOCH = re.compile(r"^epoch (\d+)/(\d+)  loss [-0-9.e]+ .*  [0-9.e-]+m?s$")
 
 
@@ -82,7 +84,7 @@ def test_a_script_redirected_to_a_log_file_gets_the_lines(tmp_path: Path) -> Non
     log = tmp_path / "log.txt"
     with open(log, "w") as out:
         subprocess.run([sys.executable, str(script)], stdout=out, stderr=subprocess.STDOUT, check=True, timeout=120,
-                       env={**os.environ, "PYTHONPATH": str(ROOT / "python")})
+                       env={**os.environ, "PYTHONPATH": PACKAGE_PARENT})
     lines = log.read_text().splitlines()
     assert len(lines) == 2 and EPOCH.match(lines[0]) and lines[1].startswith("epoch 2/2  loss ")
 
@@ -259,7 +261,7 @@ def test_early_stopping_says_it_stopped_and_restored(capsys: pytest.CaptureFixtu
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The command, run on this checkout's package whatever the working directory."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "python")}
+    env = {**os.environ, "PYTHONPATH": PACKAGE_PARENT}
     return subprocess.run([sys.executable, "-m", "nervenet.cli", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=300, env=env)
 
