@@ -29,6 +29,7 @@ def test_build_and_query(small_graph: nv.Graph) -> None:
     assert len(g.edge_ids()) == 7
     assert g.node(2) == {
         "id": 2,
+        "innovation": 2,
         "role": "hidden",
         "kind": "simple",
         "activation": "tanh",
@@ -41,6 +42,7 @@ def test_build_and_query(small_graph: nv.Graph) -> None:
     assert rec is not None
     assert g.edge(rec) == {
         "id": rec,
+        "innovation": rec,
         "src": 2,
         "dst": 2,
         "kind": "weight",

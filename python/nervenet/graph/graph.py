@@ -7,6 +7,11 @@ integer ids. Edges
 with ``time_skip=0`` must form a DAG; an edge with ``time_skip=d >= 1`` reads
 its source ``d`` steps back in time and may point anywhere, itself included.
 Every check happens in the Rust core; errors name the node or edge at fault.
+
+As a genome of neuro-evolution, every node and edge also carries an
+innovation number, its name across the genomes of a run (by default its id;
+:meth:`Graph.set_node_innovation`, :meth:`Graph.find_edge_by_innovation`),
+and :meth:`Graph.structural_hash` spots duplicate genomes.
 """
 
 from __future__ import annotations
@@ -234,6 +239,71 @@ class Graph(MapMethods):
     def set_edge_enabled(self, edge: int, enabled: bool) -> None:
         self._g.set_edge_enabled(_edge(edge), flag(enabled, "enabled"))
 
+    # ---- innovation numbers (genomes) ------------------------------------
+
+    def set_node_innovation(self, node: int, innovation: int) -> None:
+        """Gives a node its innovation number: its name across the genomes of
+        an evolution run, so two genomes align node by node.
+
+        Numbers are unique among a graph's nodes (GraphError naming the node
+        that has it) and separate from the edges' numbers. A node added
+        without one gets its id, or one past the largest number in use if
+        that is larger; graph JSON without them loads with innovation = id.
+
+        >>> g = Graph(); x = g.add_inputs(1); y = g.add_outputs(1)
+        >>> g.set_node_innovation(y[0], 40)
+        >>> g.node(y[0])["innovation"], g.find_node_by_innovation(40) == y[0]
+        (40, True)
+        """
+        self._g.set_node_innovation(_node(node), _innovation(innovation))
+
+    def set_edge_innovation(self, edge: int, innovation: int) -> None:
+        """Gives an edge its innovation number (unique among the graph's
+        edges; see :meth:`set_node_innovation`).
+
+        >>> g = Graph(); x = g.add_inputs(2); y = g.add_outputs(1)
+        >>> e = g.connect_all(x, y)
+        >>> g.set_edge_innovation(e[1], 7)
+        >>> [g.edge(i)["innovation"] for i in e], g.max_edge_innovation()
+        ([0, 7], 7)
+        """
+        self._g.set_edge_innovation(_edge(edge), _innovation(innovation))
+
+    def find_node_by_innovation(self, innovation: int) -> Optional[int]:
+        """The id of the node with this innovation number, or None."""
+        return self._g.find_node_by_innovation(_innovation(innovation))
+
+    def find_edge_by_innovation(self, innovation: int) -> Optional[int]:
+        """The id of the edge with this innovation number, or None."""
+        return self._g.find_edge_by_innovation(_innovation(innovation))
+
+    def max_node_innovation(self) -> Optional[int]:
+        """The largest innovation number among the nodes (None if there are none)."""
+        return self._g.max_node_innovation()
+
+    def max_edge_innovation(self) -> Optional[int]:
+        """The largest innovation number among the edges (None if there are none)."""
+        return self._g.max_edge_innovation()
+
+    def structural_hash(self) -> int:
+        """A 64-bit hash of the graph's active structure, for spotting
+        duplicate genomes: the same for any two graphs with the same enabled
+        nodes (innovation number, role, kind and activation, bias flag, and
+        an input's or output's position) and the same enabled edges between
+        them (innovation number, ends' innovation numbers, time skip, kind,
+        port, trainable) — whatever the ids, the order of building and the
+        weight and bias values. Disabled nodes and edges do not count. The
+        same value on every run and platform (FNV-1a).
+
+        >>> a = Graph(); x = a.add_inputs(1); y = a.add_outputs(1); e = a.connect(x[0], y[0])
+        >>> b = a.copy(); b.set_weight(e, 0.5)
+        >>> a.structural_hash() == b.structural_hash()
+        True
+        >>> b.set_edge_enabled(e, False); a.structural_hash() == b.structural_hash()
+        False
+        """
+        return self._g.structural_hash()
+
     # ---- queries ---------------------------------------------------------
 
     def find_edge(self, src: int, dst: int, *, time_skip: int = 0, port: int = 0) -> Optional[int]:
@@ -248,12 +318,12 @@ class Graph(MapMethods):
         return self._g.outputs()
 
     def node(self, node: int) -> dict[str, Any]:
-        """A node as a dict: id, role, kind, activation (+cap/slope), bias, bias_value, enabled;
+        """A node as a dict: id, innovation, role, kind, activation (+cap/slope), bias, bias_value, enabled;
         feature maps add shape, channels, height, width and untied_bias."""
         return self._g.node(_node(node))
 
     def edge(self, edge: int) -> dict[str, Any]:
-        """An edge as a dict: id, src, dst, kind, time_skip, port, trainable, weight, enabled;
+        """An edge as a dict: id, innovation, src, dst, kind, time_skip, port, trainable, weight, enabled;
         filters add size, depth (kc), stride and padding; pools op, size, stride,
         overlapping and pseudorandom."""
         return self._g.edge(_edge(edge))
@@ -351,6 +421,11 @@ def _skip(value: Any) -> int:
 def _port(value: Any) -> int:
     """A gate port of a standard LSTM/GRU unit; the core says which exist."""
     return integer(value, "port", 0, bits=63)
+
+
+def _innovation(value: Any) -> int:
+    """An innovation number: 0 to 2**64 - 2 (the core refuses 2**64 - 1)."""
+    return integer(value, "innovation", 0, bits=64)
 
 
 def _node(value: Any, name: str = "node") -> int:

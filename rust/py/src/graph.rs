@@ -293,6 +293,41 @@ impl PyGraph {
         Ok(self.inner.find_edge_at(src.0, dst.0, skip, port).map(|e| e.0))
     }
 
+    /// Gives a node its (run-wide) innovation number; unique among the nodes.
+    fn set_node_innovation(&mut self, py: Python<'_>, node: NodeArg, innovation: u64) -> PyResult<()> {
+        self.inner.set_node_innovation(node.0, innovation).or_raise(py)
+    }
+
+    /// Gives an edge its (run-wide) innovation number; unique among the edges.
+    fn set_edge_innovation(&mut self, py: Python<'_>, edge: EdgeArg, innovation: u64) -> PyResult<()> {
+        self.inner.set_edge_innovation(edge.0, innovation).or_raise(py)
+    }
+
+    /// The id of the node with this innovation number, or None.
+    fn find_node_by_innovation(&self, innovation: u64) -> Option<u32> {
+        self.inner.node_by_innovation(innovation).map(|n| n.0)
+    }
+
+    /// The id of the edge with this innovation number, or None.
+    fn find_edge_by_innovation(&self, innovation: u64) -> Option<u32> {
+        self.inner.edge_by_innovation(innovation).map(|e| e.0)
+    }
+
+    /// The largest innovation number among the nodes, or None.
+    fn max_node_innovation(&self) -> Option<u64> {
+        self.inner.max_node_innovation()
+    }
+
+    /// The largest innovation number among the edges, or None.
+    fn max_edge_innovation(&self) -> Option<u64> {
+        self.inner.max_edge_innovation()
+    }
+
+    /// Hash of the enabled structure by innovation numbers (duplicate genomes).
+    fn structural_hash(&self) -> u64 {
+        self.inner.structural_hash()
+    }
+
     /// Input node ids in id order (the order of input features).
     fn inputs(&self) -> Vec<u32> {
         self.inner.inputs().iter().map(|n| n.0).collect()

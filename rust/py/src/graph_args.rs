@@ -7,6 +7,7 @@ use pyo3::types::PyDict;
 pub fn node_dict<'py>(py: Python<'py>, n: &Node) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("id", n.id.0)?;
+    d.set_item("innovation", n.innovation)?;
     d.set_item("role", n.role.name())?;
     d.set_item("kind", n.kind.name())?;
     match n.kind {
@@ -40,6 +41,7 @@ fn set_activation(d: &Bound<'_, PyDict>, activation: Activation) -> PyResult<()>
 pub fn edge_dict<'py>(py: Python<'py>, e: &Edge) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("id", e.id.0)?;
+    d.set_item("innovation", e.innovation)?;
     d.set_item("src", e.src.0)?;
     d.set_item("dst", e.dst.0)?;
     d.set_item("kind", e.kind.name())?;

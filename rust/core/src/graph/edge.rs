@@ -103,6 +103,10 @@ impl EdgeKind {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Edge {
     pub id: EdgeId,
+    /// Run-wide name of the edge in evolution (see `innovation.rs`);
+    /// unique among the graph's edges. Missing in JSON: the id.
+    #[serde(default = "super::innovation::unset")]
+    pub innovation: u64,
     pub src: NodeId,
     pub dst: NodeId,
     pub kind: EdgeKind,

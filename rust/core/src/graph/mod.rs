@@ -4,10 +4,12 @@
 pub mod args;
 mod cell;
 mod edge;
+mod innovation;
 mod json;
 mod node;
 mod random;
 mod shapes;
+mod structural_hash;
 mod validate;
 
 pub use cell::CellKind;
@@ -18,6 +20,7 @@ pub use validate::topological_levels;
 
 use crate::bail;
 use crate::error::{Error, Result};
+use innovation::{InnovationIndex, UNSET};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// A directed graph of nodes and edges. Edges with `time_skip = 0` always form
@@ -34,6 +37,9 @@ pub struct Graph {
     /// Successors through feed-forward edges (enabled or not), for the
     /// incremental cycle check.
     ff_out: HashMap<NodeId, BTreeSet<NodeId>>,
+    /// Innovation number -> node / edge (`innovation.rs`).
+    node_innovations: InnovationIndex<NodeId>,
+    edge_innovations: InnovationIndex<EdgeId>,
 }
 
 /// Two graphs are equal when their nodes, edges and id counters are; the
@@ -135,8 +141,10 @@ impl Graph {
 
     /// Adds a node; `bias = None` uses the notes' default for the role.
     pub fn add_node(&mut self, role: Role, kind: NodeKind, bias: Option<bool>) -> Result<NodeId> {
+        let id = NodeId(self.next_node);
         let node = Node {
-            id: NodeId(self.next_node),
+            id,
+            innovation: self.node_innovations.fresh(id.0).ok_or_else(exhausted)?,
             role,
             kind,
             bias: bias.unwrap_or(role.default_bias() && kind.cell().is_none()) && role != Role::Input,
@@ -149,7 +157,7 @@ impl Graph {
         validate::check_node(&node)?;
         self.reserve_nodes(1)?;
         self.next_node += 1;
-        let id = node.id;
+        self.node_innovations.insert(node.innovation, id).expect("a fresh innovation number is free");
         self.nodes.insert(id, node);
         Ok(id)
     }
@@ -167,12 +175,14 @@ impl Graph {
 
     /// Checks that `n` more nodes fit the memory budget and the id range.
     pub fn reserve_nodes(&self, n: usize) -> Result<()> {
-        reserve("nodes", n, self.nodes.len(), self.next_node, crate::limits::NODE_BYTES)
+        reserve("nodes", n, self.nodes.len(), self.next_node, crate::limits::NODE_BYTES)?;
+        self.node_innovations.reserve(self.next_node, n).ok_or_else(exhausted)
     }
 
     /// Checks that `n` more edges fit the memory budget and the id range.
     pub fn reserve_edges(&self, n: usize) -> Result<()> {
-        reserve("edges", n, self.edges.len(), self.next_edge, crate::limits::EDGE_BYTES)
+        reserve("edges", n, self.edges.len(), self.next_edge, crate::limits::EDGE_BYTES)?;
+        self.edge_innovations.reserve(self.next_edge, n).ok_or_else(exhausted)
     }
 
     /// Sets a node's initial bias value (and turns its bias on).
@@ -269,6 +279,7 @@ impl Graph {
         }
         let edge = Edge {
             id: EdgeId(self.next_edge),
+            innovation: UNSET, // numbered on insertion
             src,
             dst,
             kind: spec.kind,
@@ -286,7 +297,9 @@ impl Graph {
 
     fn insert_edge(&mut self, mut edge: Edge) -> EdgeId {
         edge.id = EdgeId(self.next_edge);
+        edge.innovation = self.edge_innovations.fresh(edge.id.0).expect("numbers checked by reserve_edges");
         self.next_edge += 1;
+        self.edge_innovations.insert(edge.innovation, edge.id).expect("a fresh innovation number is free");
         self.index_edge(&edge);
         let id = edge.id;
         self.edges.insert(id, edge);
@@ -313,6 +326,7 @@ impl Graph {
     /// Removes an edge.
     pub fn remove_edge(&mut self, id: EdgeId) -> Result<Edge> {
         let edge = self.edges.remove(&id).ok_or_else(|| Error::Graph(format!("unknown edge id {}", id.0)))?;
+        self.edge_innovations.remove(edge.innovation);
         self.pairs.remove(&(edge.src, edge.dst, edge.time_skip, edge.port));
         if edge.time_skip == 0 {
             if let Some(next) = self.ff_out.get_mut(&edge.src) {
@@ -325,6 +339,7 @@ impl Graph {
     /// Removes a node and every edge touching it.
     pub fn remove_node(&mut self, id: NodeId) -> Result<Node> {
         let node = self.nodes.remove(&id).ok_or_else(|| Error::Graph(format!("unknown node id {}", id.0)))?;
+        self.node_innovations.remove(node.innovation);
         let incident: Vec<EdgeId> = self.edges.values().filter(|e| e.src == id || e.dst == id).map(|e| e.id).collect();
         for e in incident {
             self.remove_edge(e)?;
@@ -417,15 +432,22 @@ impl Graph {
 
     pub(crate) fn from_parts(nodes: Vec<Node>, edges: Vec<Edge>, next_node: u32, next_edge: u32) -> Result<Graph> {
         let mut g = Graph { next_node, next_edge, ..Graph::default() };
-        for n in nodes {
+        for mut n in nodes {
             if n.id.0 >= next_node {
                 bail!(Format, "{} is not below next_node_id {next_node}", n.id);
             }
-            if g.nodes.insert(n.id, n.clone()).is_some() {
+            if n.innovation == UNSET {
+                n.innovation = u64::from(n.id.0);
+            }
+            if g.nodes.contains_key(&n.id) {
                 bail!(Graph, "node id {} appears twice", n.id.0);
             }
+            if let Err(other) = g.node_innovations.insert(n.innovation, n.id) {
+                bail!(Graph, "{other} and {} both have innovation number {}", n.id, n.innovation);
+            }
+            g.nodes.insert(n.id, n);
         }
-        for e in edges {
+        for mut e in edges {
             if e.id.0 >= next_edge {
                 bail!(Format, "{} is not below next_edge_id {next_edge}", e.id);
             }
@@ -443,6 +465,12 @@ impl Graph {
             if g.edges.contains_key(&e.id) {
                 bail!(Graph, "edge id {} appears twice", e.id.0);
             }
+            if e.innovation == UNSET {
+                e.innovation = u64::from(e.id.0);
+            }
+            if let Err(other) = g.edge_innovations.insert(e.innovation, e.id) {
+                bail!(Graph, "{other} and {} both have innovation number {}", e.id, e.innovation);
+            }
             g.index_edge(&e);
             g.edges.insert(e.id, e);
         }
@@ -453,6 +481,10 @@ impl Graph {
     pub(crate) fn next_ids(&self) -> (u32, u32) {
         (self.next_node, self.next_edge)
     }
+}
+
+fn exhausted() -> Error {
+    Error::Unsupported("innovation numbers ran out (the largest is 2^64 - 2)".into())
 }
 
 /// `n` more `what` (nodes or edges) beside `have`, whose next id is

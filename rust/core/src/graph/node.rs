@@ -231,6 +231,10 @@ impl NodeKind {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     pub id: NodeId,
+    /// Run-wide name of the node in evolution (see `innovation.rs`);
+    /// unique among the graph's nodes. Missing in JSON: the id.
+    #[serde(default = "super::innovation::unset")]
+    pub innovation: u64,
     pub role: Role,
     pub kind: NodeKind,
     /// Whether the node has a trainable bias.
