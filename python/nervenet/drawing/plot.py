@@ -5,8 +5,8 @@ Nodes sit in columns by topological level (inputs left, outputs right),
 ordered within a column by the mean height of their predecessors (fewer
 crossings); markers and colours by kind, with a legend. Feature maps are
 boxes labelled ``C×H×W``. Feed-forward edges are straight, recurrent edges
-dashed curves labelled with their skip ``t-k``; disabled elements are
-faded (disabled edges dotted). Up to ``arrows`` edges each edge is an arrow
+dashed curves labelled with their skip ``t-k`` (once per pair of nodes and
+skip); disabled elements are faded (disabled edges dotted). Up to ``arrows`` edges each edge is an arrow
 of its own; above that, edges go into a few ``LineCollection``\\ s and
 recurrent edges get one label per bundle (same columns, same skip), so an
 MLP 784-100-10 draws in about a second.
@@ -147,8 +147,9 @@ def _nodes(ax: Any, scene: Scene, pos: dict[int, tuple[float, float]], labels: b
         for n in scene.nodes:
             if n.shape is None:
                 x, y = pos[n.id]
-                ax.annotate(str(n.id), (x, y), xytext=(0, 8), textcoords="offset points", ha="center",
-                            va="bottom", fontsize=7, color="#202020" if n.enabled else "#a0a0a0", zorder=4,
+                # below: self loops and their labels take the top
+                ax.annotate(str(n.id), (x, y), xytext=(0, -7), textcoords="offset points", ha="center",
+                            va="top", fontsize=7, color="#202020" if n.enabled else "#a0a0a0", zorder=4,
                             gid="node-label")
 
 
@@ -195,13 +196,16 @@ def _arrows(ax: Any, scene: Scene, pos: dict[int, tuple[float, float]]) -> None:
     from matplotlib.patches import FancyArrowPatch
     from matplotlib.path import Path
 
+    labelled: set[tuple[int, int, int]] = set()
     for e in scene.edges:
         style = _edge_style(e)
         head = "-|>" if e.kind == "weight" else "-|>,head_width=0.3"
         if e.recurrent:
             curve = _curve(ax, pos[e.src], pos[e.dst], 33)
             arrow = FancyArrowPatch(path=Path(_shortened(ax, curve)), arrowstyle=head, mutation_scale=9, **style)
-            _skip_label(ax, e, curve[len(curve) // 2])
+            if (e.src, e.dst, e.skip) not in labelled:  # edges into several gates of a unit share one curve
+                labelled.add((e.src, e.dst, e.skip))
+                _skip_label(ax, e, curve[len(curve) // 2])
         else:
             arrow = FancyArrowPatch(pos[e.src], pos[e.dst], arrowstyle=head, mutation_scale=9, shrinkA=5,
                                     shrinkB=6, **style)
