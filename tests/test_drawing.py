@@ -51,6 +51,19 @@ def _disabled() -> nv.Graph:
     return g
 
 
+def _residual() -> nv.Graph:
+    """A residual block (identity edges between maps, flattened into a
+    scalar output) and a scalar identity edge."""
+    g = nv.Graph()
+    x = g.add_feature_map(2, 6, 6, role="input")
+    block = nv.cnn.resnet_block(g, x, 2)
+    s = g.add_inputs(1)
+    y = g.add_outputs(1)
+    g.connect_all(block, y)
+    g.identity(s[0], y[0])
+    return g
+
+
 FAMILIES = {
     "mlp": lambda: nv.mlp([3, 4, 2]),
     "elman": lambda: nv.rnn.elman(2, 3, 1),
@@ -62,6 +75,7 @@ FAMILIES = {
     "disabled": _disabled,
     "small_mnist": lambda: nv.cnn.small_mnist(True),
     "lenet5": nv.cnn.lenet5,
+    "residual": _residual,
 }
 
 
@@ -155,6 +169,17 @@ def test_dot_tells_feature_maps_filters_and_pools_apart() -> None:
     assert by_kind["filter"]["label"] == "13×13 s1 p2" and by_kind["filter"]["penwidth"] == "2"
     assert by_kind["pool"]["label"] == "max 2×2 s2" and by_kind["pool"]["arrowhead"] == "empty"
     assert len({a["color"] for a in by_kind.values()}) == 3
+
+
+def test_identity_edges_are_marked_in_dot_and_legend() -> None:
+    g = _residual()
+    _, edges, _ = _parse(g.to_dot())
+    identity = [a for i, (_, _, a) in zip(g.edge_ids(), edges) if g.edge(i)["kind"] == "identity"]
+    assert len(identity) >= 2
+    assert all(a["label"] == "identity" and a["arrowhead"] == "empty" and a["color"] == scene.EDGE_COLOURS["identity"]
+               for a in identity)
+    legend = [t.get_text() for t in g.draw().get_legend().get_texts()]
+    assert {"identity", "filter", "feed-forward", "feature map (C×H×W)", "input", "output"} <= set(legend)
 
 
 def test_dot_names_the_gate_an_edge_of_a_standard_unit_feeds() -> None:

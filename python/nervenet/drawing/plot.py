@@ -26,7 +26,7 @@ import numpy as np
 
 from .._checks import flag, integer
 from ..errors import ConfigError
-from .scene import INACTIVE_COLOUR, RECURRENT_COLOUR, Edge, Scene, node_style, read
+from .scene import EDGE_COLOURS, INACTIVE_COLOUR, RECURRENT_COLOUR, Edge, Scene, node_style, read
 
 __all__ = ["draw_graph"]
 
@@ -288,18 +288,16 @@ def _legend(ax: Any, scene: Scene) -> None:
         else:
             handles.append(Line2D([], [], marker=style.marker, linestyle="", markerfacecolor=style.colour,
                                   markeredgecolor="#404040", markersize=8, label=style.legend))
-    edges = scene.edges
-    for present, colour, dash, text in (
-        (any(not e.recurrent and e.kind == "weight" for e in edges), "#333333", "-", "feed-forward"),
-        (any(e.recurrent for e in edges), RECURRENT_COLOUR, "--", "recurrent (t-k: skip)"),
-        (any(e.kind == "identity" for e in edges), "#1f78b4", "-", "identity"),
-        (any(e.kind == "filter" for e in edges), "#33a02c", "-", "filter"),
-        (any(e.kind == "pool" for e in edges), "#e31a1c", "-", "pool"),
-        (any(not e.enabled for e in edges) or any(not n.enabled for n in scene.nodes), INACTIVE_COLOUR, ":",
+    kinds = {e.kind for e in scene.edges}
+    entries = [
+        (any(not e.recurrent and e.kind == "weight" for e in scene.edges), EDGE_COLOURS["weight"], "-", "feed-forward"),
+        (any(e.recurrent for e in scene.edges), RECURRENT_COLOUR, "--", "recurrent (t-k: skip)"),
+        *((kind in kinds, EDGE_COLOURS[kind], "-", kind) for kind in ("identity", "filter", "pool")),
+        (any(not e.enabled for e in scene.edges) or any(not n.enabled for n in scene.nodes), INACTIVE_COLOUR, ":",
          "disabled"),
-    ):
-        if present:
-            handles.append(Line2D([], [], color=colour, linestyle=dash, label=text))
+    ]
+    handles += [Line2D([], [], color=colour, linestyle=dash, label=text) for present, colour, dash, text in entries
+                if present]
     # outside the axes: "best" would test every artist of a large graph
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
 

@@ -18,7 +18,8 @@ from typing import Any, Optional
 
 from .. import _core
 
-__all__ = ["NodeStyle", "Node", "Edge", "Scene", "read", "levels", "node_style", "EDGE_COLOURS", "RECURRENT_COLOUR"]
+__all__ = ["NodeStyle", "Node", "Edge", "Scene", "read", "levels", "node_style", "EDGE_COLOURS", "RECURRENT_COLOUR",
+           "INACTIVE_COLOUR"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ NODE_STYLES: dict[str, NodeStyle] = {
     "mgu": NodeStyle("MGU cell", "#cab2d6", "pentagon", "p"),
     "ugrnn": NodeStyle("UGRNN cell", "#ffff99", "diamond", "D"),
     "delta": NodeStyle("Delta-RNN cell", "#8dd3c7", "triangle", "^"),
-    "lstm_unit": NodeStyle("LSTM unit (torch)", "#33a02c", "septagon", "H"),
+    "lstm_unit": NodeStyle("LSTM unit (torch)", "#66a61e", "septagon", "H"),
     "gru_unit": NodeStyle("GRU unit (torch)", "#ff7f00", "house", "v"),
     "feature_map": NodeStyle("feature map", "#d9d9d9", "box3d", "s"),
 }
@@ -116,9 +117,6 @@ class Scene:
     nodes: list[Node]
     edges: list[Edge]
     levels: int
-
-    def by_id(self) -> dict[int, Node]:
-        return {n.id: n for n in self.nodes}
 
 
 def read(graph: Any) -> Scene:
