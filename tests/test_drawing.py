@@ -182,6 +182,18 @@ def test_identity_edges_are_marked_in_dot_and_legend() -> None:
     assert {"identity", "filter", "feed-forward", "feature map (C×H×W)", "input", "output"} <= set(legend)
 
 
+def test_dot_labels_3d_filters_and_every_pool() -> None:
+    g = nv.Graph()
+    x = g.add_feature_map(3, 8, 8, role="input")
+    a = g.add_feature_map(4, 6, 6)
+    g.connect_filter(x, a, 3, depth=2)
+    b = g.add_feature_map(4, 3, 2)
+    g.connect_pool(a, b, "avg", (2, 3), stride=(2, 3))
+    g.connect_pool(b, g.add_feature_map(4, 2, 1), "fractional_max")
+    _, edges, _ = _parse(g.to_dot())
+    assert [a["label"] for _, _, a in edges] == ["3×3×2 s1 p0", "avg 2×3 s2×3", "fractional_max"]
+
+
 def test_dot_names_the_gate_an_edge_of_a_standard_unit_feeds() -> None:
     g = nv.rnn.lstm_layers(1, 1, 1)
     _, edges, _ = _parse(g.to_dot())

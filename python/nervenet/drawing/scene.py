@@ -154,7 +154,8 @@ def _edge(d: dict[str, Any], enabled: dict[int, bool], nodes: dict[int, dict[str
         detail = f"{d['kh']}×{d['kw']}" + (f"×{d['kc']}" if d.get("kc") else "") + f" s{d['stride']} p{d['padding']}"
     elif kind == "pool":
         (h, w), (sh, sw) = d["size"], d["stride"]
-        detail = "fractional_max" if d["op"] == "fractional_max" else f"{d['op']} {h}×{w} s{sh}" + (f"×{sw}" if sw != sh else "")
+        stride = f"s{sh}" + (f"×{sw}" if sw != sh else "")
+        detail = "fractional_max" if d["op"] == "fractional_max" else f"{d['op']} {h}×{w} {stride}"
     elif kind == "identity":
         detail = "identity"
     else:
