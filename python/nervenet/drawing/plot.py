@@ -6,10 +6,15 @@ ordered within a column by the mean height of their predecessors (fewer
 crossings); markers and colours by kind, with a legend. Feature maps are
 boxes labelled ``C×H×W``. Feed-forward edges are straight, recurrent edges
 dashed curves labelled with their skip ``t-k`` (once per pair of nodes and
-skip); disabled elements are faded (disabled edges dotted). Up to ``arrows`` edges each edge is an arrow
-of its own; above that, edges go into a few ``LineCollection``\\ s and
-recurrent edges get one label per bundle (same columns, same skip), so an
-MLP 784-100-10 draws in about a second.
+skip); disabled elements are faded (disabled edges dotted). Up to
+``arrows`` edges each edge is an arrow of its own; above that, edges go into
+a few ``LineCollection``\\ s, faded by how many run between the same two
+columns, and recurrent edges get one label per bundle (same columns, same
+skip), so an MLP 784-100-10 draws in seconds.
+
+Recurrent curves are laid out in display space for the axes' size at the
+time of the call (their bow keeps its shape whatever the aspect ratio);
+resizing the figure afterwards stretches them a little.
 
 Artists carry a ``gid`` saying what they are: ``nodes:<group>`` (a
 scatter of scalar nodes), ``map:<id>`` (a feature map's box),
@@ -20,6 +25,7 @@ scatter of scalar nodes), ``map:<id>`` (a feature map's box),
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Any, Optional
 
 import numpy as np
@@ -67,7 +73,7 @@ def draw_graph(
     if ax is None:
         import matplotlib.pyplot as plt
 
-        tallest = max((sum(1 for n in scene.nodes if n.level == k) for k in range(scene.levels)), default=1)
+        tallest = max(Counter(n.level for n in scene.nodes).values(), default=1)
         width = min(3 + 1.8 * scene.levels, 24) + (2.5 if legend else 0.0)
         fig, ax = plt.subplots(figsize=(width, min(2.5 + 0.3 * tallest, 16)))
         # room for the legend now: curves are laid out in display space, so no tight_layout afterwards
@@ -164,9 +170,9 @@ def _map_box(ax: Any, n: Any, xy: tuple[float, float]) -> None:
 
 def _curve(ax: Any, a: tuple[float, float], b: tuple[float, float], points: int) -> np.ndarray:
     """A recurrent edge's path in data coordinates: a quadratic Bézier
-    bowing to the right of its direction (a backward edge bows below the
-    forward ones), or a loop above the node for a self edge; made in
-    display space, so it keeps its shape whatever the axes' aspect."""
+    bowing to the right of its direction (forward edges below the straight
+    line, backward ones above), or a loop above the node for a self edge;
+    made in display space, so it keeps its shape whatever the axes' aspect."""
     to_display = ax.transData
     pa, pb = to_display.transform([a, b])
     t = np.linspace(0.0, 1.0, points)[:, None]
