@@ -294,7 +294,13 @@ class Graph(MapMethods):
 
     def draw(self, ax: Any = None, *, labels: Optional[bool] = None, legend: bool = True, arrows: int = 300) -> Any:
         """Draws the graph with matplotlib and returns the Axes
-        (:func:`nervenet.drawing.draw_graph`, which explains the options)."""
+        (:func:`nervenet.drawing.draw_graph`, which explains the options).
+
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> g = Graph(); x = g.add_inputs(1); y = g.add_outputs(1); _ = g.connect(x[0], y[0])
+        >>> sorted(c.get_gid() for c in g.draw().collections)   # one scatter per node kind
+        ['nodes:input', 'nodes:output']
+        """
         from ..drawing import draw_graph
 
         return draw_graph(self, ax, labels=labels, legend=legend, arrows=arrows)
