@@ -223,6 +223,18 @@ def _cases() -> list[Case]:
         _graph()[0].save(path)
         return nv.Graph.load, {"path": str(path)}
 
+    @case("drawing.to_dot")
+    def _():
+        return nv.drawing.to_dot, {"graph": nv.random_graph(2, 3, 1, recurrent=2, max_skip=3), "rankdir": "LR"}
+
+    @case("drawing.draw_graph")
+    def _():
+        from matplotlib.figure import Figure  # not pyplot: nothing keeps the figures of the walk
+
+        ax = Figure().add_subplot()
+        return nv.drawing.draw_graph, {"graph": nv.rnn.elman(1, 2, 1), "ax": ax, "labels": True, "legend": True,
+                                       "arrows": 5}
+
     # --- builders -------------------------------------------------------
     @case("mlp")
     def _():

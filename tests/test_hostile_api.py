@@ -16,6 +16,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+import nervenet as nv
+
 #: the address space a child may use: an allocation past it is a crash or an
 #: error, and allocation sizes come from the arguments, so only a size check
 #: before allocating (or fallible allocation) keeps the child alive.
@@ -25,6 +27,9 @@ MEMORY_LIMIT = 6 << 30
 CALL_TIMEOUT = 20
 
 WALKER = Path(__file__).with_name("hostile_api.py")
+# the folder holding the nervenet these tests import (the source tree, or site-packages where installed): the
+# child runs in a temporary folder, where a relative PYTHONPATH would find another copy
+PACKAGE_PARENT = str(Path(nv.__file__).resolve().parents[1])
 
 
 def _limit() -> None:
@@ -58,7 +63,7 @@ def _child_lines(start: int, env: dict[str, str], cwd: str):
 def run_walk() -> tuple[int, list[dict]]:
     """Runs the walk to the end, restarting after crashes and hangs. Returns
     the number of calls made and the offences."""
-    env = dict(os.environ, NERVENET_NUM_THREADS="2")
+    env = dict(os.environ, NERVENET_NUM_THREADS="2", PYTHONPATH=PACKAGE_PARENT)
     start, offences, calls, last = 0, [], 0, None
     cwd = tempfile.mkdtemp(prefix="nv-hostile-")  # hostile paths such as "x" are written here
     while True:

@@ -46,7 +46,7 @@ from . import cnn, interop, rnn
 from .generate import generate
 from .training import callbacks, optim
 from . import io
-from . import machine, search
+from . import drawing, machine, search
 from .training.history import History
 
 __version__: str = _core.__version__
@@ -78,6 +78,7 @@ __all__ = [
     "io",
     "search",
     "machine",
+    "drawing",
     "rnn",
     "cnn",
     "interop",

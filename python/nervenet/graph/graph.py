@@ -346,6 +346,35 @@ class Graph(MapMethods):
         """Raises GraphError naming the culprit if an invariant is broken."""
         self._g.validate()
 
+    # ---- drawing -----------------------------------------------------------
+
+    def to_dot(self, *, rankdir: str = "LR") -> str:
+        """The graph as Graphviz DOT text (:func:`nervenet.drawing.to_dot`):
+        nodes ranked by topological level, recurrent edges dashed and
+        labelled ``t-k``.
+
+        >>> g = Graph(); x = g.add_inputs(1); y = g.add_outputs(1)
+        >>> _ = g.connect(x[0], y[0]); _ = g.connect(y[0], y[0], time_skip=2)
+        >>> [line.strip() for line in g.to_dot().splitlines() if "->" in line]
+        ['n0 -> n1 [color="#333333"];', 'n1 -> n1 [style=dashed, color="#6a3d9a", label="t-2", constraint=false];']
+        """
+        from ..drawing import to_dot
+
+        return to_dot(self, rankdir=rankdir)
+
+    def draw(self, ax: Any = None, *, labels: Optional[bool] = None, legend: bool = True, arrows: int = 300) -> Any:
+        """Draws the graph with matplotlib and returns the Axes
+        (:func:`nervenet.drawing.draw_graph`, which explains the options).
+
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> g = Graph(); x = g.add_inputs(1); y = g.add_outputs(1); _ = g.connect(x[0], y[0])
+        >>> sorted(c.get_gid() for c in g.draw().collections)   # one scatter per node kind
+        ['nodes:input', 'nodes:output']
+        """
+        from ..drawing import draw_graph
+
+        return draw_graph(self, ax, labels=labels, legend=legend, arrows=arrows)
+
     # ---- serialization and copies ---------------------------------------------
 
     def to_json(self) -> str:
