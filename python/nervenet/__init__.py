@@ -43,6 +43,7 @@ from .network import Network
 from .threads import get_memory_budget, get_num_threads, set_inference_memory, set_memory_budget, set_num_threads
 from . import data
 from . import cnn, interop, rnn
+from . import evolution
 from .generate import generate
 from .training import callbacks, optim
 from . import io
@@ -79,6 +80,7 @@ __all__ = [
     "search",
     "machine",
     "drawing",
+    "evolution",
     "rnn",
     "cnn",
     "interop",
