@@ -16,8 +16,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import _core
-from .errors import DataError, DTypeError, ShapeError, UnsupportedError
+from ._budget import allocate, check_bytes
+from .errors import DataError, DTypeError, ShapeError
 
 _NUMERIC = "fiub"  # float, signed, unsigned, bool
 _INTEGER = "iu"
@@ -50,17 +50,9 @@ def _copied(arr: np.ndarray, what: str, dtype: np.dtype, make: Any) -> np.ndarra
     """``make()``, a copy of ``arr`` in ``dtype``, after checking its bytes
     against the memory budget: a broadcast or strided view (np.broadcast_to)
     can stand for far more memory than it holds."""
-    need = int(arr.size) * dtype.itemsize
-    budget = _core.get_memory_budget()
-    if need > budget:
-        raise UnsupportedError(
-            f"{what}: a copy of shape {_shape(arr.shape)} in {dtype} needs {need} bytes, more than the "
-            f"memory budget of {budget} bytes (nervenet.set_memory_budget changes it)"
-        )
-    try:
-        return make()
-    except MemoryError:
-        raise UnsupportedError(f"{what}: a copy of shape {_shape(arr.shape)} ({need} bytes) cannot be allocated") from None
+    need, copy = int(arr.size) * dtype.itemsize, f"{what}: a copy of shape {_shape(arr.shape)} in {dtype}"
+    check_bytes(need, copy)
+    return allocate(make, need, copy)
 
 
 def _contiguous(arr: np.ndarray, what: str = "the array") -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 
 from .._checks import integer, real, seed as seed_of, text
 from ..errors import ConfigError, DTypeError, ShapeError
-from ._budget import _shape, allocate, nbytes, output, read
+from .._budget import _shape, allocate, nbytes, output, read
 
 __all__ = ["pad_images"]
 

@@ -55,7 +55,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._checks import real, text
-from ._budget import within
+from .._budget import within
 from ..errors import ConfigError, DataError, DTypeError, NotFittedError, ShapeError
 
 __all__ = [

@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import ConfigError, DataError, DTypeError, ShapeError
 
 from .._checks import _short, integer as _integer, text as _text
-from ._budget import allocate, nbytes, numeric_dtype, output, read, within
+from .._budget import allocate, nbytes, numeric_dtype, output, read, within
 
 __all__ = ["lagged_windows", "pad_sequences", "chunk_series", "next_step_targets", "one_hot_ids"]
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._checks import real, seed as seed_of
 from ..errors import ConfigError, DataError, DTypeError, ShapeError
-from ._budget import read
+from .._budget import read
 
 __all__ = ["Split", "train_validation_test_split", "train_validation_test_indices"]
 

@@ -1,5 +1,6 @@
 """User arrays and output sizes checked against the memory budget before
-anything is allocated or computed (shared by the data functions).
+anything is allocated or computed (the arrays crossing to the engine, the
+data functions).
 
 A broadcast or strided view (``np.broadcast_to``) holds a few bytes but
 stands for as many as its shape says: converting it, copying it or even
@@ -16,9 +17,9 @@ from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 
-from .. import _core
-from .._checks import _short
-from ..errors import ConfigError, DTypeError, ShapeError, UnsupportedError
+from . import _core
+from ._checks import _short
+from .errors import ConfigError, DTypeError, ShapeError, UnsupportedError
 
 T = TypeVar("T")
 
@@ -53,12 +54,7 @@ def within(arr: np.ndarray, name: str, itemsize: int = 0) -> np.ndarray:
     """``arr``, after checking the memory it stands for (``itemsize``: per
     element, when it is to be converted to a wider dtype)."""
     need = int(arr.size) * max(arr.dtype.itemsize, itemsize)
-    budget = _core.get_memory_budget()
-    if need > budget:
-        raise UnsupportedError(
-            f"{name} of shape {_shape(arr.shape)} stands for {need} bytes, more than the memory budget of "
-            f"{budget} bytes (a broadcast view? nervenet.set_memory_budget changes the budget)"
-        )
+    check_bytes(need, f"{name} of shape {_shape(arr.shape)} (as a broadcast view does, it stands for every element)")
     return arr
 
 
