@@ -77,13 +77,10 @@ def _xy(n: int = 8, features: int = 3, outputs: int = 2, seed: int = 0) -> tuple
 
 
 def _graph() -> tuple[nv.Graph, list[int], list[int], list[int]]:
-    g = nv.Graph()
-    x = g.add_inputs(3)
-    h = g.add_nodes(4, activation="tanh")
-    y = g.add_outputs(2)
-    g.connect_all(x, h)
-    g.connect_all(h, y)
-    return g, x, h, y
+    """A 3-4-2 MLP and its input, hidden and output ids."""
+    g = nv.mlp([3, 4, 2])
+    x, y = g.inputs(), g.outputs()
+    return g, x, [n for n in g.node_ids() if n not in x and n not in y], y
 
 
 def _net(dtype: str = "float64") -> nv.Network:
