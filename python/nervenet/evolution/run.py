@@ -1,0 +1,476 @@
+"""The evolution run: EXAMM's steady-state island loop on the engine.
+
+One driver (this process) generates genomes and keeps the islands; a
+backend trains them. With ``reproducible=True`` genome i is generated only
+once the results of every genome below i − workers are in, and those are
+inserted in id order, so a seed and a worker count give the same genomes
+and fitnesses however the results arrive. Every genome's random draws come
+from its own generator (seeded by run seed and genome id), so resuming
+needs no generator state.
+
+Files in ``out`` (all optional): ``genomes.jsonl`` (one line per genome),
+``checkpoint.json`` (written atomically after every result),
+``best.safetensors`` (the best genome as a model file ``nv.Network.load``
+reads), ``best.dot``.
+
+>>> import numpy as np, nervenet as nv
+>>> from nervenet.evolution import EvolutionConfig, Evolution, Task
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(8, 20, 2)); Y = np.roll(X[..., :1], 1, axis=1)
+>>> task = Task(X, Y, X[:2], Y[:2])
+>>> cfg = EvolutionConfig(islands=2, island_size=2, genomes=6, epochs=1, batch_size=4,
+...                       backend="inprocess", seed=1)
+>>> result = Evolution(cfg, task).run(progress=False)
+>>> result.genomes, result.best.fitness > 0
+(6, True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import math
+import os
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional, Union
+
+import numpy as np
+
+from .._checks import path_of
+from ..errors import ConfigError, FormatError
+from ..graph import Graph
+from ..network import Network
+from .backends import backend_for
+from .config import EvolutionConfig
+from .fitness import Job, Task, Trained, build_network, derived_seed
+from .islands import Genome, Island, worst_island
+from .operators import OPERATORS, Innovations, Skip
+from .weights import start
+
+CHECKPOINT_FORMAT = 1
+#: Operators tried for one child before it falls back to a clone.
+MUTATION_TRIES = 10
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def minimal_genome(n_inputs: int, n_outputs: int) -> Graph:
+    """EXAMM's seed genome: every input connected to every output (linear
+    outputs with a bias)."""
+    g = Graph()
+    x = g.add_inputs(n_inputs)
+    y = g.add_outputs(n_outputs, "identity", bias=True)
+    g.connect_all(x, y)
+    return g
+
+
+def counts_of(g: Graph) -> dict[str, dict[str, int]]:
+    """Enabled hidden nodes by kind ("tanh" for a simple node's activation)
+    and edges by kind: feed-forward, recurrent, disabled."""
+    nodes: Counter[str] = Counter()
+    for n in g.node_ids():
+        d = g.node(n)
+        if d["enabled"] and d["role"] == "hidden":
+            nodes[d["activation"] if d["kind"] == "simple" else d["kind"]] += 1
+    edges: Counter[str] = Counter()
+    for e in g.edge_ids():
+        d = g.edge(e)
+        edges["disabled" if not d["enabled"] else "recurrent" if d["time_skip"] else "forward"] += 1
+    return {"nodes": dict(sorted(nodes.items())), "edges": dict(sorted(edges.items()))}
+
+
+@dataclass
+class EvolutionResult:
+    """What a run found: the best genome (graph, weights, fitness), the
+    islands at the end, the genomes trained, the wall seconds and, when the
+    task has a test split, the best genome's test loss."""
+
+    best: Genome
+    islands: list[Island]
+    genomes: int
+    seconds: float
+    config: EvolutionConfig
+    test_loss: Optional[float] = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    out: Optional[Path] = None
+
+    def graph(self) -> Graph:
+        return Graph.from_json(self.best.graph)
+
+    def network(self) -> Network:
+        """The best genome as a network with its trained weights."""
+        return network_of(self.best, self.config)
+
+
+def network_of(genome: Genome, config: EvolutionConfig) -> Network:
+    g = Graph.from_json(genome.graph)
+    net = build_network(g, config, 0)
+    start(net, g, genome.weights, None, "lamarckian")
+    return net
+
+
+def _fingerprint(task: Task) -> str:
+    """A digest of the task's data: a resumed run must train on the same."""
+    h = hashlib.sha256()
+    for a in (task.X, task.Y, task.X_val, task.Y_val, task.mask, task.mask_val):
+        if a is None:
+            continue
+        h.update(str(a.shape).encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:16]
+
+
+class Evolution:
+    """An EXAMM-style run of ``config`` on ``task`` from ``seed`` (a Graph;
+    default :func:`minimal_genome`), writing its files to ``out``.
+
+    ``run()`` trains ``config.genomes`` genomes and returns an
+    :class:`EvolutionResult`; with ``resume=True`` it continues the run
+    whose checkpoint is in ``out``. ``on_genome(record)`` is called with
+    every genome's log record as it is inserted.
+    """
+
+    def __init__(
+        self,
+        config: EvolutionConfig,
+        task: Task,
+        seed: Optional[Graph] = None,
+        *,
+        out: Optional[PathLike] = None,
+        backend: Any = None,
+        on_genome: Optional[Callable[[dict[str, Any]], None]] = None,
+    ) -> None:
+        if not isinstance(config, EvolutionConfig):
+            raise ConfigError(f"config must be an EvolutionConfig, got {type(config).__name__}")
+        if not isinstance(task, Task):
+            raise ConfigError(f"task must be an nv.evolution.Task, got {type(task).__name__}")
+        self.config = config
+        self.task = task.as_dtype(config.dtype)
+        self.seed_graph = seed.copy() if seed is not None else minimal_genome(task.n_inputs, task.n_outputs)
+        if not isinstance(self.seed_graph, Graph):
+            raise ConfigError(f"seed must be an nv.Graph, got {type(seed).__name__}")
+        if len(self.seed_graph.inputs()) != task.n_inputs or len(self.seed_graph.outputs()) != task.n_outputs:
+            raise ConfigError(
+                f"the seed genome has {len(self.seed_graph.inputs())} inputs and {len(self.seed_graph.outputs())} "
+                f"outputs; the task has {task.n_inputs} and {task.n_outputs}"
+            )
+        self.out = None if out is None else path_of(out, "evolution output folder")
+        self.backend = backend
+        self.on_genome = on_genome
+        self.workers = backend.workers if backend is not None else config.worker_count
+        self._operators = self._operator_table()
+        self._reset()
+
+    # ----- state -----
+
+    def _reset(self) -> None:
+        self.islands = [Island(self.config.island_size) for _ in range(self.config.islands)]
+        self.innovations = Innovations.after(self.seed_graph)
+        self.next_id = 0  # the next genome to generate
+        self.inserted = 0  # genomes inserted (results taken in)
+        self.in_flight: dict[int, Genome] = {}
+        self.finished: dict[int, Trained] = {}  # results not yet inserted
+        self.best: Optional[Genome] = None
+        self.history: list[dict[str, Any]] = []
+        self.log_bytes = 0
+
+    def _operator_table(self) -> list[tuple[str, float, Callable[..., Any], dict[str, Any]]]:
+        """(name, probability, operator, its options) for each operator with a positive rate."""
+        rates = {k: v for k, v in self.config.operator_rates.items() if v > 0}
+        total = sum(rates.values())
+        options = {"skips": self.config.recurrent_skips, "kinds": self.config.node_kinds,
+                   "activation": self.config.activation}
+        table = []
+        for name, rate in rates.items():
+            op = OPERATORS[name]
+            accepted = inspect.signature(op).parameters
+            table.append((name, rate / total, op, {k: v for k, v in options.items() if k in accepted}))
+        return table
+
+    # ----- generating genomes -----
+
+    def _mutate(self, parent: Graph, rng: np.random.Generator) -> tuple[Graph, str]:
+        names = [t[0] for t in self._operators]
+        probs = np.array([t[1] for t in self._operators])
+        for _ in range(MUTATION_TRIES):
+            k = int(rng.choice(len(names), p=probs))
+            name, _, op, options = self._operators[k]
+            child = op(parent, rng, self.innovations, **options)
+            if not isinstance(child, Skip):
+                return child, name
+        return parent.copy(), "clone"
+
+    def _child_of(self, parent: Genome, rng: np.random.Generator) -> tuple[Graph, str, tuple[int, ...], Any]:
+        graph, name = self._mutate(Graph.from_json(parent.graph), rng)
+        return graph, name, (parent.id,), parent.weights
+
+    def _crossover(self, a: Genome, b: Genome, rng: np.random.Generator, name: str):
+        from .crossover import crossover
+
+        better, other = (a, b) if (a.fitness, a.id) <= (b.fitness, b.id) else (b, a)
+        out = crossover(Graph.from_json(better.graph), Graph.from_json(other.graph), rng,
+                        better_weights=better.weights, other_weights=other.weights)
+        if isinstance(out, Skip):
+            return None
+        graph, weights = out
+        return graph, name, (better.id, other.id), weights
+
+    def _generate(self, i: int) -> Genome:
+        """Genome ``i``, from the islands as they stand (EXAMM: islands take
+        turns; an island not yet full grows from mutations of the seed, or
+        of the global best after an extinction)."""
+        cfg = self.config
+        rng = np.random.default_rng(derived_seed(cfg.seed, i, 0))
+        k = i % cfg.islands
+        island = self.islands[k]
+        made = None
+        if not island.full:
+            if island.source == "best" and self.best is not None:
+                made = self._child_of(self.best, rng)
+            elif i < cfg.islands:
+                made = (self.seed_graph.copy(), "seed", (), None)
+            else:
+                graph, name = self._mutate(self.seed_graph, rng)
+                made = (graph, name, (), None)
+        else:
+            members = island.genomes
+            r = rng.random() * (cfg.mutation_rate + cfg.intra_island_rate + cfg.inter_island_rate)
+            others = [j for j, isl in enumerate(self.islands) if j != k and isl.best is not None]
+            if r >= cfg.mutation_rate and r < cfg.mutation_rate + cfg.intra_island_rate and len(members) >= 2:
+                a, b = rng.choice(len(members), size=2, replace=False)
+                made = self._crossover(members[int(a)], members[int(b)], rng, "intra_island_crossover")
+            elif r >= cfg.mutation_rate + cfg.intra_island_rate and others:
+                mine = members[int(rng.integers(len(members)))]
+                theirs = self.islands[others[int(rng.integers(len(others)))]].best
+                made = self._crossover(mine, theirs, rng, "inter_island_crossover")
+            if made is None:
+                made = self._child_of(members[int(rng.integers(len(members)))], rng)
+        graph, operator, parents, weights = made
+        return Genome(
+            id=i, graph=graph.to_json(), island=k, operator=operator, parents=parents,
+            start_weights=weights if cfg.weights == "lamarckian" else None,
+            structure=graph.structural_hash(), counts=counts_of(graph),
+        )
+
+    def _job(self, genome: Genome) -> Job:
+        return Job(genome.id, genome.graph, genome.start_weights, derived_seed(self.config.seed, genome.id, 1))
+
+    # ----- taking results in -----
+
+    def _insert(self, result: Trained) -> dict[str, Any]:
+        genome = self.in_flight.pop(result.id)
+        genome.fitness, genome.weights = result.fitness, result.weights
+        genome.epochs, genome.best_epoch, genome.seconds, genome.error = (
+            result.epochs, result.best_epoch, result.seconds, result.error)
+        entered = False
+        if result.error is None:
+            entered = self.islands[genome.island].insert(genome)
+            if self.best is None or (genome.fitness, genome.id) < (self.best.fitness, self.best.id):
+                self.best = genome
+                self._save_best()
+        self.inserted += 1
+        extinct = None
+        every = self.config.extinction_every
+        if every is not None and self.inserted % every == 0:
+            extinct = worst_island(self.islands)
+            self.islands[extinct].extinguish()
+        record = {
+            "id": genome.id, "parents": list(genome.parents), "operator": genome.operator, "island": genome.island,
+            **genome.counts, "epochs": genome.epochs, "best_epoch": genome.best_epoch,
+            "fitness": None if math.isinf(genome.fitness) else genome.fitness,
+            "seconds": round(genome.seconds, 4), "entered": entered,
+        }
+        if genome.error is not None:
+            record["error"] = genome.error
+        if extinct is not None:
+            record["extinct_island"] = extinct
+        fits = [g.fitness for isl in self.islands for g in isl.genomes]
+        self.history.append({"genomes": self.inserted, "best": self.best.fitness if self.best else None,
+                             "median": statistics.median(fits) if fits else None})
+        return record
+
+    def _save_best(self) -> None:
+        if self.out is None or self.best is None:
+            return
+        network_of(self.best, self.config).save(self.out / "best.safetensors")
+
+    # ----- files -----
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "config": self.config.to_dict(),
+            "task": _fingerprint(self.task),
+            "seed_graph": self.seed_graph.to_json(),
+            "workers": self.workers,
+            "next_id": self.next_id,
+            "inserted": self.inserted,
+            "innovations": [self.innovations.node, self.innovations.edge],
+            "islands": [isl.to_dict() for isl in self.islands],
+            "best": None if self.best is None else self.best.to_dict(start_weights=False),
+            "in_flight": [g.to_dict() for g in self.in_flight.values()],
+            "finished": [r.__dict__ | {"fitness": None if math.isinf(r.fitness) else r.fitness}
+                         for r in self.finished.values()],
+            "history": self.history,
+            "log_bytes": self.log_bytes,
+        }
+
+    def _checkpoint(self) -> None:
+        if self.out is None:
+            return
+        path = self.out / "checkpoint.json"
+        tmp = path.with_suffix(".json.tmp")
+        with open(tmp, "w") as f:
+            json.dump(self._state(), f, separators=(",", ":"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def _load(self) -> None:
+        assert self.out is not None
+        path = self.out / "checkpoint.json"
+        if not path.is_file():
+            raise ConfigError(f"nothing to resume: {path} does not exist")
+        try:
+            state = json.loads(path.read_text())
+        except (OSError, ValueError) as e:
+            raise FormatError(f"{path}: not a readable checkpoint ({e})") from e
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise FormatError(f"{path}: checkpoint format {state.get('format')!r}, expected {CHECKPOINT_FORMAT}")
+        saved = EvolutionConfig.from_dict(state["config"])
+        mine = self.config.to_dict()
+        differ = sorted(k for k, v in saved.to_dict().items() if mine[k] != v and k != "genomes")
+        if differ:
+            raise ConfigError(f"{path} was written by a run with other settings ({', '.join(differ)}); "
+                              "resume with the same config (only `genomes` may grow)")
+        if state["task"] != _fingerprint(self.task):
+            raise ConfigError(f"{path} was written by a run on other data; resume with the same task")
+        if state["workers"] != self.workers and self.config.reproducible:
+            raise ConfigError(f"{path} was written with {state['workers']} workers; a reproducible run resumes "
+                              f"with the same count, got {self.workers}")
+        self.seed_graph = Graph.from_json(state["seed_graph"])
+        self.next_id, self.inserted = state["next_id"], state["inserted"]
+        self.innovations = Innovations(*state["innovations"])
+        self.islands = [Island.from_dict(d) for d in state["islands"]]
+        self.best = None if state["best"] is None else Genome.from_dict(state["best"])
+        self.in_flight = {d["id"]: Genome.from_dict(d) for d in state["in_flight"]}
+        self.finished = {}
+        for d in state["finished"]:
+            d = dict(d)
+            d["fitness"] = math.inf if d["fitness"] is None else d["fitness"]
+            self.finished[d["id"]] = Trained(**d)
+        self.history = state["history"]
+        self.log_bytes = state["log_bytes"]
+        log = self.out / "genomes.jsonl"
+        if log.exists():  # lines written after the checkpoint are written again
+            with open(log, "r+b") as f:
+                f.truncate(self.log_bytes)
+
+    def _log(self, record: dict[str, Any]) -> None:
+        if self.on_genome is not None:
+            self.on_genome(record)
+        if self.out is None:
+            return
+        line = (json.dumps(record, separators=(",", ":")) + "\n").encode()
+        with open(self.out / "genomes.jsonl", "ab") as f:
+            f.write(line)
+        self.log_bytes += len(line)
+
+    # ----- the loop -----
+
+    def _may_generate(self, i: int) -> bool:
+        """Reproducible mode: genome ``i`` waits for every genome below i − workers."""
+        if not self.config.reproducible:
+            return True
+        return all(j in self.finished for j in range(self.inserted, i - self.workers))
+
+    def _running(self) -> int:
+        return len(self.in_flight) - len(self.finished)
+
+    def _take_in(self, upto: int) -> list[dict[str, Any]]:
+        """Inserts the finished genomes ``inserted .. upto - 1`` in id order."""
+        records = []
+        while self.inserted < upto and self.inserted in self.finished:
+            records.append(self._insert(self.finished.pop(self.inserted)))
+        return records
+
+    def run(self, *, resume: bool = False, progress: bool = True) -> EvolutionResult:
+        """Trains genomes until ``config.genomes`` are done; returns the result."""
+        cfg = self.config
+        if self.out is not None:
+            self.out.mkdir(parents=True, exist_ok=True)
+        if resume:
+            self._load()
+        elif self.out is not None and (self.out / "checkpoint.json").exists():
+            raise ConfigError(f"{self.out} holds a run already: resume it (resume=True, `--resume`) "
+                              "or choose another folder")
+        elif self.out is not None:
+            (self.out / "genomes.jsonl").write_bytes(b"")
+        backend = self.backend if self.backend is not None else backend_for(cfg)
+        began = time.perf_counter()
+        bar = _progress(cfg.genomes, self.inserted, progress)
+        backend.start(self.task, cfg)
+        try:
+            for genome in sorted(self.in_flight.values(), key=lambda g: g.id):
+                backend.submit(self._job(genome))
+            while self.inserted < cfg.genomes:
+                while (self._running() < self.workers and self.next_id < cfg.genomes
+                       and self._may_generate(self.next_id)):
+                    i = self.next_id
+                    records = self._take_in(i - self.workers if cfg.reproducible else self.inserted)
+                    self._emit(records, bar)
+                    genome = self._generate(i)
+                    self.in_flight[i] = genome
+                    self.next_id += 1
+                    backend.submit(self._job(genome))
+                if self._running() == 0 and not self.finished:
+                    raise AssertionError("evolution loop stalled: nothing running and nothing to take in")
+                for result in backend.wait():
+                    self.finished[result.id] = result
+                if not cfg.reproducible:
+                    self._emit([self._insert(self.finished.pop(j)) for j in sorted(self.finished)], bar)
+                elif self.next_id >= cfg.genomes:
+                    self._emit(self._take_in(cfg.genomes), bar)
+                self._checkpoint()
+        finally:
+            backend.close()
+            if bar is not None:
+                bar.close()
+        if self.best is None:
+            raise ConfigError(f"every one of the {cfg.genomes} genomes failed to train; see the log for the reasons")
+        test = None
+        if self.task.X_test is not None and self.task.Y_test is not None:
+            net = network_of(self.best, cfg)
+            test = float(net.evaluate(self.task.X_test, self.task.Y_test, loss=cfg.loss, mask=self.task.mask_test)["loss"])
+        if self.out is not None:
+            (self.out / "best.dot").write_text(Graph.from_json(self.best.graph).to_dot())
+        return EvolutionResult(self.best, self.islands, self.inserted, time.perf_counter() - began, cfg, test,
+                               self.history, self.out)
+
+    def _emit(self, records: list[dict[str, Any]], bar: Any) -> None:
+        for record in records:
+            self._log(record)
+        if bar is not None and records:
+            bar.update(len(records))
+            last = self.history[-1]
+            bar.set_postfix(best=f"{last['best']:.4g}" if last["best"] is not None else "-",
+                            median=f"{last['median']:.4g}" if last["median"] is not None else "-", refresh=False)
+
+
+def _progress(total: int, done: int, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=done, desc="genomes", unit="genome", dynamic_ncols=True)
+
+
+def evolve(config: EvolutionConfig, task: Task, seed: Optional[Graph] = None, *,
+           out: Optional[PathLike] = None, resume: bool = False, progress: bool = True) -> EvolutionResult:
+    """Runs an evolution (see :class:`Evolution`) and returns its result."""
+    return Evolution(config, task, seed, out=out).run(resume=resume, progress=progress)

@@ -1,0 +1,74 @@
+"""Weights by innovation number, so they pass from parent to child.
+
+A network names its parameters by node and edge id (``edge:17``,
+``node:8:gru.zw``); ids differ between genomes, innovation numbers do not.
+A genome's weights are therefore a dict keyed ``e<edge innovation>`` and
+``n<node innovation>:<rest>`` (``n8:gru.zw``, ``n3:bias``).
+
+Lamarckian inheritance (EXAMM): a child starts from its parents' trained
+weights; a parameter new to it is drawn from a normal distribution with the
+mean and standard deviation of the inherited ones.
+
+>>> import nervenet as nv
+>>> g = nv.mlp([2, 1])
+>>> net = nv.Network(g, dtype="float64", seed=0)
+>>> w = weights_of(net, g)
+>>> sorted(w)
+['e0', 'e1']
+>>> child = nv.Network(g, dtype="float64", seed=5)
+>>> start(child, g, w, rng=None, mode="lamarckian")
+>>> bool((child.parameters == net.parameters).all())
+True
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Optional
+
+import numpy as np
+
+from ..graph import Graph
+from ..network import Network
+
+Weights = dict[str, float]
+
+
+def keys_of(net: Network, g: Graph) -> list[str]:
+    """The innovation key of each of ``net``'s parameters, in flat-vector order."""
+    keys = []
+    for name in net.parameter_names:
+        kind, _, rest = name.partition(":")
+        if kind == "edge":  # edge:<id> or edge:<id>[<index>] (a block of weights)
+            edge, bracket, index = rest.partition("[")
+            keys.append(f"e{g.edge(int(edge))['innovation']}{bracket}{index}")
+        else:  # node:<id>:<what>
+            node, _, what = rest.partition(":")
+            keys.append(f"n{g.node(int(node))['innovation']}:{what}")
+    return keys
+
+
+def weights_of(net: Network, g: Graph) -> Weights:
+    """``net``'s parameters (``net`` compiled from ``g``) by innovation key."""
+    return dict(zip(keys_of(net, g), net.parameters.astype(np.float64).tolist()))
+
+
+def start(net: Network, g: Graph, inherited: Optional[Mapping[str, float]], rng: Optional[np.random.Generator], mode: str) -> None:
+    """Sets ``net``'s starting weights: ``"lamarckian"`` takes every
+    parameter found in ``inherited`` and draws the others from
+    N(mean, std) of the inherited values; a fresh mode (``"xavier"``,
+    ``"kaiming"``: the network was built with that init) keeps the
+    network's own. Fixed parameters keep their values."""
+    if mode != "lamarckian" or not inherited:
+        return
+    keys = keys_of(net, g)
+    values = net.parameters.astype(np.float64)
+    known = np.array([k in inherited for k in keys], dtype=bool)
+    values[known] = [inherited[k] for k, hit in zip(keys, known) if hit]
+    fresh = ~known & net.trainable
+    if fresh.any():
+        pool = np.fromiter(inherited.values(), dtype=np.float64, count=len(inherited))
+        mean, std = float(pool.mean()), float(pool.std())
+        assert rng is not None, "new parameters need a random generator"
+        values[fresh] = rng.normal(mean, std if std > 0 else 1.0, size=int(fresh.sum()))
+    values[~net.trainable] = net.parameters[~net.trainable]
+    net.parameters = values
