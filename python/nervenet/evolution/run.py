@@ -42,7 +42,7 @@ from typing import Any, Callable, Optional, Union
 import numpy as np
 
 from .._checks import path_of
-from ..errors import ConfigError, FormatError
+from ..errors import ConfigError, DataError, FormatError
 from ..graph import Graph
 from ..network import Network
 from .backends import backend_for
@@ -178,6 +178,7 @@ class Evolution:
         self.best: Optional[Genome] = None
         self.history: list[dict[str, Any]] = []
         self.log_bytes = 0
+        self._first_error: Optional[str] = None
 
     def _operator_table(self) -> list[tuple[str, float, Callable[..., Any], dict[str, Any]]]:
         """(name, probability, operator, its options) for each operator with a positive rate."""
@@ -268,6 +269,8 @@ class Evolution:
         genome.epochs, genome.best_epoch, genome.seconds, genome.error = (
             result.epochs, result.best_epoch, result.seconds, result.error)
         entered = False
+        if result.error is not None and self._first_error is None:
+            self._first_error = result.error
         if result.error is None:
             entered = self.islands[genome.island].insert(genome)
             if self.best is None or (genome.fitness, genome.id) < (self.best.fitness, self.best.id):
@@ -442,7 +445,8 @@ class Evolution:
             if bar is not None:
                 bar.close()
         if self.best is None:
-            raise ConfigError(f"every one of the {cfg.genomes} genomes failed to train; see the log for the reasons")
+            raise DataError(f"every one of the {cfg.genomes} genomes failed to train (the first: "
+                            f"{self._first_error}); the log has each one's reason")
         test = None
         if self.task.X_test is not None and self.task.Y_test is not None:
             net = network_of(self.best, cfg)
