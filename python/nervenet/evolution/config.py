@@ -21,12 +21,13 @@ from ..errors import ConfigError
 from ..training import optim
 from .operators import NODE_KINDS, OPERATORS
 
-#: EXAMM's mutation operators and their relative rates (its defaults: every
-#: operator equally likely; split and merge node on, clone on).
+#: EXAMM's mutation operators and their relative rates (its defaults: each
+#: equally likely, split edge off).
 DEFAULT_OPERATOR_RATES: dict[str, float] = {
-    name: 1.0
-    for name in ("clone", "add_edge", "add_recurrent_edge", "enable_edge", "disable_edge", "split_edge", "add_node",
-                 "enable_node", "disable_node", "split_node", "merge_nodes")
+    name: rate
+    for name, rate in (("clone", 1.0), ("add_edge", 1.0), ("add_recurrent_edge", 1.0), ("enable_edge", 1.0),
+                       ("disable_edge", 1.0), ("split_edge", 0.0), ("add_node", 1.0), ("enable_node", 1.0),
+                       ("disable_node", 1.0), ("split_node", 1.0), ("merge_nodes", 1.0))
     if name in OPERATORS  # TODO(merge of branch ops): every one exists; drop this line
 }
 
@@ -42,7 +43,8 @@ class EvolutionConfig:
     (``intra_island_rate``) or with another island's best
     (``inter_island_rate``); every ``extinction_every`` genomes (``None``:
     never) the worst island is emptied and refilled with mutations of the
-    global best. New nodes are drawn from ``node_kinds`` (a ``"simple"``
+    global best (genomes generated before an island's extinction no
+    longer enter it). Crossover starts once every island is full. New nodes are drawn from ``node_kinds`` (a ``"simple"``
     node uses ``activation``); recurrent edges skip ``recurrent_skips =
     (low, high)`` steps. ``weights="lamarckian"`` starts children from their
     parents' trained weights (new ones drawn from the parents' weight
@@ -53,7 +55,9 @@ class EvolutionConfig:
     (``learning_rate``, ``beta1``, ``beta2``, ``bias_correction``), the
     gradient's norm scaled down to ``gradient_scale`` and up to
     ``gradient_boost``, weights capped at ±``weight_cap``; its fitness is
-    the best validation loss of any epoch, with that epoch's weights.
+    the best validation loss of its starting weights and of every epoch,
+    with those weights (so a child never scores worse than the weights it
+    inherited).
 
     Work: ``backend="process"`` trains on ``workers`` spawned processes
     (default: one per core, one engine thread each), ``"inprocess"`` in
@@ -65,6 +69,7 @@ class EvolutionConfig:
     islands: int = 10
     island_size: int = 10
     genomes: int = 2000
+    mutations: int = 1
     mutation_rate: float = 0.7
     intra_island_rate: float = 0.2
     inter_island_rate: float = 0.1
@@ -92,7 +97,7 @@ class EvolutionConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("islands", "island_size", "genomes", "epochs"):
+        for name in ("islands", "island_size", "genomes", "epochs", "mutations"):
             integer(getattr(self, name), name, 1)
         integer(self.batch_size, "batch_size", 0)
         for name in ("mutation_rate", "intra_island_rate", "inter_island_rate"):

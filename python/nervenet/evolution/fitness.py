@@ -76,8 +76,9 @@ class Job:
 @dataclass(frozen=True)
 class Trained:
     """A trained genome: ``fitness`` (best validation loss; inf when
-    training failed, ``error`` saying why), the weights of that epoch, the
-    epochs run and the seconds training took."""
+    training failed, ``error`` saying why), the weights of that epoch
+    (``best_epoch``, 0-based; -1: the starting weights), the epochs run and
+    the seconds training took."""
 
     id: int
     fitness: float
@@ -109,12 +110,16 @@ def train(job: Job, task: Task, config: EvolutionConfig) -> Trained:
         net = build_network(g, config, job.seed)
         start(net, g, job.weights, np.random.default_rng(job.seed), config.weights)
         validation = (task.X_val, task.Y_val) if task.mask_val is None else (task.X_val, task.Y_val, task.mask_val)
+        before = net.parameters
+        initial = float(net.evaluate(*validation[:2], loss=config.loss, mask=task.mask_val)["loss"])
         net.fit(task.X, task.Y, mask=task.mask, validation=validation, seed=job.seed, callbacks=[stopper],
                 **config.fit_options())
     except NervenetError as e:
         return Trained(job.id, math.inf, None, max(stopper.last_epoch + 1, 0), stopper.best_epoch,
                        time.perf_counter() - began, f"{type(e).__name__}: {e}")
     fitness = float(stopper.best)
+    if math.isfinite(initial) and not initial > fitness:  # the starting weights were never beaten (EXAMM keeps them)
+        net.parameters, fitness, stopper.best_epoch = before, initial, -1
     if not math.isfinite(fitness):
         return Trained(job.id, math.inf, None, stopper.last_epoch + 1, stopper.best_epoch,
                        time.perf_counter() - began, f"validation loss is not finite ({fitness})")

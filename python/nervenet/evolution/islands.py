@@ -60,6 +60,7 @@ class Island:
     capacity: int
     genomes: list[Genome] = field(default_factory=list)
     source: str = "seed"
+    erased_before: int = 0  # genomes generated before its extinction do not enter
 
     @property
     def full(self) -> bool:
@@ -84,17 +85,19 @@ class Island:
         self.genomes.sort(key=lambda g: (g.fitness, g.id))  # ties: the older first, deterministic
         return True
 
-    def extinguish(self) -> None:
+    def extinguish(self, next_id: int) -> None:
+        """Empties the island; genomes below ``next_id`` (already generated) no longer enter."""
         self.genomes.clear()
         self.source = "best"
+        self.erased_before = next_id
 
     def to_dict(self) -> dict[str, Any]:
-        return {"capacity": self.capacity, "source": self.source,
+        return {"capacity": self.capacity, "source": self.source, "erased_before": self.erased_before,
                 "genomes": [g.to_dict(start_weights=False) for g in self.genomes]}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Island":
-        return cls(d["capacity"], [Genome.from_dict(g) for g in d["genomes"]], d["source"])
+        return cls(d["capacity"], [Genome.from_dict(g) for g in d["genomes"]], d["source"], d["erased_before"])
 
 
 def worst_island(islands: list[Island]) -> int:

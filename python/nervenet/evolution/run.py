@@ -196,15 +196,23 @@ class Evolution:
     # ----- generating genomes -----
 
     def _mutate(self, parent: Graph, rng: np.random.Generator) -> tuple[Graph, str]:
+        """``config.mutations`` operators that applied, one after another
+        (EXAMM: a clone counts as one; an operator that cannot apply is
+        drawn again)."""
         names = [t[0] for t in self._operators]
         probs = np.array([t[1] for t in self._operators])
-        for _ in range(MUTATION_TRIES):
-            k = int(rng.choice(len(names), p=probs))
-            name, _, op, options = self._operators[k]
-            child = op(parent, rng, self.innovations, **options)
+        graph, done = parent, []
+        for _ in range(MUTATION_TRIES * self.config.mutations):
+            if len(done) == self.config.mutations:
+                break
+            name, _, op, options = self._operators[int(rng.choice(len(names), p=probs))]
+            child = op(graph, rng, self.innovations, **options)
             if not isinstance(child, Skip):
-                return child, name
-        return parent.copy(), "clone"
+                graph = child
+                done.append(name)
+        if not done:
+            return parent.copy(), "clone"
+        return (graph if graph is not parent else parent.copy()), "+".join(done)
 
     def _child_of(self, parent: Genome, rng: np.random.Generator) -> tuple[Graph, str, tuple[int, ...], Any]:
         graph, name = self._mutate(Graph.from_json(parent.graph), rng)
@@ -231,21 +239,24 @@ class Evolution:
         island = self.islands[k]
         made = None
         if not island.full:
-            if island.source == "best" and self.best is not None:
+            if island.source == "best" and self.best is not None:  # repopulating after an extinction
                 made = self._child_of(self.best, rng)
-            elif i < cfg.islands:
+            elif i < cfg.islands:  # an island's first genome: the seed itself
                 made = (self.seed_graph.copy(), "seed", (), None)
+            elif island.genomes:  # filling up: mutations of its members
+                made = self._child_of(island.genomes[int(rng.integers(len(island.genomes)))], rng)
             else:
                 graph, name = self._mutate(self.seed_graph, rng)
                 made = (graph, name, (), None)
         else:
             members = island.genomes
             r = rng.random() * (cfg.mutation_rate + cfg.intra_island_rate + cfg.inter_island_rate)
+            crossing = all(isl.full for isl in self.islands)  # EXAMM: only mutations until every island is full
             others = [j for j, isl in enumerate(self.islands) if j != k and isl.best is not None]
-            if r >= cfg.mutation_rate and r < cfg.mutation_rate + cfg.intra_island_rate and len(members) >= 2:
+            if crossing and cfg.mutation_rate <= r < cfg.mutation_rate + cfg.intra_island_rate and len(members) >= 2:
                 a, b = rng.choice(len(members), size=2, replace=False)
                 made = self._crossover(members[int(a)], members[int(b)], rng, "intra_island_crossover")
-            elif r >= cfg.mutation_rate + cfg.intra_island_rate and others:
+            elif crossing and r >= cfg.mutation_rate + cfg.intra_island_rate and others:
                 mine = members[int(rng.integers(len(members)))]
                 theirs = self.islands[others[int(rng.integers(len(others)))]].best
                 made = self._crossover(mine, theirs, rng, "inter_island_crossover")
@@ -272,7 +283,8 @@ class Evolution:
         if result.error is not None and self._first_error is None:
             self._first_error = result.error
         if result.error is None:
-            entered = self.islands[genome.island].insert(genome)
+            island = self.islands[genome.island]
+            entered = genome.id >= island.erased_before and island.insert(genome)
             if self.best is None or (genome.fitness, genome.id) < (self.best.fitness, self.best.id):
                 self.best = genome
                 self._save_best()
@@ -281,7 +293,7 @@ class Evolution:
         every = self.config.extinction_every
         if every is not None and self.inserted % every == 0:
             extinct = worst_island(self.islands)
-            self.islands[extinct].extinguish()
+            self.islands[extinct].extinguish(self.next_id)
         record = {
             "id": genome.id, "parents": list(genome.parents), "operator": genome.operator, "island": genome.island,
             **genome.counts, "epochs": genome.epochs, "best_epoch": genome.best_epoch,

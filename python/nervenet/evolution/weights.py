@@ -6,8 +6,9 @@ A genome's weights are therefore a dict keyed ``e<edge innovation>`` and
 ``n<node innovation>:<rest>`` (``n8:gru.zw``, ``n3:bias``).
 
 Lamarckian inheritance (EXAMM): a child starts from its parents' trained
-weights; a parameter new to it is drawn from a normal distribution with the
-mean and standard deviation of the inherited ones.
+weights; a parameter new to it is drawn from N(μ, σ), the mean (of values
+clipped to ±10) and sample standard deviation of the inherited ones
+(0 and 0.25 when there are fewer than two), and clipped to ±10.
 
 >>> import nervenet as nv
 >>> g = nv.mlp([2, 1])
@@ -31,6 +32,9 @@ from ..graph import Graph
 from ..network import Network
 
 Weights = dict[str, float]
+
+#: EXAMM's bound on a drawn weight.
+BOUND = 10.0
 
 
 def keys_of(net: Network, g: Graph) -> list[str]:
@@ -67,8 +71,8 @@ def start(net: Network, g: Graph, inherited: Optional[Mapping[str, float]], rng:
     fresh = ~known & net.trainable
     if fresh.any():
         pool = np.fromiter(inherited.values(), dtype=np.float64, count=len(inherited))
-        mean, std = float(pool.mean()), float(pool.std())
+        mean, std = (float(np.clip(pool, -BOUND, BOUND).mean()), float(pool.std(ddof=1))) if len(pool) > 1 else (0.0, 0.25)
         assert rng is not None, "new parameters need a random generator"
-        values[fresh] = rng.normal(mean, std if std > 0 else 1.0, size=int(fresh.sum()))
+        values[fresh] = np.clip(rng.normal(mean, std, size=int(fresh.sum())), -BOUND, BOUND)
     values[~net.trainable] = net.parameters[~net.trainable]
     net.parameters = values
