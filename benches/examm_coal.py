@@ -119,6 +119,32 @@ def examm_graph(cell: str, n: int = 12) -> nv.Graph:
     return g
 
 
+def write_sequences(folder: Path, burners: range = range(10)) -> tuple[list[str], list[str]]:
+    """The 280 sequences of ``coal_sequences`` as CSV files for EXAMM, one of
+    STEPS + 1 rows each (time offset 1) in ``folder``: (column names, paths).
+    Sequence k of a file: inputs from rows 500k .. 500k+499, targets from
+    rows 500k+1 .. 500k+500, as load_timeseries + chunk_series cut them."""
+    columns: list[str] = []
+    paths = []
+    for i in burners:
+        head, *rows = (DATA / f"burner_{i}.csv").read_text().splitlines()
+        columns = columns or head.split(",")
+        for k in range((len(rows) - 1) // STEPS):
+            path = folder / f"burner_{i}_{k:02d}.csv"
+            path.write_text("\n".join([head, *rows[STEPS * k: STEPS * k + STEPS + 1]]) + "\n")
+            paths.append(str(path))
+    return columns, paths
+
+
+def write_prefix(folder: Path, burner: int, steps: int) -> str:
+    """The first ``steps`` (input, target) pairs of a burner as a CSV file in
+    ``folder`` (a validation set that costs EXAMM nothing); its path."""
+    head, *rows = (DATA / f"burner_{burner}.csv").read_text().splitlines()
+    path = folder / f"test_burner_{burner}_{steps}_steps.csv"
+    path.write_text("\n".join([head, *rows[:steps + 1]]) + "\n")
+    return str(path)
+
+
 def pin(core: int) -> None:
     """Every thread of this process (and those it starts later) on ``core``."""
     for tid in os.listdir("/proc/self/task"):
@@ -143,21 +169,8 @@ class Examm:
         self.columns, self.train, self.test = self._write_sequences()
 
     def _write_sequences(self) -> tuple[list[str], list[str], list[str]]:
-        # Sequence k of a file: inputs from rows 500k .. 500k+499, targets from
-        # rows 500k+1 .. 500k+500, as load_timeseries + chunk_series cut them.
-        columns: list[str] = []
-        train = []
-        for i in range(10):
-            head, *rows = (DATA / f"burner_{i}.csv").read_text().splitlines()
-            columns = columns or head.split(",")
-            for k in range((len(rows) - 1) // STEPS):
-                path = self.folder / f"burner_{i}_{k:02d}.csv"
-                path.write_text("\n".join([head, *rows[STEPS * k: STEPS * k + STEPS + 1]]) + "\n")
-                train.append(str(path))
-        head, *rows = (DATA / "burner_10.csv").read_text().splitlines()
-        test = self.folder / "test_burner_10_10_steps.csv"
-        test.write_text("\n".join([head, *rows[:11]]) + "\n")
-        return columns, train, [str(test)]
+        columns, train = write_sequences(self.folder)
+        return columns, train, [write_prefix(self.folder, 10, 10)]
 
     def command(self, cell: str) -> list[str]:
         return [
