@@ -321,17 +321,62 @@ def shown(cmd: list[str]) -> str:
 # --------------------------------------------------------------------------
 # nervenet's side: filled in by the coordinator once nv.evolution exists.
 # --------------------------------------------------------------------------
-def run_nervenet(budget: Budget, seed: int = 0) -> dict[str, float]:
-    """nervenet's search with the same budget as ``budget`` (genomes, islands,
-    island size, epochs, workers = threads, training on the same sequences);
-    returns its wall and search seconds, genomes trained, genomes per hour
-    and best validation / test MSE."""
-    raise NotImplementedError("filled in by the coordinator once nv.evolution exists")
+#: EXAMM's node type names -> nervenet's node kinds.
+KINDS = {"simple": "simple", "UGRNN": "ugrnn", "MGU": "mgu", "GRU": "gru", "delta": "delta", "LSTM": "lstm"}
+
+
+def nervenet_task(budget: Budget):
+    """The data nervenet's search trains on for ``budget``: for "chunks"
+    (the throughput measure) EXAMM's own work, the 280 sequences of burners
+    0-9 for training and burners 10-11 for validation; for "published",
+    issue 14's protocol (``nv.evolution.coal_task``: burners 0-7 train in
+    500-step sequences, 8-9 validate, 10-11 test, never seen by the search)."""
+    import nervenet as nv
+
+    if budget.files == "published":
+        return nv.evolution.coal_task(DATA)
+    files = [DATA / f"burner_{i}.csv" for i in TRAIN_BURNERS]
+    test = [DATA / f"burner_{i}.csv" for i in TEST_BURNERS]
+    task = nv.evolution.timeseries_task(files, test, outputs=TARGET, chunk=500, name="coal-examm-work")
+    if budget.validation == "tiny":
+        task = nv.evolution.Task(task.X, task.Y, task.X_val[:1, :10], task.Y_val[:1, :10], name=task.name)
+    return task
+
+
+def run_nervenet(budget: Budget, seed: int = 0, batch_size: int = 1, genomes: Optional[int] = None,
+                 learning_rate: float = 1e-3) -> dict[str, float]:
+    """nervenet's search with ``budget``'s settings (islands, island size,
+    epochs, mutations per child, node kinds, workers = threads, EXAMM's
+    training defaults) training ``genomes`` genomes (default: the budget's);
+    returns its seconds, genomes trained, genomes per hour, best validation
+    and test MSE, the seconds spent training (summed over workers) and the
+    mean trainable parameters of the genomes."""
+    import nervenet as nv
+
+    task = nervenet_task(budget)
+    cfg = nv.evolution.EvolutionConfig(
+        islands=budget.islands, island_size=budget.island_size, genomes=genomes or budget.genomes,
+        epochs=budget.epochs, mutations=budget.mutations, node_kinds=tuple(KINDS[k] for k in budget.node_types),
+        batch_size=batch_size, learning_rate=learning_rate, workers=budget.threads, seed=seed,
+    )
+    records: list[dict] = []
+    began = time.perf_counter()
+    result = nv.evolution.Evolution(cfg, task, on_genome=records.append).run(progress=False)
+    seconds = time.perf_counter() - began
+    trained = sum(r["seconds"] for r in records)
+    return {"seconds": seconds, "genomes": result.genomes, "genomes_per_hour": result.genomes / seconds * 3600,
+            "best_mse": result.best.fitness, "test_mse": result.test_loss if result.test_loss is not None else math.nan,
+            "training_seconds": trained, "outside_training": 1 - trained / (seconds * cfg.worker_count),
+            "best_genome": result.best.id, "best_counts": result.best.counts}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--examm", metavar="PATH/TO/examm_mt", required=True, help="built as the docstring says")
+    parser.add_argument("--examm", metavar="PATH/TO/examm_mt", help="built as the docstring says (without it: nervenet alone)")
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 8], help="nervenet's batch sizes")
+    parser.add_argument("--lr", type=float, default=1e-3, help="nervenet's Adam learning rate")
+    parser.add_argument("--seed", type=int, default=0, help="nervenet's run seed (round r: seed + r)")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each contender, order alternating")
     parser.add_argument("--examm-only", action="store_true", help="run EXAMM alone (default preset: tiny)")
     parser.add_argument("--preset", choices=sorted(PRESETS), help="budget (default: published; tiny with --examm-only)")
     parser.add_argument("--genomes", type=int)
@@ -348,8 +393,49 @@ def main() -> None:
     budget = PRESETS[args.preset or ("tiny" if args.examm_only else "published")]
     budget = replace(budget, **{k: v for k, v in vars(args).items()
                                 if k in Budget.__dataclass_fields__ and v is not None})
-    if not args.examm_only:
-        run_nervenet(budget)  # the interleaved comparison comes with nv.evolution
+    if args.examm_only:
+        if not args.examm:
+            parser.error("--examm-only needs --examm PATH/TO/examm_mt")
+        examm_runs(args, budget)
+        return
+    import statistics
+
+    import nervenet as nv
+
+    nv.set_num_threads(1)  # the driver's own engine thread (the test pass); workers run one each
+    print(f"# {budget}; nervenet batch sizes {args.batch}, seed {args.seed}; {args.rounds} round(s), "
+          "order alternating; nervenet trains as many genomes as the budget says")
+    samples: dict[str, list[dict]] = {}
+    examm = ExammRun(args.examm, cores=args.cores) if args.examm else None
+    try:
+        for r in range(args.rounds):
+            contenders = [f"nervenet b{b}" for b in args.batch] + (["EXAMM"] if examm else [])
+            for name in (contenders if r % 2 == 0 else contenders[::-1]):
+                if name == "EXAMM":
+                    res = examm.run(budget)
+                    row = {"seconds": res.search_seconds, "genomes": res.genomes,
+                           "genomes_per_hour": res.genomes_per_hour, "best_mse": res.best_mse, "test_mse": math.nan}
+                else:
+                    row = run_nervenet(budget, seed=args.seed + r, batch_size=int(name.split("b")[-1]),
+                                       learning_rate=args.lr)
+                samples.setdefault(name, []).append(row)
+                print(f"{name:>12}: {row['genomes']} genomes in {row['seconds']:.1f} s "
+                      f"({row['genomes_per_hour']:.0f}/hour), best validation MSE {row['best_mse']:.6f}, "
+                      f"test MSE {row['test_mse']:.6f}"
+                      + (f", {100 * row['outside_training']:.2f}% of worker time outside training, best "
+                         f"{row['best_counts']}" if "outside_training" in row else ""), flush=True)
+    finally:
+        if examm is not None and not args.keep:
+            examm.cleanup()
+    if examm is not None:
+        theirs = statistics.median(x["genomes_per_hour"] for x in samples["EXAMM"])
+        for name, rows in samples.items():
+            if name != "EXAMM":
+                ours = statistics.median(x["genomes_per_hour"] for x in rows)
+                print(f"# {name}: {ours / theirs:.1f}x EXAMM's genomes per hour (medians over {len(rows)} run(s))")
+
+
+def examm_runs(args: argparse.Namespace, budget: Budget) -> None:
     examm = ExammRun(args.examm, cores=args.cores)
     try:
         print(f"# {budget}")
