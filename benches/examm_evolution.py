@@ -367,7 +367,7 @@ def run_nervenet(budget: Budget, seed: int = 0, batch_size: int = 1, genomes: Op
     return {"seconds": seconds, "genomes": result.genomes, "genomes_per_hour": result.genomes / seconds * 3600,
             "best_mse": result.best.fitness, "test_mse": result.test_loss if result.test_loss is not None else math.nan,
             "training_seconds": trained, "outside_training": 1 - trained / (seconds * cfg.worker_count),
-            "best_genome": result.best.id, "best_counts": result.best.counts}
+            "driver": result.driver_seconds / seconds, "best_genome": result.best.id, "best_counts": result.best.counts}
 
 
 def main() -> None:
@@ -422,7 +422,8 @@ def main() -> None:
                 print(f"{name:>12}: {row['genomes']} genomes in {row['seconds']:.1f} s "
                       f"({row['genomes_per_hour']:.0f}/hour), best validation MSE {row['best_mse']:.6f}, "
                       f"test MSE {row['test_mse']:.6f}"
-                      + (f", {100 * row['outside_training']:.2f}% of worker time outside training, best "
+                      + (f", driver {100 * row['driver']:.2f}% of the run, {100 * row['outside_training']:.2f}% of "
+                         f"worker time outside training, best "
                          f"{row['best_counts']}" if "outside_training" in row else ""), flush=True)
     finally:
         if examm is not None and not args.keep:

@@ -251,3 +251,25 @@ def test_bad_arguments_are_config_errors() -> None:
     with pytest.raises(nv.ConfigError):
         small(mutation_rate=0, intra_island_rate=0, inter_island_rate=0)
     assert math.isinf(nv.evolution.Genome(0, "", 0, "seed").fitness)
+
+
+def test_extinction_empties_the_worst_island_which_refills_from_the_global_best() -> None:
+    cfg = small(islands=3, island_size=2, genomes=40, extinction_every=12, workers=1)
+    records = run_log(cfg, delay_task())
+    events = [(r["id"], r["extinct_island"], r["generated_before"]) for r in records if "extinct_island" in r]
+    assert [e[0] for e in events] == [11, 23, 35]  # every 12 genomes inserted
+    for at, island, before in events:
+        later = [r for r in records if r["id"] >= before and r["island"] == island]
+        # the island refills from mutations of the best genome of the run so far
+        best_so_far = min((r for r in records if r["id"] <= at and r["fitness"] is not None),
+                          key=lambda r: (r["fitness"], r["id"]))
+        assert later and later[0]["parents"] == [best_so_far["id"]]
+    # genomes generated for an island before its extinction do not enter it
+    stale = [r for at, island, before in events for r in records if r["island"] == island and at < r["id"] < before]
+    assert stale and not any(r["entered"] for r in stale)
+
+
+def test_each_child_gets_the_configured_number_of_mutations() -> None:
+    records = run_log(small(genomes=14, mutations=2, operator_rates={"add_edge": 1.0, "clone": 1.0}), delay_task())
+    made = [r["operator"] for r in records if r["operator"] != "seed"]
+    assert made and all(len(op.split("+")) == 2 and set(op.split("+")) <= {"add_edge", "clone"} for op in made)

@@ -98,6 +98,7 @@ class EvolutionResult:
     test_loss: Optional[float] = None
     history: list[dict[str, Any]] = field(default_factory=list)
     out: Optional[Path] = None
+    driver_seconds: float = 0.0  # generating, inserting, logging, checkpointing (the backend's waits left out)
 
     def graph(self) -> Graph:
         return Graph.from_json(self.best.graph)
@@ -302,8 +303,8 @@ class Evolution:
         }
         if genome.error is not None:
             record["error"] = genome.error
-        if extinct is not None:
-            record["extinct_island"] = extinct
+        if extinct is not None:  # and genomes below next_id, generated before, stay out of it
+            record["extinct_island"], record["generated_before"] = extinct, self.next_id
         fits = [g.fitness for isl in self.islands for g in isl.genomes]
         self.history.append({"genomes": self.inserted, "best": self.best.fitness if self.best else None,
                              "median": statistics.median(fits) if fits else None})
@@ -430,6 +431,7 @@ class Evolution:
         began = time.perf_counter()
         bar = _progress(cfg.genomes, self.inserted, progress)
         backend.start(self.task, cfg)
+        waited = 0.0
         try:
             for genome in sorted(self.in_flight.values(), key=lambda g: g.id):
                 backend.submit(self._job(genome))
@@ -445,7 +447,10 @@ class Evolution:
                     backend.submit(self._job(genome))
                 if self._running() == 0 and not self.finished:
                     raise AssertionError("evolution loop stalled: nothing running and nothing to take in")
-                for result in backend.wait():
+                t0 = time.perf_counter()
+                results = backend.wait()
+                waited += time.perf_counter() - t0
+                for result in results:
                     self.finished[result.id] = result
                 if not cfg.reproducible:
                     self._emit([self._insert(self.finished.pop(j)) for j in sorted(self.finished)], bar)
@@ -453,6 +458,7 @@ class Evolution:
                     self._emit(self._take_in(cfg.genomes), bar)
                 self._checkpoint()
         finally:
+            looped = time.perf_counter() - began
             backend.close()
             if bar is not None:
                 bar.close()
@@ -466,7 +472,7 @@ class Evolution:
         if self.out is not None:
             (self.out / "best.dot").write_text(Graph.from_json(self.best.graph).to_dot())
         return EvolutionResult(self.best, self.islands, self.inserted, time.perf_counter() - began, cfg, test,
-                               self.history, self.out)
+                               self.history, self.out, driver_seconds=looped - waited)
 
     def _emit(self, records: list[dict[str, Any]], bar: Any) -> None:
         for record in records:
