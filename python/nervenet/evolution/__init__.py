@@ -1,5 +1,5 @@
 """Neuro-evolution of recurrent graphs, after EXAMM (work in progress: the
-genome operators so far; islands, crossover, training backends and the run
+genome operators and crossover so far; islands, training backends and the run
 follow, see issue 14)."""
 
 from .operators import (
@@ -12,9 +12,14 @@ from .operators import (
     add_recurrent_edge,
     clone,
     disable_edge,
+    disable_node,
     enable_edge,
+    enable_node,
+    merge_nodes,
     split_edge,
+    split_node,
 )
+from .crossover import crossover
 
 __all__ = [
     "NODE_KINDS",
@@ -25,7 +30,12 @@ __all__ = [
     "add_node",
     "add_recurrent_edge",
     "clone",
+    "crossover",
     "disable_edge",
+    "disable_node",
     "enable_edge",
+    "enable_node",
+    "merge_nodes",
     "split_edge",
+    "split_node",
 ]
