@@ -407,6 +407,13 @@ def test_genes_copy_every_attribute_of_nodes_and_edges() -> None:
     assert copy.to_json() == g.to_json()
 
 
+def test_node_kinds_must_be_a_sequence_of_names() -> None:
+    g, rng = nv.mlp([2, 2, 1]), np.random.default_rng(0)
+    for kinds in ((), "lstm"):
+        with pytest.raises(nv.ConfigError, match="kinds must be a non-empty sequence"):
+            evolution.split_node(g, rng, Innovations.after(g), kinds=kinds)
+
+
 def test_feature_maps_are_not_mutated() -> None:
     with pytest.raises(nv.ConfigError, match="feature maps"):
         evolution.add_node(nv.cnn.lenet5(), np.random.default_rng(0), Innovations())

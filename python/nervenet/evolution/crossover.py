@@ -4,8 +4,8 @@ The child is the fitter parent's graph (every node and edge, enabled or
 not, with its ids) plus the edges only the less fit parent has, each
 brought in with the nodes it needs under their innovation numbers and
 enabled with probability ``less_fit_rate`` (EXAMM's 0.5), otherwise
-disabled; ``less_fit_rate=0`` keeps the child's active structure exactly
-the fitter parent's. Nothing depends on islands: parents from two islands
+disabled; with ``less_fit_rate=0`` the child computes what the fitter
+parent computes. Nothing depends on islands: parents from two islands
 align like parents from one.
 
 Weights are dicts from parameter keys to floats: ``"e<innovation>"`` for an

@@ -161,8 +161,8 @@ def disable_edge(g: Graph, rng: np.random.Generator, run: Innovations) -> Outcom
 
 
 def _draw_kind(rng: np.random.Generator, kinds: Sequence[str]) -> str:
-    if len(kinds) == 0:
-        raise ConfigError(f"kinds must name at least one node kind of {NODE_KINDS}")
+    if isinstance(kinds, str) or len(kinds) == 0:
+        raise ConfigError(f"kinds must be a non-empty sequence of node kinds of {NODE_KINDS}, got {kinds!r}")
     return str(rng.choice(list(kinds)))
 
 
@@ -291,7 +291,9 @@ def split_node(
     (EXAMM redraws recurrent edges' skips; keeping them keeps the timing the
     parent was selected for). The old node and its edges are disabled, and
     every new node and edge is numbered from the run. The new edges mirror
-    the old node's, so the graph stays acyclic at skip 0.
+    the old node's, so the graph stays acyclic at skip 0. (EXAMM also adds
+    recurrent edges to a new Jordan or Elman node; nervenet's cells keep
+    their state themselves and have no such kinds.)
 
     >>> import numpy as np, nervenet as nv
     >>> g = nv.mlp([2, 1, 1]); run = Innovations.after(g)
