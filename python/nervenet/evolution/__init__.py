@@ -13,6 +13,7 @@ See :class:`Evolution` for a run.
 
 from .backends import InProcess, ProcessPool
 from .config import DEFAULT_OPERATOR_RATES, EvolutionConfig
+from .crossover import crossover
 from .fitness import Job, Task, Trained
 from .islands import Genome, Island
 from .operators import (
@@ -25,8 +26,12 @@ from .operators import (
     add_recurrent_edge,
     clone,
     disable_edge,
+    disable_node,
     enable_edge,
+    enable_node,
+    merge_nodes,
     split_edge,
+    split_node,
 )
 from .run import Evolution, EvolutionResult, evolve, minimal_genome
 from .tasks import coal_task, timeseries_task
@@ -39,11 +44,11 @@ __all__ = [
     "EvolutionResult",
     "Genome",
     "InProcess",
+    "Innovations",
     "Island",
     "Job",
     "NODE_KINDS",
     "OPERATORS",
-    "Innovations",
     "ProcessPool",
     "Skip",
     "Task",
@@ -52,12 +57,17 @@ __all__ = [
     "add_node",
     "add_recurrent_edge",
     "clone",
-    "disable_edge",
-    "enable_edge",
-    "evolve",
-    "minimal_genome",
     "coal_task",
+    "crossover",
+    "disable_edge",
+    "disable_node",
+    "enable_edge",
+    "enable_node",
+    "evolve",
+    "merge_nodes",
+    "minimal_genome",
     "split_edge",
+    "split_node",
     "timeseries_task",
     "weights_of",
 ]

@@ -26,6 +26,7 @@ import numpy as np
 from ..errors import ConfigError, GraphError
 from ..graph import Graph
 from ..rnn import CELL_KINDS
+from .genes import add_edge_like
 
 __all__ = [
     "Innovations",
@@ -37,6 +38,10 @@ __all__ = [
     "disable_edge",
     "split_edge",
     "add_node",
+    "enable_node",
+    "disable_node",
+    "split_node",
+    "merge_nodes",
     "clone",
     "OPERATORS",
 ]
@@ -130,12 +135,18 @@ def add_recurrent_edge(g: Graph, rng: np.random.Generator, run: Innovations, *, 
     return _try_edges(g, rng, run, "add_recurrent_edge", lambda: int(rng.integers(low, high + 1)))
 
 
-def _toggle(g: Graph, rng: np.random.Generator, enabled: bool, name: str) -> Outcome:
-    edges = [e for e in g.edge_ids() if g.edge(e)["enabled"] != enabled]
-    if not edges:
-        return Skip(name, f"no {'disabled' if enabled else 'enabled'} edge")
+def _toggle(g: Graph, rng: np.random.Generator, enabled: bool, name: str, *, nodes: bool = False) -> Outcome:
+    """Sets a random edge's (or, with ``nodes``, hidden node's) enabled flag
+    to ``enabled`` where it is not; inputs and outputs are never disabled."""
+    if nodes:
+        _scalar_nodes(g)
+        ids = [n for n in g.node_ids() if (d := g.node(n))["role"] == "hidden" and d["enabled"] != enabled]
+    else:
+        ids = [e for e in g.edge_ids() if g.edge(e)["enabled"] != enabled]
+    if not ids:
+        return Skip(name, f"no {'disabled' if enabled else 'enabled'} {'hidden node' if nodes else 'edge'}")
     child = g.copy()
-    child.set_edge_enabled(int(rng.choice(edges)), enabled)
+    (child.set_node_enabled if nodes else child.set_edge_enabled)(int(rng.choice(ids)), enabled)
     return child
 
 
@@ -149,10 +160,19 @@ def disable_edge(g: Graph, rng: np.random.Generator, run: Innovations) -> Outcom
     return _toggle(g, rng, False, "disable_edge")
 
 
-def _new_node(child: Graph, rng: np.random.Generator, run: Innovations, kinds: Sequence[str], activation: str) -> int:
-    kind = str(rng.choice(list(kinds)))
+def _draw_kind(rng: np.random.Generator, kinds: Sequence[str]) -> str:
+    if isinstance(kinds, str) or len(kinds) == 0:
+        raise ConfigError(f"kinds must be a non-empty sequence of node kinds of {NODE_KINDS}, got {kinds!r}")
+    return str(rng.choice(list(kinds)))
+
+
+def _numbered_node(child: Graph, run: Innovations, kind: str, activation: str) -> int:
     node = child.add_nodes(1, activation)[0] if kind == "simple" else child.add_cells(1, kind)[0]
     return run.node_of(child, node)
+
+
+def _new_node(child: Graph, rng: np.random.Generator, run: Innovations, kinds: Sequence[str], activation: str) -> int:
+    return _numbered_node(child, run, _draw_kind(rng, kinds), activation)
 
 
 def split_edge(
@@ -197,6 +217,153 @@ def add_node(
     return Skip("add_node", f"no place found in {ATTEMPTS} random pairs")
 
 
+def enable_node(g: Graph, rng: np.random.Generator, run: Innovations) -> Outcome:
+    """Enables a random disabled hidden node (inputs and outputs are never disabled)."""
+    return _toggle(g, rng, True, "enable_node", nodes=True)
+
+
+def disable_node(g: Graph, rng: np.random.Generator, run: Innovations) -> Outcome:
+    """Disables a random enabled hidden node: it and its edges leave the network."""
+    return _toggle(g, rng, False, "disable_node", nodes=True)
+
+
+def _live_edges(g: Graph, live: set[int]) -> list[dict]:
+    """The enabled edges between enabled nodes, in id order."""
+    return [d for e in g.edge_ids() if (d := g.edge(e))["enabled"] and d["src"] in live and d["dst"] in live]
+
+
+def _halves(rng: np.random.Generator, edges: list[dict], *, at_least_one: bool) -> tuple[list[dict], list[dict]]:
+    """EXAMM's division of a split node's edges: each edge goes to each of
+    the two new nodes with probability 1/2 (so to one, both or neither), and
+    a side left empty gets one edge at random when ``at_least_one``."""
+    picks = rng.random((len(edges), 2)) < 0.5
+    sides = []
+    for side in range(2):
+        chosen = [d for d, pick in zip(edges, picks[:, side]) if pick]
+        if not chosen and at_least_one and edges:
+            chosen = [edges[int(rng.integers(len(edges)))]]
+        sides.append(chosen)
+    return sides[0], sides[1]
+
+
+def _rewire(child: Graph, run: Innovations, edges: list[dict], ends: dict[int, int], made: set) -> None:
+    """Re-creates ``edges`` with their ends mapped by ``ends`` (old node -> new
+    node), keeping each edge's skip, kind and flags, numbered from the run.
+    An edge whose (src, dst, skip, port) was made already is merged into it;
+    a same-step edge that would close a cycle (a self-loop included) is
+    dropped: the graph refuses it and nothing is numbered."""
+    for d in edges:
+        src, dst = ends.get(d["src"], d["src"]), ends.get(d["dst"], d["dst"])
+        port = 0 if d["dst"] in ends else d["port"]  # a new node is no standard unit: port 0 only
+        key = (src, dst, d["time_skip"], port)
+        if key in made:
+            continue
+        try:
+            run.edge_of(child, add_edge_like(child, d, src, dst, port=port))
+        except GraphError:
+            continue
+        made.add(key)
+
+
+def _retire(child: Graph, nodes: Sequence[int], edges: list[dict]) -> None:
+    """Disables replaced nodes and the edges they had (as EXAMM does), so
+    crossover still aligns on them and re-enabling a node does not bring
+    its old connections back next to its replacements."""
+    for d in edges:
+        child.set_edge_enabled(d["id"], False)
+    for node in nodes:
+        child.set_node_enabled(node, False)
+
+
+def split_node(
+    g: Graph, rng: np.random.Generator, run: Innovations, *, kinds: Sequence[str] = NODE_KINDS, activation: str = "tanh"
+) -> Outcome:
+    """EXAMM's split node: a random enabled hidden node with incoming and
+    outgoing edges is replaced by two new nodes of one kind drawn from
+    ``kinds`` (EXAMM draws one node type per mutation).
+
+    As EXAMM does, each of the node's incoming edges goes to each new node
+    with probability 1/2 — to one, both or neither, so the two can share an
+    input even when the node had only one — and a new node left without an
+    incoming edge gets one at random; outgoing edges likewise. A recurrent
+    self-loop goes to each new node with probability 1/2, with no such
+    guarantee (EXAMM's recurrent edges). Every edge keeps its time skip
+    (EXAMM redraws recurrent edges' skips; keeping them keeps the timing the
+    parent was selected for). The old node and its edges are disabled, and
+    every new node and edge is numbered from the run. The new edges mirror
+    the old node's, so the graph stays acyclic at skip 0. (EXAMM also adds
+    recurrent edges to a new Jordan or Elman node; nervenet's cells keep
+    their state themselves and have no such kinds.)
+
+    >>> import numpy as np, nervenet as nv
+    >>> g = nv.mlp([2, 1, 1]); run = Innovations.after(g)
+    >>> child = split_node(g, np.random.default_rng(0), run, kinds=("simple",))
+    >>> [child.node(n)["enabled"] for n in child.node_ids()]
+    [True, True, False, True, True, True]
+    """
+    nodes = _scalar_nodes(g)
+    edges = _live_edges(g, {n["id"] for n in nodes})
+    ins: dict[int, list[dict]] = {n["id"]: [] for n in nodes}
+    outs: dict[int, list[dict]] = {n["id"]: [] for n in nodes}
+    for d in edges:
+        if d["src"] != d["dst"]:
+            ins[d["dst"]].append(d)
+            outs[d["src"]].append(d)
+    candidates = [n["id"] for n in nodes if n["role"] == "hidden" and ins[n["id"]] and outs[n["id"]]]
+    if not candidates:
+        return Skip("split_node", "no enabled hidden node with incoming and outgoing edges")
+    old = int(rng.choice(candidates))
+    loops = [d for d in edges if d["src"] == d["dst"] == old]
+    child = g.copy()
+    kind = _draw_kind(rng, kinds)
+    new = [_numbered_node(child, run, kind, activation) for _ in range(2)]
+    halves = zip(
+        _halves(rng, ins[old], at_least_one=True),
+        _halves(rng, outs[old], at_least_one=True),
+        _halves(rng, loops, at_least_one=False),
+    )
+    made: set = set()
+    for node, (incoming, outgoing, loop) in zip(new, halves):
+        _rewire(child, run, incoming + outgoing + loop, {old: node}, made)
+    _retire(child, [old], ins[old] + outs[old] + loops)
+    return child
+
+
+def merge_nodes(
+    g: Graph, rng: np.random.Generator, run: Innovations, *, kinds: Sequence[str] = NODE_KINDS, activation: str = "tanh"
+) -> Outcome:
+    """EXAMM's merge node: two random enabled hidden nodes are replaced by
+    one new node (kind drawn from ``kinds``) that takes all their enabled
+    edges, each re-created with its time skip and numbered from the run.
+
+    Edges that become the same (src, dst, skip, port) are merged into one;
+    one that would close a same-step cycle — an edge between the two nodes
+    becomes a self-loop, and a path a -> c -> b becomes new -> c -> new — is
+    dropped (EXAMM instead reverses a same-step edge by the nodes' depths,
+    which would turn a connection around). The two old nodes and their
+    edges are disabled.
+
+    >>> import numpy as np, nervenet as nv
+    >>> g = nv.mlp([2, 2, 1]); run = Innovations.after(g)
+    >>> child = merge_nodes(g, np.random.default_rng(0), run, kinds=("simple",))
+    >>> child.num_nodes, child.num_edges, run.edge - g.num_edges   # 2 inputs and 1 output edge
+    (6, 9, 3)
+    >>> merge_nodes(nv.mlp([2, 1]), np.random.default_rng(0), run)
+    Skip(operator='merge_nodes', reason='fewer than two enabled hidden nodes')
+    """
+    nodes = _scalar_nodes(g)
+    hidden = [n["id"] for n in nodes if n["role"] == "hidden"]
+    if len(hidden) < 2:
+        return Skip("merge_nodes", "fewer than two enabled hidden nodes")
+    pair = [int(n) for n in rng.choice(hidden, 2, replace=False)]
+    touching = [d for d in _live_edges(g, {n["id"] for n in nodes}) if d["src"] in pair or d["dst"] in pair]
+    child = g.copy()
+    merged = _new_node(child, rng, run, kinds, activation)
+    _rewire(child, run, touching, dict.fromkeys(pair, merged), set())
+    _retire(child, pair, touching)
+    return child
+
+
 def clone(g: Graph, rng: np.random.Generator, run: Innovations) -> Outcome:
     """The parent's structure, unchanged."""
     return g.copy()
@@ -204,5 +371,9 @@ def clone(g: Graph, rng: np.random.Generator, run: Innovations) -> Outcome:
 
 #: Every operator by name, as a run draws them.
 OPERATORS: dict[str, Callable[..., Outcome]] = {
-    f.__name__: f for f in (add_edge, add_recurrent_edge, enable_edge, disable_edge, split_edge, add_node, clone)
+    f.__name__: f
+    for f in (
+        add_edge, add_recurrent_edge, enable_edge, disable_edge, split_edge, add_node,
+        enable_node, disable_node, split_node, merge_nodes, clone,
+    )
 }

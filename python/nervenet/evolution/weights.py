@@ -24,14 +24,18 @@ True
 
 from __future__ import annotations
 
+import re
 from typing import Mapping, Optional
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..graph import Graph
 from ..network import Network
 
 Weights = dict[str, float]
+
+_KEY = re.compile(r"e(\d+)(?:\[\d+\])?|n(\d+):.+")
 
 #: EXAMM's bound on a drawn weight.
 BOUND = 10.0
@@ -49,6 +53,14 @@ def keys_of(net: Network, g: Graph) -> list[str]:
             node, _, what = rest.partition(":")
             keys.append(f"n{g.node(int(node))['innovation']}:{what}")
     return keys
+
+
+def owner_of(key: str) -> tuple[str, int]:
+    """``("edge" | "node", innovation)`` of a weight key; ConfigError if it is not one."""
+    m = _KEY.fullmatch(key) if isinstance(key, str) else None
+    if m is None:
+        raise ConfigError(f"weight key {key!r} is neither 'e<edge innovation>[...]' nor 'n<node innovation>:<name>'")
+    return ("edge", int(m.group(1))) if m.group(1) is not None else ("node", int(m.group(2)))
 
 
 def weights_of(net: Network, g: Graph) -> Weights:
