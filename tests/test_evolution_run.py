@@ -178,17 +178,20 @@ _KILLED_RUN = textwrap.dedent("""
         seen.append(record)
         if len(seen) == {after}:
             os.kill(os.getpid(), signal.SIGKILL)
-    Evolution(small(workers=2, genomes=14), delay_task(), out={out!r}, on_genome=hook).run(progress=False)
+    Evolution(small(workers=2, genomes=14), delay_task(), out={out!r}, on_genome=hook,
+              checkpoint_every={every}).run(progress=False)
 """)
 
 
-@pytest.mark.parametrize("after", [3, 8])
-def test_kill_9_and_resume_ends_as_the_uninterrupted_run(tmp_path: Path, after: int) -> None:
+@pytest.mark.parametrize("after, every", [(3, 0.0), (8, 0.0), (3, 1000.0), (8, 1000.0)])
+def test_kill_9_and_resume_ends_as_the_uninterrupted_run(tmp_path: Path, after: int, every: float) -> None:
+    """Killed at the ``after``-th genome, with a snapshot at every step
+    (``every=0``) or only at the start (the journal replays the rest)."""
     task = delay_task()
     whole = tmp_path / "whole"
     expected = Evolution(small(workers=2, genomes=14), task, out=whole).run(progress=False)
     out = tmp_path / "killed"
-    script = _KILLED_RUN.format(tests=str(Path(__file__).parent), after=after, out=str(out))
+    script = _KILLED_RUN.format(tests=str(Path(__file__).parent), after=after, out=str(out), every=every)
     env = {**os.environ, "PYTHONPATH": PACKAGE_PARENT}
     proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == -9, proc.stderr

@@ -8,6 +8,7 @@ whose best is worst; it then refills from mutations of the global best.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -30,13 +31,24 @@ class Genome:
     weights: Optional[Weights] = None
     structure: int = 0  # Graph.structural_hash
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # nodes and edges by kind
+    _text: dict[bool, str] = field(default_factory=dict, repr=False, compare=False)  # JSON, written once
     epochs: int = 0
     best_epoch: int = -1
     seconds: float = 0.0
     error: Optional[str] = None
 
+    def json(self, *, start_weights: bool) -> str:
+        """:meth:`to_dict` as JSON text, cached: a genome does not change
+        once trained, so a checkpoint serialises it once."""
+        if start_weights not in self._text:
+            self._text[start_weights] = json.dumps(self.to_dict(start_weights=start_weights), separators=(",", ":"))
+        return self._text[start_weights]
+
+    def forget_json(self) -> None:
+        self._text.clear()
+
     def to_dict(self, *, start_weights: bool = True) -> dict[str, Any]:
-        d = dict(self.__dict__)
+        d = {k: v for k, v in self.__dict__.items() if k != "_text"}
         d["parents"] = list(self.parents)
         d["fitness"] = None if math.isinf(self.fitness) else self.fitness
         if not start_weights:
@@ -91,9 +103,9 @@ class Island:
         self.source = "best"
         self.erased_before = next_id
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"capacity": self.capacity, "source": self.source, "erased_before": self.erased_before,
-                "genomes": [g.to_dict(start_weights=False) for g in self.genomes]}
+    def json(self) -> str:
+        head = json.dumps({"capacity": self.capacity, "source": self.source, "erased_before": self.erased_before})
+        return f'{head[:-1]}, "genomes": [{",".join(g.json(start_weights=False) for g in self.genomes)}]}}'
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Island":

@@ -41,7 +41,7 @@ from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
-from .._checks import path_of
+from .._checks import path_of, real
 from ..errors import ConfigError, DataError, FormatError
 from ..graph import Graph
 from ..network import Network
@@ -115,6 +115,20 @@ def network_of(genome: Genome, config: EvolutionConfig) -> Network:
     return net
 
 
+def _history_entry(record: dict[str, Any], done: int) -> dict[str, Any]:
+    """Genomes done, best and median fitness after the ``done``-th genome, from its log record."""
+    return {"genomes": done, "best": record["best_fitness"], "median": record["median_fitness"]}
+
+
+def _trained_of(d: dict[str, Any]) -> Trained:
+    return Trained(**(d | {"fitness": math.inf if d["fitness"] is None else d["fitness"]}))
+
+
+def _trained_json(result: Trained) -> str:
+    return json.dumps(result.__dict__ | {"fitness": None if math.isinf(result.fitness) else result.fitness},
+                      separators=(",", ":"))
+
+
 def _fingerprint(task: Task) -> str:
     """A digest of the task's data: a resumed run must train on the same."""
     h = hashlib.sha256()
@@ -133,7 +147,9 @@ class Evolution:
     ``run()`` trains ``config.genomes`` genomes and returns an
     :class:`EvolutionResult`; with ``resume=True`` it continues the run
     whose checkpoint is in ``out``. ``on_genome(record)`` is called with
-    every genome's log record as it is inserted.
+    every genome's log record as it is inserted. The state is snapshotted
+    every ``checkpoint_every`` seconds and every step in between is
+    journalled, so a killed run resumes with every finished genome.
     """
 
     def __init__(
@@ -145,6 +161,7 @@ class Evolution:
         out: Optional[PathLike] = None,
         backend: Any = None,
         on_genome: Optional[Callable[[dict[str, Any]], None]] = None,
+        checkpoint_every: float = 5.0,
     ) -> None:
         if not isinstance(config, EvolutionConfig):
             raise ConfigError(f"config must be an EvolutionConfig, got {type(config).__name__}")
@@ -163,6 +180,8 @@ class Evolution:
         self.out = None if out is None else path_of(out, "evolution output folder")
         self.backend = backend
         self.on_genome = on_genome
+        self.checkpoint_every = real(checkpoint_every, "checkpoint_every", 0)
+        self._task_digest = _fingerprint(self.task)
         self.workers = backend.workers if backend is not None else config.worker_count
         self._operators = self._operator_table()
         self._reset()
@@ -180,6 +199,11 @@ class Evolution:
         self.history: list[dict[str, Any]] = []
         self.log_bytes = 0
         self._first_error: Optional[str] = None
+        self._finished_json: dict[int, str] = {}
+        self._journal: Any = None
+        self._journal_index = 0
+        self._snapshot_at = 0.0
+        self._bar: Any = None
 
     def _operator_table(self) -> list[tuple[str, float, Callable[..., Any], dict[str, Any]]]:
         """(name, probability, operator, its options) for each operator with a positive rate."""
@@ -276,7 +300,9 @@ class Evolution:
     # ----- taking results in -----
 
     def _insert(self, result: Trained) -> dict[str, Any]:
+        del self._finished_json[result.id]
         genome = self.in_flight.pop(result.id)
+        genome.forget_json()
         genome.fitness, genome.weights = result.fitness, result.weights
         genome.epochs, genome.best_epoch, genome.seconds, genome.error = (
             result.epochs, result.best_epoch, result.seconds, result.error)
@@ -306,8 +332,9 @@ class Evolution:
         if extinct is not None:  # and genomes below next_id, generated before, stay out of it
             record["extinct_island"], record["generated_before"] = extinct, self.next_id
         fits = [g.fitness for isl in self.islands for g in isl.genomes]
-        self.history.append({"genomes": self.inserted, "best": self.best.fitness if self.best else None,
-                             "median": statistics.median(fits) if fits else None})
+        record["best_fitness"] = self.best.fitness if self.best else None
+        record["median_fitness"] = statistics.median(fits) if fits else None  # over the islands' genomes
+        self.history.append(_history_entry(record, self.inserted))
         return record
 
     def _save_best(self) -> None:
@@ -315,37 +342,53 @@ class Evolution:
             return
         network_of(self.best, self.config).save(self.out / "best.safetensors")
 
-    # ----- files -----
+    # ----- files: a snapshot every few seconds, a journal of every step since -----
 
-    def _state(self) -> dict[str, Any]:
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "config": self.config.to_dict(),
-            "task": _fingerprint(self.task),
-            "seed_graph": self.seed_graph.to_json(),
-            "workers": self.workers,
-            "next_id": self.next_id,
-            "inserted": self.inserted,
-            "innovations": [self.innovations.node, self.innovations.edge],
-            "islands": [isl.to_dict() for isl in self.islands],
-            "best": None if self.best is None else self.best.to_dict(start_weights=False),
-            "in_flight": [g.to_dict() for g in self.in_flight.values()],
-            "finished": [r.__dict__ | {"fitness": None if math.isinf(r.fitness) else r.fitness}
-                         for r in self.finished.values()],
-            "history": self.history,
-            "log_bytes": self.log_bytes,
-        }
+    def _state(self) -> str:
+        """The run's state as JSON text. Genomes are serialised once (their
+        text is cached), so a snapshot costs the same at genome 100 and at
+        genome 100,000."""
+        head = json.dumps({
+            "format": CHECKPOINT_FORMAT, "config": self.config.to_dict(), "task": self._task_digest,
+            "seed_graph": self.seed_graph.to_json(), "workers": self.workers, "next_id": self.next_id,
+            "inserted": self.inserted, "innovations": [self.innovations.node, self.innovations.edge],
+            "log_bytes": self.log_bytes, "journal": self._journal_index,
+        }, separators=(",", ":"))
+        islands = ",".join(isl.json() for isl in self.islands)
+        best = "null" if self.best is None else self.best.json(start_weights=False)
+        flying = ",".join(g.json(start_weights=True) for g in self.in_flight.values())
+        finished = ",".join(self._finished_json[i] for i in self.finished)
+        return f'{head[:-1]},"islands":[{islands}],"best":{best},"in_flight":[{flying}],"finished":[{finished}]}}'
 
-    def _checkpoint(self) -> None:
+    def _journal_path(self, index: int) -> Path:
+        assert self.out is not None
+        return self.out / f"journal-{index}.jsonl"
+
+    def _snapshot(self) -> None:
+        """Writes checkpoint.json atomically and starts a new journal (the
+        old one is covered by the snapshot and removed after it)."""
         if self.out is None:
             return
+        old = self._journal_index
+        self._journal_index += 1
+        if self._journal is not None:
+            self._journal.close()
+        self._journal = open(self._journal_path(self._journal_index), "w")
         path = self.out / "checkpoint.json"
         tmp = path.with_suffix(".json.tmp")
         with open(tmp, "w") as f:
-            json.dump(self._state(), f, separators=(",", ":"))
+            f.write(self._state())
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        self._journal_path(old).unlink(missing_ok=True)
+        self._snapshot_at = time.perf_counter()
+
+    def _note(self, line: str) -> None:
+        """Appends a step to the journal (flushed: a killed process loses nothing written)."""
+        if self._journal is not None:
+            self._journal.write(line + "\n")
+            self._journal.flush()
 
     def _load(self) -> None:
         assert self.out is not None
@@ -364,7 +407,7 @@ class Evolution:
         if differ:
             raise ConfigError(f"{path} was written by a run with other settings ({', '.join(differ)}); "
                               "resume with the same config (only `genomes` may grow)")
-        if state["task"] != _fingerprint(self.task):
+        if state["task"] != self._task_digest:
             raise ConfigError(f"{path} was written by a run on other data; resume with the same task")
         if state["workers"] != self.workers and self.config.reproducible:
             raise ConfigError(f"{path} was written with {state['workers']} workers; a reproducible run resumes "
@@ -376,16 +419,36 @@ class Evolution:
         self.best = None if state["best"] is None else Genome.from_dict(state["best"])
         self.in_flight = {d["id"]: Genome.from_dict(d) for d in state["in_flight"]}
         self.finished = {}
+        self._finished_json = {}
         for d in state["finished"]:
-            d = dict(d)
-            d["fitness"] = math.inf if d["fitness"] is None else d["fitness"]
-            self.finished[d["id"]] = Trained(**d)
-        self.history = state["history"]
+            self._finish(_trained_of(d), note=False)
         self.log_bytes = state["log_bytes"]
+        self._journal_index = state["journal"]
         log = self.out / "genomes.jsonl"
-        if log.exists():  # lines written after the checkpoint are written again
+        if log.exists():  # lines written after the snapshot are written again by the replay
             with open(log, "r+b") as f:
                 f.truncate(self.log_bytes)
+            lines = log.read_text().splitlines()
+            self.history = [_history_entry(json.loads(line), n) for n, line in enumerate(lines, 1)]
+        self._replay(self._journal_path(self._journal_index))
+
+    def _replay(self, journal: Path) -> None:
+        """Redoes the steps noted since the snapshot, as the run did them."""
+        if not journal.exists():
+            return
+        for line in journal.read_text().splitlines():
+            try:
+                step = json.loads(line)
+            except ValueError:  # a line cut by the kill: the step after it never happened
+                break
+            if "g" in step:
+                if self.config.reproducible:  # as the run took results in before making it
+                    self._take_in(step["g"]["id"] - self.workers)
+                self._generated(Genome.from_dict(step["g"]), Innovations(*step["innovations"]), note=False)
+            elif "t" in step:
+                self._finish(_trained_of(step["t"]), note=False)
+            elif "i" in step:
+                self._insert_finished(note=False)
 
     def _log(self, record: dict[str, Any]) -> None:
         if self.on_genome is not None:
@@ -397,7 +460,7 @@ class Evolution:
             f.write(line)
         self.log_bytes += len(line)
 
-    # ----- the loop -----
+    # ----- the steps of a run (live, and replayed from the journal) -----
 
     def _may_generate(self, i: int) -> bool:
         """Reproducible mode: genome ``i`` waits for every genome below i − workers."""
@@ -408,12 +471,40 @@ class Evolution:
     def _running(self) -> int:
         return len(self.in_flight) - len(self.finished)
 
-    def _take_in(self, upto: int) -> list[dict[str, Any]]:
+    def _take_in(self, upto: int) -> None:
         """Inserts the finished genomes ``inserted .. upto - 1`` in id order."""
         records = []
         while self.inserted < upto and self.inserted in self.finished:
             records.append(self._insert(self.finished.pop(self.inserted)))
-        return records
+        self._emit(records)
+
+    def _generated(self, genome: Genome, innovations: Innovations, *, note: bool = True) -> None:
+        """Genome ``genome.id`` is made (reproducible: after taking in every
+        result below id − workers) and in flight."""
+        self.in_flight[genome.id] = genome
+        self.next_id = genome.id + 1
+        self.innovations = innovations
+        if note:
+            inn = f"[{innovations.node},{innovations.edge}]"
+            self._note(f'{{"g":{genome.json(start_weights=True)},"innovations":{inn}}}')
+
+    def _finish(self, result: Trained, *, note: bool = True) -> None:
+        self.finished[result.id] = result
+        self._finished_json[result.id] = _trained_json(result)
+        if note:
+            self._note(f'{{"t":{self._finished_json[result.id]}}}')
+
+    def _insert_finished(self, *, note: bool = True) -> None:
+        """After results arrive: non-reproducible, insert them all (id
+        order); reproducible, only once every genome is generated."""
+        cfg = self.config
+        before = self.inserted
+        if not cfg.reproducible:
+            self._emit([self._insert(self.finished.pop(j)) for j in sorted(self.finished)])
+        elif self.next_id >= cfg.genomes:
+            self._take_in(cfg.genomes)
+        if note and self.inserted != before:
+            self._note('{"i":1}')
 
     def run(self, *, resume: bool = False, progress: bool = True) -> EvolutionResult:
         """Trains genomes until ``config.genomes`` are done; returns the result."""
@@ -429,21 +520,22 @@ class Evolution:
             (self.out / "genomes.jsonl").write_bytes(b"")
         backend = self.backend if self.backend is not None else backend_for(cfg)
         began = time.perf_counter()
-        bar = _progress(cfg.genomes, self.inserted, progress)
+        self._bar = _progress(cfg.genomes, self.inserted, progress)
+        self._snapshot()
         backend.start(self.task, cfg)
         waited = 0.0
         try:
             for genome in sorted(self.in_flight.values(), key=lambda g: g.id):
-                backend.submit(self._job(genome))
+                if genome.id not in self.finished:
+                    backend.submit(self._job(genome))
             while self.inserted < cfg.genomes:
                 while (self._running() < self.workers and self.next_id < cfg.genomes
                        and self._may_generate(self.next_id)):
                     i = self.next_id
-                    records = self._take_in(i - self.workers if cfg.reproducible else self.inserted)
-                    self._emit(records, bar)
+                    if cfg.reproducible:
+                        self._take_in(i - self.workers)
                     genome = self._generate(i)
-                    self.in_flight[i] = genome
-                    self.next_id += 1
+                    self._generated(genome, self.innovations)
                     backend.submit(self._job(genome))
                 if self._running() == 0 and not self.finished:
                     raise AssertionError("evolution loop stalled: nothing running and nothing to take in")
@@ -451,17 +543,19 @@ class Evolution:
                 results = backend.wait()
                 waited += time.perf_counter() - t0
                 for result in results:
-                    self.finished[result.id] = result
-                if not cfg.reproducible:
-                    self._emit([self._insert(self.finished.pop(j)) for j in sorted(self.finished)], bar)
-                elif self.next_id >= cfg.genomes:
-                    self._emit(self._take_in(cfg.genomes), bar)
-                self._checkpoint()
+                    self._finish(result)
+                self._insert_finished()
+                if time.perf_counter() - self._snapshot_at >= self.checkpoint_every:
+                    self._snapshot()
         finally:
             looped = time.perf_counter() - began
             backend.close()
-            if bar is not None:
-                bar.close()
+            self._snapshot()
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
+            if self._bar is not None:
+                self._bar.close()
         if self.best is None:
             raise DataError(f"every one of the {cfg.genomes} genomes failed to train (the first: "
                             f"{self._first_error}); the log has each one's reason")
@@ -474,14 +568,15 @@ class Evolution:
         return EvolutionResult(self.best, self.islands, self.inserted, time.perf_counter() - began, cfg, test,
                                self.history, self.out, driver_seconds=looped - waited)
 
-    def _emit(self, records: list[dict[str, Any]], bar: Any) -> None:
+    def _emit(self, records: list[dict[str, Any]]) -> None:
         for record in records:
             self._log(record)
-        if bar is not None and records:
-            bar.update(len(records))
+        if self._bar is not None and records:
+            self._bar.update(len(records))
             last = self.history[-1]
-            bar.set_postfix(best=f"{last['best']:.4g}" if last["best"] is not None else "-",
-                            median=f"{last['median']:.4g}" if last["median"] is not None else "-", refresh=False)
+            self._bar.set_postfix(best=f"{last['best']:.4g}" if last["best"] is not None else "-",
+                                  median=f"{last['median']:.4g}" if last["median"] is not None else "-",
+                                  refresh=False)
 
 
 def _progress(total: int, done: int, enabled: bool) -> Any:
