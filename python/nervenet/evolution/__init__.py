@@ -28,7 +28,9 @@ from .operators import (
     enable_edge,
     split_edge,
 )
+from .report import plot_fitness, summary
 from .run import Evolution, EvolutionResult, evolve, minimal_genome
+from .settings import load_evolution_config
 from .tasks import coal_task, timeseries_task
 from .weights import weights_of
 
@@ -55,9 +57,12 @@ __all__ = [
     "disable_edge",
     "enable_edge",
     "evolve",
+    "load_evolution_config",
     "minimal_genome",
+    "plot_fitness",
     "coal_task",
     "split_edge",
+    "summary",
     "timeseries_task",
     "weights_of",
 ]
