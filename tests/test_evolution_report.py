@@ -105,8 +105,27 @@ def test_plot_errors_name_what_is_wrong(tmp_path: Path) -> None:
         plot_fitness([{"best": 1.0}])
     with pytest.raises(ConfigError, match="window"):
         plot_fitness(_write_log(tmp_path / "ok.jsonl", [1.0]), window=0)
+    history = [{"genomes": 1, "best": 1.0, "median": 1.0}]
     with pytest.raises(ConfigError, match="ax must be matplotlib Axes"):
-        plot_fitness([{"genomes": 1, "best": 1.0, "median": 1.0}], ax="axes")
+        plot_fitness(history, ax="axes")
+    with pytest.raises(ConfigError, match=r"history\[0\]\['genomes'\] must be an integer"):
+        plot_fitness([{"genomes": "a", "best": 1.0, "median": 1.0}])
+    with pytest.raises(ConfigError, match="cannot save a plot as .*plot.xyz: matplotlib writes .*png"):
+        plot_fitness(history, path=tmp_path / "plot.xyz")
+    with pytest.raises(MissingFileError, match="no such folder"):
+        plot_fitness(history, path=tmp_path / "nowhere" / "plot.png")
+    with pytest.raises(MissingFileError, match="it is a folder"):
+        plot_fitness(history, path=tmp_path)
+    with pytest.raises(ConfigError, match="summary takes an EvolutionResult, got list"):
+        summary(history)
+
+
+def test_the_plot_format_follows_the_suffix(tmp_path: Path) -> None:
+    history = [{"genomes": 1, "best": 1.0, "median": 1.0}]
+    plot_fitness(history, path=tmp_path / "plot.svg")
+    assert b"<svg" in (tmp_path / "plot.svg").read_bytes()[:400]
+    plot_fitness(history, path=tmp_path / "plot")  # no suffix: PNG
+    assert (tmp_path / "plot").read_bytes()[:8] == PNG
 
 
 def test_summary_reports_budget_best_test_and_structure(result) -> None:

@@ -36,6 +36,7 @@ def _series_of_history(history: Sequence[Any]) -> tuple[list[int], list[Optional
         if not isinstance(h, dict) or not {"genomes", "best", "median"} <= h.keys():
             raise ConfigError(f"history[{k}] must be a dict with 'genomes', 'best' and 'median' "
                               f"(EvolutionResult.history), got {h!r}")
+        integer(h["genomes"], f"history[{k}]['genomes']")
         x.append(h["genomes"])
         best.append(h["best"])
         median.append(h["median"])
@@ -97,7 +98,8 @@ def plot_fitness(history_or_log: Any, ax: Any = None, path: Optional[PathLike] =
     tenth of the log, at most :data:`MEDIAN_WINDOW`), as its legend says.
 
     ``ax``: matplotlib Axes to draw on (default: a new figure). ``path``:
-    also save the figure there (PNG, SVG, ... by the suffix).
+    also save the figure there (PNG, SVG, PDF, ... by the suffix; PNG
+    without one).
 
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import json, tempfile, pathlib
@@ -153,9 +155,25 @@ def plot_fitness(history_or_log: Any, ax: Any = None, path: Optional[PathLike] =
     ax.set_ylabel("fitness (validation loss)")
     ax.legend()
     if path is not None:
-        ax.figure.tight_layout()
-        ax.figure.savefig(path_of(path, "plot file"))
+        _save(ax.figure, path_of(path, "plot file"))
     return ax
+
+
+def _save(fig: Any, path: Path) -> None:
+    """The figure in the format its suffix names (PNG without one), written
+    atomically."""
+    import io
+
+    from ..io import write_atomic
+
+    kind = path.suffix[1:].lower() or "png"
+    formats = fig.canvas.get_supported_filetypes()
+    if kind not in formats:
+        raise ConfigError(f"cannot save a plot as {path}: matplotlib writes {', '.join(sorted(formats))}")
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format=kind)
+    write_atomic(path, buffer.getvalue())
 
 
 def _kinds(counts: dict[str, int]) -> str:
@@ -166,6 +184,10 @@ def summary(result: Any) -> str:
     """A few lines on an :class:`~nervenet.evolution.EvolutionResult`: the
     budget and time, the best genome's fitness, its test loss and its
     structure (what ``nervenet evolve`` prints at the end)."""
+    from .run import EvolutionResult
+
+    if not isinstance(result, EvolutionResult):
+        raise ConfigError(f"summary takes an EvolutionResult, got {type(result).__name__}")
     cfg, best = result.config, result.best
     loss = cfg.loss
     if best.operator == "seed":
