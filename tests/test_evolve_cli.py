@@ -204,7 +204,7 @@ def test_a_seed_graph_from_the_settings_is_the_first_genome(tiny: Path) -> None:
 def test_the_coal_example_is_the_built_in_default() -> None:
     example, default = read_settings(EXAMPLES / "evolve_coal.toml"), default_settings()
     assert example.config == default.config == EvolutionConfig()  # EXAMM's settings
-    assert example.data == default.data and example.seed_graph is None
+    assert example.data == default.data and example.seed_file is None
 
 
 def test_the_built_in_default_reads_exactly_coal_task() -> None:
@@ -226,7 +226,7 @@ def test_the_ngafid_example_reads_the_c172_files() -> None:
 
 def test_settings_round_trip_through_run_json(tmp_path: Path) -> None:
     s = parse_settings(TINY + '\n[seed]\ngraph = "seed.json"\n', tmp_path)
-    assert s.data["folder"] == str(tmp_path.resolve()) and s.seed_graph == str((tmp_path / "seed.json").resolve())
+    assert s.data["folder"] == str(tmp_path.resolve()) and s.seed_file == str((tmp_path / "seed.json").resolve())
     assert validate_settings(json.loads(json.dumps(s.to_dict()))) == s
     off = parse_settings(TINY.replace("seed = 3", "seed = 3\ngradient_boost = false\nextinction_every = false"))
     assert off.config.gradient_boost is None and off.config.extinction_every is None

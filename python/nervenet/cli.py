@@ -209,7 +209,7 @@ def evolve(config: Optional[str], out: str, overrides: dict[str, Optional[int]],
     if resume and not (folder / "checkpoint.json").is_file():
         raise UsageError(f"nothing to resume: {folder / 'checkpoint.json'} does not exist (--out names the run's folder)")
     task = settings.task()
-    seed = settings.seed(task)
+    seed = settings.seed_genome(task)
     c = settings.config
     say(f"data: {len(task.X)} training sequences of {task.X.shape[1]} steps, {len(task.X_val)} validation, "
         f"{0 if task.X_test is None else len(task.X_test)} test; {task.n_inputs} inputs, {task.n_outputs} output"

@@ -105,7 +105,7 @@ class Settings:
 
     config: EvolutionConfig
     data: dict[str, Any]
-    seed_graph: Optional[str] = None
+    seed_file: Optional[str] = None
     description: Optional[str] = None
 
     def folder(self) -> Path:
@@ -139,19 +139,19 @@ class Settings:
             key = next((k for k in ("inputs", "outputs") if problem.startswith(f"{k}: ")), "chunk")
             raise InvalidConfig(f"data.{key}", problem) from None
 
-    def seed(self, task: Optional[Task] = None) -> Optional[Any]:
+    def seed_genome(self, task: Optional[Task] = None) -> Optional[Any]:
         """The seed genome (a Graph), or None for EXAMM's minimal one; with
         ``task``, its inputs and outputs are checked against the task's."""
-        if self.seed_graph is None:
+        if self.seed_file is None:
             return None
         from ..graph import Graph
 
         try:
-            graph = Graph.load(self.seed_graph)
+            graph = Graph.load(self.seed_file)
         except (OSError, ConfigError, FormatError, ValueError) as e:
-            raise InvalidConfig("seed.graph", f"cannot load {self.seed_graph}: {e}") from None
+            raise InvalidConfig("seed.graph", f"cannot load {self.seed_file}: {e}") from None
         if task is not None and (len(graph.inputs()), len(graph.outputs())) != (task.n_inputs, task.n_outputs):
-            raise InvalidConfig("seed.graph", f"{self.seed_graph} has {len(graph.inputs())} inputs and "
+            raise InvalidConfig("seed.graph", f"{self.seed_file} has {len(graph.inputs())} inputs and "
                                 f"{len(graph.outputs())} outputs; the data have {task.n_inputs} input and "
                                 f"{task.n_outputs} output columns")
         return graph
@@ -165,8 +165,8 @@ class Settings:
         """JSON-able; ``validate_settings(s.to_dict())`` gives ``s`` back."""
         out: dict[str, Any] = {"evolution": self.config.to_dict(),
                                "data": {k: v for k, v in self.data.items() if v is not None}}
-        if self.seed_graph is not None:
-            out["seed"] = {"graph": self.seed_graph}
+        if self.seed_file is not None:
+            out["seed"] = {"graph": self.seed_file}
         if self.description is not None:
             out["description"] = self.description
         return out
@@ -242,5 +242,5 @@ def load_evolution_config(path: Optional[PathLike] = None) -> tuple[EvolutionCon
     """
     settings = default_settings() if path is None else read_settings(path)
     task = settings.task()
-    return settings.config, task, settings.seed(task)
+    return settings.config, task, settings.seed_genome(task)
 
