@@ -166,6 +166,8 @@ def test_command_line_mistakes_exit_2(tiny: Path, capsys: pytest.CaptureFixture[
     assert "nothing to resume" in capsys.readouterr().err
     assert cli.main(["evolve", config, "--out", out, "--genomes", "0", "-q"]) == 2
     assert "--genomes: genomes must be an integer >= 1, got 0" in capsys.readouterr().err
+    assert cli.main(["evolve", config, "--out", out, "--genomes", "5", "--workers", "0", "-q"]) == 2
+    assert "error: --workers: workers must be an integer >= 1, got 0" in capsys.readouterr().err
     assert cli.main(["evolve", config, "--out", out, "-q"]) == 0
     capsys.readouterr()
     assert cli.main(["evolve", config, "--out", out, "-q"]) == 2  # a run is there: --resume, or another folder
@@ -173,6 +175,12 @@ def test_command_line_mistakes_exit_2(tiny: Path, capsys: pytest.CaptureFixture[
     # resuming with other settings than the run's is refused, naming them
     assert cli.main(["evolve", config, "--out", out, "--resume", "--epochs", "3", "-q"]) == 1
     assert "other settings (epochs)" in capsys.readouterr().err
+    # resuming without CONFIG reads the run's settings from run.json
+    run = json.loads((tiny / "out" / "run.json").read_text())
+    run["settings"]["evolution"]["islandz"] = 2
+    (tiny / "out" / "run.json").write_text(json.dumps(run))
+    assert cli.main(["evolve", "--out", out, "--resume", "-q"]) == 2
+    assert "run.json holds no readable settings (evolution.islandz: unknown key" in capsys.readouterr().err
 
 
 def test_overrides_and_quiet(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -179,7 +179,7 @@ def _evolution_settings(config: Optional[str], folder: Path, resume: bool, say: 
     if resume and record.is_file():
         try:
             return evolution_settings.validate_settings(json.loads(record.read_text())["settings"])
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:  # InvalidConfig is a ValueError
             raise UsageError(f"{record} holds no readable settings ({e}); give the run's CONFIG") from None
     settings = evolution_settings.default_settings()
     c = settings.config
@@ -200,10 +200,12 @@ def evolve(config: Optional[str], out: str, overrides: dict[str, Optional[int]],
     folder = Path(out)
     settings = _evolution_settings(config, folder, resume, say)
     changes = {k: v for k, v in overrides.items() if v is not None}
-    try:
-        settings = settings.replace(**changes)
-    except ConfigError as e:
-        raise UsageError(f"{', '.join('--' + k for k in changes)}: {e}") from None
+    for key, value in changes.items():  # one at a time, so that a bad one is named
+        try:
+            settings.replace(**{key: value})
+        except ConfigError as e:
+            raise UsageError(f"--{key}: {e}") from None
+    settings = settings.replace(**changes)
     if not resume and (folder / "checkpoint.json").exists():
         raise UsageError(f"{folder} holds a run already: continue it with --resume, or choose another --out")
     if resume and not (folder / "checkpoint.json").is_file():
