@@ -229,6 +229,7 @@ def test_the_ngafid_example_reads_the_c172_files() -> None:
     task = s.task()
     assert task.n_inputs == 31 and task.output_names == ("Pitch",) and task.X_test is None
     assert task.X.min() == 0.0 and task.X.max() == 1.0  # min-max scaled by the training files
+    assert task.X.shape[:2] == (2, 5059) and task.mask is not None  # whole flights, the shorter one padded
     assert task.X_val.shape[:2] == (1, 4593)  # c172_file_3 whole: 4,594 rows, one step ahead
 
 
