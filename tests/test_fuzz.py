@@ -2,8 +2,9 @@
 inputs per target -- IDX (plain and gzip), CIFAR, time-series CSV (plain
 and gzip), UCI tables and .names files, text, TOML configs, the CLI's
 tables (CSV and NPZ), model files (raw bytes, and re-signed with a valid
-checksum so the damage reaches the graph) and graph JSON (read, then
-built into a Network) -- each outcome
+checksum so the damage reaches the graph), graph JSON (read, then
+built into a Network), `nervenet evolve`'s settings (read with their data
+and seed graph) and genome logs -- each outcome
 success or a NervenetError: no crash, no other exception, no allocation
 over the budget (the inputs run in a child process limited to
 fuzzing.MEMORY_BUDGET bytes of address space). The long run is

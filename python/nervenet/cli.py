@@ -1,6 +1,7 @@
 """The ``nervenet`` command (also ``python -m nervenet``).
 
     nervenet train [CONFIG] [--out DIR] [--epochs N] [--quiet] [--checkpoint-outside-out]
+    nervenet evolve [CONFIG] [--out DIR] [--genomes N] [--workers N] [--epochs N] [--seed N] [--resume] [--quiet]
     nervenet evaluate MODEL DATA [--config CONFIG]
     nervenet predict MODEL DATA [--out predictions.csv] [--config CONFIG]
     nervenet demo [--seed N] [--max-epochs N]
@@ -15,6 +16,19 @@ labels and the config), ``history.json``, ``history.png`` and ``run.json``
 (the checked config, the preprocessing, the test metrics). Checkpoints stay
 inside ``--out``; ``--checkpoint-outside-out`` lets an absolute or ``..``
 checkpoint path write elsewhere.
+
+``evolve`` searches recurrent graphs after EXAMM (:mod:`nervenet.evolution`)
+as a TOML settings file says (:mod:`nervenet.evolution.settings`; without
+one, EXAMM's coal-plant benchmark with EXAMM's settings), showing a progress
+bar (genomes done, best and median fitness), then a summary: genomes and
+time, the best genome's validation and test loss and its nodes and edges.
+It writes into ``--out`` (default ``evolve-out``): ``genomes.jsonl`` (one
+JSON line per genome), ``checkpoint.json``, ``best.safetensors`` (the best
+genome, a model file ``nv.Network.load`` reads), ``best.dot`` (its
+drawing), ``fitness.png`` (best and median fitness against genomes
+evaluated) and ``run.json`` (the settings and the result). ``--resume``
+continues the run in ``--out`` (after an interruption, or with a larger
+``--genomes``), with its own settings when no CONFIG is given.
 
 ``evaluate`` loads MODEL and reports loss and accuracy (or mse/mae) on DATA:
 a ``.csv``/``.npz`` file read as the config's ``[data]`` says, or the name of
@@ -150,6 +164,80 @@ def train(config: Optional[str], out: str, epochs: Optional[int], quiet: bool, o
     written.append("run.json")
     n = len(history.epochs)
     say(f"trained {n} epoch{'' if n == 1 else 's'} in {trained:.1f}s")
+    print(f"wrote {', '.join(str(folder / w) for w in written)}", flush=True)
+    return 0
+
+
+def _evolution_settings(config: Optional[str], folder: Path, resume: bool, say: Callable[[str], None]) -> Any:
+    """The settings of ``nervenet evolve``: CONFIG, else (resuming) the
+    run's own from ``run.json``, else the built-in coal benchmark."""
+    from .evolution import settings as evolution_settings
+
+    if config is not None:
+        return evolution_settings.read_settings(config)
+    record = folder / "run.json"
+    if resume and record.is_file():
+        try:
+            return evolution_settings.validate_settings(json.loads(record.read_text())["settings"])
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:  # InvalidConfig is a ValueError
+            raise UsageError(f"{record} holds no readable settings ({e}); give the run's CONFIG") from None
+    settings = evolution_settings.default_settings()
+    c = settings.config
+    say("nervenet evolve: the built-in run (no config given): EXAMM's coal-plant benchmark (12 columns predict "
+        "Main_Flm_Int one step ahead;")
+    say(f"burners 0-7 train, 8-9 validate, 10-11 test) with EXAMM's settings: {c.islands} islands of "
+        f"{c.island_size}, {c.genomes} genomes, {c.epochs} epochs each. Pass a TOML config for your own")
+    say("(examples/evolve_coal.toml spells this one out), or --genomes N for a shorter run.")
+    return settings
+
+
+def evolve(config: Optional[str], out: str, overrides: dict[str, Optional[int]], resume: bool, quiet: bool) -> int:
+    from .evolution import Evolution
+    from .evolution.report import plot_fitness, summary
+    from .io import write_atomic
+
+    say: Callable[[str], None] = (lambda s: None) if quiet else (lambda s: print(s, flush=True))
+    folder = Path(out)
+    settings = _evolution_settings(config, folder, resume, say)
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    for key, value in changes.items():  # one at a time, so that a bad one is named
+        try:
+            settings.replace(**{key: value})
+        except ConfigError as e:
+            raise UsageError(f"--{key}: {e}") from None
+    settings = settings.replace(**changes)
+    if not resume and (folder / "checkpoint.json").exists():
+        raise UsageError(f"{folder} holds a run already: continue it with --resume, or choose another --out")
+    if resume and not (folder / "checkpoint.json").is_file():
+        raise UsageError(f"nothing to resume: {folder / 'checkpoint.json'} does not exist (--out names the run's folder)")
+    task = settings.task()
+    seed = settings.seed_genome(task)
+    c = settings.config
+    say(f"data: {len(task.X)} training sequences of {task.X.shape[1]} steps, {len(task.X_val)} validation, "
+        f"{0 if task.X_test is None else len(task.X_test)} test; {task.n_inputs} inputs, {task.n_outputs} output"
+        f"{'' if task.n_outputs == 1 else 's'}")
+    say(f"search: {c.genomes} genomes, {c.islands} islands of {c.island_size}, {c.epochs} epoch"
+        f"{'' if c.epochs == 1 else 's'} each; {c.worker_count} worker{'' if c.worker_count == 1 else 's'} "
+        f"({c.backend}); {'resuming' if resume else 'writing'} {folder}")
+    folder.mkdir(parents=True, exist_ok=True)
+    record = {"settings": settings.to_dict()}
+    if not resume:  # before the run: an interrupted one resumes from it
+        write_atomic(folder / "run.json", (json.dumps(record, indent=2) + "\n").encode())
+    try:
+        result = Evolution(c, task, seed, out=folder).run(resume=resume, progress=not quiet)
+    except KeyboardInterrupt:
+        print(f"nervenet evolve: interrupted; `nervenet evolve --resume --out {folder}` continues the run",
+              file=sys.stderr, flush=True)
+        raise
+    plot_fitness(result.history, path=folder / "fitness.png")
+    best = result.best
+    record["result"] = {
+        "genomes": result.genomes, "seconds": round(result.seconds, 3),
+        "best": {"id": best.id, "fitness": best.fitness, "test_loss": result.test_loss, **best.counts},
+    }
+    write_atomic(folder / "run.json", (json.dumps(record, indent=2) + "\n").encode())
+    print(summary(result), flush=True)
+    written = ["genomes.jsonl", "best.safetensors", "best.dot", "fitness.png", "run.json", "checkpoint.json"]
     print(f"wrote {', '.join(str(folder / w) for w in written)}", flush=True)
     return 0
 
@@ -361,6 +449,19 @@ def _parser() -> argparse.ArgumentParser:
                                                 f"built-in dataset ({', '.join(BUILTIN_DATASETS)}: its test split)")
     p.add_argument("--out", metavar="FILE", help="write the CSV here (default: standard output)")
     p.add_argument("--config", metavar="CONFIG", help="the training config (default: the one in MODEL)")
+    v = sub.add_parser("evolve", help="evolve recurrent networks, EXAMM-style (or the built-in coal benchmark)",
+                       description="Neuro-evolution after EXAMM from a TOML settings file (see "
+                                   "nervenet.evolution.settings); without CONFIG, EXAMM's coal-plant benchmark.")
+    v.add_argument("config", nargs="?", metavar="CONFIG", help="TOML settings file ([evolution], [data], [seed])")
+    v.add_argument("--out", default="evolve-out", metavar="DIR",
+                   help="folder for the log, checkpoint, best model, drawing and plot (default: evolve-out)")
+    v.add_argument("--genomes", type=_count, metavar="N", help="override evolution.genomes (more to continue a run)")
+    v.add_argument("--workers", type=_count, metavar="N", help="override evolution.workers")
+    v.add_argument("--epochs", type=_count, metavar="N", help="override evolution.epochs")
+    v.add_argument("--seed", type=_count, metavar="N", help="override evolution.seed")
+    v.add_argument("--resume", action="store_true",
+                   help="continue the run in --out (with its own settings when no CONFIG is given)")
+    v.add_argument("--quiet", "-q", action="store_true", help="no progress bar; only the results")
     sub.add_parser("demo", help="run the short demo (python -m nervenet demo --help for its options)", add_help=False)
     return parser
 
@@ -376,10 +477,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    source = getattr(args, "config", None) or ("the built-in example" if args.command == "train" else args.model)
+    source = getattr(args, "config", None) or {"train": "the built-in example", "evolve": "the built-in run"}.get(
+        args.command, getattr(args, "model", ""))
     try:
         if args.command == "train":
             return train(args.config, args.out, args.epochs, args.quiet, args.checkpoint_outside_out)
+        if args.command == "evolve":
+            overrides = {"genomes": args.genomes, "workers": args.workers, "epochs": args.epochs, "seed": args.seed}
+            return evolve(args.config, args.out, overrides, args.resume, args.quiet)
         if args.command == "predict":
             return predict(args.model, args.data, args.out, args.config)
         return evaluate(args.model, args.data, args.config)

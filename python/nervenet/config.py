@@ -136,6 +136,11 @@ _KINDS: dict[str, tuple[Any, str]] = {
         "a column index or name, or an array of them",
     ),
     "table": (lambda v: isinstance(v, dict), "a table"),
+    "names": (lambda v: isinstance(v, list) and all(isinstance(s, str) for s in v), "an array of strings"),
+    "columns": (
+        lambda v: isinstance(v, str) or (isinstance(v, list) and len(v) > 0 and all(isinstance(s, str) for s in v)),
+        "a column name or a non-empty array of them",
+    ),
 }
 
 _ANNEALING = {"start": Key("float", REQUIRED), "end": Key("float", REQUIRED), "epochs": Key("count", REQUIRED)}
@@ -271,16 +276,17 @@ def validate(raw: dict[str, Any], base_dir: Union[str, Path, None] = None) -> "C
     return cfg
 
 
-def parse_config(text: str, base_dir: Union[str, Path, None] = None) -> "Config":
-    """A config from TOML text (syntax errors are InvalidConfig too)."""
+def parse_toml(text: str) -> dict[str, Any]:
+    """TOML text as a dict (syntax errors are InvalidConfig too)."""
     try:
-        raw = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise InvalidConfig("", f"invalid TOML: {e}") from None
-    return validate(raw, base_dir)
 
 
-def load_config(path: Union[str, Path]) -> "Config":
+def read_toml(path: Union[str, Path]) -> dict[str, Any]:
+    """A TOML file as a dict; an unreadable file, text that is not UTF-8 or
+    invalid TOML is an InvalidConfig."""
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -291,7 +297,16 @@ def load_config(path: Union[str, Path]) -> "Config":
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         raise InvalidConfig("", f"line {line} (byte offset {e.start}): not UTF-8 text; TOML files are UTF-8") from None
-    return parse_config(text, p.resolve().parent)
+    return parse_toml(text)
+
+
+def parse_config(text: str, base_dir: Union[str, Path, None] = None) -> "Config":
+    """A config from TOML text (syntax errors are InvalidConfig too)."""
+    return validate(parse_toml(text), base_dir)
+
+
+def load_config(path: Union[str, Path]) -> "Config":
+    return validate(read_toml(path), Path(path).resolve().parent)
 
 
 @dataclasses.dataclass

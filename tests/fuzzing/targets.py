@@ -19,6 +19,8 @@ import nervenet as nv
 from nervenet import io as nvio
 from nervenet.config import load_config
 from nervenet.data.tables import read_table
+from nervenet.evolution.report import read_log
+from nervenet.evolution.settings import load_evolution_config
 
 from .mutators import mutate, mutate_numbers
 
@@ -128,6 +130,46 @@ def _config_seeds(folder: Path) -> list[Path]:
     return [_write(folder, "config.toml", _CONFIG)]
 
 
+def _evolve_seeds(folder: Path) -> list[Path]:
+    """Settings of `nervenet evolve` naming three series files and a seed
+    graph in ``folder`` (absolute: the mutated copy is read elsewhere)."""
+    for k in range(3):
+        _write(folder, f"s{k}.csv", _series_text())
+    g = nv.Graph()
+    g.connect_all(g.add_inputs(3), g.add_outputs(1, "identity", bias=True))
+    g.save(folder / "seed.json")
+    text = f"""[evolution]
+islands = 2
+island_size = 2
+genomes = 8
+epochs = 1
+node_kinds = ["simple", "lstm"]
+recurrent_skips = [1, 3]
+extinction_every = false
+operator_rates = {{ add_edge = 2.0, clone = 0.5 }}
+[data]
+folder = {json.dumps(str(folder))}
+train = ["s0.csv", "s1.csv"]
+validation = ["s2.csv"]
+test = []
+outputs = "b"
+inputs = ["a", "b", "c"]
+time_offset = 1
+chunk = 10
+normalize = true
+[seed]
+graph = {json.dumps(str(folder / "seed.json"))}
+"""
+    return [_write(folder, "evolve.toml", text.encode())]
+
+
+def _evolve_log_seeds(folder: Path) -> list[Path]:
+    records = [{"id": i, "parents": [i - 1] if i else [], "operator": "add_edge", "island": i % 2, "nodes": {"tanh": i},
+                "edges": {"forward": 2 + i}, "epochs": 1, "best_epoch": 0, "fitness": None if i == 3 else 1.0 / (i + 1),
+                "seconds": 0.01, "entered": True} for i in range(6)]
+    return [_write(folder, "genomes.jsonl", "".join(json.dumps(r) + "\n" for r in records).encode())]
+
+
 def _table_seeds(folder: Path) -> list[Path]:
     rows = ["a,b,colour,label"] + [f"{i},{0.5 * i},{['red', 'blue'][i % 2]},{['cat', 'dog', 'cow'][i % 3]}" for i in range(12)]
     text = ("\n".join(rows) + "\n").encode()
@@ -198,4 +240,6 @@ TARGETS: dict[str, Target] = {t.name: t for t in [
     Target("model", _model_seeds, nv.Network.load),
     Target("model-resigned", _model_seeds, nv.Network.load, _resign),
     Target("graph-json", _graph_seeds, _load_graph, mutate_numbers),
+    Target("evolve-settings", _evolve_seeds, load_evolution_config),
+    Target("evolve-log", _evolve_log_seeds, read_log),
 ]}

@@ -33,7 +33,9 @@ from .operators import (
     split_edge,
     split_node,
 )
+from .report import plot_fitness, summary
 from .run import Evolution, EvolutionResult, evolve, minimal_genome
+from .settings import load_evolution_config
 from .tasks import coal_task, timeseries_task
 from .weights import weights_of
 
@@ -64,10 +66,13 @@ __all__ = [
     "enable_edge",
     "enable_node",
     "evolve",
+    "load_evolution_config",
     "merge_nodes",
     "minimal_genome",
+    "plot_fitness",
     "split_edge",
     "split_node",
+    "summary",
     "timeseries_task",
     "weights_of",
 ]
