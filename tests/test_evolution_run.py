@@ -245,6 +245,8 @@ def test_bad_arguments_are_config_errors() -> None:
     task = delay_task()
     with pytest.raises(nv.ConfigError, match="unknown operator"):
         small(operator_rates={"fly": 1.0})
+    with pytest.raises(nv.ConfigError, match="activation must be one of"):
+        small(activation="tahn")
     with pytest.raises(nv.ConfigError, match="weights"):
         small(weights="lamarck")
     with pytest.raises(nv.ConfigError, match="inputs"):

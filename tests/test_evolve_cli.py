@@ -211,7 +211,7 @@ def test_a_seed_graph_from_the_settings_is_the_first_genome(tiny: Path) -> None:
 
 def test_the_coal_example_is_the_built_in_default() -> None:
     example, default = read_settings(EXAMPLES / "evolve_coal.toml"), default_settings()
-    assert example.config == default.config == EvolutionConfig()  # EXAMM's settings
+    assert example.config == default.config == EvolutionConfig(epochs=5, mutations=2)  # EXAMM's published run
     assert example.data == default.data and example.seed_file is None
 
 

@@ -116,6 +116,10 @@ class EvolutionConfig:
         if not kinds or any(k not in NODE_KINDS for k in kinds):
             raise ConfigError(f"node_kinds must be a non-empty subset of {NODE_KINDS}, got {self.node_kinds}")
         object.__setattr__(self, "node_kinds", kinds)
+        from .. import _core
+
+        if text(self.activation, "activation") not in _core.activations():
+            raise ConfigError(f"activation must be one of {', '.join(_core.activations())}, got {self.activation!r}")
         low, high = (integer(s, "recurrent_skips", 1) for s in self.recurrent_skips)
         if low > high:
             raise ConfigError(f"recurrent_skips must be (low, high) with low <= high, got {self.recurrent_skips}")

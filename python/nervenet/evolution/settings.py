@@ -68,8 +68,14 @@ DATA_ROOT_PREFIX = "data:"
 DEFAULT_SETTINGS = """\
 # The built-in run of `nervenet evolve`: EXAMM's coal-plant benchmark (the
 # 12 columns of 2018_coal predict Main_Flm_Int one step ahead; burners 0-7
-# train, 8-9 validate, 10-11 test) with EXAMM's settings (EvolutionConfig's
-# defaults). examples/evolve_coal.toml spells every setting out.
+# train, 8-9 validate, 10-11 test) with the settings of EXAMM's published
+# coal run (scripts/base_run/coal_mt.sh: 10 islands of 10, 2,000 genomes,
+# 5 epochs each, 2 mutations a child; the rest EvolutionConfig's defaults).
+# examples/evolve_coal.toml spells every setting out.
+[evolution]
+epochs = 5
+mutations = 2
+
 [data]
 folder = "data:timeseries/2018_coal"
 train = ["burner_0.csv", "burner_1.csv", "burner_2.csv", "burner_3.csv",
