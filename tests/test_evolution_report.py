@@ -33,8 +33,7 @@ def result():
     X = rng.normal(size=(8, 20, 2))
     Y = np.roll(X[..., :1], 1, axis=1)
     task = Task(X, Y, X[:2], Y[:2], X[2:4], Y[2:4])
-    cfg = EvolutionConfig(islands=2, island_size=2, genomes=8, epochs=1, batch_size=4, backend="inprocess", seed=1,
-                          mutation_rate=1, intra_island_rate=0, inter_island_rate=0)
+    cfg = EvolutionConfig(islands=2, island_size=2, genomes=8, epochs=1, batch_size=4, backend="inprocess", seed=1)
     return Evolution(cfg, task).run(progress=False)
 
 
