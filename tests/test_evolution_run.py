@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -278,3 +279,56 @@ def test_each_child_gets_the_configured_number_of_mutations() -> None:
     records = run_log(small(genomes=14, mutations=2, operator_rates={"add_edge": 1.0, "clone": 1.0}), delay_task())
     made = [r["operator"] for r in records if r["operator"] != "seed"]
     assert made and all(len(op.split("+")) == 2 and set(op.split("+")) <= {"add_edge", "clone"} for op in made)
+
+
+_LONG_POOL_RUN = textwrap.dedent("""
+    import numpy as np
+    from nervenet.evolution import Evolution, EvolutionConfig, Task
+
+    if __name__ == "__main__":
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(64, 400, 3)); Y = X[..., :1]
+        config = EvolutionConfig(islands=2, island_size=2, genomes=40, epochs=100000, workers=2)
+        Evolution(config, Task(X, Y, X[:2], Y[:2])).run(progress=False)
+""")
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if int(fields["PPid"]) == pid and "python" in fields["Name"]:
+            kids.append(int(status.parent.name))
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+def test_pool_workers_end_when_the_driver_is_killed(tmp_path: Path) -> None:
+    """Workers busy with a long genome stop within seconds of a kill -9 of
+    the driver instead of training on for nobody."""
+    script = tmp_path / "long_pool_run.py"
+    script.write_text(_LONG_POOL_RUN)
+    driver = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "PYTHONPATH": PACKAGE_PARENT})
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers := _children(driver.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(workers) >= 2, "the pool's workers never started"
+        time.sleep(2.0)  # training now
+        assert all(_alive(p) for p in workers)
+    finally:
+        driver.kill()
+        driver.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in workers)

@@ -11,6 +11,9 @@ more class with these methods.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 from concurrent.futures.process import BrokenProcessPool
@@ -51,11 +54,20 @@ class InProcess:
 _WORKER: dict[str, object] = {}
 
 
-def _initialise(task: Task, config: EvolutionConfig) -> None:
+def _initialise(task: Task, config: EvolutionConfig, driver: int) -> None:
     from .. import threads
 
     threads.set_num_threads(1)  # one engine thread per worker: workers fill the cores
     _WORKER["task"], _WORKER["config"] = task, config
+    threading.Thread(target=_exit_with, args=(driver,), daemon=True).start()
+
+
+def _exit_with(driver: int) -> None:
+    """Ends this worker when the driver is gone (killed, say), instead of
+    letting it finish a genome nobody will take in."""
+    while os.getppid() == driver:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _train_here(job: Job) -> Trained:
@@ -76,7 +88,7 @@ class ProcessPool:
         try:
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_initialise, initargs=(task, config),
+                initializer=_initialise, initargs=(task, config, os.getpid()),
             )
         except (OSError, ValueError) as e:
             raise ConfigError(f"could not start {self.workers} worker processes: {e}") from e
