@@ -47,6 +47,7 @@ from ..graph import Graph
 from ..network import Network
 from .backends import backend_for
 from .config import EvolutionConfig
+from .crossover import crossover
 from .fitness import Job, Task, Trained, build_network, derived_seed
 from .islands import Genome, Island, worst_island
 from .operators import OPERATORS, Innovations, Skip
@@ -244,8 +245,6 @@ class Evolution:
         return graph, name, (parent.id,), parent.weights
 
     def _crossover(self, a: Genome, b: Genome, rng: np.random.Generator, name: str):
-        from .crossover import crossover
-
         better, other = (a, b) if (a.fitness, a.id) <= (b.fitness, b.id) else (b, a)
         out = crossover(Graph.from_json(better.graph), Graph.from_json(other.graph), rng,
                         better_weights=better.weights, other_weights=other.weights)
@@ -256,8 +255,9 @@ class Evolution:
 
     def _generate(self, i: int) -> Genome:
         """Genome ``i``, from the islands as they stand (EXAMM: islands take
-        turns; an island not yet full grows from mutations of the seed, or
-        of the global best after an extinction)."""
+        turns; an island not yet full starts from the seed genome and grows
+        from mutations of its members, or of the global best after an
+        extinction; crossover only once every island is full)."""
         cfg = self.config
         rng = np.random.default_rng(derived_seed(cfg.seed, i, 0))
         k = i % cfg.islands
