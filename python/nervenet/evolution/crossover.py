@@ -121,6 +121,8 @@ def _bring_in(child: Graph, other: Graph, rng: np.random.Generator, rate: float)
                 continue
         else:  # a new end has no other edge yet, so no cycle can close
             for k, node in enumerate((src, dst)):
+                # looked up again: a self-loop's two ends are one node, added once
+                ids[k] = child.find_node_by_innovation(node["innovation"])
                 if ids[k] is None:
                     ids[k] = add_node_like(child, node)
                     child.set_node_innovation(ids[k], node["innovation"])
