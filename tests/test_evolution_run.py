@@ -332,3 +332,21 @@ def test_pool_workers_end_when_the_driver_is_killed(tmp_path: Path) -> None:
     while time.monotonic() < deadline and any(_alive(p) for p in workers):
         time.sleep(0.2)
     assert not any(_alive(p) for p in workers)
+
+
+def test_a_genome_that_cannot_be_made_is_logged_as_a_clone_and_the_run_goes_on(monkeypatch) -> None:
+    """An operator that raises (a bug) costs its genome's novelty, not the
+    run: a resume would meet the same error again."""
+    from nervenet.evolution import operators
+
+    def broken(g, rng, run):
+        raise nv.GraphError("broken operator")
+
+    monkeypatch.setitem(operators.OPERATORS, "add_edge", broken)
+    cfg = small(genomes=10, operator_rates={"add_edge": 1.0})
+    with pytest.warns(nv.NervenetWarning, match="broken operator"):
+        records = run_log(cfg, delay_task())
+    assert len(records) == 10
+    failed = [r for r in records if "generation_error" in r]
+    assert failed and all("broken operator" in r["generation_error"] for r in failed)
+    assert all(r["operator"] in ("clone", "seed") for r in failed)

@@ -36,6 +36,7 @@ class Genome:
     best_epoch: int = -1
     seconds: float = 0.0
     error: Optional[str] = None
+    failure: Optional[str] = None  # why making it failed (it is then a clone)
 
     def json(self, *, start_weights: bool) -> str:
         """:meth:`to_dict` as JSON text, cached: a genome does not change

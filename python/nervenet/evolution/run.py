@@ -34,6 +34,7 @@ import math
 import os
 import statistics
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,7 @@ from typing import Any, Callable, Optional, Union
 import numpy as np
 
 from .._checks import path_of, real
-from ..errors import ConfigError, DataError, FormatError
+from ..errors import ConfigError, DataError, FormatError, NervenetError, NervenetWarning
 from ..graph import Graph
 from ..network import Network
 from .backends import backend_for
@@ -261,6 +262,26 @@ class Evolution:
         cfg = self.config
         rng = np.random.default_rng(derived_seed(cfg.seed, i, 0))
         k = i % cfg.islands
+        failure = None
+        try:
+            made = self._make(i, k, rng)
+        except NervenetError as e:  # an operator's bug must not end a long run (a resume would meet it again)
+            failure = f"{type(e).__name__}: {e}"
+            warnings.warn(f"genome {i}: making it failed ({failure}); it is a clone instead", NervenetWarning,
+                          stacklevel=2)
+            parent = self.islands[k].best or self.best
+            made = (self.seed_graph.copy(), "seed", (), None) if parent is None else \
+                (Graph.from_json(parent.graph), "clone", (parent.id,), parent.weights)
+        graph, operator, parents, weights = made
+        return Genome(
+            id=i, graph=graph.to_json(), island=k, operator=operator, parents=parents,
+            start_weights=weights if cfg.weights == "lamarckian" else None,
+            structure=graph.structural_hash(), counts=counts_of(graph), failure=failure,
+        )
+
+    def _make(self, i: int, k: int, rng: np.random.Generator) -> tuple[Graph, str, tuple[int, ...], Any]:
+        """(graph, operator, parents, starting weights) of genome ``i`` of island ``k``."""
+        cfg = self.config
         island = self.islands[k]
         made = None
         if not island.full:
@@ -287,12 +308,7 @@ class Evolution:
                 made = self._crossover(mine, theirs, rng, "inter_island_crossover")
             if made is None:
                 made = self._child_of(members[int(rng.integers(len(members)))], rng)
-        graph, operator, parents, weights = made
-        return Genome(
-            id=i, graph=graph.to_json(), island=k, operator=operator, parents=parents,
-            start_weights=weights if cfg.weights == "lamarckian" else None,
-            structure=graph.structural_hash(), counts=counts_of(graph),
-        )
+        return made
 
     def _job(self, genome: Genome) -> Job:
         return Job(genome.id, genome.graph, genome.start_weights, derived_seed(self.config.seed, genome.id, 1))
@@ -329,6 +345,8 @@ class Evolution:
         }
         if genome.error is not None:
             record["error"] = genome.error
+        if genome.failure is not None:
+            record["generation_error"] = genome.failure
         if extinct is not None:  # and genomes below next_id, generated before, stay out of it
             record["extinct_island"], record["generated_before"] = extinct, self.next_id
         fits = [g.fitness for isl in self.islands for g in isl.genomes]
