@@ -40,10 +40,7 @@ fn genome() -> Graph {
 
 #[test]
 fn innovation_numbers_default_to_ids_and_never_collide() {
-    let mut g = Graph::new();
-    let x = input(&mut g);
-    let y = node(&mut g, Role::Output, "identity", false);
-    let e = edge(&mut g, x, y, 1.0);
+    let (mut g, x, y, e) = one_edge();
     assert_eq!((g.node(x).unwrap().innovation, g.node(y).unwrap().innovation), (0, 1));
     assert_eq!(g.edge(e).unwrap().innovation, 0);
     // A default after an explicit number goes past the largest in use.

@@ -29,10 +29,7 @@ fn cycles_are_refused_naming_the_nodes() {
 
 #[test]
 fn bad_edges_are_refused() {
-    let mut g = Graph::new();
-    let x = input(&mut g);
-    let y = node(&mut g, Role::Output, "identity", false);
-    let e = edge(&mut g, x, y, 1.0);
+    let (mut g, x, y, e) = one_edge();
     let into_input = message(g.add_edge(y, x, EdgeSpec { time_skip: 1, ..EdgeSpec::default() }).unwrap_err());
     assert!(into_input.contains("input node") && into_input.contains(&x.0.to_string()), "{into_input}");
     let dup = message(g.add_edge(x, y, EdgeSpec::default()).unwrap_err());
@@ -140,10 +137,7 @@ fn inputs_refuse_cells_and_activations() {
 fn json_errors_are_clear() {
     assert!(matches!(Graph::from_json("{"), Err(Error::Format(_))));
     assert!(message(Graph::from_json(r#"{"format":"x"}"#).unwrap_err()).contains("invalid graph JSON"));
-    let mut g = Graph::new();
-    let x = input(&mut g);
-    let y = node(&mut g, Role::Output, "identity", false);
-    edge(&mut g, x, y, 1.0);
+    let (g, ..) = one_edge();
     // Tamper: point the edge into the input node.
     let bad = g.to_json().replace(r#""src":0,"dst":1"#, r#""src":1,"dst":0"#);
     let m = message(Graph::from_json(&bad).unwrap_err());

@@ -113,10 +113,7 @@ fn non_finite_steps_fail_or_roll_back() {
 /// step finite, so rollback must succeed with exactly one replay.
 #[test]
 fn rollback_halves_the_learning_rate_until_the_step_is_finite() {
-    let mut g = Graph::new();
-    let x = input(&mut g);
-    let o = node(&mut g, Role::Output, "identity", false);
-    let w = edge(&mut g, x, o, 1.0);
+    let (g, _, _, w) = one_edge();
     let mut net = net64(g);
     let data = Dataset { x: Sequences::new(&[1.0], 1, 1, 1), targets: Targets::Values(&[0.0]), mask: None };
     let mut cfg = config(Optimizer::Vanilla, 1e308, 1);

@@ -20,6 +20,16 @@ pub fn edge(g: &mut Graph, src: NodeId, dst: NodeId, w: f64) -> EdgeId {
     g.add_edge(src, dst, EdgeSpec { weight: Some(w), ..EdgeSpec::default() }).unwrap()
 }
 
+/// The smallest network: one input, one identity output without a bias,
+/// joined by an edge of weight 1.
+pub fn one_edge() -> (Graph, NodeId, NodeId, EdgeId) {
+    let mut g = Graph::new();
+    let x = input(&mut g);
+    let y = node(&mut g, Role::Output, "identity", false);
+    let e = edge(&mut g, x, y, 1.0);
+    (g, x, y, e)
+}
+
 pub fn rec(g: &mut Graph, src: NodeId, dst: NodeId, skip: u32, w: f64) -> EdgeId {
     g.add_edge(src, dst, EdgeSpec { weight: Some(w), time_skip: skip, ..EdgeSpec::default() }).unwrap()
 }
