@@ -23,7 +23,7 @@ from ..graph import Graph
 from ..network import Network
 from ..training.callbacks import EarlyStopping
 from .config import EvolutionConfig
-from .weights import Weights, start, weights_of
+from .weights import Weights, keys_of, start, weights_of
 
 
 @dataclass(frozen=True)
@@ -108,20 +108,21 @@ def train(job: Job, task: Task, config: EvolutionConfig) -> Trained:
     try:
         g = Graph.from_json(job.graph)
         net = build_network(g, config, job.seed)
-        start(net, g, job.weights, np.random.default_rng(job.seed), config.weights)
-        validation = (task.X_val, task.Y_val) if task.mask_val is None else (task.X_val, task.Y_val, task.mask_val)
+        keys = keys_of(net, g)
+        start(net, g, job.weights, np.random.default_rng(job.seed), config.weights, keys)
         before = net.parameters
-        initial = float(net.evaluate(*validation[:2], loss=config.loss, mask=task.mask_val)["loss"])
+        initial = float(net.evaluate(task.X_val, task.Y_val, loss=config.loss, mask=task.mask_val)["loss"])
+        validation = (task.X_val, task.Y_val) if task.mask_val is None else (task.X_val, task.Y_val, task.mask_val)
         net.fit(task.X, task.Y, mask=task.mask, validation=validation, seed=job.seed, callbacks=[stopper],
                 **config.fit_options())
     except NervenetError as e:
-        return Trained(job.id, math.inf, None, max(stopper.last_epoch + 1, 0), stopper.best_epoch,
-                       time.perf_counter() - began, f"{type(e).__name__}: {e}")
-    fitness = float(stopper.best)
-    if math.isfinite(initial) and not initial > fitness:  # the starting weights were never beaten (EXAMM keeps them)
-        net.parameters, fitness, stopper.best_epoch = before, initial, -1
-    if not math.isfinite(fitness):
         return Trained(job.id, math.inf, None, stopper.last_epoch + 1, stopper.best_epoch,
+                       time.perf_counter() - began, f"{type(e).__name__}: {e}")
+    fitness, best_epoch = float(stopper.best), stopper.best_epoch
+    if math.isfinite(initial) and not initial > fitness:  # the starting weights were never beaten (EXAMM keeps them)
+        net.parameters, fitness, best_epoch = before, initial, -1
+    if not math.isfinite(fitness):
+        return Trained(job.id, math.inf, None, stopper.last_epoch + 1, best_epoch,
                        time.perf_counter() - began, f"validation loss is not finite ({fitness})")
-    return Trained(job.id, fitness, weights_of(net, g), stopper.last_epoch + 1, stopper.best_epoch,
+    return Trained(job.id, fitness, weights_of(net, g, keys), stopper.last_epoch + 1, best_epoch,
                    time.perf_counter() - began)

@@ -16,6 +16,16 @@ from typing import Any, Optional
 from .weights import Weights
 
 
+def fitness_json(fitness: float) -> Optional[float]:
+    """A fitness as JSON holds it: a failed genome's inf as null."""
+    return None if math.isinf(fitness) else fitness
+
+
+def fitness_of(value: Optional[float]) -> float:
+    """:func:`fitness_json` undone."""
+    return math.inf if value is None else float(value)
+
+
 @dataclass
 class Genome:
     """A genome of the run: its graph (JSON), where it came from and, once
@@ -51,7 +61,7 @@ class Genome:
     def to_dict(self, *, start_weights: bool = True) -> dict[str, Any]:
         d = {k: v for k, v in self.__dict__.items() if k != "_text"}
         d["parents"] = list(self.parents)
-        d["fitness"] = None if math.isinf(self.fitness) else self.fitness
+        d["fitness"] = fitness_json(self.fitness)
         if not start_weights:
             d["start_weights"] = None
         return d
@@ -60,7 +70,7 @@ class Genome:
     def from_dict(cls, d: dict[str, Any]) -> "Genome":
         d = dict(d)
         d["parents"] = tuple(d["parents"])
-        d["fitness"] = math.inf if d["fitness"] is None else float(d["fitness"])
+        d["fitness"] = fitness_of(d["fitness"])
         return cls(**d)
 
 

@@ -9,7 +9,8 @@ from its own generator (seeded by run seed and genome id), so resuming
 needs no generator state.
 
 Files in ``out`` (all optional): ``genomes.jsonl`` (one line per genome),
-``checkpoint.json`` (written atomically after every result),
+``checkpoint.json`` (a snapshot, written atomically every few seconds) with
+``journal-<k>.jsonl`` (every step since it, replayed on resume),
 ``best.safetensors`` (the best genome as a model file ``nv.Network.load``
 reads), ``best.dot``.
 
@@ -30,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import math
 import os
 import statistics
 import time
@@ -45,12 +45,13 @@ import numpy as np
 from .._checks import path_of, real
 from ..errors import ConfigError, DataError, FormatError, NervenetError, NervenetWarning
 from ..graph import Graph
+from ..io import write_atomic
 from ..network import Network
 from .backends import backend_for
 from .config import EvolutionConfig
 from .crossover import crossover
 from .fitness import Job, Task, Trained, build_network, derived_seed
-from .islands import Genome, Island, worst_island
+from .islands import Genome, Island, fitness_json, fitness_of, worst_island
 from .operators import OPERATORS, Innovations, Skip
 from .weights import start
 
@@ -123,11 +124,11 @@ def _history_entry(record: dict[str, Any], done: int) -> dict[str, Any]:
 
 
 def _trained_of(d: dict[str, Any]) -> Trained:
-    return Trained(**(d | {"fitness": math.inf if d["fitness"] is None else d["fitness"]}))
+    return Trained(**(d | {"fitness": fitness_of(d["fitness"])}))
 
 
 def _trained_json(result: Trained) -> str:
-    return json.dumps(result.__dict__ | {"fitness": None if math.isinf(result.fitness) else result.fitness},
+    return json.dumps(result.__dict__ | {"fitness": fitness_json(result.fitness)},
                       separators=(",", ":"))
 
 
@@ -340,7 +341,7 @@ class Evolution:
         record = {
             "id": genome.id, "parents": list(genome.parents), "operator": genome.operator, "island": genome.island,
             **genome.counts, "epochs": genome.epochs, "best_epoch": genome.best_epoch,
-            "fitness": None if math.isinf(genome.fitness) else genome.fitness,
+            "fitness": fitness_json(genome.fitness),
             "seconds": round(genome.seconds, 4), "entered": entered,
         }
         if genome.error is not None:
@@ -392,13 +393,7 @@ class Evolution:
         if self._journal is not None:
             self._journal.close()
         self._journal = open(self._journal_path(self._journal_index), "w")
-        path = self.out / "checkpoint.json"
-        tmp = path.with_suffix(".json.tmp")
-        with open(tmp, "w") as f:
-            f.write(self._state())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomic(self.out / "checkpoint.json", self._state().encode())
         self._journal_path(old).unlink(missing_ok=True)
         self._snapshot_at = time.perf_counter()
 

@@ -63,28 +63,32 @@ def owner_of(key: str) -> tuple[str, int]:
     return ("edge", int(m.group(1))) if m.group(1) is not None else ("node", int(m.group(2)))
 
 
-def weights_of(net: Network, g: Graph) -> Weights:
-    """``net``'s parameters (``net`` compiled from ``g``) by innovation key."""
-    return dict(zip(keys_of(net, g), net.parameters.astype(np.float64).tolist()))
+def weights_of(net: Network, g: Graph, keys: Optional[list[str]] = None) -> Weights:
+    """``net``'s parameters (``net`` compiled from ``g``) by innovation key
+    (``keys``: :func:`keys_of` when already known)."""
+    return dict(zip(keys or keys_of(net, g), net.parameters.astype(np.float64).tolist()))
 
 
-def start(net: Network, g: Graph, inherited: Optional[Mapping[str, float]], rng: Optional[np.random.Generator], mode: str) -> None:
+def start(net: Network, g: Graph, inherited: Optional[Mapping[str, float]], rng: Optional[np.random.Generator], mode: str,
+          keys: Optional[list[str]] = None) -> None:
     """Sets ``net``'s starting weights: ``"lamarckian"`` takes every
     parameter found in ``inherited`` and draws the others from
     N(mean, std) of the inherited values; a fresh mode (``"xavier"``,
     ``"kaiming"``: the network was built with that init) keeps the
-    network's own. Fixed parameters keep their values."""
+    network's own. Fixed parameters keep their values. ``keys``:
+    :func:`keys_of` when already known."""
     if mode != "lamarckian" or not inherited:
         return
-    keys = keys_of(net, g)
-    values = net.parameters.astype(np.float64)
+    keys = keys or keys_of(net, g)
+    own, trainable = net.parameters, net.trainable
+    values = own.astype(np.float64)
     known = np.array([k in inherited for k in keys], dtype=bool)
     values[known] = [inherited[k] for k, hit in zip(keys, known) if hit]
-    fresh = ~known & net.trainable
+    fresh = ~known & trainable
     if fresh.any():
         pool = np.fromiter(inherited.values(), dtype=np.float64, count=len(inherited))
         mean, std = (float(np.clip(pool, -BOUND, BOUND).mean()), float(pool.std(ddof=1))) if len(pool) > 1 else (0.0, 0.25)
         assert rng is not None, "new parameters need a random generator"
         values[fresh] = np.clip(rng.normal(mean, std, size=int(fresh.sum())), -BOUND, BOUND)
-    values[~net.trainable] = net.parameters[~net.trainable]
+    values[~trainable] = own[~trainable]
     net.parameters = values
