@@ -172,9 +172,9 @@ class Evolution:
             raise ConfigError(f"task must be an nv.evolution.Task, got {type(task).__name__}")
         self.config = config
         self.task = task.as_dtype(config.dtype)
-        self.seed_graph = seed.copy() if seed is not None else minimal_genome(task.n_inputs, task.n_outputs)
-        if not isinstance(self.seed_graph, Graph):
+        if seed is not None and not isinstance(seed, Graph):
             raise ConfigError(f"seed must be an nv.Graph, got {type(seed).__name__}")
+        self.seed_graph = seed.copy() if seed is not None else minimal_genome(task.n_inputs, task.n_outputs)
         if len(self.seed_graph.inputs()) != task.n_inputs or len(self.seed_graph.outputs()) != task.n_outputs:
             raise ConfigError(
                 f"the seed genome has {len(self.seed_graph.inputs())} inputs and {len(self.seed_graph.outputs())} "
