@@ -47,9 +47,7 @@ pub(super) fn run<T: Real>(
             match phase(l) {
                 Phase::Before => run.level_all_steps(l, steps, values, &mut scratch),
                 Phase::Core if has_hoisted(l) => {
-                    for t in 0..steps {
-                        run.bias(l, t, values);
-                    }
+                    run.bias_all_steps(l, steps, values);
                     for bi in (0..plan.levels[l].blocks.len()).filter(|&bi| hoisted(l, bi)) {
                         run.block_all_steps(l, bi, steps, values, &mut scratch);
                     }
@@ -111,6 +109,12 @@ fn load_inputs<T: Real>(
     values: &mut [T],
 ) {
     let n_in = plan.n_inputs;
+    if g.width == 1 {
+        // one sample: its step's features are already one row each, in order
+        let from = (samples.start * x.steps + t) * n_in;
+        values[g.at(t, 0)..][..n_in].copy_from_slice(&x.data[from..from + n_in]);
+        return;
+    }
     let user = Strided { offset: (samples.start * x.steps + t) * n_in, row_stride: x.steps * n_in, col_stride: 1 };
     let rows = Strided { offset: g.at(t, 0), row_stride: 1, col_stride: g.width };
     transpose::copy(samples.len(), n_in, x.data, user, values, rows, |v, x| *v = x);
@@ -144,6 +148,23 @@ impl<T: Real> Pass<'_, T> {
         for (rows, p) in self.plan.levels[l].bias.iter().flat_map(|r| r.pieces()) {
             let start = self.g.at(t, rows.start);
             values[start..start + rows.len() * w].fill(p.map_or(T::ZERO, |p| self.params[p]));
+        }
+    }
+
+    /// [`Pass::bias`] at every step, the level's pieces listed once.
+    fn bias_all_steps(&self, l: usize, steps: usize, values: &mut [T]) {
+        let w = self.g.width;
+        let pieces: Vec<(Range<usize>, T)> = self.plan.levels[l]
+            .bias
+            .iter()
+            .flat_map(|r| r.pieces())
+            .map(|(rows, p)| (rows.start * w..rows.end * w, p.map_or(T::ZERO, |p| self.params[p])))
+            .collect();
+        for t in 0..steps {
+            let slot = &mut values[self.g.at(t, 0)..][..self.g.slot_len()];
+            for (range, b) in &pieces {
+                slot[range.clone()].fill(*b);
+            }
         }
     }
 
@@ -224,15 +245,22 @@ impl<T: Real> Pass<'_, T> {
 
     /// A Before or After level (no cells, no maps) for every step.
     fn level_all_steps(&self, l: usize, steps: usize, values: &mut [T], scratch: &mut Vec<T>) {
-        for t in 0..steps {
-            self.bias(l, t, values);
-        }
+        self.bias_all_steps(l, steps, values);
         for bi in 0..self.plan.levels[l].blocks.len() {
             self.block_all_steps(l, bi, steps, values, scratch);
         }
-        for t in 0..steps {
-            self.activate(l, t, values);
+        if self.want.dropout.is_some() {
+            for t in 0..steps {
+                self.activate(l, t, values);
+            }
+            return;
         }
+        // every step in one SIMD dispatch (at batch 1 a dispatch per step
+        // costs more than the step's rows)
+        let (g, level) = (self.g, &self.plan.levels[l]);
+        let runs = level.acts.iter().map(|r| (r.rows.clone(), r.act));
+        let first = g.at(0, level.rows.start);
+        activation::apply_runs_steps(runs, &mut values[first..], g.width, steps, g.slot_len());
     }
 }
 

@@ -266,10 +266,24 @@ fn sparse<T: Real>(
                     let g = c.geometry;
                     let t0 = g.first_reaching(block.skip);
                     if g.width == 1 {
-                        // One sample: a strided dot product over the steps.
-                        for t in t0..steps {
-                            acc += c.deltas[g.at(t, row)] * c.values[g.at_back(t, block.skip, src)];
+                        // One sample: a dot product over the steps, one slot
+                        // apart (training stores every step), in four lanes:
+                        // one running sum would wait an add's latency per step.
+                        let slot = g.slot_len();
+                        let n = steps.saturating_sub(t0);
+                        let d = &c.deltas[g.at(t0, row)..];
+                        let v = &c.values[g.at_back(t0, block.skip, src)..];
+                        assert!(n == 0 || (d.len() > (n - 1) * slot && v.len() > (n - 1) * slot));
+                        let at = |j: usize| d[j * slot] * v[j * slot];
+                        let mut lanes = [T::ZERO; 4];
+                        for j in (0..n - n % 4).step_by(4) {
+                            lanes =
+                                [lanes[0] + at(j), lanes[1] + at(j + 1), lanes[2] + at(j + 2), lanes[3] + at(j + 3)];
                         }
+                        for j in n - n % 4..n {
+                            lanes[0] += at(j);
+                        }
+                        acc += (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
                         continue;
                     }
                     if steps - t0.min(steps) > 1 && g.width <= CHUNK {

@@ -108,16 +108,31 @@ pub fn apply<T: Real>(act: Activation, v: &mut [T]) {
 /// Rows `r` of `v` (rows of length `w`) = g(row) for each run `(r, g)`, one
 /// SIMD dispatch for all runs: at batch 1 a dispatch per row cost more
 /// than the row.
-pub fn apply_runs<T: Real>(runs: impl IntoIterator<Item = (Range<usize>, Activation)>, v: &mut [T], w: usize) {
+pub fn apply_runs<T: Real>(runs: impl IntoIterator<Item = (Range<usize>, Activation)> + Clone, v: &mut [T], w: usize) {
+    apply_runs_steps(runs, v, w, 1, 0)
+}
+
+/// [`apply_runs`] on `steps` copies of the rows, `stride` values apart
+/// (the same rows at every time step), still one SIMD dispatch.
+pub fn apply_runs_steps<T: Real>(
+    runs: impl IntoIterator<Item = (Range<usize>, Activation)> + Clone,
+    v: &mut [T],
+    w: usize,
+    steps: usize,
+    stride: usize,
+) {
     vector::simd(
         #[inline(always)]
         || {
-            for (rows, act) in runs {
-                per_activation!(act, a => {
-                    for x in v[rows.start * w..rows.end * w].iter_mut() {
-                        *x = forward(a, *x);
-                    }
-                })
+            for t in 0..steps {
+                let v = &mut v[t * stride..];
+                for (rows, act) in runs.clone() {
+                    per_activation!(act, a => {
+                        for x in v[rows.start * w..rows.end * w].iter_mut() {
+                            *x = forward(a, *x);
+                        }
+                    })
+                }
             }
         },
     )

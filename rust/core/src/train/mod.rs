@@ -238,7 +238,8 @@ impl<T: Real> Trainer<T> {
     ) -> Result<StepReport<T>> {
         let StepSettings { learning_rate, mu, measure_ratio, dropout, pool_seed } = settings;
         let cfg = &self.config;
-        let mut x = Sequences::new(&batch.x, batch.size, batch.steps, data.x.features);
+        // check_data found every value finite before the epoch
+        let mut x = Sequences::new(&batch.x, batch.size, batch.steps, data.x.features).known_finite();
         if let Some(s) = state {
             x = x.with_state(s);
         }
