@@ -14,7 +14,7 @@ machine's cores or on a Ray cluster.
 
 Modules: ``work`` (what a trial runs), ``executors`` (in-process, process
 pool, Ray), ``log`` (the JSON-lines log), ``repeated`` (trials), ``stats``,
-``plot``, ``space`` (search spaces), ``tuning`` (the search),
+``figures`` (the plot), ``space`` (search spaces), ``tuning`` (the search),
 ``toml_text`` (writing a config back as TOML), ``commands`` (the CLI's
 ``trials``, ``compare`` and ``search``).
 
@@ -28,7 +28,7 @@ pool, Ray), ``log`` (the JSON-lines log), ``repeated`` (trials), ``stats``,
 
 from .repeated import Trials, trials
 from .stats import Comparison, Summary, compare, summarize
-from .plot import plot
+from .figures import plot
 from .tuning import SearchResult, search
 
 __all__ = ["trials", "Trials", "compare", "Comparison", "summarize", "Summary", "plot", "search", "SearchResult"]

@@ -97,7 +97,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def trials_command(args: argparse.Namespace) -> int:
-    from .plot import plot
+    from .figures import plot
     from .repeated import trials
 
     say, folder = _say(args.quiet), Path(args.out)
@@ -114,7 +114,7 @@ def trials_command(args: argparse.Namespace) -> int:
 
 
 def compare_command(args: argparse.Namespace) -> int:
-    from .plot import plot
+    from .figures import plot
     from .repeated import trials
     from .stats import compare
 
