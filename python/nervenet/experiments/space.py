@@ -124,12 +124,13 @@ class Space:
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    """Dotted keys and their specs; a table holding none of the
-    distributions' names is a level of keys (``optimizer.lr = {...}``)."""
+    """Dotted keys and their specs; a table of tables none named after a
+    distribution is a level of keys (``optimizer.lr = {...}``)."""
     out: list[tuple[str, Any]] = []
     for key, value in table.items():
         path = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict) and value and not set(value) & set(DISTRIBUTIONS):
+        if isinstance(value, dict) and value and not set(value) & set(DISTRIBUTIONS) \
+                and all(isinstance(v, dict) for v in value.values()):
             out.extend(_flatten(value, path))
         else:
             out.append((path, value))
