@@ -180,3 +180,23 @@ def test_run_all_keeps_every_worker_busy_and_hands_results_over_as_they_come() -
 
     executors.run_all(pool, next_call, lambda d: done.append(d.value))
     assert done == [0, 1, 4]
+
+
+def test_a_config_at_fault_stops_the_experiment_at_its_first_trial(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NERVENET_DATA", str(tmp_path / "nothing-here"))
+    log = tmp_path / "trials.jsonl"
+    with pytest.raises(nv.InvalidConfig, match=r"no such data file: .*nothing-here.* \(in trial 0\)") as e:
+        nv.experiments.trials(tiny(**{"data.dataset": "iris"}), n=3, backend="inprocess", log=log)
+    assert e.value.key == "data.root" and len(log.read_text().splitlines()) == 1  # nothing logged: fix, run again
+
+
+def test_a_file_dataset_is_read_from_the_drivers_data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers (Ray's above all) run in other folders: the root is fixed
+    where the experiment starts."""
+    root = Path(__file__).resolve().parents[2] / "shared" / "data"
+    monkeypatch.setenv("NERVENET_DATA", str(root))
+    work, _ = nv.experiments.work.work_of(tiny(**{"data.dataset": "iris"}))
+    assert work.config["data"]["root"] == str(root.resolve())
+    monkeypatch.setenv("NERVENET_DATA", str(tmp_path))  # where a worker would look
+    assert work.run(1)["test_accuracy"] > 0

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Optional
 
 from .._checks import integer
-from ..errors import ConfigError, NervenetError
+from ..errors import ConfigError, InvalidConfig, NervenetError
 
 __all__ = ["BACKENDS", "Done", "InProcess", "ProcessPool", "RayPool", "executor", "run_all"]
 
@@ -38,23 +38,29 @@ ONE_THREAD = {"NERVENET_NUM_THREADS": "1", "RAYON_NUM_THREADS": "1"}
 @dataclass(frozen=True)
 class Done:
     """A finished call: its key, its value (None if it failed), the error
-    it raised as text (None if it succeeded) and the seconds it took."""
+    it raised as text (None if it succeeded), the seconds it took, and,
+    when the error was an InvalidConfig, its key and problem (a config
+    at fault fails every trial: the caller stops)."""
 
     key: Hashable
     value: Any
     error: Optional[str]
     seconds: float
+    invalid: Optional[tuple[str, str]] = None
 
 
-def timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, Optional[str], float]:
-    """Runs ``fn(*args)``: (value, None, seconds), or (None, the error, seconds)."""
+def timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, Optional[str], float, Optional[tuple[str, str]]]:
+    """Runs ``fn(*args)``: (value, None, seconds, None), or (None, the
+    error, seconds, an InvalidConfig's key and problem), plain data that
+    crosses to the driver whatever the exception."""
     began = time.perf_counter()
     try:
-        return fn(*args), None, time.perf_counter() - began
+        return fn(*args), None, time.perf_counter() - began, None
     except Exception as e:  # noqa: BLE001 - a failed trial is recorded, not fatal
         where = traceback.extract_tb(e.__traceback__)[-1]
+        invalid = (e.key, e.problem) if isinstance(e, InvalidConfig) else None
         return None, f"{type(e).__name__}: {e} ({os.path.basename(where.filename)}:{where.lineno})", \
-            time.perf_counter() - began
+            time.perf_counter() - began, invalid
 
 
 class InProcess:
@@ -194,7 +200,7 @@ class RayPool:
             try:
                 out.append(Done(key, *ray.get(ref)))
             except ray.exceptions.RayError as e:  # the worker died, the task was lost
-                out.append(Done(key, None, f"{type(e).__name__}: {e}", 0.0))
+                out.append(Done(key, None, f"{type(e).__name__}: {e}", 0.0))  # run again on resume
         return out
 
     def close(self) -> None:

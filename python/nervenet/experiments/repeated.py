@@ -21,7 +21,7 @@ import numpy as np
 
 from .._checks import integer
 from .._checks import seed as checked_seed
-from ..errors import ConfigError
+from ..errors import ConfigError, InvalidConfig
 from .executors import Done, executor, run_all, sendable
 from .log import TrialLog
 from .stats import Summary, summarize
@@ -94,7 +94,10 @@ def trials(source: Union[str, "os.PathLike[str]", dict, Callable[[int], Any]], n
     trials of this experiment resumes it (they are not run again; a failed
     one is), one of another is refused. ``progress`` gets each record as it
     is written. A config trial reports the metrics of ``nervenet train``
-    (see :mod:`nervenet.experiments.work` for how its seed is used).
+    (see :mod:`nervenet.experiments.work` for how its seed is used). A
+    trial that raises is logged with its error and left out of the
+    summary, except an InvalidConfig (a missing data file, say), which
+    stops the experiment: every trial would fail the same way.
 
     >>> t = trials("examples/digits.toml", n=10, backend="process")  # doctest: +SKIP
     >>> print(t.table())  # doctest: +SKIP
@@ -140,6 +143,8 @@ def run_trials(work: Work, indexes: Iterable[int], header: dict[str, Any], prepa
 
     def on_done(done: Done) -> None:
         i = int(done.key)  # type: ignore[call-overload]
+        if done.invalid is not None:  # the config is at fault, not the trial: every trial would fail
+            raise InvalidConfig(done.invalid[0], f"{done.invalid[1]} (in trial {i})")
         seed, _, extra = started.pop(i)
         record: dict[str, Any] = {"trial": i, "seed": seed, **extra}
         record.update({"metrics": done.value} if done.error is None else {"error": done.error})

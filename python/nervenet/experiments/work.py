@@ -6,14 +6,15 @@ A config trial sets ``network.seed`` (the initial weights) and
 ``training.seed`` (batch order, dropout) to the trial's seed; the data
 split (``data.seed``) stays as configured, so every trial, and every
 contender of a comparison, sees the same training, validation and test
-rows. ``training.threads`` is left to the executor (one engine thread per
+rows. A built-in set read from files gets the data root this process
+sees (``$NERVENET_DATA`` or ``../shared/data``), whatever folder a worker
+runs in. ``training.threads`` is left to the executor (one engine thread per
 worker; the engine's results do not depend on it).
 """
 
 from __future__ import annotations
 
 import copy
-import math
 import numbers
 import os
 import tempfile
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
 from ..config import read_toml, validate
+from ..data.builtin import _FILES as FILE_DATASETS  # the built-in sets read from files under a root
+from ..data.builtin import data_root
 from ..errors import ConfigError
 from ..evolution.fitness import derived_seed
 
@@ -118,8 +121,10 @@ def work_of(source: Union[str, "os.PathLike[str]", dict, Callable[[int], Any]],
         raise ConfigError(f"an experiment runs a TOML config (a path or a dict) or a function f(seed) -> dict "
                           f"of metrics, got {type(source).__name__}")
     taken = {k: raw.pop(k) for k in drop if k in raw}
-    return Work(config=validate(raw, base).to_dict()), taken
+    config = validate(raw, base).to_dict()
+    data = config["data"]
+    if data.get("dataset") in FILE_DATASETS and data.get("root") is None:
+        # the data root as this process sees it: a worker's working folder (Ray's) differs
+        data["root"] = str(data_root().resolve())
+    return Work(config=config), taken
 
-
-def finite(value: Any) -> bool:
-    return isinstance(value, float) and math.isfinite(value)
