@@ -143,7 +143,7 @@ def test_argument_errors_are_config_errors(tmp_path: Path) -> None:
         nv.experiments.trials(lambda seed: {"x": 1.0}, n=1, backend="process", log=None)
     with pytest.raises(ConfigError, match="backend must be one of process, inprocess, ray"):
         nv.experiments.trials(noisy, n=1, backend="mpi", log=None)
-    with pytest.raises(ConfigError, match="n must be an integer >= 1"):
+    with pytest.raises(ConfigError, match=r"n must be an integer in \[1, 2\*\*24\), got 0"):
         nv.experiments.trials(noisy, n=0, log=None)
     with pytest.raises(ConfigError, match="a function f"):
         nv.experiments.trials(42, n=1, log=None)  # type: ignore[arg-type]

@@ -24,10 +24,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Optional
 
-from .._checks import integer
+from .._checks import _short, integer, text
 from ..errors import ConfigError, InvalidConfig, NervenetError
 
-__all__ = ["BACKENDS", "Done", "InProcess", "ProcessPool", "RayPool", "executor", "run_all"]
+__all__ = ["BACKENDS", "Done", "backend_name", "InProcess", "ProcessPool", "RayPool", "executor", "run_all"]
 
 BACKENDS = ("process", "inprocess", "ray")
 RAY_INSTALL = 'pip install "nervenet[ray]"'
@@ -226,15 +226,22 @@ def _reachable(address: str) -> None:
         raise ConfigError(f"could not connect to the Ray cluster at {address!r}: {e}") from None
 
 
+def backend_name(backend: Any) -> str:
+    """``backend`` if it is one of :data:`BACKENDS`, else a ConfigError."""
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {_short(backend)}")
+    return backend
+
+
 def executor(backend: str, workers: Optional[int] = None, ray_address: Optional[str] = None,
              most: Optional[int] = None) -> Any:
     """The executor ``backend`` names. ``workers`` None: the cores of this
     machine (process; at most ``most``, the calls there are) or of the Ray
     cluster; in-process runs one call at a time."""
-    if backend not in BACKENDS:
-        raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    backend = backend_name(backend)
     if workers is not None:
         workers = integer(workers, "workers", 1)
+    text(ray_address, "ray_address", optional=True)
     if ray_address is not None and backend != "ray":
         raise ConfigError(f"ray_address is for backend 'ray', not {backend!r}")
     if backend == "inprocess":

@@ -15,13 +15,17 @@ from typing import Any, Mapping, Union
 
 import numpy as np
 
+from .._checks import _short, path_of, text
+from ..errors import ConfigError
+from .stats import sample_of
+
 __all__ = ["figure", "plot"]
 
 
 def _values(contender: Any, metric: str) -> np.ndarray:
     from .repeated import Trials
 
-    return contender.values(metric) if isinstance(contender, Trials) else np.asarray(contender, dtype=np.float64)
+    return contender.values(metric) if isinstance(contender, Trials) else sample_of(contender, f"values of {metric}")
 
 
 def figure(contenders: Mapping[str, Any], metric: str) -> Any:
@@ -29,6 +33,9 @@ def figure(contenders: Mapping[str, Any], metric: str) -> Any:
     :class:`~nervenet.experiments.Trials` or sequences of values."""
     from matplotlib.figure import Figure  # not pyplot: no window, no global figure list
 
+    metric = text(metric, "metric")
+    if not isinstance(contenders, Mapping) or not contenders or not all(isinstance(k, str) for k in contenders):
+        raise ConfigError(f"contenders must be a non-empty mapping of names to Trials or values, got {_short(contenders)}")
     names = list(contenders)
     data = [_values(contenders[k], metric) for k in names]
     fig = Figure(figsize=(1.6 + 1.4 * len(names), 4.0), layout="constrained")
@@ -45,6 +52,6 @@ def figure(contenders: Mapping[str, Any], metric: str) -> Any:
 
 def plot(contenders: Mapping[str, Any], metric: str, path: Union[str, "os.PathLike[str]"]) -> Path:
     """Writes :func:`figure` to ``path`` (PNG, or as its suffix says); returns the path."""
-    path = Path(path)
+    path = path_of(path, "plot file")
     figure(contenders, metric).savefig(path)
     return path

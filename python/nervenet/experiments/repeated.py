@@ -19,15 +19,17 @@ from typing import Any, Callable, Iterable, Optional, Union
 
 import numpy as np
 
-from .._checks import integer
+from .._checks import _short, integer, path_of, text
 from .._checks import seed as checked_seed
 from ..errors import ConfigError, InvalidConfig
-from .executors import Done, executor, run_all, sendable
+from .executors import Done, backend_name, executor, run_all, sendable
 from .log import TrialLog
 from .stats import Summary, summarize
 from .work import Work, run_trial, trial_seed, work_of
 
-__all__ = ["Trials", "trials"]
+__all__ = ["Trials", "trials", "MAX_TRIALS_BITS"]
+
+MAX_TRIALS_BITS = 24  # at most 2**24 - 1 trials: a larger count is a mistake, not an experiment
 
 
 class Trials:
@@ -102,8 +104,9 @@ def trials(source: Union[str, "os.PathLike[str]", dict, Callable[[int], Any]], n
     >>> t = trials("examples/digits.toml", n=10, backend="process")  # doctest: +SKIP
     >>> print(t.table())  # doctest: +SKIP
     """
-    n = integer(n, "n", 1)
+    n = integer(n, "n", 1, bits=MAX_TRIALS_BITS)
     seed = checked_seed(seed)
+    text(name, "name", optional=True)
     work, _ = work_of(source)
     if name is None:
         name = Path(source).stem if isinstance(source, (str, os.PathLike)) else work.name
@@ -124,7 +127,11 @@ def run_trials(work: Work, indexes: Iterable[int], header: dict[str, Any], prepa
     one's record by index. ``prepare(i)`` is called as trial i is
     submitted (an adaptive sampler sees every result handed to
     ``progress`` before)."""
-    if backend != "inprocess" and work.function is not None:
+    if progress is not None and not callable(progress):
+        raise ConfigError(f"progress must be None or a function of a trial's record, got {_short(progress)}")
+    if log is not None:
+        log = path_of(log, "log file")
+    if backend_name(backend) != "inprocess" and work.function is not None:
         sendable(work.function, f"the function {work.name}")
     wanted = list(indexes)
     journal = TrialLog(log, header) if log is not None else None

@@ -20,7 +20,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .._checks import number
+from .._budget import read
+from .._checks import _short, flag, number, text
 from ..errors import ConfigError
 
 __all__ = ["Summary", "Comparison", "summarize", "compare", "lower_is_better"]
@@ -34,7 +35,7 @@ def lower_is_better(metric: str) -> bool:
     """Whether a metric improves downwards, from its name (``*loss``,
     ``*mse``, ``*mae``, ``*error``: yes; ``*accuracy``, ``*score``...:
     no); other names raise ConfigError asking to say which."""
-    name = metric.lower()
+    name = text(metric, "metric").lower()
     if name.endswith(_LOWER):
         return True
     if name.endswith(_HIGHER):
@@ -66,19 +67,17 @@ class Summary:
                 f"min {self.min:.4g}, max {self.max:.4g}; n = {self.n})")
 
 
-def _values(values: Any, what: str) -> np.ndarray:
-    try:
-        x = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{what} must be a sequence of numbers") from None
-    if x.ndim != 1 or len(x) == 0:
-        raise ConfigError(f"{what} must be a non-empty 1-d sequence of numbers, got shape {x.shape}")
-    return x
+def sample_of(values: Any, what: str) -> np.ndarray:
+    x = read(values, what, itemsize=8)  # a broadcast view stands for every value it shows
+    if x.ndim != 1 or len(x) == 0 or x.dtype.kind not in "biuf":
+        raise ConfigError(f"{what} must be a non-empty 1-d sequence of numbers, got "
+                          f"{'shape ' + str(x.shape) if x.dtype.kind in 'biuf' else _short(values)}")
+    return x.astype(np.float64)
 
 
 def summarize(values: Sequence[float], confidence: float = 0.95) -> Summary:
     """The :class:`Summary` of ``values``."""
-    x = _values(values, "values")
+    x = sample_of(values, "values")
     confidence = number(confidence, "confidence")
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be in (0, 1), got {confidence}")
@@ -143,17 +142,20 @@ def compare(a: Any, b: Any, metric: str = "test_loss", alpha: float = 0.05,
     from .repeated import Trials
 
     alpha = number(alpha, "alpha")
+    metric = text(metric, "metric")
+    if not (isinstance(names, (tuple, list)) and len(names) == 2 and all(isinstance(n, str) for n in names)):
+        raise ConfigError(f"names must be two strings, got {_short(names)}")
     if not 0 < alpha < 1:
         raise ConfigError(f"alpha must be in (0, 1), got {alpha}")
     if isinstance(a, Trials):
         names = (a.name if names == ("A", "B") else names[0], names[1])
     if isinstance(b, Trials):
         names = (names[0], b.name if names[1] == "B" else names[1])
-    x = a.values(metric) if isinstance(a, Trials) else _values(a, "a")
-    y = b.values(metric) if isinstance(b, Trials) else _values(b, "b")
+    x = a.values(metric) if isinstance(a, Trials) else sample_of(a, "a")
+    y = b.values(metric) if isinstance(b, Trials) else sample_of(b, "b")
     if len(x) < 2 or len(y) < 2:
         raise ConfigError(f"comparing needs at least 2 values of {metric!r} per contender, got {len(x)} and {len(y)}")
-    lower = _by_name(metric) if lower_is_better is None else bool(lower_is_better)
+    lower = _by_name(metric) if lower_is_better is None else flag(lower_is_better, "lower_is_better")
     t, p = _welch(x, y)
     mwu = stats.mannwhitneyu(x, y, alternative="two-sided")
     na, nb = len(x), len(y)

@@ -34,10 +34,11 @@ from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
+from .._checks import path_of
 from ..config import REQUIRED, Key, _table, validate
 from ..errors import ConfigError, InvalidConfig
 from ..evolution.fitness import derived_seed
-from .repeated import run_trials
+from .repeated import MAX_TRIALS_BITS, run_trials
 from .space import Space, check_against, parse_space
 from .stats import lower_is_better
 from .toml_text import to_toml
@@ -61,8 +62,11 @@ def _settings(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise InvalidConfig("search", "a search needs a [search] table with a [search.space] of keys to vary")
     s = _table("search", raw, _SETTINGS)
-    if s["grid_points"] < 2:
-        raise InvalidConfig("search.grid_points", f"expected an integer >= 2, got {s['grid_points']}")
+    if s["trials"] is not None and s["trials"] >= 2**MAX_TRIALS_BITS:
+        raise InvalidConfig("search.trials", f"expected an integer in [1, 2**{MAX_TRIALS_BITS}), got {s['trials']}")
+    if s["grid_points"] < 2 or s["grid_points"] >= 2**MAX_TRIALS_BITS:
+        raise InvalidConfig("search.grid_points",
+                            f"expected an integer in [2, 2**{MAX_TRIALS_BITS}), got {s['grid_points']}")
     for key in ("storage", "study"):
         if s[key] is not None and s["sampler"] != "tpe":
             raise InvalidConfig(f"search.{key}", f"is Optuna's, for sampler = 'tpe' (the sampler is {s['sampler']!r})")
@@ -215,6 +219,8 @@ def search(config: Union[str, "os.PathLike[str]", dict], trials: Optional[int] =
     :func:`~nervenet.experiments.trials`, logged to ``log`` (resumed if it
     holds this search). Every problem of the section is an InvalidConfig
     naming its key (``search.space.optimizer.lr``)."""
+    if log is not None:
+        log = path_of(log, "log file")
     work, taken = work_of(config, drop=("search",))
     raw = taken.get("search")
     if isinstance(raw, dict):
