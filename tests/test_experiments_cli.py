@@ -89,3 +89,16 @@ def test_search_with_an_invalid_space_exits_2_naming_the_key(tmp_path: Path, cap
     config = _write(tmp_path / "s.toml", {**tiny(), "search": {"space": {"optimizer.lr": {"loguniform": [0, 1]}}}})
     assert cli.main(["search", config, "--backend", "inprocess", "--out", str(tmp_path / "o")]) == 2
     assert f"invalid config ({config}): search.space.optimizer.lr: loguniform needs low > 0" in capsys.readouterr().err
+
+
+def test_an_interrupted_command_says_how_to_resume(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from nervenet.experiments import repeated
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(repeated, "run_trial", interrupted)
+    config = _write(tmp_path / "tiny.toml", tiny())
+    assert cli.main(["trials", config, "-n", "2", "--backend", "inprocess", "--out", str(tmp_path / "o")]) == 130
+    assert "the same command again (same --out) resumes" in capsys.readouterr().err

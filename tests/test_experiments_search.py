@@ -203,3 +203,11 @@ def test_toml_text_reads_back_equal() -> None:
            "callbacks": {"early_stopping": {"patience": 3, "restore_best": True}},
            "search": {"space": {"optimizer.lr": {"loguniform": [1e-4, 0.1]}}}, "x": {"y": [{"a": 1}], "inf": -np.inf}}
     assert parse_toml(to_toml(doc)) == doc
+
+
+def test_a_search_runs_on_ray_as_in_process() -> None:
+    pytest.importorskip("ray")  # CI installs the test extra's Ray
+    config = searching(LR, trials=2, seed=3)
+    here = nv.experiments.search(config, log=None, backend="inprocess")
+    on_ray = nv.experiments.search(config, log=None, backend="ray", workers=2)
+    assert [(x["params"], x["metrics"]) for x in here.records] == [(x["params"], x["metrics"]) for x in on_ray.records]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -166,6 +167,19 @@ def search_command(args: argparse.Namespace) -> int:
     return 0 if r.best is not None else 1
 
 
+def _resumable(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """The command, saying on Ctrl-C how to go on: the log keeps every finished trial."""
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except KeyboardInterrupt:
+            print(f"nervenet {args.command}: interrupted; the same command again (same --out) resumes, "
+                  "keeping the finished trials", file=sys.stderr, flush=True)
+            raise
+    return run
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "trials": trials_command, "compare": compare_command, "search": search_command,
+    name: _resumable(command)
+    for name, command in (("trials", trials_command), ("compare", compare_command), ("search", search_command))
 }
