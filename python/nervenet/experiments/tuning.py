@@ -42,7 +42,7 @@ from .repeated import MAX_TRIALS_BITS, run_trials
 from .space import Space, check_against, parse_space
 from .stats import lower_is_better
 from .toml_text import to_toml
-from .work import SEED_SAMPLE, Work, set_key, trial_seed, work_of
+from .work import SEED_SAMPLE, SEEDED, configured, trial_seed, work_of
 
 __all__ = ["SearchResult", "search", "SAMPLERS", "OPTUNA_INSTALL"]
 
@@ -54,8 +54,6 @@ _SETTINGS = {
     "metric": Key("str", "val_loss"), "direction": Key("str", None, ("minimize", "maximize")),
     "grid_points": Key("every", 5), "storage": Key("str"), "study": Key("str"), "space": Key("table", REQUIRED),
 }
-# set by each trial from its seed: a search over them would be overwritten
-_SEEDED = ("network.seed", "training.seed")
 
 
 def _settings(raw: Any) -> dict[str, Any]:
@@ -83,15 +81,7 @@ def _settings(raw: Any) -> dict[str, Any]:
 
 def _apply(config: dict[str, Any], params: dict[str, Any], seed: Optional[int] = None) -> dict[str, Any]:
     """The checked config (as a dict) with ``params`` and the trial's seed set."""
-    import copy
-
-    raw = copy.deepcopy(config)
-    for key, value in params.items():
-        set_key(raw, key, value)
-    if seed is not None:
-        for key in _SEEDED:
-            set_key(raw, key, seed)
-    return validate(raw).to_dict()
+    return validate(configured(config, params, seed)).to_dict()
 
 
 class _Grid:
@@ -228,7 +218,7 @@ def search(config: Union[str, "os.PathLike[str]", dict], trials: Optional[int] =
     s = _settings(raw)
     space = parse_space(s["space"])
     for key in space.keys:
-        if key in _SEEDED:
+        if key in SEEDED:  # each trial sets them: a search over them would be overwritten
             raise InvalidConfig(f"search.space.{key}", "is set by each trial's seed (derived from search.seed)")
     assert work.config is not None
     check_against(space, lambda params: _apply(work.config, params))  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ from ..data.builtin import data_root
 from ..errors import ConfigError
 from ..evolution.fitness import derived_seed
 
-__all__ = ["Work", "work_of", "trial_seed", "set_key"]
+__all__ = ["Work", "work_of", "trial_seed", "set_key", "configured", "SEEDED"]
 
 # the purposes a trial's seeds are derived for (derived_seed's third argument)
 SEED_TRIAL, SEED_SAMPLE = 0, 1
@@ -50,6 +50,21 @@ def set_key(raw: dict[str, Any], key: str, value: Any) -> None:
             node[name] = {}
         node = node[name]
     node[last] = value
+
+
+# the keys a trial's seed sets
+SEEDED = ("network.seed", "training.seed")
+
+
+def configured(config: dict[str, Any], params: dict[str, Any], seed: Optional[int]) -> dict[str, Any]:
+    """A copy of ``config`` with ``params`` (dotted keys) and, unless None,
+    the trial's ``seed`` set."""
+    raw = copy.deepcopy(config)
+    for key, value in params.items():
+        set_key(raw, key, value)
+    for key in SEEDED if seed is not None else ():
+        set_key(raw, key, seed)
+    return raw
 
 
 @dataclass(frozen=True)
@@ -76,13 +91,8 @@ class Work:
             return _checked(self.function(seed), self.name)
         from ..training.configured import run_config
 
-        raw = copy.deepcopy(self.config)
-        assert raw is not None
-        for key, value in (params or {}).items():
-            set_key(raw, key, value)
-        set_key(raw, "network.seed", seed)
-        set_key(raw, "training.seed", seed)
-        cfg = validate(raw)
+        assert self.config is not None
+        cfg = validate(configured(self.config, params or {}, seed))
         cfg.training["threads"] = None
         with tempfile.TemporaryDirectory(prefix="nervenet-trial-") as out:  # where checkpoints, if any, go
             return run_config(cfg, out).metrics()
