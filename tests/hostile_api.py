@@ -403,6 +403,28 @@ def _cases() -> list[Case]:
     def _():
         return nv.data.PCA, {"n_components": 2}
 
+    # --- experiments ----------------------------------------------------
+    @case("experiments.summarize")
+    def _():
+        return nv.experiments.summarize, {"values": [0.1, 0.2, 0.4], "confidence": 0.95}
+
+    @case("experiments.compare")
+    def _():
+        return nv.experiments.compare, {"a": [0.1, 0.2, 0.4], "b": [0.3, 0.5, 0.4], "metric": "loss", "alpha": 0.05,
+                                        "lower_is_better": True, "names": ("a", "b")}
+
+    @case("experiments.plot")
+    def _():
+        return nv.experiments.plot, {"contenders": {"a": [0.1, 0.2]}, "metric": "loss",
+                                     "path": str(Path(tempfile.mkdtemp()) / "p.png")}
+
+    @case("experiments.trials", spare=("log",))  # a hostile string would name a file to write
+    def _():
+        from experiment_helpers import noisy
+
+        return nv.experiments.trials, {"source": noisy, "n": 2, "seed": 0, "backend": "inprocess", "workers": 1,
+                                       "log": None, "name": "t", "progress": None, "ray_address": None}
+
     # --- settings -------------------------------------------------------
     @case("set_num_threads")
     def _():

@@ -44,6 +44,7 @@ from .threads import get_memory_budget, get_num_threads, set_inference_memory, s
 from . import data
 from . import cnn, interop, rnn
 from . import evolution
+from . import experiments
 from .generate import generate
 from .training import callbacks, optim
 from . import io
@@ -81,6 +82,7 @@ __all__ = [
     "machine",
     "drawing",
     "evolution",
+    "experiments",
     "rnn",
     "cnn",
     "interop",

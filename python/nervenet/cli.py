@@ -3,6 +3,9 @@
     nervenet train [CONFIG] [--out DIR] [--epochs N] [--quiet] [--checkpoint-outside-out]
     nervenet evolve [CONFIG] [--out DIR] [--genomes N] [--workers N] [--epochs N] [--seed N] [--resume] [--quiet]
     nervenet evaluate MODEL DATA [--config CONFIG]
+    nervenet trials CONFIG [-n N] [--seed S] [--backend process|inprocess|ray] [--out DIR]
+    nervenet compare A.toml B.toml [-n N] [--metric M] [--alpha A] [--backend ...] [--out DIR]
+    nervenet search CONFIG [--trials N] [--sampler random|grid|tpe] [--backend ...] [--out DIR]
     nervenet predict MODEL DATA [--out predictions.csv] [--config CONFIG]
     nervenet demo [--seed N] [--max-epochs N]
     nervenet --version
@@ -39,6 +42,11 @@ Both apply the preprocessing stored in MODEL; the config comes from
 ``--config``, else MODEL, else the ``run.json`` next to it (models of older
 versions). ``demo`` runs the short demo (:mod:`nervenet.demo`).
 
+``trials``, ``compare`` and ``search`` run experiments over training runs:
+repeated trials with a summary per metric, two configs compared by
+significance tests, hyperparameter search (see
+:mod:`nervenet.experiments.commands`).
+
 Exit status: 0 success, 2 an invalid config or command line (the message
 names the bad key, e.g. ``optimizer.lr``), 1 any other error.
 """
@@ -59,10 +67,10 @@ from .config import DEFAULT_CONFIG, Config, load_config, parse_config, validate
 from .data.builtin import BUILTIN_DATASETS
 from .errors import ConfigError, DataError, InvalidConfig, NervenetError, ShapeError, UsageError
 from .training.callbacks import Callback, EarlyStopping, duration
+from .training.configured import SHOWN as _SHOWN
+from .training.configured import run_config
 
 __all__ = ["main"]
-
-_SHOWN = ("loss", "accuracy", "mse", "mae")
 
 
 class EpochLines(Callback):
@@ -91,20 +99,6 @@ def _metrics(m: dict[str, float]) -> str:
     return f"{shown}  ({int(m['count'])} samples)" if "count" in m else shown
 
 
-def _describe(cfg: Config, net: Any) -> str:
-    n = cfg.network
-    if n["graph"] is not None:
-        shape = f"graph {n['graph']}"
-    elif n.get("architecture") is not None:
-        shape = f"nv.cnn {n['architecture']}"
-    else:
-        hidden = n["layers"][1:-1] if n["layers"] is not None else n["hidden"]
-        shape = "-".join(str(s) for s in [net.n_inputs, *hidden, net.n_outputs]) + f" MLP ({n['activation']})"
-    opt = cfg.optimizer
-    return (f"network: {shape}, {net.n_params} parameters, {n['dtype']}; loss {cfg.loss['name']}; "
-            f"optimizer {opt['name']} (lr {opt['lr']:g})")
-
-
 def train(config: Optional[str], out: str, epochs: Optional[int], quiet: bool, outside: bool = False) -> int:
     say: Callable[[str], None] = (lambda s: None) if quiet else (lambda s: print(s, flush=True))
     if config is None:
@@ -116,32 +110,13 @@ def train(config: Optional[str], out: str, epochs: Optional[int], quiet: bool, o
     if epochs is not None:
         cfg.training["epochs"] = epochs
     folder = Path(out)
-    kwargs = cfg.fit_kwargs(folder, outside=outside)  # before the data loads: a bad checkpoint path fails fast
-    if cfg.training["threads"] is not None:
-        from .threads import set_num_threads
-
-        set_num_threads(cfg.training["threads"])
-    splits = cfg.load_data()
-    (X, y), val, (Xt, yt) = splits.train, splits.validation, splits.test
-    n_outputs = splits.preprocessor.n_classes if cfg.classify else y.shape[1]
-    net = cfg.build_network(X.shape[1], n_outputs)
-    say(f"data: {len(X)} training, {0 if val is None else len(val[0])} validation, {len(Xt)} test samples; "
-        f"{X.shape[1]} features" + (f", {n_outputs} classes" if cfg.classify else ""))
-    say(_describe(cfg, net))
-    if cfg.callbacks["checkpoint"] is not None:  # the checkpoints' folder (a sub-folder of --out, if the path names one)
-        where = (folder / cfg.callbacks["checkpoint"]["path"]).parent
-        (folder if "{" in str(where) else where).mkdir(parents=True, exist_ok=True)
-    if not quiet:
-        kwargs["callbacks"] = [*kwargs["callbacks"], EpochLines(cfg.training["epochs"], cfg.schedule is not None, say)]
-    started = time.perf_counter()
-    history = net.fit(X, y, validation=val, verbose=0, **kwargs)
-    trained = time.perf_counter() - started
-    for c in kwargs["callbacks"]:
+    shown = [] if quiet else [EpochLines(cfg.training["epochs"], cfg.schedule is not None, say)]
+    run = run_config(cfg, folder, outside=outside, callbacks=shown, say=say)
+    net, splits, history, test, trained = run.net, run.splits, run.history, run.test, run.seconds
+    for c in run.callbacks:
         if isinstance(c, EarlyStopping) and c.report is not None:
             say(c.report)
-    test: dict[str, float] = {}
-    if len(Xt):
-        test = net.evaluate(Xt, yt, cfg.loss["name"])
+    if test:
         print(f"test: {_metrics(test)}", flush=True)
     else:
         print("test: no test rows (data.test_fraction = 0)", flush=True)
@@ -156,11 +131,11 @@ def train(config: Optional[str], out: str, epochs: Optional[int], quiet: bool, o
     if history.epochs:
         history.plot(folder / "history.png")
         written.append("history.png")
-    run = {
+    record = {
         "config": cfg.to_dict(), "preprocessing": splits.preprocessor.to_dict(), "test": test,
         "epochs": len(history.epochs), "seconds": round(trained, 3),
     }
-    (folder / "run.json").write_text(json.dumps(run, indent=2) + "\n")
+    (folder / "run.json").write_text(json.dumps(record, indent=2) + "\n")
     written.append("run.json")
     n = len(history.epochs)
     say(f"trained {n} epoch{'' if n == 1 else 's'} in {trained:.1f}s")
@@ -462,6 +437,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--resume", action="store_true",
                    help="continue the run in --out (with its own settings when no CONFIG is given)")
     v.add_argument("--quiet", "-q", action="store_true", help="no progress bar; only the results")
+    from .experiments.commands import add_commands
+
+    add_commands(sub, _count)
     sub.add_parser("demo", help="run the short demo (python -m nervenet demo --help for its options)", add_help=False)
     return parser
 
@@ -477,8 +455,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    source = getattr(args, "config", None) or {"train": "the built-in example", "evolve": "the built-in run"}.get(
-        args.command, getattr(args, "model", ""))
+    from .experiments.commands import COMMANDS
+
     try:
         if args.command == "train":
             return train(args.config, args.out, args.epochs, args.quiet, args.checkpoint_outside_out)
@@ -487,8 +465,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return evolve(args.config, args.out, overrides, args.resume, args.quiet)
         if args.command == "predict":
             return predict(args.model, args.data, args.out, args.config)
+        if args.command in COMMANDS:
+            return COMMANDS[args.command](args)
         return evaluate(args.model, args.data, args.config)
-    except InvalidConfig as e:
+    except InvalidConfig as e:  # compare sets args.config to the config at fault
+        source = getattr(args, "config", None) or {"train": "the built-in example", "evolve": "the built-in run"}.get(
+            args.command, getattr(args, "model", ""))
         print(f"nervenet: invalid config ({source}): {e}", file=sys.stderr)
         return 2
     except UsageError as e:

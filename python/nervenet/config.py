@@ -11,6 +11,7 @@ optimiser, schedule and callbacks, checked key by key.
     [callbacks.early_stopping]  monitor, patience, min_delta, mode, restore_best
     [callbacks.checkpoint]      path (a file name template inside the output folder), every, save_best_only,
                                 monitor, mode
+    [search]     what `nervenet search` varies (nervenet.experiments.tuning); `nervenet train` ignores it
 
 Every problem is an :class:`InvalidConfig` (a ``ConfigError``) whose ``key``
 is the dotted path of the bad key (``optimizer.lr``): unknown keys, values of
@@ -184,6 +185,7 @@ TOP: dict[str, Key] = {
     "description": Key("str"), "data": Key("table", REQUIRED), "network": Key("table", REQUIRED),
     "loss": Key("table", REQUIRED), "optimizer": Key("table", REQUIRED), "schedule": Key("table"),
     "training": Key("table", {}), "callbacks": Key("table", {}),
+    "search": Key("table"),  # `nervenet search`'s (nervenet.experiments.tuning); training ignores it
 }
 
 
