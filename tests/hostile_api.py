@@ -413,7 +413,7 @@ def _cases() -> list[Case]:
         return nv.experiments.compare, {"a": [0.1, 0.2, 0.4], "b": [0.3, 0.5, 0.4], "metric": "loss", "alpha": 0.05,
                                         "lower_is_better": True, "names": ("a", "b")}
 
-    @case("experiments.plot")
+    @case("experiments.plot", spare=("path",))  # a hostile string would name a file to write
     def _():
         return nv.experiments.plot, {"contenders": {"a": [0.1, 0.2]}, "metric": "loss",
                                      "path": str(Path(tempfile.mkdtemp()) / "p.png")}
