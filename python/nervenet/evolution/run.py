@@ -56,6 +56,9 @@ from .operators import OPERATORS, Innovations, Skip
 from .weights import start
 
 CHECKPOINT_FORMAT = 1
+#: Settings a resumed run may change: more genomes, and where they train
+#: (every backend gives the same run).
+RESUME_MAY_CHANGE = ("genomes", "backend", "ray_address")
 #: Operators tried for one child before it falls back to a clone.
 MUTATION_TRIES = 10
 
@@ -181,11 +184,12 @@ class Evolution:
                 f"outputs; the task has {task.n_inputs} and {task.n_outputs}"
             )
         self.out = None if out is None else path_of(out, "evolution output folder")
-        self.backend = backend
+        # made now: a Ray cluster's size (the worker count) is known once connected
+        self.backend = backend if backend is not None else backend_for(config)
         self.on_genome = on_genome
         self.checkpoint_every = real(checkpoint_every, "checkpoint_every", 0)
         self._task_digest = _fingerprint(self.task)
-        self.workers = backend.workers if backend is not None else config.worker_count
+        self.workers = self.backend.workers
         self._operators = self._operator_table()
         self._reset()
 
@@ -416,10 +420,10 @@ class Evolution:
             raise FormatError(f"{path}: checkpoint format {state.get('format')!r}, expected {CHECKPOINT_FORMAT}")
         saved = EvolutionConfig.from_dict(state["config"])
         mine = self.config.to_dict()
-        differ = sorted(k for k, v in saved.to_dict().items() if mine[k] != v and k != "genomes")
+        differ = sorted(k for k, v in saved.to_dict().items() if mine[k] != v and k not in RESUME_MAY_CHANGE)
         if differ:
             raise ConfigError(f"{path} was written by a run with other settings ({', '.join(differ)}); "
-                              "resume with the same config (only `genomes` may grow)")
+                              "resume with the same config (only `genomes` may grow, and the backend change)")
         if state["task"] != self._task_digest:
             raise ConfigError(f"{path} was written by a run on other data; resume with the same task")
         if state["workers"] != self.workers and self.config.reproducible:
@@ -531,7 +535,7 @@ class Evolution:
                               "or choose another folder")
         elif self.out is not None:
             (self.out / "genomes.jsonl").write_bytes(b"")
-        backend = self.backend if self.backend is not None else backend_for(cfg)
+        backend = self.backend
         began = time.perf_counter()
         self._bar = _progress(cfg.genomes, self.inserted, progress)
         self._snapshot()
