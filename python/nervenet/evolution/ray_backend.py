@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import socket
 import warnings
+from pathlib import Path
 from typing import Any, Optional
 
 from ..errors import ConfigError, NervenetError, NervenetWarning
@@ -125,8 +127,11 @@ class RayBackend:
 
     def start(self, task: Task, config: EvolutionConfig) -> None:
         ray = self._connect()
-        self._remote = ray.remote(num_cpus=1, max_retries=0)(train_genome).options(
-            runtime_env={"env_vars": TASK_ENV})
+        env = dict(TASK_ENV)
+        if self._owned and self.address is None:  # our own local workers import the nervenet this process runs
+            env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[2]),
+                                                 *filter(None, [os.environ.get("PYTHONPATH")])])
+        self._remote = ray.remote(num_cpus=1, max_retries=0)(train_genome).options(runtime_env={"env_vars": env})
         self._task_ref, self._config_ref = ray.put(task), ray.put(config)  # once per run
 
     def submit(self, job: Job) -> None:

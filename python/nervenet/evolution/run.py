@@ -49,6 +49,7 @@ from ..io import write_atomic
 from ..network import Network
 from .backends import backend_for
 from .config import EvolutionConfig
+from .costs import Costs, timed
 from .crossover import crossover
 from .fitness import Job, Task, Trained, build_network, derived_seed
 from .islands import Genome, Island, fitness_json, fitness_of, worst_island
@@ -105,6 +106,7 @@ class EvolutionResult:
     history: list[dict[str, Any]] = field(default_factory=list)
     out: Optional[Path] = None
     driver_seconds: float = 0.0  # generating, inserting, logging, checkpointing (the backend's waits left out)
+    driver_costs: dict[str, float] = field(default_factory=dict)  # of driver_seconds, by part (costs.PARTS)
 
     def graph(self) -> Graph:
         return Graph.from_json(self.best.graph)
@@ -211,6 +213,7 @@ class Evolution:
         self._journal_index = 0
         self._snapshot_at = 0.0
         self._bar: Any = None
+        self.costs = Costs()
 
     def _operator_table(self) -> list[tuple[str, float, Callable[..., Any], dict[str, Any]]]:
         """(name, probability, operator, its options) for each operator with a positive rate."""
@@ -259,6 +262,7 @@ class Evolution:
         graph, weights = out
         return graph, name, (better.id, other.id), weights
 
+    @timed("generation")
     def _generate(self, i: int) -> Genome:
         """Genome ``i``, from the islands as they stand (EXAMM: islands take
         turns; an island not yet full starts from the seed genome and grows
@@ -320,6 +324,7 @@ class Evolution:
 
     # ----- taking results in -----
 
+    @timed("insertion")
     def _insert(self, result: Trained) -> dict[str, Any]:
         del self._finished_json[result.id]
         genome = self.in_flight.pop(result.id)
@@ -360,6 +365,7 @@ class Evolution:
         self.history.append(_history_entry(record, self.inserted))
         return record
 
+    @timed("checkpoint")
     def _save_best(self) -> None:
         if self.out is None or self.best is None:
             return
@@ -387,6 +393,7 @@ class Evolution:
         assert self.out is not None
         return self.out / f"journal-{index}.jsonl"
 
+    @timed("checkpoint")
     def _snapshot(self) -> None:
         """Writes checkpoint.json atomically and starts a new journal (the
         old one is covered by the snapshot and removed after it)."""
@@ -401,6 +408,7 @@ class Evolution:
         self._journal_path(old).unlink(missing_ok=True)
         self._snapshot_at = time.perf_counter()
 
+    @timed("checkpoint")
     def _note(self, line: str) -> None:
         """Appends a step to the journal (flushed: a killed process loses nothing written)."""
         if self._journal is not None:
@@ -583,7 +591,8 @@ class Evolution:
         if self.out is not None:
             (self.out / "best.dot").write_text(Graph.from_json(self.best.graph).to_dot())
         return EvolutionResult(self.best, self.islands, self.inserted, time.perf_counter() - began, cfg, test,
-                               self.history, self.out, driver_seconds=looped - waited)
+                               self.history, self.out, driver_seconds=looped - waited,
+                               driver_costs=dict(self.costs.seconds))
 
     def _emit(self, records: list[dict[str, Any]]) -> None:
         for record in records:
