@@ -89,3 +89,12 @@ def test_nervenet_evolve_ray_address_that_does_not_answer_exits_1_naming_it(
     assert cli.main(["evolve", str(tmp_path / "run.toml"), "--out", str(tmp_path / "out"), "--ray-address", address,
                      "--quiet"]) == 1
     assert f"cannot reach the Ray cluster at '{address}'" in capsys.readouterr().err
+
+
+def test_bad_backend_arguments_are_config_errors_naming_them() -> None:
+    with pytest.raises(nv.ConfigError, match="workers must be an integer >= 1"):
+        RayBackend(0)
+    with pytest.raises(nv.ConfigError, match="ray_address must be a string"):
+        RayBackend(2, 6379)  # type: ignore[arg-type]
+    with pytest.raises(nv.ConfigError, match="backend must be one of"):
+        EvolutionConfig(backend="rey")

@@ -33,6 +33,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Optional
 
+from .._checks import integer, text
 from ..errors import ConfigError, NervenetError, NervenetWarning
 from .config import EvolutionConfig, cores
 from .fitness import Job, Task, Trained, train
@@ -80,8 +81,8 @@ class RayBackend:
     """Genomes as Ray tasks, ``workers`` at a time (see the module)."""
 
     def __init__(self, workers: Optional[int] = None, address: Optional[str] = None) -> None:
-        self._workers = workers
-        self.address = address
+        self._workers = None if workers is None else integer(workers, "workers", 1)
+        self.address = None if address is None else text(address, "ray_address")
         self.resubmitted = 0  # tasks submitted again after their worker died
         self._ray: Any = import_ray()  # not installed: a ConfigError now, before a run begins
         self._owned = False  # this backend called ray.init, so close() shuts it down

@@ -545,9 +545,9 @@ class Evolution:
             (self.out / "genomes.jsonl").write_bytes(b"")
         backend = self.backend
         began = time.perf_counter()
+        backend.start(self.task, cfg)  # first: starting Ray takes seconds the progress bar should not show
         self._bar = _progress(cfg.genomes, self.inserted, progress)
         self._snapshot()
-        backend.start(self.task, cfg)
         waited = 0.0
         try:
             for genome in sorted(self.in_flight.values(), key=lambda g: g.id):
