@@ -25,7 +25,7 @@ import ray
 
 import nervenet as nv
 from nervenet.evolution import Evolution, InProcess, RayBackend, Task
-from nervenet.evolution.ray_backend import TASK_ENV
+from nervenet.evolution.ray_backend import RETRIES, TASK_ENV
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_evolution_run import _KILLED_RUN, PACKAGE_PARENT, delay_task, small  # noqa: E402
@@ -185,3 +185,24 @@ def test_nervenet_evolve_backend_ray_from_the_command_line_and_the_settings(
     assert cli.main(["evolve", str(tmp_path / "ray.toml"), "--out", str(tmp_path / "out2"), "--genomes", "6"]) == 0
     assert "2 workers (ray)" in capsys.readouterr().out
     assert (tmp_path / "out2" / "genomes.jsonl").read_text() != ""
+
+
+def test_a_genome_whose_worker_dies_every_time_is_logged_as_failed_and_the_run_goes_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Its worker's death seen by the driver: ray.get raises as for a killed worker.)"""
+    real_get = ray.get
+
+    def get(ref, **kwargs):
+        result = real_get(ref, **kwargs)
+        if result.id == 5:
+            raise ray.exceptions.WorkerCrashedError()
+        return result
+
+    monkeypatch.setattr(ray, "get", get)
+    backend = RayBackend(2)
+    with pytest.warns(nv.NervenetWarning, match="genome 5: its Ray worker died") as caught:
+        records = records_of(small(workers=2, genomes=10, backend="ray"), delay_task(), backend=backend)
+    assert len([w for w in caught if "genome 5" in str(w.message)]) == RETRIES == backend.resubmitted
+    assert [r["id"] for r in records] == list(range(10))
+    (failed,) = [r for r in records if r.get("error")]
+    assert failed["id"] == 5 and failed["fitness"] is None and f"died {RETRIES + 1} times" in failed["error"]
