@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import site
 import socket
 import warnings
 from pathlib import Path
@@ -75,6 +76,11 @@ def _probe(address: str) -> None:
         socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
     except OSError as e:
         raise ConfigError(f"cannot reach the Ray cluster at {address!r}: {e}") from None
+
+
+def _installed() -> set[str]:
+    """The folders installed packages are imported from."""
+    return {str(Path(p).resolve()) for p in [*site.getsitepackages(), site.getusersitepackages()]}
 
 
 class RayBackend:
@@ -129,9 +135,10 @@ class RayBackend:
     def start(self, task: Task, config: EvolutionConfig) -> None:
         ray = self._connect()
         env = dict(TASK_ENV)
-        if self._owned and self.address is None:  # our own local workers import the nervenet this process runs
-            env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[2]),
-                                                 *filter(None, [os.environ.get("PYTHONPATH")])])
+        here = str(Path(__file__).resolve().parents[2])  # the folder this nervenet is imported from
+        if self._owned and self.address is None and here not in _installed():
+            # our own local workers import this nervenet (a source checkout), not another one installed
+            env["PYTHONPATH"] = os.pathsep.join([here, *filter(None, [os.environ.get("PYTHONPATH")])])
         self._remote = ray.remote(num_cpus=1, max_retries=0)(train_genome).options(runtime_env={"env_vars": env})
         self._task_ref, self._config_ref = ray.put(task), ray.put(config)  # once per run
 
