@@ -118,9 +118,12 @@ def test_a_worker_killed_mid_genome_costs_only_that_genome() -> None:
     def kill_one() -> None:
         while not stop.is_set() and not killed:
             for pid in _training_workers():
-                env = dict(line.split("=", 1) for line in
-                           Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in line)
-                os.kill(pid, signal.SIGKILL)
+                try:
+                    env = dict(line.split("=", 1) for line in
+                               Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in line)
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:  # it ended meanwhile: look again
+                    continue
                 killed.append((pid, env))
                 break
             time.sleep(0.02)
