@@ -209,3 +209,16 @@ def test_a_genome_whose_worker_dies_every_time_is_logged_as_failed_and_the_run_g
     assert [r["id"] for r in records] == list(range(10))
     (failed,) = [r for r in records if r.get("error")]
     assert failed["id"] == 5 and failed["fitness"] is None and f"died {RETRIES + 1} times" in failed["error"]
+
+
+def test_a_run_begun_in_process_continues_on_ray_as_it_would_in_process(tmp_path: Path) -> None:
+    task = delay_task()
+    for folder, backend in (("moved", "ray"), ("stayed", "inprocess")):
+        Evolution(small(workers=2, genomes=6), task, out=tmp_path / folder).run(progress=False)
+        Evolution(small(workers=2, genomes=12, backend=backend), task, out=tmp_path / folder).run(
+            resume=True, progress=False)
+
+    def log(folder: Path) -> list[dict]:
+        return without_seconds([json.loads(s) for s in (folder / "genomes.jsonl").read_text().splitlines()])
+
+    assert len(log(tmp_path / "moved")) == 12 and log(tmp_path / "moved") == log(tmp_path / "stayed")
