@@ -52,6 +52,11 @@ def without_seconds(records: list[dict]) -> list[dict]:
     return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
 
 
+def log(folder: Path) -> list[dict]:
+    """The run's genomes.jsonl, without the training seconds."""
+    return without_seconds([json.loads(s) for s in (folder / "genomes.jsonl").read_text().splitlines()])
+
+
 def test_ray_gives_the_genomes_and_fitnesses_of_in_process_and_the_process_pool() -> None:
     task = delay_task()
     cfg = small(workers=2, genomes=12)
@@ -162,9 +167,6 @@ def test_kill_9_of_a_ray_driver_and_resume_ends_as_the_uninterrupted_run(
     assert len((out / "genomes.jsonl").read_text().splitlines()) >= after - 1
     resumed = Evolution(small(workers=2, genomes=14, backend="ray"), task, out=out).run(resume=True, progress=False)
 
-    def log(folder: Path) -> list[dict]:
-        return without_seconds([json.loads(s) for s in (folder / "genomes.jsonl").read_text().splitlines()])
-
     assert log(out) == log(whole)
     assert resumed.genomes == 14
 
@@ -217,8 +219,5 @@ def test_a_run_begun_in_process_continues_on_ray_as_it_would_in_process(tmp_path
         Evolution(small(workers=2, genomes=6), task, out=tmp_path / folder).run(progress=False)
         Evolution(small(workers=2, genomes=12, backend=backend), task, out=tmp_path / folder).run(
             resume=True, progress=False)
-
-    def log(folder: Path) -> list[dict]:
-        return without_seconds([json.loads(s) for s in (folder / "genomes.jsonl").read_text().splitlines()])
 
     assert len(log(tmp_path / "moved")) == 12 and log(tmp_path / "moved") == log(tmp_path / "stayed")
