@@ -179,9 +179,9 @@ _KILLED_RUN = textwrap.dedent("""
         seen.append(record)
         if len(seen) == {after}:
             os.kill(os.getpid(), signal.SIGKILL)
-    Evolution(small(workers=2, genomes=14), delay_task(), out={out!r}, on_genome=hook,
+    Evolution(small(workers=2, genomes=14{changes}), delay_task(), out={out!r}, on_genome=hook,
               checkpoint_every={every}).run(progress=False)
-""")
+""")  # {changes}: more settings of the run (", backend='ray'")
 
 
 @pytest.mark.parametrize("after, every", [(3, 0.0), (8, 0.0), (3, 1000.0), (8, 1000.0)])
@@ -192,7 +192,7 @@ def test_kill_9_and_resume_ends_as_the_uninterrupted_run(tmp_path: Path, after: 
     whole = tmp_path / "whole"
     expected = Evolution(small(workers=2, genomes=14), task, out=whole).run(progress=False)
     out = tmp_path / "killed"
-    script = _KILLED_RUN.format(tests=str(Path(__file__).parent), after=after, out=str(out), every=every)
+    script = _KILLED_RUN.format(tests=str(Path(__file__).parent), after=after, out=str(out), every=every, changes="")
     env = {**os.environ, "PYTHONPATH": PACKAGE_PARENT}
     proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == -9, proc.stderr

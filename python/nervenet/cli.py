@@ -1,7 +1,8 @@
 """The ``nervenet`` command (also ``python -m nervenet``).
 
     nervenet train [CONFIG] [--out DIR] [--epochs N] [--quiet] [--checkpoint-outside-out]
-    nervenet evolve [CONFIG] [--out DIR] [--genomes N] [--workers N] [--epochs N] [--seed N] [--resume] [--quiet]
+    nervenet evolve [CONFIG] [--out DIR] [--genomes N] [--workers N] [--epochs N] [--seed N]
+                    [--backend {process,inprocess,ray}] [--ray-address ADDR] [--resume] [--quiet]
     nervenet evaluate MODEL DATA [--config CONFIG]
     nervenet trials CONFIG [-n N] [--seed S] [--backend process|inprocess|ray] [--out DIR]
     nervenet compare A.toml B.toml [-n N] [--metric M] [--alpha A] [--backend ...] [--out DIR]
@@ -32,6 +33,8 @@ drawing), ``fitness.png`` (best and median fitness against genomes
 evaluated) and ``run.json`` (the settings and the result). ``--resume``
 continues the run in ``--out`` (after an interruption, or with a larger
 ``--genomes``), with its own settings when no CONFIG is given.
+``--backend ray`` trains the genomes as Ray tasks on a local Ray instance,
+or on the cluster at ``--ray-address`` (which implies ``--backend ray``).
 
 ``evaluate`` loads MODEL and reports loss and accuracy (or mse/mae) on DATA:
 a ``.csv``/``.npz`` file read as the config's ``[data]`` says, or the name of
@@ -166,7 +169,7 @@ def _evolution_settings(config: Optional[str], folder: Path, resume: bool, say: 
     return settings
 
 
-def evolve(config: Optional[str], out: str, overrides: dict[str, Optional[int]], resume: bool, quiet: bool) -> int:
+def evolve(config: Optional[str], out: str, overrides: dict[str, Any], resume: bool, quiet: bool) -> int:
     from .evolution import Evolution
     from .evolution.report import plot_fitness, summary
     from .io import write_atomic
@@ -191,15 +194,18 @@ def evolve(config: Optional[str], out: str, overrides: dict[str, Optional[int]],
     say(f"data: {len(task.X)} training sequences of {task.X.shape[1]} steps, {len(task.X_val)} validation, "
         f"{0 if task.X_test is None else len(task.X_test)} test; {task.n_inputs} inputs, {task.n_outputs} output"
         f"{'' if task.n_outputs == 1 else 's'}")
+    evolution = Evolution(c, task, seed, out=folder)  # connects to a Ray cluster, which counts the workers
+    workers = evolution.workers
+    where = c.backend if c.ray_address is None else f"ray at {c.ray_address}"
     say(f"search: {c.genomes} genomes, {c.islands} islands of {c.island_size}, {c.epochs} epoch"
-        f"{'' if c.epochs == 1 else 's'} each; {c.worker_count} worker{'' if c.worker_count == 1 else 's'} "
-        f"({c.backend}); {'resuming' if resume else 'writing'} {folder}")
+        f"{'' if c.epochs == 1 else 's'} each; {workers} worker{'' if workers == 1 else 's'} "
+        f"({where}); {'resuming' if resume else 'writing'} {folder}")
     folder.mkdir(parents=True, exist_ok=True)
     record = {"settings": settings.to_dict()}
     if not resume:  # before the run: an interrupted one resumes from it
         write_atomic(folder / "run.json", (json.dumps(record, indent=2) + "\n").encode())
     try:
-        result = Evolution(c, task, seed, out=folder).run(resume=resume, progress=not quiet)
+        result = evolution.run(resume=resume, progress=not quiet)
     except KeyboardInterrupt:
         print(f"nervenet evolve: interrupted; `nervenet evolve --resume --out {folder}` continues the run",
               file=sys.stderr, flush=True)
@@ -434,6 +440,10 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--workers", type=_count, metavar="N", help="override evolution.workers")
     v.add_argument("--epochs", type=_count, metavar="N", help="override evolution.epochs")
     v.add_argument("--seed", type=_count, metavar="N", help="override evolution.seed")
+    v.add_argument("--backend", choices=("process", "inprocess", "ray"),
+                   help="override evolution.backend (ray: Ray tasks, a local Ray instance unless --ray-address)")
+    v.add_argument("--ray-address", metavar="ADDR",
+                   help="train on the Ray cluster at ADDR (host:port, ray://host:port or auto); implies --backend ray")
     v.add_argument("--resume", action="store_true",
                    help="continue the run in --out (with its own settings when no CONFIG is given)")
     v.add_argument("--quiet", "-q", action="store_true", help="no progress bar; only the results")
@@ -461,7 +471,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "train":
             return train(args.config, args.out, args.epochs, args.quiet, args.checkpoint_outside_out)
         if args.command == "evolve":
-            overrides = {"genomes": args.genomes, "workers": args.workers, "epochs": args.epochs, "seed": args.seed}
+            overrides = {"genomes": args.genomes, "workers": args.workers, "epochs": args.epochs, "seed": args.seed,
+                         "backend": "ray" if args.ray_address is not None else args.backend,
+                         "ray_address": args.ray_address}
             return evolve(args.config, args.out, overrides, args.resume, args.quiet)
         if args.command == "predict":
             return predict(args.model, args.data, args.out, args.config)

@@ -33,6 +33,7 @@ from .operators import (
     split_edge,
     split_node,
 )
+from .ray_backend import RayBackend
 from .report import plot_fitness, summary
 from .run import Evolution, EvolutionResult, evolve, minimal_genome
 from .settings import load_evolution_config
@@ -52,6 +53,7 @@ __all__ = [
     "NODE_KINDS",
     "OPERATORS",
     "ProcessPool",
+    "RayBackend",
     "Skip",
     "Task",
     "Trained",

@@ -4,8 +4,9 @@ backend trains it and gives back a :class:`~nervenet.evolution.fitness.Trained`.
 
 A backend has four methods: ``start(task, config)`` (ship the data once),
 ``submit(job)``, ``wait()`` (block until at least one job is done; return
-every finished one, in any order) and ``close()``. A Ray backend is one
-more class with these methods.
+every finished one, in any order) and ``close()``, and says how many jobs
+it runs at once (``workers``). :class:`~nervenet.evolution.ray_backend.RayBackend`
+is one more class with these methods.
 """
 
 from __future__ import annotations
@@ -122,7 +123,12 @@ class ProcessPool:
 
 
 def backend_for(config: EvolutionConfig):
-    """The backend ``config.backend`` names, with ``config.worker_count`` workers."""
+    """The backend ``config.backend`` names, with ``config.worker_count``
+    workers (Ray: ``config.workers``, else its CPUs)."""
     if config.backend == "inprocess":
         return InProcess(config.worker_count)
+    if config.backend == "ray":
+        from .ray_backend import RayBackend  # Ray is optional, and slow to import
+
+        return RayBackend(config.workers, config.ray_address)
     return ProcessPool(config.worker_count)

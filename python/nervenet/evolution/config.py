@@ -30,7 +30,12 @@ DEFAULT_OPERATOR_RATES: dict[str, float] = {
 }
 
 WEIGHT_MODES = ("lamarckian", "xavier", "kaiming")
-BACKENDS = ("process", "inprocess")
+BACKENDS = ("process", "inprocess", "ray")
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,10 @@ class EvolutionConfig:
 
     Work: ``backend="process"`` trains on ``workers`` spawned processes
     (default: one per core, one engine thread each), ``"inprocess"`` in
-    this process (tests). ``reproducible=True``: genome i is generated only
+    this process (tests), ``"ray"`` as Ray tasks
+    (:mod:`~nervenet.evolution.ray_backend`: a local Ray instance, or the
+    cluster at ``ray_address``, whose CPUs are the default ``workers``).
+    ``reproducible=True``: genome i is generated only
     from results of genomes below i − workers, so a seed and a worker count
     give the same run whatever order results arrive in.
     """
@@ -91,6 +99,7 @@ class EvolutionConfig:
     dtype: str = "float32"
     backend: str = "process"
     workers: Optional[int] = None
+    ray_address: Optional[str] = None
     reproducible: bool = True
     seed: int = 0
 
@@ -132,6 +141,8 @@ class EvolutionConfig:
             raise ConfigError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
         if self.workers is not None:
             integer(self.workers, "workers", 1)
+        if self.ray_address is not None:
+            text(self.ray_address, "ray_address")
         if self.truncate is not None:
             integer(self.truncate, "truncate", 1)
         real(self.learning_rate, "learning_rate", 0, open_low=True)
@@ -148,12 +159,14 @@ class EvolutionConfig:
 
     @property
     def worker_count(self) -> int:
-        """Workers a run uses: ``workers``, else one per core (1 in process)."""
+        """Workers a run uses: ``workers``, else one per core of this
+        machine (1 in process; on a Ray cluster the backend counts the
+        cluster's CPUs once connected, :attr:`RayBackend.workers`)."""
         if self.workers is not None:
             return self.workers
         if self.backend == "inprocess":
             return 1
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return cores()
 
     def optimizer(self) -> optim.Adam:
         return optim.Adam(self.learning_rate, beta1=self.beta1, beta2=self.beta2, bias_correction=self.bias_correction)

@@ -49,6 +49,7 @@ from ..io import write_atomic
 from ..network import Network
 from .backends import backend_for
 from .config import EvolutionConfig
+from .costs import Costs, timed
 from .crossover import crossover
 from .fitness import Job, Task, Trained, build_network, derived_seed
 from .islands import Genome, Island, fitness_json, fitness_of, worst_island
@@ -56,6 +57,9 @@ from .operators import OPERATORS, Innovations, Skip
 from .weights import start
 
 CHECKPOINT_FORMAT = 1
+#: Settings a resumed run may change: more genomes, and where they train
+#: (every backend gives the same run).
+RESUME_MAY_CHANGE = ("genomes", "backend", "ray_address")
 #: Operators tried for one child before it falls back to a clone.
 MUTATION_TRIES = 10
 
@@ -102,6 +106,7 @@ class EvolutionResult:
     history: list[dict[str, Any]] = field(default_factory=list)
     out: Optional[Path] = None
     driver_seconds: float = 0.0  # generating, inserting, logging, checkpointing (the backend's waits left out)
+    driver_costs: dict[str, float] = field(default_factory=dict)  # of driver_seconds, by part (costs.PARTS)
 
     def graph(self) -> Graph:
         return Graph.from_json(self.best.graph)
@@ -181,11 +186,12 @@ class Evolution:
                 f"outputs; the task has {task.n_inputs} and {task.n_outputs}"
             )
         self.out = None if out is None else path_of(out, "evolution output folder")
-        self.backend = backend
+        # made now: a Ray cluster's size (the worker count) is known once connected
+        self.backend = backend if backend is not None else backend_for(config)
         self.on_genome = on_genome
         self.checkpoint_every = real(checkpoint_every, "checkpoint_every", 0)
         self._task_digest = _fingerprint(self.task)
-        self.workers = backend.workers if backend is not None else config.worker_count
+        self.workers = self.backend.workers
         self._operators = self._operator_table()
         self._reset()
 
@@ -207,6 +213,7 @@ class Evolution:
         self._journal_index = 0
         self._snapshot_at = 0.0
         self._bar: Any = None
+        self.costs = Costs()
 
     def _operator_table(self) -> list[tuple[str, float, Callable[..., Any], dict[str, Any]]]:
         """(name, probability, operator, its options) for each operator with a positive rate."""
@@ -255,6 +262,7 @@ class Evolution:
         graph, weights = out
         return graph, name, (better.id, other.id), weights
 
+    @timed("generation")
     def _generate(self, i: int) -> Genome:
         """Genome ``i``, from the islands as they stand (EXAMM: islands take
         turns; an island not yet full starts from the seed genome and grows
@@ -316,6 +324,7 @@ class Evolution:
 
     # ----- taking results in -----
 
+    @timed("insertion")
     def _insert(self, result: Trained) -> dict[str, Any]:
         del self._finished_json[result.id]
         genome = self.in_flight.pop(result.id)
@@ -356,6 +365,7 @@ class Evolution:
         self.history.append(_history_entry(record, self.inserted))
         return record
 
+    @timed("checkpoint")
     def _save_best(self) -> None:
         if self.out is None or self.best is None:
             return
@@ -383,6 +393,7 @@ class Evolution:
         assert self.out is not None
         return self.out / f"journal-{index}.jsonl"
 
+    @timed("checkpoint")
     def _snapshot(self) -> None:
         """Writes checkpoint.json atomically and starts a new journal (the
         old one is covered by the snapshot and removed after it)."""
@@ -397,6 +408,7 @@ class Evolution:
         self._journal_path(old).unlink(missing_ok=True)
         self._snapshot_at = time.perf_counter()
 
+    @timed("checkpoint")
     def _note(self, line: str) -> None:
         """Appends a step to the journal (flushed: a killed process loses nothing written)."""
         if self._journal is not None:
@@ -416,10 +428,10 @@ class Evolution:
             raise FormatError(f"{path}: checkpoint format {state.get('format')!r}, expected {CHECKPOINT_FORMAT}")
         saved = EvolutionConfig.from_dict(state["config"])
         mine = self.config.to_dict()
-        differ = sorted(k for k, v in saved.to_dict().items() if mine[k] != v and k != "genomes")
+        differ = sorted(k for k, v in saved.to_dict().items() if mine[k] != v and k not in RESUME_MAY_CHANGE)
         if differ:
             raise ConfigError(f"{path} was written by a run with other settings ({', '.join(differ)}); "
-                              "resume with the same config (only `genomes` may grow)")
+                              "resume with the same config (only `genomes` may grow, and the backend change)")
         if state["task"] != self._task_digest:
             raise ConfigError(f"{path} was written by a run on other data; resume with the same task")
         if state["workers"] != self.workers and self.config.reproducible:
@@ -531,11 +543,11 @@ class Evolution:
                               "or choose another folder")
         elif self.out is not None:
             (self.out / "genomes.jsonl").write_bytes(b"")
-        backend = self.backend if self.backend is not None else backend_for(cfg)
+        backend = self.backend
         began = time.perf_counter()
+        backend.start(self.task, cfg)  # first: starting Ray takes seconds the progress bar should not show
         self._bar = _progress(cfg.genomes, self.inserted, progress)
         self._snapshot()
-        backend.start(self.task, cfg)
         waited = 0.0
         try:
             for genome in sorted(self.in_flight.values(), key=lambda g: g.id):
@@ -579,7 +591,8 @@ class Evolution:
         if self.out is not None:
             (self.out / "best.dot").write_text(Graph.from_json(self.best.graph).to_dot())
         return EvolutionResult(self.best, self.islands, self.inserted, time.perf_counter() - began, cfg, test,
-                               self.history, self.out, driver_seconds=looped - waited)
+                               self.history, self.out, driver_seconds=looped - waited,
+                               driver_costs=dict(self.costs.seconds))
 
     def _emit(self, records: list[dict[str, Any]]) -> None:
         for record in records:

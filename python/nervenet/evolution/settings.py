@@ -3,10 +3,11 @@
     description = "..."                                   (optional)
     [evolution]  EvolutionConfig's keys: islands, island_size, genomes, epochs,
                  mutation_rate, node_kinds = ["simple", "lstm"], recurrent_skips = [1, 10],
-                 operator_rates = { add_edge = 2.0, clone = 0.5 }, backend, workers, seed, ...
+                 operator_rates = { add_edge = 2.0, clone = 0.5 }, backend ("process",
+                 "inprocess", "ray"), ray_address = "head:6379", workers, seed, ...
                  (missing keys keep EXAMM's defaults; `false` turns off a key that may be
                  None: extinction_every, truncate, gradient_scale, gradient_boost,
-                 weight_cap, workers)
+                 weight_cap, workers, ray_address)
     [data]       folder = "data:timeseries/2018_coal"     (see below; default: the TOML file's folder)
                  train = ["burner_0.csv", ...]            (file names in folder; at least one)
                  validation = ["burner_8.csv", ...]       (at least one: the fitness)
