@@ -350,3 +350,28 @@ def test_a_genome_that_cannot_be_made_is_logged_as_a_clone_and_the_run_goes_on(m
     failed = [r for r in records if "generation_error" in r]
     assert failed and all("broken operator" in r["generation_error"] for r in failed)
     assert all(r["operator"] in ("clone", "seed") for r in failed)
+
+
+def test_final_training_trains_the_best_genome_on_and_reports_both_test_losses(tmp_path: Path) -> None:
+    task = delay_task()
+    plain = Evolution(small(), task).run(progress=False)
+    assert plain.final is None and plain.final_test_loss is None
+    result = Evolution(small(final_epochs=6), task, out=tmp_path).run(progress=False)
+    # the search itself does not change: same best genome, fitness and test loss
+    assert (result.best.id, result.best.fitness, result.test_loss) == (plain.best.id, plain.best.fitness, plain.test_loss)
+    final = result.final
+    assert final is not None and final.id == result.best.id and final.graph == result.best.graph
+    assert final.fitness < result.best.fitness  # six more epochs of a genome trained two do help
+    assert final.weights != result.best.weights
+    net = result.network()  # the final weights
+    assert net.evaluate(task.X_val, task.Y_val, loss="mse")["loss"] == pytest.approx(final.fitness, rel=1e-6)
+    assert net.evaluate(task.X_test, task.Y_test, loss="mse")["loss"] == pytest.approx(result.final_test_loss, rel=1e-6)
+    saved = nv.Network.load(tmp_path / "best-final.safetensors")
+    np.testing.assert_array_equal(saved.predict(task.X_test), net.predict(task.X_test))
+    assert "more epochs of training" in nv.evolution.report.summary(result)
+
+
+def test_final_epochs_must_be_a_count() -> None:
+    for bad in (-1, 1.5, "3"):
+        with pytest.raises(nv.ConfigError, match="final_epochs"):
+            small(final_epochs=bad)

@@ -216,9 +216,13 @@ def evolve(config: Optional[str], out: str, overrides: dict[str, Any], resume: b
         "genomes": result.genomes, "seconds": round(result.seconds, 3),
         "best": {"id": best.id, "fitness": best.fitness, "test_loss": result.test_loss, **best.counts},
     }
+    if result.final is not None:
+        record["result"]["final"] = {"epochs": result.config.final_epochs, "fitness": result.final.fitness,
+                                     "test_loss": result.final_test_loss}
     write_atomic(folder / "run.json", (json.dumps(record, indent=2) + "\n").encode())
     print(summary(result), flush=True)
-    written = ["genomes.jsonl", "best.safetensors", "best.dot", "fitness.png", "run.json", "checkpoint.json"]
+    written = ["genomes.jsonl", "best.safetensors", *(["best-final.safetensors"] if result.final is not None else []),
+               "best.dot", "fitness.png", "run.json", "checkpoint.json"]
     print(f"wrote {', '.join(str(folder / w) for w in written)}", flush=True)
     return 0
 

@@ -60,7 +60,10 @@ class EvolutionConfig:
     ``gradient_boost``, weights capped at ±``weight_cap``; its fitness is
     the best validation loss of its starting weights and of every epoch,
     with those weights (so a child never scores worse than the weights it
-    inherited).
+    inherited). ``final_epochs`` (default 0, EXAMM's way): after the search
+    the best genome trains on for that many more epochs with the same
+    settings, its best validation epoch kept; the result reports its test
+    loss before and after (:attr:`EvolutionResult.final_test_loss`).
 
     Work: ``backend="process"`` trains on ``workers`` spawned processes
     (default: one per core, one engine thread each), ``"inprocess"`` in
@@ -86,6 +89,7 @@ class EvolutionConfig:
     extinction_every: Optional[int] = None
     weights: str = "lamarckian"
     epochs: int = 10
+    final_epochs: int = 0
     batch_size: int = 1
     truncate: Optional[int] = None
     loss: str = "mse"
@@ -107,6 +111,7 @@ class EvolutionConfig:
         for name in ("islands", "island_size", "genomes", "epochs", "mutations"):
             integer(getattr(self, name), name, 1)
         integer(self.batch_size, "batch_size", 0)
+        integer(self.final_epochs, "final_epochs", 0)
         for name in ("mutation_rate", "intra_island_rate", "inter_island_rate"):
             if not 0 <= real(getattr(self, name), name) <= 1:
                 raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)}")

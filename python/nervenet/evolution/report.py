@@ -209,6 +209,10 @@ def summary(result: Any) -> str:
         f"best: genome {best.id} ({origin}), validation {loss} {best.fitness:.6g} (fitness, epoch {best.best_epoch + 1})",
         f"test {loss}: {result.test_loss:.6g}" if result.test_loss is not None else
         "test: none (no test split; the validation loss chose the genome, so it is optimistic)",
+        *([f"after {cfg.final_epochs} more epoch{'' if cfg.final_epochs == 1 else 's'} of training: validation "
+           f"{loss} {result.final.fitness:.6g}"
+           + (f", test {loss} {result.final_test_loss:.6g}" if result.final_test_loss is not None else "")]
+          if result.final is not None else []),
         f"best genome: {hidden} hidden node{'' if hidden == 1 else 's'}" + (f" ({_kinds(nodes)})" if nodes else "")
         + f", {n_edges} edge{'' if n_edges == 1 else 's'}" + (f" ({_kinds(enabled)})" if enabled else "")
         + (f" and {disabled} disabled" if disabled else "") + f", {params} parameters",

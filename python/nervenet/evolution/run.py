@@ -28,6 +28,7 @@ reads), ``best.dot``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import json
@@ -51,7 +52,7 @@ from .backends import backend_for
 from .config import EvolutionConfig
 from .costs import Costs, timed
 from .crossover import crossover
-from .fitness import Job, Task, Trained, build_network, derived_seed
+from .fitness import Job, Task, Trained, build_network, derived_seed, train
 from .islands import Genome, Island, fitness_json, fitness_of, worst_island
 from .operators import OPERATORS, Innovations, Skip
 from .weights import start
@@ -59,7 +60,7 @@ from .weights import start
 CHECKPOINT_FORMAT = 1
 #: Settings a resumed run may change: more genomes, and where they train
 #: (every backend gives the same run).
-RESUME_MAY_CHANGE = ("genomes", "backend", "ray_address")
+RESUME_MAY_CHANGE = ("genomes", "backend", "ray_address", "final_epochs")
 #: Operators tried for one child before it falls back to a clone.
 MUTATION_TRIES = 10
 
@@ -107,13 +108,18 @@ class EvolutionResult:
     out: Optional[Path] = None
     driver_seconds: float = 0.0  # generating, inserting, logging, checkpointing (the backend's waits left out)
     driver_costs: dict[str, float] = field(default_factory=dict)  # of driver_seconds, by part (costs.PARTS)
+    # config.final_epochs > 0: the best genome trained on (its weights and
+    # validation loss as `final.weights`, `final.fitness`) and its test loss
+    final: Optional[Genome] = None
+    final_test_loss: Optional[float] = None
 
     def graph(self) -> Graph:
         return Graph.from_json(self.best.graph)
 
     def network(self) -> Network:
-        """The best genome as a network with its trained weights."""
-        return network_of(self.best, self.config)
+        """The best genome as a network with its trained weights (after the
+        final training, when there was one)."""
+        return network_of(self.final or self.best, self.config)
 
 
 def network_of(genome: Genome, config: EvolutionConfig) -> Network:
@@ -431,7 +437,7 @@ class Evolution:
         differ = sorted(k for k, v in saved.to_dict().items() if mine[k] != v and k not in RESUME_MAY_CHANGE)
         if differ:
             raise ConfigError(f"{path} was written by a run with other settings ({', '.join(differ)}); "
-                              "resume with the same config (only `genomes` may grow, and the backend change)")
+                              "resume with the same config (only `genomes` may grow, and the backend and `final_epochs` change)")
         if state["task"] != self._task_digest:
             raise ConfigError(f"{path} was written by a run on other data; resume with the same task")
         if state["workers"] != self.workers and self.config.reproducible:
@@ -584,15 +590,34 @@ class Evolution:
         if self.best is None:
             raise DataError(f"every one of the {cfg.genomes} genomes failed to train (the first: "
                             f"{self._first_error}); the log has each one's reason")
-        test = None
-        if self.task.X_test is not None and self.task.Y_test is not None:
-            net = network_of(self.best, cfg)
-            test = float(net.evaluate(self.task.X_test, self.task.Y_test, loss=cfg.loss, mask=self.task.mask_test)["loss"])
+        final = self._final_training() if cfg.final_epochs > 0 else None
+        test, final_test = self._test_loss(self.best), self._test_loss(final)
         if self.out is not None:
             (self.out / "best.dot").write_text(Graph.from_json(self.best.graph).to_dot())
+            if final is not None:
+                network_of(final, cfg).save(self.out / "best-final.safetensors")
         return EvolutionResult(self.best, self.islands, self.inserted, time.perf_counter() - began, cfg, test,
                                self.history, self.out, driver_seconds=looped - waited,
-                               driver_costs=dict(self.costs.seconds))
+                               driver_costs=dict(self.costs.seconds), final=final, final_test_loss=final_test)
+
+    def _final_training(self) -> Genome:
+        """The best genome trained on for ``final_epochs`` epochs (its own
+        seed; a failure keeps the search's weights)."""
+        assert self.best is not None
+        cfg = dataclasses.replace(self.config, epochs=self.config.final_epochs)
+        job = Job(self.best.id, self.best.graph, self.best.weights, derived_seed(self.config.seed, self.best.id, 2))
+        result = train(job, self.task, cfg)
+        if result.weights is None or not result.fitness <= self.best.fitness:
+            return dataclasses.replace(self.best, _text={})
+        return dataclasses.replace(self.best, fitness=result.fitness, weights=result.weights, epochs=result.epochs,
+                                   best_epoch=result.best_epoch, seconds=result.seconds, _text={})
+
+    def _test_loss(self, genome: Optional[Genome]) -> Optional[float]:
+        if genome is None or self.task.X_test is None or self.task.Y_test is None:
+            return None
+        net = network_of(genome, self.config)
+        return float(net.evaluate(self.task.X_test, self.task.Y_test, loss=self.config.loss,
+                                  mask=self.task.mask_test)["loss"])
 
     def _emit(self, records: list[dict[str, Any]]) -> None:
         for record in records:
