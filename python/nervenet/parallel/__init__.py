@@ -10,9 +10,9 @@ least one call is done and returns every finished ``(key, value)``, and
 ``close()`` ends them. Every worker runs the engine on one thread, so
 ``workers`` calls fill ``workers`` cores without oversubscribing them.
 
-- :mod:`~nervenet.parallel.processes`: :class:`WorkerProcesses`, spawned
+- :class:`~nervenet.parallel.processes.WorkerProcesses`: spawned
   local processes.
-- :mod:`~nervenet.parallel.ray`: :class:`RayWorkers`, one Ray task of one
+- :class:`~nervenet.parallel.ray.RayWorkers`: one Ray task of one
   CPU per call, on a local Ray or a cluster (Ray is optional and imported
   only there).
 """

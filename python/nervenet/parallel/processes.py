@@ -8,7 +8,11 @@ NervenetError naming the call and how to resume.
 >>> pool = WorkerProcesses(2, what="sum", resume="nothing to resume")
 >>> pool.open(add, 10)                   # each call runs add(arg, 10)
 >>> pool.submit_call("a", 1); pool.submit_call("b", 2)
->>> results = dict(pool.wait_calls())    # doctest: +SKIP
+>>> results = {}
+>>> while len(results) < 2:              # each wait: every call finished so far
+...     results.update(pool.wait_calls())
+>>> sorted(results.items())
+[('a', 11), ('b', 12)]
 >>> pool.close()
 """
 
