@@ -25,7 +25,8 @@ import ray
 
 import nervenet as nv
 from nervenet.evolution import Evolution, InProcess, RayBackend, Task
-from nervenet.evolution.ray_backend import RETRIES, TASK_ENV
+from nervenet.parallel import ONE_THREAD as TASK_ENV
+from nervenet.parallel.ray import RETRIES
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_evolution_run import _KILLED_RUN, PACKAGE_PARENT, delay_task, small  # noqa: E402

@@ -12,12 +12,12 @@ True
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from .._checks import flag, integer, real, seed, text
 from ..errors import ConfigError
+from ..parallel import BACKENDS, cores
 from ..training import optim
 from .operators import NODE_KINDS, OPERATORS
 
@@ -30,12 +30,6 @@ DEFAULT_OPERATOR_RATES: dict[str, float] = {
 }
 
 WEIGHT_MODES = ("lamarckian", "xavier", "kaiming")
-BACKENDS = ("process", "inprocess", "ray")
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)

@@ -12,27 +12,23 @@ the error it raised, so one failed trial does not end an experiment.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
-import threading
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
-from concurrent.futures import wait as wait_futures
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Optional
 
 from .._checks import _short, integer, text
-from ..errors import ConfigError, InvalidConfig, NervenetError
+from ..errors import ConfigError, InvalidConfig
+from ..parallel import BACKENDS, cores
+from ..parallel.processes import WorkerProcesses
+from ..parallel.ray import RayWorkers
 
 __all__ = ["BACKENDS", "Done", "backend_name", "InProcess", "ProcessPool", "RayPool", "executor", "run_all"]
 
-BACKENDS = ("process", "inprocess", "ray")
-RAY_INSTALL = 'pip install "nervenet[ray]"'
-# one engine thread per task: a worker is one core (rayon reads its own variable)
-ONE_THREAD = {"NERVENET_NUM_THREADS": "1", "RAYON_NUM_THREADS": "1"}
+# what keeps an experiment's finished trials when a worker process dies
+RESUME = "the log keeps every finished trial: run again to resume"
 
 
 @dataclass(frozen=True)
@@ -85,22 +81,6 @@ class InProcess:
         self._queue.clear()
 
 
-def _initialise(driver: int) -> None:
-    from .. import threads
-
-    os.environ.update(ONE_THREAD)
-    threads.set_num_threads(1)
-    threading.Thread(target=_exit_with, args=(driver,), daemon=True).start()
-
-
-def _exit_with(driver: int) -> None:
-    """Ends this worker when the driver is gone (killed, say), instead of
-    letting it finish a trial nobody will record."""
-    while os.getppid() == driver:
-        time.sleep(1.0)
-    os._exit(1)
-
-
 def sendable(fn: Any, what: str) -> None:
     """Raises a ConfigError unless ``fn`` pickles (a process or Ray worker
     must receive it): lambdas and functions defined inside functions do not."""
@@ -111,119 +91,45 @@ def sendable(fn: Any, what: str) -> None:
                           "module, or use backend='inprocess'") from None
 
 
-class ProcessPool:
+class _Executor:
+    """The executor interface on workers (:mod:`nervenet.parallel`) that
+    run :func:`timed`: ``submit(key, fn, *args)``, ``wait() -> [Done]``."""
+
+    def submit(self, key: Hashable, fn: Callable[..., Any], *args: Any) -> None:
+        self.submit_call(key, fn, *args)
+
+    def wait(self) -> list[Done]:
+        return [Done(key, *result) for key, result in self.wait_calls()]
+
+
+class ProcessPool(_Executor, WorkerProcesses):
     """``workers`` spawned processes (fresh interpreters: nothing of the
-    parent's threads or locks leaks in), one engine thread each."""
+    parent's threads or locks leaks in), one engine thread each
+    (:class:`nervenet.parallel.processes.WorkerProcesses`)."""
 
     def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self._running: dict[Future, Hashable] = {}
-        try:
-            self._pool: Optional[ProcessPoolExecutor] = ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_initialise, initargs=(os.getpid(),),
-            )
-        except (OSError, ValueError) as e:
-            raise ConfigError(f"could not start {workers} worker processes: {e}") from e
-
-    def submit(self, key: Hashable, fn: Callable[..., Any], *args: Any) -> None:
-        assert self._pool is not None, "closed"
-        self._running[self._pool.submit(timed, fn, *args)] = key
-
-    def wait(self) -> list[Done]:
-        if not self._running:
-            return []
-        done, _ = wait_futures(list(self._running), return_when=FIRST_COMPLETED)
-        out = []
-        for future in done:
-            key = self._running.pop(future)
-            try:
-                out.append(Done(key, *future.result()))
-            except BrokenProcessPool as e:
-                raise NervenetError(
-                    f"a worker process died while running {key} ({e}); the log keeps every finished trial: "
-                    "run again to resume. (A script that starts an experiment at import time must guard it "
-                    "with `if __name__ == '__main__':`: each spawned worker imports it.)"
-                ) from e
-        return out
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-        self._running.clear()
+        super().__init__(workers, "trial", RESUME)
+        self.open(timed)
 
 
-class RayPool:
+class RayPool(_Executor, RayWorkers):
     """Each call a Ray task of one CPU whose engine runs one thread (set
-    through the task's runtime environment). ``address`` joins an existing
+    through the task's runtime environment); see
+    :class:`nervenet.parallel.ray.RayWorkers`. ``address`` joins an existing
     cluster (``"auto"``, ``"ray://host:10001"``, ``"host:6379"``); without
     one a local Ray with ``workers`` CPUs is started, and shut down by
-    :meth:`close`. ``workers`` None: the cluster's CPU count."""
+    :meth:`close`. ``workers`` None: the cluster's CPU count (local: this
+    machine's cores). A call whose worker died is run again, at most
+    :data:`~nervenet.parallel.ray.RETRIES` times, then recorded as failed."""
+
+    what = "trial"
 
     def __init__(self, workers: Optional[int], address: Optional[str] = None) -> None:
-        try:
-            import ray
-        except ImportError:
-            raise ConfigError(f"backend 'ray' needs Ray, which is not installed: {RAY_INSTALL}") from None
-        self._ray = ray
-        self._owns = False
-        if not ray.is_initialized():
-            if address is not None:
-                _reachable(address)
-            try:
-                if address is not None:
-                    ray.init(address=address, log_to_driver=False)
-                else:
-                    ray.init(num_cpus=workers or os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
-            except Exception as e:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError...
-                where = f"the Ray cluster at {address!r}" if address is not None else "a local Ray instance"
-                raise ConfigError(f"could not connect to {where}: {type(e).__name__}: {e}") from None
-            self._owns = True
-        self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        self._remote = ray.remote(num_cpus=1, runtime_env={"env_vars": dict(ONE_THREAD)})(timed)
-        self._running: dict[Any, Hashable] = {}
+        super().__init__(workers, address)
+        self.open(timed)
 
-    def submit(self, key: Hashable, fn: Callable[..., Any], *args: Any) -> None:
-        self._running[self._remote.remote(fn, *args)] = key
-
-    def wait(self) -> list[Done]:
-        if not self._running:
-            return []
-        ray = self._ray
-        ready, _ = ray.wait(list(self._running), num_returns=1)
-        more, _ = ray.wait([r for r in self._running if r not in ready], num_returns=len(self._running) - 1,
-                           timeout=0) if len(self._running) > 1 else ([], [])
-        out = []
-        for ref in [*ready, *more]:
-            key = self._running.pop(ref)
-            try:
-                out.append(Done(key, *ray.get(ref)))
-            except ray.exceptions.RayError as e:  # the worker died, the task was lost
-                out.append(Done(key, None, f"{type(e).__name__}: {e}", 0.0))  # run again on resume
-        return out
-
-    def close(self) -> None:
-        for ref in self._running:
-            self._ray.cancel(ref, force=True)
-        self._running.clear()
-        if self._owns:
-            self._ray.shutdown()
-            self._owns = False
-
-
-def _reachable(address: str) -> None:
-    """Fails fast, naming the address, when nothing listens at a
-    ``host:port`` address (Ray itself retries for minutes)."""
-    import socket
-
-    host, sep, port = address.removeprefix("ray://").rpartition(":")
-    if not sep or not port.isdigit():
-        return  # "auto", "local": Ray finds the cluster
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
-    except OSError as e:
-        raise ConfigError(f"could not connect to the Ray cluster at {address!r}: {e}") from None
+    def lost(self, key: Hashable, args: tuple[Any, ...], reason: str) -> tuple[None, str, float, None]:
+        return None, reason, 0.0, None  # as timed's failed call: run again on resume
 
 
 def backend_name(backend: Any) -> str:
@@ -249,7 +155,7 @@ def executor(backend: str, workers: Optional[int] = None, ray_address: Optional[
     if backend == "ray":
         return RayPool(workers, ray_address)
     if workers is None:
-        workers = max(1, min(os.cpu_count() or 1, most or os.cpu_count() or 1))
+        workers = max(1, min(cores(), most or cores()))
     return ProcessPool(workers)
 
 
