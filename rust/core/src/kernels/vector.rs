@@ -7,13 +7,18 @@ use crate::real::Real;
 
 const LANES: usize = 8;
 
+/// The CPU's instruction set, detected once: detection tests some fifteen
+/// features, and a step of a small recurrent network at batch 1 dispatches
+/// a few dozen times.
+static ARCH: std::sync::LazyLock<pulp::Arch> = std::sync::LazyLock::new(pulp::Arch::new);
+
 /// Runs `f` compiled for the best instruction set of this CPU. Callers put
 /// whole loops of [`axpy_inline`] / [`dot_inline`] inside one dispatch, so
 /// the per-call cost is paid once per block, not once per edge.
 #[inline(always)]
 #[allow(clippy::redundant_closure)] // the #[inline(always)] wrapper is the point
 pub fn simd<R>(f: impl FnOnce() -> R) -> R {
-    pulp::Arch::new().dispatch(
+    ARCH.dispatch(
         #[inline(always)]
         || f(),
     )
