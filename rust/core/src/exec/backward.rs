@@ -15,6 +15,7 @@ use crate::plan::{BlockKind, Phase, Plan};
 use crate::real::Real;
 
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub(super) fn run<T: Real>(
     plan: &Plan,
     params: &[T],

@@ -14,6 +14,7 @@ use crate::real::Real;
 use std::ops::Range;
 
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub(super) fn run<T: Real>(
     plan: &Plan,
     params: &[T],

@@ -303,7 +303,26 @@ pub fn run<T: Real>(
             if let Some(state) = x.initial {
                 state::load(plan, state, job.samples.clone(), g, job.values);
             }
-            forward::run(plan, params, &weights, &maps, x, job.samples.clone(), g, job.values, job.outputs, want);
+            // One dispatch for the chunk's whole pass: the step loop's many
+            // small kernels then run in code compiled for the CPU's
+            // instruction set, not behind a dispatch each.
+            crate::kernels::vector::simd(
+                #[inline(always)]
+                || {
+                    forward::run(
+                        plan,
+                        params,
+                        &weights,
+                        &maps,
+                        x,
+                        job.samples.clone(),
+                        g,
+                        job.values,
+                        job.outputs,
+                        want,
+                    )
+                },
+            );
             if want.final_state {
                 state::save(plan, steps, g, job.values, job.final_state);
             }
@@ -311,18 +330,23 @@ pub fn run<T: Real>(
                 job.loss = seed.apply(plan, x, job.samples.clone(), g, job.values, job.deltas);
                 if backward {
                     let first = job.samples.start;
-                    backward::run(
-                        plan,
-                        params,
-                        &weights,
-                        &maps,
-                        steps,
-                        first,
-                        g,
-                        job.values,
-                        job.deltas,
-                        &mut job.cell_grads,
-                        want,
+                    crate::kernels::vector::simd(
+                        #[inline(always)]
+                        || {
+                            backward::run(
+                                plan,
+                                params,
+                                &weights,
+                                &maps,
+                                steps,
+                                first,
+                                g,
+                                job.values,
+                                job.deltas,
+                                &mut job.cell_grads,
+                                want,
+                            )
+                        },
                     );
                     if want_dx {
                         input::write_input_grads(plan, steps, g, job.deltas, job.input_grads);
