@@ -267,7 +267,8 @@ def test_extinction_empties_the_worst_island_which_refills_from_the_global_best(
     for at, island, before in events:
         later = [r for r in records if r["id"] >= before and r["island"] == island]
         # the island refills from mutations of the best genome of the run so far (the results it was generated from)
-        best_so_far = min((r for r in records if r["id"] < later[0]["id"] - cfg.worker_count and r["fitness"] is not None),
+        in_flight = cfg.worker_count + 1  # one genome per worker and one queued
+        best_so_far = min((r for r in records if r["id"] < later[0]["id"] - in_flight and r["fitness"] is not None),
                           key=lambda r: (r["fitness"], r["id"]))
         assert later and later[0]["parents"] == [best_so_far["id"]]
     # genomes generated for an island before its extinction do not enter it

@@ -65,7 +65,8 @@ class EvolutionConfig:
     (:mod:`~nervenet.evolution.ray_backend`: a local Ray instance, or the
     cluster at ``ray_address``, whose CPUs are the default ``workers``).
     ``reproducible=True``: genome i is generated only
-    from results of genomes below i − workers, so a seed and a worker count
+    from results of genomes below i − (workers + 1) (the genomes in flight:
+    one per worker and one queued), so a seed and a worker count
     give the same run whatever order results arrive in.
     """
 

@@ -1,9 +1,11 @@
 """The evolution run: EXAMM's steady-state island loop on the engine.
 
 One driver (this process) generates genomes and keeps the islands; a
-backend trains them. With ``reproducible=True`` genome i is generated only
-once the results of every genome below i − workers are in, and those are
-inserted in id order, so a seed and a worker count give the same genomes
+backend trains them. ``workers + 1`` genomes are in flight: one per worker
+and one queued, which a worker starts the moment it finishes, while the
+driver takes that result in and makes the next. With ``reproducible=True``
+genome i is generated only once the results of every genome below i −
+(workers + 1) are in, and those are inserted in id order, so a seed and a worker count give the same genomes
 and fitnesses however the results arrive. Every genome's random draws come
 from its own generator (seeded by run seed and genome id), so resuming
 needs no generator state.
@@ -198,6 +200,7 @@ class Evolution:
         self.checkpoint_every = real(checkpoint_every, "checkpoint_every", 0)
         self._task_digest = _fingerprint(self.task)
         self.workers = self.backend.workers
+        self.in_flight_limit = self.workers + 1  # and the reproducible lag
         self._operators = self._operator_table()
         self._reset()
 
@@ -474,7 +477,7 @@ class Evolution:
                 break
             if "g" in step:
                 if self.config.reproducible:  # as the run took results in before making it
-                    self._take_in(step["g"]["id"] - self.workers)
+                    self._take_in(step["g"]["id"] - self.in_flight_limit)
                 self._generated(Genome.from_dict(step["g"]), Innovations(*step["innovations"]), note=False)
             elif "t" in step:
                 self._finish(_trained_of(step["t"]), note=False)
@@ -494,10 +497,11 @@ class Evolution:
     # ----- the steps of a run (live, and replayed from the journal) -----
 
     def _may_generate(self, i: int) -> bool:
-        """Reproducible mode: genome ``i`` waits for every genome below i − workers."""
+        """Reproducible mode: genome ``i`` waits for every genome below i −
+        (workers + 1), the genomes in flight."""
         if not self.config.reproducible:
             return True
-        return all(j in self.finished for j in range(self.inserted, i - self.workers))
+        return all(j in self.finished for j in range(self.inserted, i - self.in_flight_limit))
 
     def _running(self) -> int:
         return len(self.in_flight) - len(self.finished)
@@ -511,7 +515,7 @@ class Evolution:
 
     def _generated(self, genome: Genome, innovations: Innovations, *, note: bool = True) -> None:
         """Genome ``genome.id`` is made (reproducible: after taking in every
-        result below id − workers) and in flight."""
+        result below id − (workers + 1)) and in flight."""
         self.in_flight[genome.id] = genome
         self.next_id = genome.id + 1
         self.innovations = innovations
@@ -560,11 +564,11 @@ class Evolution:
                 if genome.id not in self.finished:
                     backend.submit(self._job(genome))
             while self.inserted < cfg.genomes:
-                while (self._running() < self.workers and self.next_id < cfg.genomes
+                while (self._running() < self.in_flight_limit and self.next_id < cfg.genomes
                        and self._may_generate(self.next_id)):
                     i = self.next_id
                     if cfg.reproducible:
-                        self._take_in(i - self.workers)
+                        self._take_in(i - self.in_flight_limit)
                     genome = self._generate(i)
                     self._generated(genome, self.innovations)
                     backend.submit(self._job(genome))
