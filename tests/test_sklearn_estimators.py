@@ -124,3 +124,15 @@ def test_regressor_two_targets() -> None:
     Y = np.stack([X[:, 0] + X[:, 1], X[:, 2] - X[:, 3]], axis=1)
     reg = NervenetRegressor((8,), max_iter=5).fit(X, Y)
     assert reg.predict(X).shape == (150, 2) and reg.predict(X[:, :4]).ndim == 2
+
+
+def test_the_module_examples_run() -> None:
+    import doctest
+    import warnings
+
+    import nervenet.sklearn
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning of the short examples
+        result = doctest.testmod(nervenet.sklearn)
+    assert result.attempted >= 8 and result.failed == 0

@@ -217,8 +217,8 @@ class _NervenetEstimator(BaseEstimator):
     # ---- set_output, pickling, tags ------------------------------------------
 
     def set_output(self, *, transform: Optional[str] = None) -> Any:
-        """The container of :meth:`predict_proba` (classifier) and
-        :meth:`predict` (2-D regression) results: ``"pandas"`` or
+        """The container of ``predict_proba`` (classifier) and
+        ``predict`` (2-D regression) results: ``"pandas"`` or
         ``"polars"`` data frames with one column per class or target,
         ``"default"`` numpy arrays (``None`` leaves it unchanged). Named
         ``transform`` as scikit-learn's ``set_output`` has it, so
