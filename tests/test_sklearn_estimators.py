@@ -136,3 +136,32 @@ def test_the_module_examples_run() -> None:
         warnings.simplefilter("ignore")  # ConvergenceWarning of the short examples
         result = doctest.testmod(nervenet.sklearn)
     assert result.attempted >= 8 and result.failed == 0
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("batch_size", "big", "batch_size must be an integer >= 1"),
+    ("max_iter", 0, "max_iter must be an integer >= 1"),
+    ("n_iter_no_change", 2.5, "n_iter_no_change must be an integer"),
+    ("learning_rate_init", -1.0, "learning_rate_init must be a finite number > 0"),
+    ("l2", "none", "l2 must be a finite number >= 0"),
+    ("validation_fraction", 1.0, r"validation_fraction must be a finite number in \(0, 1\)"),
+    ("shuffle", "yes", "shuffle"),
+    ("hidden_layer_sizes", (4, 0), "every layer needs at least one node"),
+])  # fmt: skip
+def test_bad_options_are_named(option: str, value: object, message: str) -> None:
+    X, y = _iris()
+    with pytest.raises(ConfigError, match=message):
+        NervenetClassifier(**{option: value}).fit(X, y)
+
+
+def test_networks_pickle_with_classes_and_preprocessing() -> None:
+    """What the estimators' pickling rests on: a Network pickles whole."""
+    X, y = _iris()
+    net = nv.Network(nv.mlp([4, 6, 3]), dtype="float64", seed=2)
+    net.classes = ["setosa", "versicolor", "virginica"]
+    net.preprocessing = nv.data.Standardize().fit(X)
+    net.fit(net.preprocessing.transform(X), np.searchsorted(net.classes, y), loss="softmax", epochs=2, verbose=0)
+    again = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(again.parameters, net.parameters)
+    np.testing.assert_array_equal(again.predict(X), net.predict(X))
+    assert again.classes == net.classes and again.dtype == net.dtype and again.graph.to_json() == net.graph.to_json()

@@ -38,6 +38,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from nervenet import engine
+from nervenet._checks import flag, integer, number, real
 from nervenet.builders import mlp
 from nervenet.errors import ConfigError
 from nervenet.graph import Graph
@@ -196,7 +197,24 @@ class _NervenetEstimator(BaseEstimator):
     def _is_classifier_targets(self) -> bool:
         return False
 
+    def _check_options(self) -> None:
+        """The options' types and ranges, each error naming its parameter
+        (the graph's and optimiser's are checked where they are used)."""
+        if self.batch_size != "auto":
+            integer(self.batch_size, "batch_size", 1)
+        integer(self.max_iter, "max_iter", 1)
+        integer(self.n_iter_no_change, "n_iter_no_change", 1)
+        integer(self.verbose, "verbose")
+        number(self.tol, "tol")
+        real(self.learning_rate_init, "learning_rate_init", 0.0, open_low=True)
+        real(self.l2, "l2", 0.0)
+        flag(self.shuffle, "shuffle")
+        flag(self.early_stopping, "early_stopping")
+        real(self.validation_fraction, "validation_fraction", 0.0, 1.0, open_low=True, open_high=True)
+
     def _fit(self, X: Any, y: Any, first: bool, epochs: int, stop: bool, classes: Any = None) -> Any:
+        if first:
+            self._check_options()
         X, y = validate_data(self, X, y, reset=first, dtype=np.float64, multi_output=not self._is_classifier_targets(),
                              y_numeric=not self._is_classifier_targets())
         Y, n_outputs = self._targets(y, first, classes)
