@@ -3,12 +3,13 @@ on scikit-learn's bundled data: breast_cancer, wine, digits (accuracy) and
 diabetes (R²), held-out quarter of each (stratified for classes), features
 standardised on the training part (and diabetes' target too).
 
-    python benches/sklearn_mlp.py [--seeds 5] [--epochs 200] [--hidden 100] [--batch 32] [--threads 1]
+    python benches/sklearn_mlp.py [--seeds 5] [--epochs 200] [--hidden 100] [--batch 32] [--threads 1] [--dtype float64]
 
 Both get the same work: one hidden layer of ``--hidden`` relu units, Adam
 at learning rate 1e-3, batches of ``--batch``, exactly ``--epochs`` epochs
 (``n_iter_no_change`` = epochs, so neither stops early), float64 (as
-MLPClassifier computes on float64 data), the same thread count. For each
+MLPClassifier computes on float64 data; ``--dtype float32`` for nervenet's
+f32), the same thread count. For each
 seed the two fits run back to back, the order alternating from seed to
 seed (benches/harness.py's ``interleave``), after one untimed warm-up fit
 each. Printed per data set: each library's median test score and median fit
@@ -64,7 +65,7 @@ def models(classes: bool, args: argparse.Namespace, seed: int) -> dict[str, obje
     shared = dict(hidden_layer_sizes=(args.hidden,), activation="relu", learning_rate_init=1e-3,
                   batch_size=args.batch, max_iter=args.epochs, n_iter_no_change=args.epochs, random_state=seed)
     ours, theirs = (NervenetClassifier, MLPClassifier) if classes else (NervenetRegressor, MLPRegressor)
-    return {"nervenet": ours(**shared), "sklearn": theirs(solver="adam", alpha=0.0, **shared)}
+    return {"nervenet": ours(dtype=args.dtype, **shared), "sklearn": theirs(solver="adam", alpha=0.0, **shared)}
 
 
 def compare(name: str, args: argparse.Namespace) -> None:
@@ -106,6 +107,8 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=100)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+                        help="nervenet's (MLPClassifier computes float64 data in float64)")
     parser.add_argument("--only", nargs="*", choices=sorted(DATA), default=list(DATA))
     args = parser.parse_args()
     nv.set_num_threads(args.threads)
@@ -114,7 +117,7 @@ def main() -> None:
     threadpool_limits(args.threads)  # numpy's BLAS, which MLPClassifier runs on
     print(f"# {nv.machine.describe()}")
     print(f"# nervenet {nv.__version__}, scikit-learn {__import__('sklearn').__version__}; {args.threads} thread(s); "
-          f"hidden {args.hidden} relu, Adam 1e-3, batch {args.batch}, {args.epochs} epochs, float64; "
+          f"hidden {args.hidden} relu, Adam 1e-3, batch {args.batch}, {args.epochs} epochs, nervenet in {args.dtype}; "
           f"{args.seeds} seeds, interleaved, medians; ratio = MLP fit time / nervenet's")
     warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed epoch count, on purpose
     for name in args.only:
