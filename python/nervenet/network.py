@@ -432,6 +432,12 @@ class Network:
 
         return load_network(path)
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickles as its graph (JSON), dtype, parameters, classes and
+        preprocessing, as :meth:`save` stores them (scikit-learn's estimators
+        and process pools copy networks this way)."""
+        return (_unpickle, (self.graph.to_json(), self._dtype.name, self.parameters, self._classes, self._preprocessing))
+
     def evaluate(self, X: Any, Y: Any, loss: str = "mse", *, mask: Any = None) -> dict[str, float]:
         """The loss per sample (and step), with accuracy for class targets or
         mse and mae for value targets."""
@@ -560,3 +566,10 @@ def _input_image(graph: "_core.Graph") -> Optional[tuple[int, int, int]]:
     if node["kind"] != "feature_map":
         return None
     return (int(node["channels"]), int(node["height"]), int(node["width"]))
+
+
+def _unpickle(graph: str, dtype: str, parameters: np.ndarray, classes: Any, preprocessing: Any) -> Network:
+    net = Network(Graph.from_json(graph), dtype)
+    net.parameters = parameters
+    net._classes, net._preprocessing = classes, preprocessing
+    return net

@@ -23,9 +23,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _core
-from .errors import ConfigError, ShapeError
-from .graph import Graph
+from .. import _core
+from ..errors import ConfigError, ShapeError
+from ..graph import Graph
 
 __all__ = ["TorchLayout", "torch_layout", "set_torch_weights", "torch_gradients"]
 
