@@ -1,0 +1,100 @@
+"""ONNX export of a :class:`~nervenet.Network` (``net.to_onnx(path)``,
+``nervenet export MODEL --onnx out.onnx``), built with the optional ``onnx``
+package (``pip install "nervenet[onnx]"``).
+
+The model uses opset :data:`OPSET` (18) and IR version :data:`IR_VERSION`
+(9), which onnxruntime 1.16 and later run. Its input ``X`` and output ``Y``
+have a dynamic batch dimension ``N`` (and time ``T``):
+
+* feed-forward networks: ``X`` (N, n_inputs), or (N, C, H, W) when the
+  only input is one feature map; ``Y`` (N, n_outputs);
+* recurrent networks (an edge with ``time_skip > 0`` or a memory cell):
+  ``X`` (N, T, n_inputs) (images flattened); ``Y`` (N, T, n_outputs); every
+  sequence starts from a zero state, as ``Network.forward`` does.
+
+With ``preprocessing=True`` (the default) a model whose :attr:`Network.preprocessing`
+is set takes raw features: its standardisation, min-max scaling, PCA or
+one-hot encoding runs as ONNX operators in front (:mod:`.preprocessing`).
+Outputs are the raw outputs of ``forward`` (scores, not class labels).
+
+How the graph maps onto operators: :mod:`.dense` (a level's scalar nodes as
+one MatMul or a Gather/ScatterElements product), :mod:`.maps` (Conv,
+MaxPool, AveragePool), :mod:`.cells` (memory cells), :mod:`.recurrent`
+(the Scan). What has no ONNX form (fractional max pooling, which draws
+random regions on every pass) raises UnsupportedError naming the edge.
+
+>>> import numpy as np, nervenet as nv, onnxruntime as ort
+>>> net = nv.Network(nv.mlp([3, 8, 2]), seed=1)
+>>> model = net.to_onnx(None)          # a path writes the file too
+>>> sess = ort.InferenceSession(model.SerializeToString())
+>>> X = np.ones((4, 3), np.float32)
+>>> bool(np.allclose(sess.run(None, {"X": X})[0], net.forward(X), atol=1e-6))
+True
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional, Union
+
+from .._checks import flag, number
+from ..errors import ConfigError
+from .builder import Builder, load_onnx
+from .preprocessing import front
+from .recurrent import len_out, scan
+from .step import Step
+from .structure import read
+
+__all__ = ["export", "OPSET", "IR_VERSION"]
+
+OPSET = 18
+IR_VERSION = 9
+
+
+def export(net: Any, path: Optional[Union[str, "os.PathLike[str]"]] = None, *, preprocessing: bool = True,
+           dense_min_density: float = 0.05, check: bool = True) -> Any:
+    """Writes ``net`` as an ONNX model to ``path`` (when given) and returns
+    the ``onnx.ModelProto``. ``dense_min_density``: a level whose weight
+    matrix is at least this dense is a MatMul, a sparser one gathers its
+    edges' sources. ``check`` runs ``onnx.checker.check_model(full_check=True)``."""
+    onnx = load_onnx()
+    use_pre = flag(preprocessing, "preprocessing")
+    density = number(dense_min_density, "dense_min_density")
+    s = read(net)
+    b = Builder(net.dtype)
+    transform = net.preprocessing if use_pre else None
+    image = s.image is not None and not s.recurrent and transform is None
+    if s.recurrent:
+        x_shape: list[Any] = ["N", "T", s.n_inputs]
+    elif image:
+        x_shape = ["N", *s.image]
+    else:
+        x_shape = ["N", s.n_inputs]
+    raw_in = "X"
+    x, raw_shape = raw_in, x_shape
+    if transform is not None:
+        x, width = front(b, transform, raw_in)
+        raw_shape = [*x_shape[:-1], width]
+    if s.recurrent:
+        y = scan(b, s, x, density)
+        y_shape: list[Any] = ["N", "T", len_out(s)]
+    else:
+        flat = b.flatten(x) if image else x
+        step = Step(b, s, flat, x if image else None, None, density)
+        step.run()
+        y = step.outputs()
+        y_shape = ["N", len_out(s)]
+    y = b.op("Identity", [y], "y")
+    b.nodes[-1].output[0] = "Y"
+    raw_elem = b.elem
+    graph = b.graph("nervenet", [b.value_info(raw_in, raw_shape, raw_elem)], [b.value_info("Y", y_shape)])
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", OPSET)],
+                                   producer_name="nervenet", ir_version=IR_VERSION)
+    if check:
+        onnx.checker.check_model(model, full_check=True)
+    if path is not None:
+        try:
+            onnx.save_model(model, os.fspath(path))
+        except OSError as e:
+            raise ConfigError(f"cannot write the ONNX model to {os.fspath(path)!r}: {e}") from None
+    return model

@@ -1,0 +1,165 @@
+"""What the export reads from a network: its enabled nodes and edges, every
+edge's weight(s) and every node's bias and cell parameters, and the nodes'
+topological levels (by ``time_skip = 0`` edges), each level cut into
+*segments* of nodes computed together (simple nodes of one activation, cells
+of one kind) and its feature maps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+from ..errors import UnsupportedError
+
+UNITS = {"lstm_unit": 4, "gru_unit": 4}
+#: Each cell's own parameters, in the order its group stores them.
+CELL_PARAMS = {
+    "lstm": ("w_f", "u_f", "b_f", "w_i", "u_i", "b_i", "w_o", "u_o", "b_o", "w_c", "b_c"),
+    "gru": ("zw", "zu", "zb", "rw", "ru", "rb", "hw", "hu", "hb"),
+    "mgu": ("fw", "fu", "fb", "hw", "hu", "hb"),
+    "ugrnn": ("cw", "ch", "cb", "gw", "gh", "gb"),
+    "delta": ("v", "alpha", "beta1", "beta2", "bz", "br"),
+}
+
+
+@dataclass
+class Segment:
+    """Nodes of one level computed together: ``key`` is ``("simple",
+    activation, cap, slope)`` or ``("cell", kind)``."""
+
+    key: tuple[Any, ...]
+    nodes: list[int]
+    ports: int = 1  # pre-activation columns per node (4 for standard units)
+    col: int = 0  # first pre-activation column in the level
+    out: int = 0  # first output column in the level
+
+
+@dataclass
+class Level:
+    index: int
+    segments: list[Segment] = field(default_factory=list)
+    maps: list[int] = field(default_factory=list)
+    width: int = 0  # scalar outputs
+    columns: int = 0  # pre-activation columns
+
+
+@dataclass
+class Structure:
+    nodes: dict[int, dict[str, Any]]
+    edges: list[dict[str, Any]]  # enabled, between enabled nodes
+    inputs: list[int]
+    outputs: list[int]
+    level_of: dict[int, int]
+    levels: list[Level]
+    input_at: dict[int, int]  # input node -> first column of X
+    n_inputs: int
+    image: Optional[tuple[int, int, int]]
+    values: dict[str, np.ndarray]  # parameter groups by name
+    place: dict[int, tuple[int, int]] = field(default_factory=dict)  # scalar node -> (level, output column)
+    recurrent: bool = False
+
+    def weight(self, e: dict[str, Any]) -> np.ndarray:
+        """An edge's weight(s): its group's values, else its fixed weight (1 for identity edges)."""
+        v = self.values.get(f"edge:{e['id']}")
+        if v is not None:
+            return v
+        return np.asarray(1.0 if e["weight"] is None else e["weight"])
+
+    def bias(self, node: int) -> Optional[np.ndarray]:
+        return self.values.get(f"node:{node}:bias")
+
+    def map_shape(self, node: int) -> Optional[tuple[int, int, int]]:
+        shape = self.nodes[node].get("shape")
+        return None if shape is None else tuple(shape)
+
+
+def read(net: Any) -> Structure:
+    """The export's view of ``net`` (a :class:`~nervenet.Network`)."""
+    g = net.graph
+    nodes = {n: g.node(n) for n in g.node_ids()}
+    nodes = {n: d for n, d in nodes.items() if d["enabled"]}
+    edges = [g.edge(e) for e in g.edge_ids()]
+    edges = [e for e in edges if e["enabled"] and e["src"] in nodes and e["dst"] in nodes]
+    inputs, outputs = g.inputs(), g.outputs()
+    recurrent = any(e["time_skip"] > 0 for e in edges) or any(d["kind"] in CELL_PARAMS or d["kind"] in UNITS
+                                                             for d in nodes.values())
+    for e in edges:
+        if e["kind"] == "pool" and e.get("op") == "fractional_max":
+            raise UnsupportedError(
+                f"edge {e['id']} ({e['src']} -> {e['dst']}): fractional max pooling draws fresh random regions on "
+                "every pass, which no ONNX operator does; replace it with max or avg pooling to export")
+        if e["kind"] not in ("weight", "identity", "filter", "pool"):
+            raise UnsupportedError(f"edge {e['id']}: ONNX export does not know edges of kind {e['kind']!r}")
+        touches_map = "shape" in nodes[e["src"]] or "shape" in nodes[e["dst"]]
+        if touches_map and e["time_skip"] > 0:
+            raise UnsupportedError(f"edge {e['id']}: a recurrent edge touching a feature map is not exportable")
+    level_of = _levels(nodes, edges, inputs)
+    values = net.parameters_by_group()
+    at, input_at = 0, {}
+    for n in inputs:
+        input_at[n] = at
+        shape = nodes[n].get("shape")
+        at += int(np.prod(shape)) if shape is not None else 1
+    image = net._image
+    s = Structure(nodes, edges, inputs, outputs, level_of, [], input_at, at, image, values, recurrent=recurrent)
+    s.levels = _segments(s)
+    return s
+
+
+def _levels(nodes: dict[int, dict[str, Any]], edges: list[dict[str, Any]], inputs: list[int]) -> dict[int, int]:
+    """Inputs are level 0; every other node one past its deepest same-step source (at least 1)."""
+    preds: dict[int, list[int]] = {n: [] for n in nodes}
+    for e in edges:
+        if e["time_skip"] == 0:
+            preds[e["dst"]].append(e["src"])
+    level: dict[int, int] = {n: 0 for n in inputs}
+    for start in nodes:  # iterative depth-first: deep random DAGs must not hit the recursion limit
+        stack = [start]
+        while stack:
+            n = stack[-1]
+            if n in level:
+                stack.pop()
+                continue
+            todo = [p for p in preds[n] if p not in level]
+            if todo:
+                stack.extend(todo)
+                continue
+            level[n] = 1 + max((level[p] for p in preds[n]), default=0)
+            stack.pop()
+    return level
+
+
+def _segments(s: Structure) -> list[Level]:
+    depth = max(s.level_of.values(), default=0)
+    levels = [Level(i) for i in range(depth + 1)]
+    keys: dict[int, dict[tuple[Any, ...], Segment]] = {i: {} for i in range(depth + 1)}
+    for n in sorted(s.nodes):
+        if n in s.input_at:
+            continue
+        d, lv = s.nodes[n], s.level_of[n]
+        if "shape" in d:
+            levels[lv].maps.append(n)
+            continue
+        if d["kind"] == "simple":
+            key: tuple[Any, ...] = ("simple", _act(d["activation"]), d.get("cap"), d.get("slope"))
+        elif d["kind"] in CELL_PARAMS or d["kind"] in UNITS:
+            key = ("cell", d["kind"])
+        else:
+            raise UnsupportedError(f"node {n}: ONNX export does not know nodes of kind {d['kind']!r}")
+        seg = keys[lv].setdefault(key, Segment(key, [], UNITS.get(d["kind"], 1)))
+        seg.nodes.append(n)
+    for lv in levels:
+        lv.segments = list(keys[lv.index].values())
+        for seg in lv.segments:
+            seg.col, seg.out = lv.columns, lv.width
+            lv.columns += seg.ports * len(seg.nodes)
+            lv.width += len(seg.nodes)
+            for k, n in enumerate(seg.nodes):
+                s.place[n] = (lv.index, seg.out + k)
+    return levels
+
+
+def _act(name: str) -> str:
+    return "identity" if name == "linear" else name
