@@ -158,6 +158,31 @@ def test_one_export_runs_every_sequence_length(name: str) -> None:
         assert difference(sess.run(None, {"X": X})[0], net.forward(X)) <= TOLERANCE
 
 
+@pytest.mark.parametrize("builder", [nv.rnn.lstm_layers, nv.rnn.gru_layers])
+def test_standard_layers_become_onnx_lstm_and_gru_operators(builder: Any) -> None:
+    """Stacked standard layers with a linear head run as ONNX's own LSTM /
+    GRU operators; the generic Scan gives the same outputs; a graph that is
+    not of that shape (an extra recurrent edge) falls back to the Scan."""
+    op = "LSTM" if builder is nv.rnn.lstm_layers else "GRU"
+    g = builder(4, [6, 5, 3], 2)
+    X = np.random.default_rng(5).normal(size=(3, 8, 4)).astype(np.float32)
+    for dtype in ("float32", "float64"):
+        net = randomised(g, seed=6, dtype=dtype)
+        # float64 always takes the Scan: onnxruntime's LSTM has no float64 kernel
+        for standard, ops_wanted in ((True, {op} if dtype == "float32" else {"Scan"}), (False, {"Scan"})):
+            model = net.to_onnx(standard_layers=standard)
+            onnx.checker.check_model(model, full_check=True)
+            kinds = {n.op_type for n in model.graph.node}
+            assert ops_wanted <= kinds and ({"LSTM", "GRU", "Scan"} - ops_wanted).isdisjoint(kinds)
+            assert difference(session(model).run(None, {"X": X.astype(dtype)})[0], net.forward(X.astype(dtype))) <= 1e-5
+    first_unit = g.outputs()[0] - 3
+    g.connect(g.inputs()[0], first_unit, time_skip=1)  # EXAMM's recurrent input edge: no operator has it
+    net = randomised(g, seed=6)
+    model = net.to_onnx()
+    assert "Scan" in {n.op_type for n in model.graph.node}
+    assert difference(session(model).run(None, {"X": X})[0], net.forward(X)) <= TOLERANCE
+
+
 def test_float64_networks_export_in_float64() -> None:
     for g, shape in ((nv.random_graph(4, 20, 2, density=0.3, seed=2), (4,)), (coal_examm(), (6, 12))):
         net = randomised(g, seed=4, scale=0.5, dtype="float64")

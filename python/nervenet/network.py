@@ -440,7 +440,7 @@ class Network:
         return evaluate(self, X, Y, loss, mask)
 
     def to_onnx(self, path: Optional[PathLike] = None, *, preprocessing: bool = True,
-                dense_min_density: float = 0.05) -> Any:
+                dense_min_density: float = 0.05, standard_layers: bool = True) -> Any:
         """Exports the network as an ONNX model (opset 18, IR version 9),
         writes it to ``path`` when given and returns the ``onnx.ModelProto``;
         see :mod:`nervenet.onnx_export` for the inputs, outputs and operators.
@@ -454,7 +454,8 @@ class Network:
         """
         from .onnx_export import export
 
-        return export(self, path, preprocessing=preprocessing, dense_min_density=dense_min_density)
+        return export(self, path, preprocessing=preprocessing, dense_min_density=dense_min_density,
+                      standard_layers=standard_layers)
 
     # ---- predictions on raw data ---------------------------------------------
 

@@ -20,7 +20,8 @@ Outputs are the raw outputs of ``forward`` (scores, not class labels).
 How the graph maps onto operators: :mod:`.dense` (a level's scalar nodes as
 one MatMul or a Gather/ScatterElements product), :mod:`.maps` (Conv,
 MaxPool, AveragePool), :mod:`.cells` (memory cells), :mod:`.recurrent`
-(the Scan). What has no ONNX form (fractional max pooling, which draws
+(the Scan), :mod:`.standard` (stacked standard LSTM/GRU layers as ONNX
+LSTM/GRU operators). What has no ONNX form (fractional max pooling, which draws
 random regions on every pass) raises UnsupportedError naming the edge.
 
 >>> import numpy as np, nervenet as nv, onnxruntime as ort
@@ -37,8 +38,10 @@ from __future__ import annotations
 import os
 from typing import Any, Optional, Union
 
-from .._checks import flag, number
-from ..errors import ConfigError
+import numpy as np
+
+from .._checks import flag, path_of, real
+from . import standard
 from .builder import Builder, load_onnx
 from .preprocessing import front
 from .recurrent import len_out, scan
@@ -52,14 +55,18 @@ IR_VERSION = 9
 
 
 def export(net: Any, path: Optional[Union[str, "os.PathLike[str]"]] = None, *, preprocessing: bool = True,
-           dense_min_density: float = 0.05, check: bool = True) -> Any:
+           dense_min_density: float = 0.05, standard_layers: bool = True, check: bool = True) -> Any:
     """Writes ``net`` as an ONNX model to ``path`` (when given) and returns
     the ``onnx.ModelProto``. ``dense_min_density``: a level whose weight
     matrix is at least this dense is a MatMul, a sparser one gathers its
-    edges' sources. ``check`` runs ``onnx.checker.check_model(full_check=True)``."""
+    edges' sources. ``standard_layers``: a network of standard LSTM/GRU
+    layers with a linear head becomes ONNX LSTM/GRU operators in float32
+    (:mod:`.standard`; False, or a float64 network: the generic Scan). ``check`` runs ``onnx.checker.check_model(full_check=True)``."""
     onnx = load_onnx()
+    target = None if path is None else path_of(path, "ONNX path")
     use_pre = flag(preprocessing, "preprocessing")
-    density = number(dense_min_density, "dense_min_density")
+    use_standard = flag(standard_layers, "standard_layers")
+    density = real(dense_min_density, "dense_min_density", 0.0)
     s = read(net)
     b = Builder(net.dtype)
     transform = net.preprocessing if use_pre else None
@@ -75,9 +82,14 @@ def export(net: Any, path: Optional[Union[str, "os.PathLike[str]"]] = None, *, p
     if transform is not None:
         x, width = front(b, transform, raw_in)
         raw_shape = [*x_shape[:-1], width]
-    if s.recurrent:
-        y = scan(b, s, x, density)
+    # onnxruntime's LSTM has no float64 kernel: float64 networks keep the Scan
+    layers = standard.match(s) if s.recurrent and use_standard and b.dtype == np.float32 else None
+    if layers is not None:
+        y = standard.emit(b, s, x, layers)
         y_shape: list[Any] = ["N", "T", len_out(s)]
+    elif s.recurrent:
+        y = scan(b, s, x, density)
+        y_shape = ["N", "T", len_out(s)]
     else:
         flat = b.flatten(x) if image else x
         step = Step(b, s, flat, x if image else None, None, density)
@@ -92,9 +104,8 @@ def export(net: Any, path: Optional[Union[str, "os.PathLike[str]"]] = None, *, p
                                    producer_name="nervenet", ir_version=IR_VERSION)
     if check:
         onnx.checker.check_model(model, full_check=True)
-    if path is not None:
-        try:
-            onnx.save_model(model, os.fspath(path))
-        except OSError as e:
-            raise ConfigError(f"cannot write the ONNX model to {os.fspath(path)!r}: {e}") from None
+    if target is not None:
+        from ..io import write_atomic
+
+        write_atomic(target, model.SerializeToString())
     return model

@@ -73,10 +73,10 @@ class Builder:
         return self.op("Reshape", [x, self.ints([0, -1])], "flat")
 
     def columns(self, x: str, start: int, stop: int, width: int) -> str:
-        """Columns start:stop of a (N, width) tensor (the tensor itself when that is all of it)."""
+        """Columns start:stop (last axis) of a (..., width) tensor (the tensor itself when that is all of it)."""
         if (start, stop) == (0, width):
             return x
-        return self.op("Slice", [x, self.ints([start]), self.ints([stop]), self.ints([1])], "cols")
+        return self.op("Slice", [x, self.ints([start]), self.ints([stop]), self.ints([-1])], "cols")
 
     def concat(self, xs: Sequence[str], axis: int, hint: str = "cat") -> str:
         return xs[0] if len(xs) == 1 else self.op("Concat", list(xs), hint, axis=axis)

@@ -79,7 +79,7 @@ def level_product(b: Builder, s: Structure, lv: Level, incoming: list[dict[str, 
                               ) if entries else np.zeros(0, dtype=np.int64)
     cols_all = np.concatenate([np.full(n, c) for _, _, n, _, c in entries]) if entries else np.zeros(0, dtype=np.int64)
     w_all = np.concatenate([w for *_, w, _ in entries]) if entries else np.zeros(0)
-    x = b.concat([fetch(src) for src in order], axis=1, hint="sources")
+    x = b.concat([fetch(src) for src in order], axis=-1, hint="sources")
     density = len(w_all) / max(1, at * lv.columns)
     if density >= dense_min_density or not entries:
         weights = np.zeros((at, lv.columns), dtype=b.dtype)

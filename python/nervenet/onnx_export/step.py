@@ -37,13 +37,19 @@ class Step:
 
     def run(self) -> None:
         for lv in self.s.levels[1:]:
-            if lv.maps:
-                self.maps.update(level_maps(self.b, self.s, lv.maps, self.incoming, self.map, self.x))
-            if lv.segments:
-                edges = [e for seg in lv.segments for n in seg.nodes for e in self.incoming.get(n, [])]
-                z = level_product(self.b, self.s, lv, edges, self.fetch, self.dense_min_density)
-                outs = [self._segment(lv.index, i, z) for i in range(len(lv.segments))]
-                self.levels[lv.index] = self.b.concat(outs, axis=1, hint=f"level{lv.index}")
+            self.level(lv.index)
+
+    def level(self, index: int) -> None:
+        """Level ``index``'s maps, then its scalar nodes (whose tensors may
+        carry a leading time axis: every column operation is on the last)."""
+        lv = self.s.levels[index]
+        if lv.maps:
+            self.maps.update(level_maps(self.b, self.s, lv.maps, self.incoming, self.map, self.x))
+        if lv.segments:
+            edges = [e for seg in lv.segments for n in seg.nodes for e in self.incoming.get(n, [])]
+            z = level_product(self.b, self.s, lv, edges, self.fetch, self.dense_min_density)
+            outs = [self._segment(lv.index, i, z) for i in range(len(lv.segments))]
+            self.levels[lv.index] = self.b.concat(outs, axis=-1, hint=f"level{lv.index}")
 
     # ---- sources ------------------------------------------------------------
 
@@ -114,7 +120,7 @@ class Step:
                 pieces.append((level, col, col + 1))
         parts = [self.fetch(p) if p[0] == "map" else b.columns(self.levels[p[0]], p[1], p[2], s.levels[p[0]].width)
                  for p in pieces]
-        return b.concat(parts, axis=1, hint="outputs")
+        return b.concat(parts, axis=-1, hint="outputs")
 
 
 def history_needs(s: Structure) -> dict[Any, int]:
