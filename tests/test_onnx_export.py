@@ -310,3 +310,26 @@ def test_docstring_examples_run() -> None:
     for test in doctest.DocTestFinder().find(nv.Network.to_onnx, "Network.to_onnx", globs={}):
         runner.run(test)
     assert runner.failures == 0 and runner.tries > 0
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_graphs_of_every_node_kind(seed: int) -> None:
+    """Seeded graphs mixing everything (tests/mixed_graphs.py): an input map
+    with random filters, pools and a residual, flattened into simple nodes
+    and memory cells of every kind, layer skips, fixed weights, recurrent
+    edges of skips 1..4; half of them feed-forward only."""
+    from mixed_graphs import mixed_graph
+
+    rng = np.random.default_rng(seed)
+    image = (2, 7, 7) if seed % 3 == 0 else None
+    recurrent = seed % 2 == 0
+    g = mixed_graph(rng, inputs=4, hidden=10, outputs=3, image=image, recurrent=4 if recurrent else 0,
+                    max_skip=4, cell_probability=0.4 if recurrent else 0.0)
+    net = randomised(g, seed=seed, scale=0.7)
+    model = net.to_onnx()
+    onnx.checker.check_model(model, full_check=True)
+    sequences = len(model.graph.input[0].type.tensor_type.shape.dim) == 3
+    assert sequences == recurrent  # cells or recurrent edges: (N, T, features) through a Scan
+    X = rng.normal(size=(3, 6, net.n_inputs) if sequences else (3, net.n_inputs)).astype(np.float32)
+    feed = X.reshape(3, *image) if image is not None and not sequences else X
+    assert difference(session(model).run(None, {"X": feed})[0], net.forward(X)) <= TOLERANCE

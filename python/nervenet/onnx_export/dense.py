@@ -57,7 +57,10 @@ def level_product(b: Builder, s: Structure, lv: Level, incoming: list[dict[str, 
                 value = np.asarray(value).reshape(-1)
                 bias[[col_of[(n, p)] for p in range(value.size)]] = value
     sources: dict[Source, int] = {}
-    entries: list[tuple[Source, int, int, np.ndarray, int]] = []
+    # Scalar edges as flat lists (source, row in it, weight, column);
+    # a flattening edge (a map into a scalar node) as a block of rows.
+    src_of, row_of, weight_of, col_list = [], [], [], []
+    blocks: list[tuple[Source, int, np.ndarray, int]] = []
     for e in incoming:
         if e["kind"] not in ("weight", "identity"):
             raise UnsupportedError(f"edge {e['id']}: a {e['kind']} edge into scalar node {e['dst']}")
@@ -67,7 +70,13 @@ def level_product(b: Builder, s: Structure, lv: Level, incoming: list[dict[str, 
             raise UnsupportedError(f"edge {e['id']}: port {port} of node {e['dst']} ({kind})")
         src, row, rows = source_of(s, e)
         sources.setdefault(src, 0)
-        entries.append((src, row, rows, np.asarray(s.weight(e)).reshape(-1), col_of[(e["dst"], port)]))
+        if rows == 1:
+            src_of.append(src)
+            row_of.append(row)
+            weight_of.append(s.scalar_weight(e))
+            col_list.append(col_of[(e["dst"], port)])
+        else:
+            blocks.append((src, row, np.asarray(s.weight(e)).reshape(-1), col_of[(e["dst"], port)]))
     if not sources:  # nodes fed by nothing: their biases, at the batch's size
         sources[("x", 0)] = 0
     order = sorted(sources, key=repr)
@@ -75,10 +84,11 @@ def level_product(b: Builder, s: Structure, lv: Level, incoming: list[dict[str, 
     for src in order:
         sources[src] = at
         at += source_width(s, src)
-    rows_all = np.concatenate([np.arange(sources[src] + r, sources[src] + r + n) for src, r, n, _, _ in entries]
-                              ) if entries else np.zeros(0, dtype=np.int64)
-    cols_all = np.concatenate([np.full(n, c) for _, _, n, _, c in entries]) if entries else np.zeros(0, dtype=np.int64)
-    w_all = np.concatenate([w for *_, w, _ in entries]) if entries else np.zeros(0)
+    rows_all = np.concatenate([np.array([sources[src] + r for src, r in zip(src_of, row_of)], dtype=np.int64)]
+                              + [np.arange(sources[src] + r, sources[src] + r + w.size) for src, r, w, _ in blocks])
+    cols_all = np.concatenate([np.array(col_list, dtype=np.int64)] + [np.full(w.size, c) for *_, w, c in blocks])
+    w_all = np.concatenate([np.array(weight_of, dtype=np.float64)] + [w for _, _, w, _ in blocks])
+    entries = len(w_all) > 0
     x = b.concat([fetch(src) for src in order], axis=-1, hint="sources")
     density = len(w_all) / max(1, at * lv.columns)
     if density >= dense_min_density or not entries:

@@ -93,7 +93,7 @@ class Step:
             hp = b.columns(self.past(level, 1), seg.out, seg.out + k, s.levels[level].width)
         cp = self.past(("c", level, index), 1) if kind in ("lstm", "lstm_unit") else None
         if kind in CELL_PARAMS:
-            table = np.stack([np.asarray(s.values[f"node:{n}:{kind}"]) for n in seg.nodes], axis=1)
+            table = np.stack([s.cell(n) for n in seg.nodes], axis=1)
             params = {name: table[i] for i, name in enumerate(CELL_PARAMS[kind])}
             h, c = cells.scalar_cell(b, kind, params, cols[0], hp, cp)
         else:

@@ -6,6 +6,7 @@ of one kind) and its feature maps."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -56,19 +57,42 @@ class Structure:
     input_at: dict[int, int]  # input node -> first column of X
     n_inputs: int
     image: Optional[tuple[int, int, int]]
-    values: dict[str, np.ndarray]  # parameter groups by name
+    flat: np.ndarray  # the parameter vector
+    groups: dict[tuple[str, int], tuple[int, int, tuple[int, ...]]]  # (kind, owner) -> start, stop, shape
     place: dict[int, tuple[int, int]] = field(default_factory=dict)  # scalar node -> (level, output column)
     recurrent: bool = False
 
     def weight(self, e: dict[str, Any]) -> np.ndarray:
         """An edge's weight(s): its group's values, else its fixed weight (1 for identity edges)."""
-        v = self.values.get(f"edge:{e['id']}")
+        v = self._group("edge", e["id"])
         if v is not None:
             return v
         return np.asarray(1.0 if e["weight"] is None else e["weight"])
 
+    def scalar_weight(self, e: dict[str, Any]) -> float:
+        """A scalar edge's weight (without making an array per edge)."""
+        where = self.groups.get(("edge", e["id"]))
+        if where is not None:
+            return float(self.flat[where[0]])
+        return 1.0 if e["weight"] is None else float(e["weight"])
+
     def bias(self, node: int) -> Optional[np.ndarray]:
-        return self.values.get(f"node:{node}:bias")
+        """A node's bias (scalar, tied (C,), untied (C, H, W)) or a unit's gate biases."""
+        v = self._group("bias", node)
+        return self._group("gate_bias", node) if v is None else v
+
+    def cell(self, node: int) -> np.ndarray:
+        """A memory cell's own parameters, in :data:`CELL_PARAMS` order."""
+        v = self._group("cell", node)
+        assert v is not None, f"cell {node} has no parameters"
+        return v
+
+    def _group(self, kind: str, owner: int) -> Optional[np.ndarray]:
+        where = self.groups.get((kind, owner))
+        if where is None:
+            return None
+        start, stop, shape = where
+        return self.flat[start:stop].reshape(shape)
 
     def map_shape(self, node: int) -> Optional[tuple[int, int, int]]:
         shape = self.nodes[node].get("shape")
@@ -80,8 +104,7 @@ def read(net: Any) -> Structure:
     g = net.graph
     nodes = {n: g.node(n) for n in g.node_ids()}
     nodes = {n: d for n, d in nodes.items() if d["enabled"]}
-    edges = [g.edge(e) for e in g.edge_ids()]
-    edges = [e for e in edges if e["enabled"] and e["src"] in nodes and e["dst"] in nodes]
+    edges = [e for e in _edges(g) if e["enabled"] and e["src"] in nodes and e["dst"] in nodes]
     inputs, outputs = g.inputs(), g.outputs()
     recurrent = any(e["time_skip"] > 0 for e in edges) or any(d["kind"] in CELL_PARAMS or d["kind"] in UNITS
                                                              for d in nodes.values())
@@ -96,16 +119,32 @@ def read(net: Any) -> Structure:
         if touches_map and e["time_skip"] > 0:
             raise UnsupportedError(f"edge {e['id']}: a recurrent edge touching a feature map is not exportable")
     level_of = _levels(nodes, edges, inputs)
-    values = net.parameters_by_group()
+    groups = {(grp.kind, grp.owner): (grp.start, grp.stop, grp.shape) for grp in net.groups}
     at, input_at = 0, {}
     for n in inputs:
         input_at[n] = at
         shape = nodes[n].get("shape")
         at += int(np.prod(shape)) if shape is not None else 1
     image = net._image
-    s = Structure(nodes, edges, inputs, outputs, level_of, [], input_at, at, image, values, recurrent=recurrent)
+    s = Structure(nodes, edges, inputs, outputs, level_of, [], input_at, at, image, net.parameters, groups,
+                  recurrent=recurrent)
     s.levels = _segments(s)
     return s
+
+
+def _edges(g: Any) -> list[dict[str, Any]]:
+    """Every edge as ``Graph.edge`` gives it, scalar ones read in bulk from
+    the graph's JSON (a large MLP has millions; one call per edge would
+    dominate the export)."""
+    out = []
+    for e in json.loads(g.to_json())["edges"]:
+        kind = e["kind"]["type"]
+        if kind not in ("weight", "identity"):
+            out.append(g.edge(e["id"]))
+            continue
+        out.append({"id": e["id"], "src": e["src"], "dst": e["dst"], "kind": kind, "time_skip": e["time_skip"],
+                    "port": e.get("port", 0), "weight": e.get("weight"), "enabled": e.get("enabled", True)})
+    return out
 
 
 def _levels(nodes: dict[int, dict[str, Any]], edges: list[dict[str, Any]], inputs: list[int]) -> dict[int, int]:
