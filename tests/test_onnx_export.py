@@ -192,6 +192,30 @@ def test_float64_networks_export_in_float64() -> None:
         np.testing.assert_allclose(session(model).run(None, {"X": X})[0], net.forward(X), rtol=1e-12, atol=1e-12)
 
 
+def test_inputs_of_several_kinds_keep_the_engines_column_order() -> None:
+    """X's columns are the engine's input rows: scalar inputs by id, then
+    input maps by size and id, whatever order they were added in; a node
+    fed by nothing gives its bias."""
+    g = nv.Graph()
+    s = g.add_inputs(2)
+    big = g.add_feature_map(2, 5, 5, role="input")
+    small = g.add_feature_map(1, 3, 3, role="input")
+    s2 = g.add_inputs(1)
+    m = g.add_feature_map(3, 3, 3, untied_bias=False)
+    g.connect_filter(big, m, 3)
+    g.identity(small, g.add_feature_map(1, 3, 3, activation="sigmoid"))
+    h = g.add_nodes(4, "tanh")
+    g.connect_all([m, small] + s + s2, h)
+    y = g.add_outputs(2)
+    g.connect_all(h, y)
+    free = g.add_nodes(1, "sigmoid")[0]
+    g.set_bias(free, 0.3)
+    g.connect(free, y[0])
+    net = randomised(g, seed=8)
+    X = np.random.default_rng(0).normal(size=(3, net.n_inputs)).astype(np.float32)
+    assert difference(session(net.to_onnx()).run(None, {"X": X})[0], net.forward(X)) <= TOLERANCE
+
+
 def test_sparse_levels_gather_their_edges() -> None:
     """A level whose weight matrix is mostly zeros gathers its edges'
     sources instead of multiplying zeros; both forms agree with nervenet."""

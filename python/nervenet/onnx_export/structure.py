@@ -121,7 +121,9 @@ def read(net: Any) -> Structure:
     level_of = _levels(nodes, edges, inputs)
     groups = {(grp.kind, grp.owner): (grp.start, grp.stop, grp.shape) for grp in net.groups}
     at, input_at = 0, {}
-    for n in inputs:
+    # X's columns follow the engine's input rows: scalar inputs by id, then
+    # input maps by (height, width, id) (plan/layout.rs orders every level so)
+    for n in sorted(inputs, key=lambda n: (1, tuple(nodes[n]["shape"][1:]), n) if "shape" in nodes[n] else (0, (), n)):
         input_at[n] = at
         shape = nodes[n].get("shape")
         at += int(np.prod(shape)) if shape is not None else 1
