@@ -30,6 +30,18 @@ def session(model: onnx.ModelProto) -> ort.InferenceSession:
     return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
 
+def unused_initializers(graph: onnx.GraphProto) -> list[str]:
+    """Initializers no node reads (subgraphs — a Scan's body — included)."""
+    used, unused = set(), []
+    for node in graph.node:
+        used.update(node.input)
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                unused += unused_initializers(attr.g)
+                used.update(i for n in attr.g.node for i in n.input)
+    return unused + [i.name for i in graph.initializer if i.name not in used]
+
+
 def difference(got: np.ndarray, want: np.ndarray) -> float:
     """Max abs difference relative to the output scale (the largest output)."""
     assert got.shape == want.shape, (got.shape, want.shape)
@@ -136,6 +148,7 @@ def test_exported_outputs_equal_nervenet(name: str) -> None:
     model = net.to_onnx()
     onnx.checker.check_model(model, full_check=True)
     assert model.opset_import[0].version == OPSET and model.ir_version == IR_VERSION
+    assert not unused_initializers(model.graph)
     sess = session(model)
     rng = np.random.default_rng(1)
     worst = 0.0
@@ -274,6 +287,7 @@ def test_model_file_preprocessing_runs_in_front(tmp_path: Any) -> None:
 
 def test_cli_export_writes_a_model_onnxruntime_runs(tmp_path: Any, capsys: Any) -> None:
     net = randomised(nv.rnn.gru_layers(3, 5, 2), seed=2)
+    net.classes = ["calm", 7]
     net.save(tmp_path / "model.safetensors")
     out = tmp_path / "model.onnx"
     assert cli.main(["export", str(tmp_path / "model.safetensors"), "--onnx", str(out)]) == 0
@@ -281,6 +295,7 @@ def test_cli_export_writes_a_model_onnxruntime_runs(tmp_path: Any, capsys: Any) 
     X = np.random.default_rng(0).normal(size=(2, 4, 3)).astype(np.float32)
     model = onnx.load(str(out))
     onnx.checker.check_model(model, full_check=True)
+    assert {p.key: p.value for p in model.metadata_props} == {"classes": '["calm", 7]'}
     assert difference(session(model).run(None, {"X": X})[0], net.forward(X)) <= TOLERANCE
 
 
@@ -352,6 +367,7 @@ def test_random_graphs_of_every_node_kind(seed: int) -> None:
     net = randomised(g, seed=seed, scale=0.7)
     model = net.to_onnx()
     onnx.checker.check_model(model, full_check=True)
+    assert not unused_initializers(model.graph)
     sequences = len(model.graph.input[0].type.tensor_type.shape.dim) == 3
     assert sequences == recurrent  # cells or recurrent edges: (N, T, features) through a Scan
     X = rng.normal(size=(3, 6, net.n_inputs) if sequences else (3, net.n_inputs)).astype(np.float32)

@@ -15,7 +15,8 @@ have a dynamic batch dimension ``N`` (and time ``T``):
 With ``preprocessing=True`` (the default) a model whose :attr:`Network.preprocessing`
 is set takes raw features: its standardisation, min-max scaling, PCA or
 one-hot encoding runs as ONNX operators in front (:mod:`.preprocessing`).
-Outputs are the raw outputs of ``forward`` (scores, not class labels).
+Outputs are the raw outputs of ``forward`` (scores, not class labels); a
+classifier's labels are in the model's metadata, ``classes`` (JSON).
 
 How the graph maps onto operators: :mod:`.dense` (a level's scalar nodes as
 one MatMul or a Gather/ScatterElements product), :mod:`.maps` (Conv,
@@ -35,6 +36,7 @@ True
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Optional, Union
 
@@ -102,6 +104,8 @@ def export(net: Any, path: Optional[Union[str, "os.PathLike[str]"]] = None, *, p
     graph = b.graph("nervenet", [b.value_info(raw_in, raw_shape, raw_elem)], [b.value_info("Y", y_shape)])
     model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", OPSET)],
                                    producer_name="nervenet", ir_version=IR_VERSION)
+    if net.classes is not None:  # a classifier's labels, for whoever serves the model
+        onnx.helper.set_model_props(model, {"classes": json.dumps(net.classes)})
     if check:
         onnx.checker.check_model(model, full_check=True)
     if target is not None:
