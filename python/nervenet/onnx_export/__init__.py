@@ -63,7 +63,8 @@ def export(net: Any, path: Optional[Union[str, "os.PathLike[str]"]] = None, *, p
     matrix is at least this dense is a MatMul, a sparser one gathers its
     edges' sources. ``standard_layers``: a network of standard LSTM/GRU
     layers with a linear head becomes ONNX LSTM/GRU operators in float32
-    (:mod:`.standard`; False, or a float64 network: the generic Scan). ``check`` runs ``onnx.checker.check_model(full_check=True)``."""
+    (:mod:`.standard`; False, or a float64 network: the generic Scan).
+    ``check`` runs ``onnx.checker.check_model(full_check=True)``."""
     onnx = load_onnx()
     target = None if path is None else path_of(path, "ONNX path")
     use_pre = flag(preprocessing, "preprocessing")
@@ -72,36 +73,25 @@ def export(net: Any, path: Optional[Union[str, "os.PathLike[str]"]] = None, *, p
     s = read(net)
     b = Builder(net.dtype)
     transform = net.preprocessing if use_pre else None
-    image = s.image is not None and not s.recurrent and transform is None
-    if s.recurrent:
-        x_shape: list[Any] = ["N", "T", s.n_inputs]
-    elif image:
-        x_shape = ["N", *s.image]
-    else:
-        x_shape = ["N", s.n_inputs]
-    raw_in = "X"
-    x, raw_shape = raw_in, x_shape
+    image = s.image is not None and not s.recurrent and transform is None  # X as (N, C, H, W)
+    x_shape: list[Any] = ["N", "T", s.n_inputs] if s.recurrent else ["N", *s.image] if image else ["N", s.n_inputs]
+    y_shape: list[Any] = [*x_shape[:-3 if image else -1], len_out(s)]
+    x = "X"
     if transform is not None:
-        x, width = front(b, transform, raw_in)
-        raw_shape = [*x_shape[:-1], width]
+        x, width = front(b, transform, x)
+        x_shape[-1] = width
     # onnxruntime's LSTM has no float64 kernel: float64 networks keep the Scan
     layers = standard.match(s) if s.recurrent and use_standard and b.dtype == np.float32 else None
     if layers is not None:
         y = standard.emit(b, s, x, layers)
-        y_shape: list[Any] = ["N", "T", len_out(s)]
     elif s.recurrent:
         y = scan(b, s, x, density)
-        y_shape = ["N", "T", len_out(s)]
     else:
-        flat = b.flatten(x) if image else x
-        step = Step(b, s, flat, x if image else None, None, density)
+        step = Step(b, s, b.flatten(x) if image else x, x if image else None, None, density)
         step.run()
         y = step.outputs()
-        y_shape = ["N", len_out(s)]
-    y = b.op("Identity", [y], "y")
-    b.nodes[-1].output[0] = "Y"
-    raw_elem = b.elem
-    graph = b.graph("nervenet", [b.value_info(raw_in, raw_shape, raw_elem)], [b.value_info("Y", y_shape)])
+    b.op("Identity", [y], name="Y")
+    graph = b.graph("nervenet", [b.value_info("X", x_shape)], [b.value_info("Y", y_shape)])
     model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", OPSET)],
                                    producer_name="nervenet", ir_version=IR_VERSION)
     if net.classes is not None:  # a classifier's labels, for whoever serves the model

@@ -42,9 +42,10 @@ class Builder:
         return f"{hint}_{n}"
 
     def op(self, op_type: str, inputs: Sequence[str], hint: Optional[str] = None, *, outputs: int = 1,
-           **attrs: Any) -> Any:
-        """Adds one node; returns its output name (a list if ``outputs`` > 1)."""
-        names = [self.fresh(hint or op_type.lower()) for _ in range(outputs)]
+           name: Optional[str] = None, **attrs: Any) -> Any:
+        """Adds one node; returns its output name (a list if ``outputs`` > 1).
+        ``name`` names its output (a graph's output), else a fresh name from ``hint``."""
+        names = [name] if name is not None else [self.fresh(hint or op_type.lower()) for _ in range(outputs)]
         self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), names, name=self.fresh("node"), **attrs))
         return names[0] if outputs == 1 else names
 
