@@ -100,6 +100,23 @@ def evolved_genome() -> nv.Graph:
     return g
 
 
+def every_activation() -> nv.Graph:
+    """One hidden node per activation (relu6 with cap 2.5, leaky relu with
+    slope 0.3 among them), skip-layer edges from the inputs to the outputs,
+    an identity (residual) edge and a fixed weight."""
+    g = nv.Graph()
+    x = g.add_inputs(4)
+    hidden = [g.add_node("hidden", a) for a in ("identity", "linear", "relu", "sigmoid", "tanh", "softsign")]
+    hidden += [g.add_node("hidden", "relu6", cap=2.5), g.add_node("hidden", "leaky_relu", slope=0.3)]
+    y = g.add_outputs(3, "relu6", cap=4.0) + g.add_outputs(1, "leaky_relu", slope=0.05)
+    g.connect_all(x, hidden)
+    g.connect_all(hidden, y)
+    g.connect_all(x, y[:2])
+    g.identity(x[0], y[3])
+    g.connect(x[1], y[2], weight=-0.7, trainable=False)
+    return g
+
+
 def image_cnn() -> nv.Graph:
     """Tied and untied biases, a 3D (depth) filter, a residual block with an
     identity edge, strided filters, average pooling, a map among the outputs."""
@@ -121,6 +138,7 @@ def image_cnn() -> nv.Graph:
 # name -> (graph, X shape without the batch, parameter scale)
 CASES: dict[str, Callable[[], tuple[nv.Graph, tuple[int, ...], float]]] = {
     "mlp": lambda: (nv.mlp([6, 16, 8, 3], activation="relu"), (6,), 1.0),
+    "every_activation": lambda: (every_activation(), (4,), 1.0),
     "sparse_dag": lambda: (nv.random_graph(6, 40, 3, density=0.15, seed=5, fixed_probability=0.2, activations=[
         "tanh", "relu", "relu6", "leaky_relu", "sigmoid", "softsign", "identity"]), (6,), 1.0),
     "lenet5": lambda: (nv.cnn.lenet5(), (1, 28, 28), 0.3),
