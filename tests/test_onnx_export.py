@@ -155,10 +155,6 @@ CASES: dict[str, Callable[[], tuple[nv.Graph, tuple[int, ...], float]]] = {
     "evolved_genome": lambda: (evolved_genome(), (9, 5), 1.0),
 }
 
-# Filled by test_exported_outputs_equal_nervenet: the report's numbers.
-DIFFERENCES: dict[str, float] = {}
-
-
 @pytest.mark.parametrize("name", list(CASES))
 def test_exported_outputs_equal_nervenet(name: str) -> None:
     g, shape, scale = CASES[name]()
@@ -173,7 +169,6 @@ def test_exported_outputs_equal_nervenet(name: str) -> None:
     for batch in (1, 5):  # one export, any batch size
         X = rng.normal(size=(batch, *shape)).astype(np.float32)
         worst = max(worst, difference(sess.run(None, {"X": X})[0], net.forward(X)))
-    DIFFERENCES[name] = worst
     print(f"{name}: max difference {worst:.2e}, {len(model.graph.node)} ONNX nodes")
     assert worst <= TOLERANCE
 
@@ -206,8 +201,8 @@ def test_standard_layers_become_onnx_lstm_and_gru_operators(builder: Any) -> Non
             kinds = {n.op_type for n in model.graph.node}
             assert ops_wanted <= kinds and ({"LSTM", "GRU", "Scan"} - ops_wanted).isdisjoint(kinds)
             assert difference(session(model).run(None, {"X": X.astype(dtype)})[0], net.forward(X.astype(dtype))) <= 1e-5
-    first_unit = g.outputs()[0] - 3
-    g.connect(g.inputs()[0], first_unit, time_skip=1)  # EXAMM's recurrent input edge: no operator has it
+    last_layer_unit = g.outputs()[0] - 3
+    g.connect(g.inputs()[0], last_layer_unit, time_skip=1)  # an input read a step back: no operator has that
     net = randomised(g, seed=6)
     model = net.to_onnx()
     assert "Scan" in {n.op_type for n in model.graph.node}
