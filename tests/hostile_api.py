@@ -328,6 +328,10 @@ def _cases() -> list[Case]:
     def _():
         return _net().save, {"path": str(_tmp() / "m.safetensors")}
 
+    @case("Network.to_onnx")
+    def _():
+        return _net().to_onnx, {"path": str(_tmp() / "m.onnx"), "preprocessing": True, "dense_min_density": 0.05}
+
     @case("Network.load")
     def _():
         return nv.Network.load, {"path": _saved_model()}

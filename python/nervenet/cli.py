@@ -8,6 +8,7 @@
     nervenet compare A.toml B.toml [-n N] [--metric M] [--alpha A] [--backend ...] [--out DIR]
     nervenet search CONFIG [--trials N] [--sampler random|grid|tpe] [--backend ...] [--out DIR]
     nervenet predict MODEL DATA [--out predictions.csv] [--config CONFIG]
+    nervenet export MODEL --onnx out.onnx [--no-preprocessing]
     nervenet demo [--seed N] [--max-epochs N]
     nervenet --version
 
@@ -43,7 +44,9 @@ for DATA's rows as CSV (to ``--out`` or standard output): the class label
 (and, for a softmax model, each class's probability) or the output values.
 Both apply the preprocessing stored in MODEL; the config comes from
 ``--config``, else MODEL, else the ``run.json`` next to it (models of older
-versions). ``demo`` runs the short demo (:mod:`nervenet.demo`).
+versions). ``export`` writes MODEL as an ONNX model
+(:mod:`nervenet.onnx_export`; needs ``pip install "nervenet[onnx]"``), its
+stored preprocessing in front unless ``--no-preprocessing``. ``demo`` runs the short demo (:mod:`nervenet.demo`).
 
 ``trials``, ``compare`` and ``search`` run experiments over training runs:
 repeated trials with a summary per metric, two configs compared by
@@ -403,6 +406,23 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def export_onnx(model: str, out: str, preprocessing: bool) -> int:
+    """``nervenet export MODEL --onnx OUT``: the model file as ONNX."""
+    from .network import Network
+
+    net = Network.load(model)
+    onnx_model = net.to_onnx(out, preprocessing=preprocessing)
+    x, y = onnx_model.graph.input[0], onnx_model.graph.output[0]
+    print(f"wrote {out}: input {x.name} {_dims(x)}, output {y.name} {_dims(y)}, "
+          f"opset {onnx_model.opset_import[0].version}")
+    return 0
+
+
+def _dims(value: Any) -> str:
+    """An ONNX input's or output's shape, e.g. ``(N, T, 3)``."""
+    return "(" + ", ".join(d.dim_param or str(d.dim_value) for d in value.type.tensor_type.shape.dim) + ")"
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import _core
 
@@ -434,6 +454,13 @@ def _parser() -> argparse.ArgumentParser:
                                                 f"built-in dataset ({', '.join(BUILTIN_DATASETS)}: its test split)")
     p.add_argument("--out", metavar="FILE", help="write the CSV here (default: standard output)")
     p.add_argument("--config", metavar="CONFIG", help="the training config (default: the one in MODEL)")
+    x = sub.add_parser("export", help="export a saved model as an ONNX model",
+                       description="Write MODEL as an ONNX model (opset 18) that onnxruntime and other ONNX "
+                                   "runtimes run; its stored preprocessing runs in front of the network.")
+    x.add_argument("model", metavar="MODEL", help="a model file (from `nervenet train` or Network.save)")
+    x.add_argument("--onnx", required=True, metavar="FILE", help="the ONNX file to write")
+    x.add_argument("--no-preprocessing", action="store_true",
+                   help="leave the stored preprocessing out (the ONNX model takes network-ready inputs)")
     v = sub.add_parser("evolve", help="evolve recurrent networks, EXAMM-style (or the built-in coal benchmark)",
                        description="Neuro-evolution after EXAMM from a TOML settings file (see "
                                    "nervenet.evolution.settings); without CONFIG, EXAMM's coal-plant benchmark.")
@@ -481,6 +508,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return evolve(args.config, args.out, overrides, args.resume, args.quiet)
         if args.command == "predict":
             return predict(args.model, args.data, args.out, args.config)
+        if args.command == "export":
+            return export_onnx(args.model, args.onnx, not args.no_preprocessing)
         if args.command in COMMANDS:
             return COMMANDS[args.command](args)
         return evaluate(args.model, args.data, args.config)

@@ -445,6 +445,24 @@ class Network:
 
         return evaluate(self, X, Y, loss, mask)
 
+    def to_onnx(self, path: Optional[PathLike] = None, *, preprocessing: bool = True,
+                dense_min_density: float = 0.05, standard_layers: bool = True) -> Any:
+        """Exports the network as an ONNX model (opset 18, IR version 9),
+        writes it to ``path`` when given and returns the ``onnx.ModelProto``;
+        see :mod:`nervenet.onnx_export` for the inputs, outputs and operators.
+        Needs the onnx package (``pip install "nervenet[onnx]"``); a part with
+        no ONNX form raises UnsupportedError naming the node or edge.
+
+        >>> import nervenet as nv
+        >>> model = nv.Network(nv.mlp([2, 3, 1])).to_onnx()
+        >>> [i.name for i in model.graph.input], [o.name for o in model.graph.output]
+        (['X'], ['Y'])
+        """
+        from .onnx_export import export
+
+        return export(self, path, preprocessing=preprocessing, dense_min_density=dense_min_density,
+                      standard_layers=standard_layers)
+
     # ---- predictions on raw data ---------------------------------------------
 
     @property
