@@ -194,3 +194,17 @@ def test_gradients_of_cell_vectors_of_any_length(kind: str, batch: int) -> None:
     loss32, grad32 = single.loss_and_gradient(X.astype(np.float32), Y.astype(np.float32), "mse")
     np.testing.assert_allclose(single.forward(X.astype(np.float32)), net.forward(X), rtol=2e-4, atol=2e-5)
     np.testing.assert_allclose(grad32, grad64, rtol=5e-3, atol=5e-4 * np.abs(grad64).max())
+
+
+def test_a_skip_longer_than_the_sequence_at_batch_one() -> None:
+    """The cells' skip-3 edge reaches before the start of every step of a
+    2-step sequence: its weight gets no gradient, and the one-sample
+    weight-gradient path must not read the steps it never reaches."""
+    rng = np.random.default_rng(5)
+    net, _, edges = random_network("gru", rng)
+    X = rng.uniform(-2.0, 2.0, size=(1, 2, N_IN))
+    Y = rng.uniform(-1.0, 1.0, size=(1, 2, N_CELLS))
+    report = nv.check_gradients(net, X, Y)
+    assert report.max_error < 1e-6, str(report)
+    (skip3,) = [e for e, _, _, k in edges if k == 3]
+    assert report.analytic[list(report.names).index(f"edge:{skip3}")] == 0.0

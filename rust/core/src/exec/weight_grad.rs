@@ -271,9 +271,12 @@ fn sparse<T: Real>(
                         // one running sum would wait an add's latency per step.
                         let slot = g.slot_len();
                         let n = steps.saturating_sub(t0);
+                        if n == 0 {
+                            continue; // the skip reaches back before every step
+                        }
                         let d = &c.deltas[g.at(t0, row)..];
                         let v = &c.values[g.at_back(t0, block.skip, src)..];
-                        assert!(n == 0 || (d.len() > (n - 1) * slot && v.len() > (n - 1) * slot));
+                        assert!(d.len() > (n - 1) * slot && v.len() > (n - 1) * slot);
                         let at = |j: usize| d[j * slot] * v[j * slot];
                         let mut lanes = [T::ZERO; 4];
                         for j in (0..n - n % 4).step_by(4) {
