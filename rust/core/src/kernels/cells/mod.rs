@@ -302,24 +302,48 @@ pub fn gate_count(kind: CellKind) -> usize {
 pub fn gate_table<T: Real>(kind: CellKind, p: &[T], x: &[T], prev: &[T], out: &mut [T]) {
     let p = Shared::new(p);
     match kind {
-        CellKind::Lstm => columns(p, x, prev, out, lstm::gates),
-        CellKind::Gru => columns(p, x, prev, out, gru::gates),
-        CellKind::Mgu => columns(p, x, prev, out, mgu::gates),
-        CellKind::Ugrnn => columns(p, x, prev, out, ugrnn::gates),
-        CellKind::Delta => columns(p, x, prev, out, delta::gates),
+        CellKind::Lstm => columns(
+            x,
+            prev,
+            out,
+            #[inline(always)]
+            |x, c| lstm::gates(p, 0, x, c),
+        ),
+        CellKind::Gru => columns(
+            x,
+            prev,
+            out,
+            #[inline(always)]
+            |x, h| gru::gates(p, 0, x, h),
+        ),
+        CellKind::Mgu => columns(
+            x,
+            prev,
+            out,
+            #[inline(always)]
+            |x, h| mgu::gates(p, 0, x, h),
+        ),
+        CellKind::Ugrnn => columns(
+            x,
+            prev,
+            out,
+            #[inline(always)]
+            |x, h| ugrnn::gates(p, 0, x, h),
+        ),
+        CellKind::Delta => columns(
+            x,
+            prev,
+            out,
+            #[inline(always)]
+            |x, h| delta::gates(p, 0, x, h),
+        ),
         CellKind::LstmUnit | CellKind::GruUnit => {}
     }
 }
 
-/// `out[k·steps + t] = gates(p, 0, x[t], prev[t])[k]`.
+/// `out[k·steps + t] = f(x[t], prev[t])[k]`.
 #[inline(always)]
-fn columns<T: Real, const N: usize>(
-    p: Shared<T>,
-    x: &[T],
-    prev: &[T],
-    out: &mut [T],
-    gates: impl Fn(Shared<T>, usize, T, T) -> [T; N],
-) {
+fn columns<T: Real, const N: usize>(x: &[T], prev: &[T], out: &mut [T], f: impl Fn(T, T) -> [T; N]) {
     let steps = x.len();
     let (prev, out) = (&prev[..steps], &mut out[..N * steps]);
     let mut cols: [&mut [T]; N] = [(); N].map(|_| &mut [][..]);
@@ -330,7 +354,7 @@ fn columns<T: Real, const N: usize>(
         rest = tail;
     }
     for t in 0..steps {
-        let g = gates(p, 0, x[t], prev[t]);
+        let g = f(x[t], prev[t]);
         for (col, v) in cols.iter_mut().zip(g) {
             col[t] = v;
         }
