@@ -60,17 +60,6 @@ pub(super) fn run<T: Real>(
             all_steps(l, deltas, &mut scratch);
         }
     }
-    // One sample per chunk: every cell's gates for all steps up front.
-    let tables: Vec<Vec<T>> = (0..plan.levels.len())
-        .map(|l| {
-            let level = &plan.levels[l];
-            if w == 1 && steps > 1 && phase(l) == Phase::Core && !level.cells.is_empty() {
-                cells::gate_tables(level, &soa[cell_offsets[l]..], g, steps, values)
-            } else {
-                Vec::new()
-            }
-        })
-        .collect();
     for t in (0..steps).rev() {
         for (l, level) in plan.levels.iter().enumerate().skip(1).rev() {
             if phase(l) != Phase::Core {
@@ -90,7 +79,6 @@ pub(super) fn run<T: Real>(
                     &mut sink,
                     &mut soa_grads[at..],
                     &mut lanes,
-                    (!tables[l].is_empty()).then(|| (&tables[l][..], steps)),
                 );
             }
             for bi in (0..level.blocks.len()).filter(|&bi| !hoisted(l, bi)) {

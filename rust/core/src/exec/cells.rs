@@ -14,9 +14,7 @@
 //! samples once, at the end of the chunk.
 
 use super::Geometry;
-use crate::kernels::cells::{
-    self, Grads, Inputs, LaneGrads, PerCell, Recompute, Saved, Shared, Stored, MAX_PARAMS, MAX_WIDTH,
-};
+use crate::kernels::cells::{self, Grads, Inputs, LaneGrads, PerCell, Saved, Shared, MAX_WIDTH};
 use crate::kernels::vector;
 use crate::plan::{CellGroup, Level, Plan};
 use crate::real::Real;
@@ -168,49 +166,10 @@ pub(super) fn forward<T: Real>(level: &Level, soa: &[T], g: Geometry, t: usize, 
     }
 }
 
-/// At one sample per chunk the backward step loop is latency bound, and a
-/// cell's gates depend only on the values of the forward pass: this level's
-/// gates at every step, made before that loop, one vector loop over the
-/// steps per cell (`[cell][gate][step]`, groups in order). `soa`: the
-/// level's expanded parameters at width 1. The table is at most twice the
-/// level's share of the activations (a cell has at least two rows, h and a
-/// port, and at most four gates), whose size was checked.
-pub(super) fn gate_tables<T: Real>(level: &Level, soa: &[T], g: Geometry, steps: usize, values: &[T]) -> Vec<T> {
-    debug_assert_eq!(g.width, 1);
-    let cells_gates = level.cells.iter().map(|c| c.rows.len() * cells::gate_count(c.kind)).sum::<usize>();
-    let mut out = vec![T::ZERO; cells_gates * steps];
-    let (mut x, mut prev, mut p) = (vec![T::ZERO; steps], vec![T::ZERO; steps], [T::ZERO; MAX_PARAMS]);
-    let (mut at, mut offset) = (0, 0);
-    for group in &level.cells {
-        let (kind, nk, n, ng) =
-            (group.kind, group.kind.params().len(), group.rows.len(), cells::gate_count(group.kind));
-        for j in (0..n).filter(|_| ng > 0) {
-            // the LSTM's gates read c', the others' h'
-            let from = if kind.has_state() { group.states.start + j } else { group.rows.start + j };
-            for t in 0..steps {
-                x[t] = values[g.at(t, group.ports.start + j)];
-                prev[t] = if g.reaches(t, 1) { values[g.at_back(t, 1, from)] } else { T::ZERO };
-            }
-            for (k, pk) in p.iter_mut().enumerate().take(nk) {
-                *pk = soa[offset + k * n + j];
-            }
-            let table = &mut out[at..at + ng * steps];
-            vector::simd(
-                #[inline(always)]
-                || cells::gate_table(kind, &p[..nk], &x, &prev, table),
-            );
-            at += ng * steps;
-        }
-        offset += nk * n;
-    }
-    out
-}
-
 /// `soa` and `grads`: this level's groups' expanded parameters and their
 /// gradients, summed over the steps (`[k][cell][sample]`); `sink` is
 /// scratch (≥ 2 × the widest group · w) for the deltas of steps before the
-/// sequence start; `zeros` likewise; `lanes` is per-element scratch;
-/// `tables`: the level's [`gate_tables`] and their steps, if made.
+/// sequence start; `zeros` likewise; `lanes` is per-element scratch.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn backward<T: Real>(
     level: &Level,
@@ -223,10 +182,8 @@ pub(super) fn backward<T: Real>(
     sink: &mut [T],
     grads: &mut [T],
     lanes: &mut LaneGrads<T>,
-    tables: Option<(&[T], usize)>,
 ) {
     let w = g.width;
-    let mut table_at = 0;
     let cur_v = &values[g.at(t, 0)..g.at(t, 0) + g.slot_len()];
     let prev_v = g.reaches(t, 1).then(|| &values[g.at_back(t, 1, 0)..g.at_back(t, 1, 0) + g.slot_len()]);
     let (cur, mut prev) = slots(deltas, g, t);
@@ -254,7 +211,6 @@ pub(super) fn backward<T: Real>(
         let prev_c = prev_v.map_or(&zeros[..sc], |p| &p[scaled(&group.states, w)]);
         let own = &soa[offset..offset + nk * len];
         let dp = &mut grads[offset..offset + nk * len];
-        let ng = cells::gate_count(kind);
         vector::simd(
             #[inline(always)]
             || {
@@ -263,7 +219,7 @@ pub(super) fn backward<T: Real>(
                     let s = Saved { h: vh, c: vc, dh, dc };
                     let out =
                         Grads { ports: port_views_mut(dports, np, len, 0, len), prev_h: dprev_h, prev_c: dprev_c };
-                    return cells::backward(kind, x, s, out, lanes, Recompute);
+                    return cells::backward(kind, x, s, out, lanes);
                 }
                 // Pieces of at most MAX_WIDTH elements: the kernel writes
                 // each element's parameter gradients into `lanes` (write-only,
@@ -283,18 +239,11 @@ pub(super) fn backward<T: Real>(
                         prev_h: &mut dprev_h[e.clone()],
                         prev_c: &mut dprev_c[ec.clone()],
                     };
-                    match tables {
-                        Some((table, steps)) => {
-                            let data = &table[table_at + e0 * ng * steps + t..];
-                            cells::backward(kind, x, s, out, lanes, Stored { data, stride: steps })
-                        }
-                        None => cells::backward(kind, x, s, out, lanes, Recompute),
-                    }
+                    cells::backward(kind, x, s, out, lanes);
                     lanes.add_per_cell(nk, e.len(), len, &mut dp[e0..]);
                 }
             },
         );
         offset += nk * len;
-        table_at += tables.map_or(0, |(_, steps)| len * ng * steps);
     }
 }

@@ -2,16 +2,15 @@
 //!   z = σ(zw x + zu h' + zb)   r = σ(rw x + ru h' + rb)
 //!   n = tanh(hw x + hu r h' + hb)   h = z h' + (1 − z) n
 
-use super::{sigmoid, CellParams, GateSource, Grads, Inputs, ParamGrads, Saved};
+use super::{sigmoid, CellParams, Grads, Inputs, ParamGrads, Saved};
 use crate::real::Real;
 
-/// z, r and n of element b, from x and h'.
 #[inline(always)]
-pub(super) fn gates<T: Real, P: CellParams<T>>(p: P, b: usize, x: T, hp: T) -> [T; 3] {
+fn gates<T: Real, P: CellParams<T>>(p: P, b: usize, x: T, hp: T) -> (T, T, T) {
     let z = sigmoid(p.at(0, b) * x + p.at(1, b) * hp + p.at(2, b));
     let r = sigmoid(p.at(3, b) * x + p.at(4, b) * hp + p.at(5, b));
     let n = (p.at(6, b) * x + p.at(7, b) * r * hp + p.at(8, b)).tanh();
-    [z, r, n]
+    (z, r, n)
 }
 
 #[inline(always)]
@@ -20,18 +19,17 @@ pub(super) fn forward<T: Real, P: CellParams<T>>(x: Inputs<'_, T, P>, h: &mut [T
     let (xs, hps, p) = (&x.ports[0][..n], &x.prev_h[..n], x.p);
     for b in 0..n {
         let hp = hps[b];
-        let [z, _, n] = gates(p, b, xs[b], hp);
+        let (z, _, n) = gates(p, b, xs[b], hp);
         h[b] = z * hp + (T::ONE - z) * n;
     }
 }
 
 #[inline(always)]
-pub(super) fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>, S: GateSource<T>>(
+pub(super) fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>>(
     x: Inputs<'_, T, P>,
     s: Saved<'_, T>,
     g: Grads<'_, T>,
     dp: &mut G,
-    src: S,
 ) {
     let p = x.p;
     let n = s.h.len();
@@ -39,7 +37,7 @@ pub(super) fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>, S: GateSourc
     let (dx, dhp) = (&mut g.ports[0][..n], &mut g.prev_h[..n]);
     for b in 0..n {
         let (xt, hp, dh) = (xs[b], hps[b], dhs[b]);
-        let [z, r, n] = src.gates(b, || gates(p, b, xt, hp));
+        let (z, r, n) = gates(p, b, xt, hp);
         let an = dh * (T::ONE - z) * (T::ONE - n * n);
         let az = dh * (hp - n) * z * (T::ONE - z);
         let ar = an * p.at(7, b) * hp * r * (T::ONE - r);

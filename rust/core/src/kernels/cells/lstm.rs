@@ -4,18 +4,8 @@
 //!   c = f c' + i C                h = o c
 //! Backward follows the notes' delta equations with d = Δ_c + Δ_h·o.
 
-use super::{sigmoid, CellParams, GateSource, Grads, Inputs, ParamGrads, Saved};
+use super::{sigmoid, CellParams, Grads, Inputs, ParamGrads, Saved};
 use crate::real::Real;
-
-/// f, i, o and the candidate of element b, from x and c'.
-#[inline(always)]
-pub(super) fn gates<T: Real, P: CellParams<T>>(p: P, b: usize, xt: T, cp: T) -> [T; 4] {
-    let f = sigmoid(p.at(0, b) * xt + p.at(1, b) * cp + p.at(2, b));
-    let i = sigmoid(p.at(3, b) * xt + p.at(4, b) * cp + p.at(5, b));
-    let o = sigmoid(p.at(6, b) * xt + p.at(7, b) * cp + p.at(8, b));
-    let cc = (p.at(9, b) * xt + p.at(10, b)).tanh();
-    [f, i, o, cc]
-}
 
 #[inline(always)]
 pub(super) fn forward<T: Real, P: CellParams<T>>(x: Inputs<'_, T, P>, h: &mut [T], c: &mut [T]) {
@@ -24,7 +14,10 @@ pub(super) fn forward<T: Real, P: CellParams<T>>(x: Inputs<'_, T, P>, h: &mut [T
     let (xs, cps, c) = (&x.ports[0][..n], &x.prev_c[..n], &mut c[..n]);
     for b in 0..n {
         let (xt, cp) = (xs[b], cps[b]);
-        let [f, i, o, cc] = gates(p, b, xt, cp);
+        let f = sigmoid(p.at(0, b) * xt + p.at(1, b) * cp + p.at(2, b));
+        let i = sigmoid(p.at(3, b) * xt + p.at(4, b) * cp + p.at(5, b));
+        let o = sigmoid(p.at(6, b) * xt + p.at(7, b) * cp + p.at(8, b));
+        let cc = (p.at(9, b) * xt + p.at(10, b)).tanh();
         let ct = f * cp + i * cc;
         c[b] = ct;
         h[b] = o * ct;
@@ -32,12 +25,11 @@ pub(super) fn forward<T: Real, P: CellParams<T>>(x: Inputs<'_, T, P>, h: &mut [T
 }
 
 #[inline(always)]
-pub(super) fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>, S: GateSource<T>>(
+pub(super) fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>>(
     x: Inputs<'_, T, P>,
     s: Saved<'_, T>,
     g: Grads<'_, T>,
     dp: &mut G,
-    src: S,
 ) {
     let p = x.p;
     let n = s.h.len();
@@ -45,7 +37,10 @@ pub(super) fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>, S: GateSourc
     let (dx, dcp) = (&mut g.ports[0][..n], &mut g.prev_c[..n]);
     for b in 0..n {
         let (xt, cp, ct) = (xs[b], cps[b], cs[b]);
-        let [f, i, o, cc] = src.gates(b, || gates(p, b, xt, cp));
+        let f = sigmoid(p.at(0, b) * xt + p.at(1, b) * cp + p.at(2, b));
+        let i = sigmoid(p.at(3, b) * xt + p.at(4, b) * cp + p.at(5, b));
+        let o = sigmoid(p.at(6, b) * xt + p.at(7, b) * cp + p.at(8, b));
+        let cc = (p.at(9, b) * xt + p.at(10, b)).tanh();
         let dh = dhs[b];
         let d = dcs[b] + dh * o;
         // Pre-activation deltas: these are the notes' Δ_b of each gate.

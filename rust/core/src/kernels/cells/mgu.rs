@@ -2,15 +2,14 @@
 //!   f = σ(fw x + fu h' + fb)
 //!   n = tanh(hw x + hu f h' + hb)   h = (1 − f) h' + f n
 
-use super::{sigmoid, CellParams, GateSource, Grads, Inputs, ParamGrads, Saved};
+use super::{sigmoid, CellParams, Grads, Inputs, ParamGrads, Saved};
 use crate::real::Real;
 
-/// f and n of element b, from x and h'.
 #[inline(always)]
-pub(super) fn gates<T: Real, P: CellParams<T>>(p: P, b: usize, x: T, hp: T) -> [T; 2] {
+fn gates<T: Real, P: CellParams<T>>(p: P, b: usize, x: T, hp: T) -> (T, T) {
     let f = sigmoid(p.at(0, b) * x + p.at(1, b) * hp + p.at(2, b));
     let n = (p.at(3, b) * x + p.at(4, b) * f * hp + p.at(5, b)).tanh();
-    [f, n]
+    (f, n)
 }
 
 #[inline(always)]
@@ -19,18 +18,17 @@ pub(super) fn forward<T: Real, P: CellParams<T>>(x: Inputs<'_, T, P>, h: &mut [T
     let (xs, hps, p) = (&x.ports[0][..n], &x.prev_h[..n], x.p);
     for b in 0..n {
         let hp = hps[b];
-        let [f, n] = gates(p, b, xs[b], hp);
+        let (f, n) = gates(p, b, xs[b], hp);
         h[b] = (T::ONE - f) * hp + f * n;
     }
 }
 
 #[inline(always)]
-pub(super) fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>, S: GateSource<T>>(
+pub(super) fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>>(
     x: Inputs<'_, T, P>,
     s: Saved<'_, T>,
     g: Grads<'_, T>,
     dp: &mut G,
-    src: S,
 ) {
     let p = x.p;
     let n = s.h.len();
@@ -38,7 +36,7 @@ pub(super) fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>, S: GateSourc
     let (dx, dhp) = (&mut g.ports[0][..n], &mut g.prev_h[..n]);
     for b in 0..n {
         let (xt, hp, dh) = (xs[b], hps[b], dhs[b]);
-        let [f, n] = src.gates(b, || gates(p, b, xt, hp));
+        let (f, n) = gates(p, b, xt, hp);
         let an = dh * f * (T::ONE - n * n);
         let af = (dh * (n - hp) + an * p.at(4, b) * hp) * f * (T::ONE - f);
         dx[b] = af * p.at(0, b) + an * p.at(3, b);

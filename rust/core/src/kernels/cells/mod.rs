@@ -216,148 +216,25 @@ pub fn forward<T: Real, P: CellParams<T>>(kind: CellKind, x: Inputs<'_, T, P>, h
     }
 }
 
-/// Backpropagates through step t; parameter gradients go to `dp`, the
-/// gates come from `src` (recomputed, or read from a [`gate_table`]).
+/// Backpropagates through step t; parameter gradients go to `dp`.
 #[inline(always)]
-pub fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>, S: GateSource<T>>(
+pub fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>>(
     kind: CellKind,
     x: Inputs<'_, T, P>,
     s: Saved<'_, T>,
     g: Grads<'_, T>,
     dp: &mut G,
-    src: S,
 ) {
     let (nk, len) = (kind.params().len(), s.h.len());
     assert!(x.p.fits(nk, len) && dp.fits(nk, len), "cell parameters or gradients do not cover the kernel's elements");
-    assert!(src.fits(gate_count(kind), len), "the gate table does not cover the kernel's elements");
     match kind {
-        CellKind::Lstm => lstm::backward(x, s, g, dp, src),
-        CellKind::Gru => gru::backward(x, s, g, dp, src),
-        CellKind::Mgu => mgu::backward(x, s, g, dp, src),
-        CellKind::Ugrnn => ugrnn::backward(x, s, g, dp, src),
-        CellKind::Delta => delta::backward(x, s, g, dp, src),
+        CellKind::Lstm => lstm::backward(x, s, g, dp),
+        CellKind::Gru => gru::backward(x, s, g, dp),
+        CellKind::Mgu => mgu::backward(x, s, g, dp),
+        CellKind::Ugrnn => ugrnn::backward(x, s, g, dp),
+        CellKind::Delta => delta::backward(x, s, g, dp),
         CellKind::LstmUnit => units::lstm_backward(x, s, g),
         CellKind::GruUnit => units::gru_backward(x, s, g),
-    }
-}
-
-/// Where backward finds the gates of element b: recomputed from the saved
-/// inputs ([`Recompute`]), or read from a [`gate_table`] made for every
-/// step at once ([`Stored`]). Both give the same bits: the table is made by
-/// the same functions from the same inputs.
-pub trait GateSource<T>: Copy {
-    fn gates<const N: usize>(self, b: usize, compute: impl FnOnce() -> [T; N]) -> [T; N];
-    /// Whether `n` gates of elements b < `len` are all there.
-    fn fits(self, n: usize, len: usize) -> bool;
-}
-
-/// Gates recomputed where backward needs them.
-#[derive(Clone, Copy)]
-pub struct Recompute;
-
-impl<T> GateSource<T> for Recompute {
-    #[inline(always)]
-    fn gates<const N: usize>(self, _: usize, compute: impl FnOnce() -> [T; N]) -> [T; N] {
-        compute()
-    }
-    fn fits(self, _: usize, _: usize) -> bool {
-        true
-    }
-}
-
-/// Gates read from a table: gate k of element b at `data[(b·N + k)·stride]`
-/// (a [`gate_table`] from the step it is read at on, `stride` its steps).
-#[derive(Clone, Copy)]
-pub struct Stored<'a, T> {
-    pub data: &'a [T],
-    pub stride: usize,
-}
-
-impl<T: Real> GateSource<T> for Stored<'_, T> {
-    #[inline(always)]
-    fn gates<const N: usize>(self, b: usize, _: impl FnOnce() -> [T; N]) -> [T; N] {
-        std::array::from_fn(|k| self.data[(b * N + k) * self.stride])
-    }
-    fn fits(self, n: usize, len: usize) -> bool {
-        len == 0 || n == 0 || self.data.len() > ((len - 1) * n + n - 1) * self.stride
-    }
-}
-
-/// Gates a kind's backward reads (0 for the standard units, which keep
-/// none of their own).
-pub fn gate_count(kind: CellKind) -> usize {
-    match kind {
-        CellKind::Lstm => 4,
-        CellKind::Gru | CellKind::Delta => 3,
-        CellKind::Mgu | CellKind::Ugrnn => 2,
-        CellKind::LstmUnit | CellKind::GruUnit => 0,
-    }
-}
-
-/// One cell's gates at every step, `out[k·steps + t]` for gate k of step t,
-/// from its inputs `x[t]` and previous values `prev[t]` (c' for the LSTM,
-/// else h'), its own parameters `p` shared by every step: one vector loop
-/// over the steps, where backward would recompute them one step at a time.
-#[inline(always)]
-pub fn gate_table<T: Real>(kind: CellKind, p: &[T], x: &[T], prev: &[T], out: &mut [T]) {
-    let p = Shared::new(p);
-    match kind {
-        CellKind::Lstm => columns(
-            x,
-            prev,
-            out,
-            #[inline(always)]
-            |x, c| lstm::gates(p, 0, x, c),
-        ),
-        CellKind::Gru => columns(
-            x,
-            prev,
-            out,
-            #[inline(always)]
-            |x, h| gru::gates(p, 0, x, h),
-        ),
-        CellKind::Mgu => columns(
-            x,
-            prev,
-            out,
-            #[inline(always)]
-            |x, h| mgu::gates(p, 0, x, h),
-        ),
-        CellKind::Ugrnn => columns(
-            x,
-            prev,
-            out,
-            #[inline(always)]
-            |x, h| ugrnn::gates(p, 0, x, h),
-        ),
-        CellKind::Delta => columns(
-            x,
-            prev,
-            out,
-            #[inline(always)]
-            |x, h| delta::gates(p, 0, x, h),
-        ),
-        CellKind::LstmUnit | CellKind::GruUnit => {}
-    }
-}
-
-/// `out[k·steps + t] = f(x[t], prev[t])[k]`.
-#[inline(always)]
-fn columns<T: Real, const N: usize>(x: &[T], prev: &[T], out: &mut [T], f: impl Fn(T, T) -> [T; N]) {
-    let steps = x.len();
-    let (prev, out) = (&prev[..steps], &mut out[..N * steps]);
-    let mut cols: [&mut [T]; N] = [(); N].map(|_| &mut [][..]);
-    let mut rest = out;
-    for col in cols.iter_mut() {
-        let (head, tail) = std::mem::take(&mut rest).split_at_mut(steps);
-        *col = head;
-        rest = tail;
-    }
-    for t in 0..steps {
-        let g = f(x[t], prev[t]);
-        for (col, v) in cols.iter_mut().zip(g) {
-            col[t] = v;
-        }
     }
 }
 

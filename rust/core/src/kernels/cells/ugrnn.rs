@@ -2,15 +2,14 @@
 //!   c = tanh(cw x + ch h' + cb)   g = σ(gw x + gh h' + gb)
 //!   h = g h' + (1 − g) c
 
-use super::{sigmoid, CellParams, GateSource, Grads, Inputs, ParamGrads, Saved};
+use super::{sigmoid, CellParams, Grads, Inputs, ParamGrads, Saved};
 use crate::real::Real;
 
-/// c and g of element b, from x and h'.
 #[inline(always)]
-pub(super) fn gates<T: Real, P: CellParams<T>>(p: P, b: usize, x: T, hp: T) -> [T; 2] {
+fn gates<T: Real, P: CellParams<T>>(p: P, b: usize, x: T, hp: T) -> (T, T) {
     let c = (p.at(0, b) * x + p.at(1, b) * hp + p.at(2, b)).tanh();
     let g = sigmoid(p.at(3, b) * x + p.at(4, b) * hp + p.at(5, b));
-    [c, g]
+    (c, g)
 }
 
 #[inline(always)]
@@ -19,18 +18,17 @@ pub(super) fn forward<T: Real, P: CellParams<T>>(x: Inputs<'_, T, P>, h: &mut [T
     let (xs, hps, p) = (&x.ports[0][..n], &x.prev_h[..n], x.p);
     for b in 0..n {
         let hp = hps[b];
-        let [c, g] = gates(p, b, xs[b], hp);
+        let (c, g) = gates(p, b, xs[b], hp);
         h[b] = g * hp + (T::ONE - g) * c;
     }
 }
 
 #[inline(always)]
-pub(super) fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>, S: GateSource<T>>(
+pub(super) fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>>(
     x: Inputs<'_, T, P>,
     s: Saved<'_, T>,
     g: Grads<'_, T>,
     dp: &mut G,
-    src: S,
 ) {
     let p = x.p;
     let n = s.h.len();
@@ -38,7 +36,7 @@ pub(super) fn backward<T: Real, P: CellParams<T>, G: ParamGrads<T>, S: GateSourc
     let (dx, dhp) = (&mut g.ports[0][..n], &mut g.prev_h[..n]);
     for b in 0..n {
         let (xt, hp, dh) = (xs[b], hps[b], dhs[b]);
-        let [c, gt] = src.gates(b, || gates(p, b, xt, hp));
+        let (c, gt) = gates(p, b, xt, hp);
         let ac = dh * (T::ONE - gt) * (T::ONE - c * c);
         let ag = dh * (hp - c) * gt * (T::ONE - gt);
         dx[b] = ac * p.at(0, b) + ag * p.at(3, b);
