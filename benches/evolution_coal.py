@@ -75,7 +75,7 @@ def line(r: dict) -> str:
             f"a genome), best validation MSE {r['validation_mse']:.6f}, test MSE {r['search_test_mse']:.6f}"
             + (f"; after {r['final_epochs']} more epochs: validation {r['final_validation_mse']:.6f}, test "
                f"{r['test_mse']:.6f}" if r["final_epochs"] else "")
-            + f"; best genome "
+            + "; best genome "
             f"{r['best']} ({r['best_params']} parameters); islands' mean hidden nodes {r['mean_hidden_nodes']:.1f}")
 
 
