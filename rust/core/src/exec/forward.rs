@@ -145,28 +145,31 @@ struct Pass<'a, T> {
 impl<T: Real> Pass<'_, T> {
     /// A level's rows (values and ports) at step t start from their biases.
     fn bias(&self, l: usize, t: usize, values: &mut [T]) {
-        let w = self.g.width;
-        for (rows, p) in self.plan.levels[l].bias.iter().flat_map(|r| r.pieces()) {
-            let start = self.g.at(t, rows.start);
-            values[start..start + rows.len() * w].fill(p.map_or(T::ZERO, |p| self.params[p]));
+        let slot = &mut values[self.g.at(t, 0)..][..self.g.slot_len()];
+        for (range, b) in self.bias_pieces(l) {
+            slot[range].fill(b);
         }
     }
 
     /// [`Pass::bias`] at every step, the level's pieces listed once.
     fn bias_all_steps(&self, l: usize, steps: usize, values: &mut [T]) {
-        let w = self.g.width;
-        let pieces: Vec<(Range<usize>, T)> = self.plan.levels[l]
-            .bias
-            .iter()
-            .flat_map(|r| r.pieces())
-            .map(|(rows, p)| (rows.start * w..rows.end * w, p.map_or(T::ZERO, |p| self.params[p])))
-            .collect();
+        let pieces: Vec<(Range<usize>, T)> = self.bias_pieces(l).collect();
         for t in 0..steps {
             let slot = &mut values[self.g.at(t, 0)..][..self.g.slot_len()];
             for (range, b) in &pieces {
                 slot[range.clone()].fill(*b);
             }
         }
+    }
+
+    /// A level's bias runs as (values within a step's slot, the bias value).
+    fn bias_pieces(&self, l: usize) -> impl Iterator<Item = (Range<usize>, T)> + '_ {
+        let w = self.g.width;
+        self.plan.levels[l]
+            .bias
+            .iter()
+            .flat_map(|r| r.pieces())
+            .map(move |(rows, p)| (rows.start * w..rows.end * w, p.map_or(T::ZERO, |p| self.params[p])))
     }
 
     /// dst[t] += W · src[t − skip] for one block at one step.
