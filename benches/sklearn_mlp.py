@@ -71,26 +71,20 @@ def models(classes: bool, args: argparse.Namespace, seed: int) -> dict[str, obje
 def compare(name: str, args: argparse.Namespace) -> None:
     Xa, Xb, ya, yb = split(name)
     classes = DATA[name][1]
-    seed = {"now": 0}
 
     def sampler(who: str):
+        seeds = iter(range(args.seeds + 1))  # round r fits with seed r
+
         def sample() -> tuple[float, float]:
-            model = models(classes, args, seed["now"])[who]
+            model = models(classes, args, next(seeds))[who]
             t = time.perf_counter()
             model.fit(Xa, ya)
             elapsed = time.perf_counter() - t
             return elapsed, float(model.score(Xb, yb))
         return sample
 
-    # one round per seed, the order alternating (interleave's rule); round 0 (seed 0) warms both up, untimed
-    samples: dict[str, list[tuple[float, float]]] = {"nervenet": [], "sklearn": []}
-    for r in range(args.seeds + 1):
-        seed["now"] = r
-        order = ["nervenet", "sklearn"] if r % 2 == 0 else ["sklearn", "nervenet"]
-        round_samples = interleave({k: sampler(k) for k in order}, 1)
-        if r > 0:
-            for k, v in round_samples.items():
-                samples[k].extend(v)
+    # one round per seed, the order alternating; round 0 (seed 0) warms both up, untimed
+    samples = interleave({k: sampler(k) for k in ("nervenet", "sklearn")}, args.seeds, warmup=1)
     ours, theirs = samples["nervenet"], samples["sklearn"]
     ratios = [t[0] / o[0] for o, t in zip(ours, theirs)]
     metric = "accuracy" if classes else "R²"

@@ -30,7 +30,7 @@ import warnings
 from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -150,7 +150,7 @@ class _NervenetEstimator(BaseEstimator):
         net, loss = self.network_, self._loss()
         validation = None
         if stop and self.early_stopping:
-            stratify = Y if self._is_classifier_targets() else None
+            stratify = Y if is_classifier(self) else None
             X, Xv, Y, Yv = train_test_split(
                 X, Y, test_size=self.validation_fraction, random_state=self._seed, stratify=stratify
             )
@@ -194,9 +194,6 @@ class _NervenetEstimator(BaseEstimator):
             net.parameters = best_params
         self.best_loss_ = float(best) if stop else None
 
-    def _is_classifier_targets(self) -> bool:
-        return False
-
     def _check_options(self) -> None:
         """The options' types and ranges, each error naming its parameter
         (the graph's and optimiser's are checked where they are used)."""
@@ -215,8 +212,9 @@ class _NervenetEstimator(BaseEstimator):
     def _fit(self, X: Any, y: Any, first: bool, epochs: int, stop: bool, classes: Any = None) -> Any:
         if first:
             self._check_options()
-        X, y = validate_data(self, X, y, reset=first, dtype=np.float64, multi_output=not self._is_classifier_targets(),
-                             y_numeric=not self._is_classifier_targets())
+        classifier = is_classifier(self)
+        X, y = validate_data(self, X, y, reset=first, dtype=np.float64, multi_output=not classifier,
+                             y_numeric=not classifier)
         Y, n_outputs = self._targets(y, first, classes)
         if first:
             self._start(n_outputs)
@@ -294,9 +292,6 @@ class NervenetClassifier(ClassifierMixin, _NervenetEstimator):
     """
 
     _default_loss = "softmax"
-
-    def _is_classifier_targets(self) -> bool:
-        return True
 
     def _targets(self, y: Any, first: bool, classes: Any = None) -> tuple[np.ndarray, int]:
         y = column_or_1d(y, warn=True)

@@ -101,7 +101,6 @@ def set_torch_weights(
         arrays[name] = arr
     params[layout.weight_ih] = arrays["weight_ih"]
     params[layout.weight_hh] = arrays["weight_hh"]
-    params[np.concatenate([layout.bias_ih, layout.bias_hh])] = 0.0
     summed = np.zeros(len(params))
     np.add.at(summed, layout.bias_ih, arrays["bias_ih"])
     np.add.at(summed, layout.bias_hh, arrays["bias_hh"])

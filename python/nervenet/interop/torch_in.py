@@ -293,7 +293,7 @@ def _recurrent(rnn: Any, head: Any, dtype: Any, seed: int,
     net = Network(g, dtype, seed=seed)
     for k, (units, inputs) in enumerate(layers):
         tensors = {t: getattr(rnn, f"{t}_l{k}", None) for t in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
-        zeros = np.zeros(len(_array(tensors["weight_ih"])))
+        zeros = np.zeros(tensors["weight_ih"].shape[0])  # for a layer built with bias=False
         set_torch_weights(net, units, inputs, *(zeros if v is None else _array(v) for v in tensors.values()))
     weights.apply(net)
     return net

@@ -224,12 +224,12 @@ def _recurrent(net: Network) -> Any:
 
     nn, g = torch.nn, net.graph
     inputs, outputs = list(g.inputs()), list(g.outputs())
-    units = [g.node(n) for n in g.node_ids() if g.node(n)["kind"] in _RECURRENT_KINDS]
+    units = [node for node in map(g.node, g.node_ids()) if node["kind"] in _RECURRENT_KINDS]
     kinds = {u["kind"] for u in units}
     if len(kinds) != 1:
         raise UnsupportedError(f"to_torch: the network mixes {sorted(kinds)} units; torch's layers hold one kind")
     kind = kinds.pop()
-    edges = [g.edge(e) for e in g.edge_ids() if g.edge(e)["enabled"]]
+    edges = [edge for edge in map(g.edge, g.edge_ids()) if edge["enabled"]]
     fed: dict[int, set[int]] = {u["id"]: set() for u in units}
     for e in edges:
         if e["dst"] in fed and e["time_skip"] == 0:
@@ -246,10 +246,10 @@ def _recurrent(net: Network) -> Any:
     if len(sizes) != 1:
         raise UnsupportedError(f"to_torch: layers of sizes {[len(la) for la, _ in layers]}; torch's {_RECURRENT_KINDS[kind]} has one hidden size")
     hidden = sizes.pop()
-    allowed = {}
+    allowed = set()  # (src, dst, time_skip) of a standard layer's edges
     for layer, before in layers:
-        allowed.update({(s, u, 0): True for u in layer for s in before})
-        allowed.update({(s, u, 1): True for u in layer for s in layer})
+        allowed.update((s, u, 0) for u in layer for s in before)
+        allowed.update((s, u, 1) for u in layer for s in layer)
     last = layers[-1][0]
     head_edges = [e for e in edges if e["dst"] in outputs]
     for e in edges:
@@ -278,9 +278,9 @@ def _recurrent(net: Network) -> Any:
         head: Any = nn.Identity()
     else:
         head = _linear(g, _Params(net), last, out_nodes, _edges_into(head_edges))
-    act = None if len({o["activation"] for o in out_nodes}) != 1 else _activation(out_nodes[0])
     if len({(o["activation"], o.get("cap"), o.get("slope")) for o in out_nodes}) != 1:
         raise UnsupportedError(f"to_torch: the outputs {outputs[:10]} differ in activation")
+    act = _activation(out_nodes[0])
     return recurrent_module()(rnn, head if act is None else nn.Sequential(head, act))
 
 
