@@ -134,10 +134,11 @@ def run_trials(work: Work, indexes: Iterable[int], header: dict[str, Any], prepa
     if backend_name(backend) != "inprocess" and work.function is not None:
         sendable(work.function, f"the function {work.name}")
     wanted = list(indexes)
+    wanted_set = set(wanted)
     journal = TrialLog(log, header) if log is not None else None
     records: dict[int, dict[str, Any]] = {}
     if journal is not None:
-        records = {i: r for i, r in journal.open().items() if i in set(wanted)}
+        records = {i: r for i, r in journal.open().items() if i in wanted_set}
     pending = iter([i for i in wanted if i not in records])
     started: dict[int, Prepared] = {}
 

@@ -30,15 +30,12 @@ from typing import Any
 
 import numpy as np
 
+from ..config import _is_int, _is_num
 from ..errors import InvalidConfig
 
 __all__ = ["Dimension", "Space", "parse_space", "DISTRIBUTIONS"]
 
 DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice")
-
-
-def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 @dataclass(frozen=True)
@@ -164,11 +161,11 @@ def _dimension(key: str, spec: Any, section: str) -> Dimension:
             raise InvalidConfig(where, f"choice takes a non-empty array of values, got {value!r}")
         return Dimension(key, kind, choices=tuple(value))
     if kind == "int":
-        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool)
-                                                                    for v in value)) or value[0] > value[1]:
+        if not (isinstance(value, list) and len(value) == 2 and all(_is_int(v) for v in value)) \
+                or value[0] > value[1]:
             raise InvalidConfig(where, f"int takes an array of two integers [low, high] with low <= high, got {value!r}")
         step = spec.get("step", 1)
-        if not isinstance(step, int) or isinstance(step, bool) or step < 1:
+        if not _is_int(step) or step < 1:
             raise InvalidConfig(f"{where}.step", f"expected an integer >= 1, got {step!r}")
         if (value[1] - value[0]) % step:
             raise InvalidConfig(f"{where}.step", f"{step} does not divide high - low = {value[1] - value[0]}")
