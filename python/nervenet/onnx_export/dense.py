@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from .builder import Builder
-from .structure import UNITS, Level, Structure
+from .structure import PORTS, Level, Structure
 
 #: A source of a level: ("x", skip), ("level", index, skip) or ("map", node, 0).
 Source = tuple[Any, ...]
@@ -66,7 +66,7 @@ def level_product(b: Builder, s: Structure, lv: Level, incoming: list[dict[str, 
             raise UnsupportedError(f"edge {e['id']}: a {e['kind']} edge into scalar node {e['dst']}")
         kind = s.nodes[e["dst"]]["kind"]
         port = e["port"]
-        if port >= UNITS.get(kind, 1):
+        if port >= PORTS.get(kind, 1):
             raise UnsupportedError(f"edge {e['id']}: port {port} of node {e['dst']} ({kind})")
         src, row, rows = source_of(s, e)
         sources.setdefault(src, 0)

@@ -12,9 +12,11 @@ from typing import Any, Optional
 
 import numpy as np
 
+from .. import _core
 from ..errors import UnsupportedError
 
-UNITS = {"lstm_unit": 4, "gru_unit": 4}
+#: Every memory cell kind -> its input ports (4 for the standard units), from the core's vocabulary.
+PORTS = {kind: len(_core.cell_ports(kind)) for kind in _core.cell_kinds()}
 #: Each cell's own parameters, in the order its group stores them.
 CELL_PARAMS = {
     "lstm": ("w_f", "u_f", "b_f", "w_i", "u_i", "b_i", "w_o", "u_o", "b_o", "w_c", "b_c"),
@@ -106,8 +108,7 @@ def read(net: Any) -> Structure:
     nodes = {n: d for n, d in nodes.items() if d["enabled"]}
     edges = [e for e in _edges(g) if e["enabled"] and e["src"] in nodes and e["dst"] in nodes]
     inputs, outputs = g.inputs(), g.outputs()
-    recurrent = any(e["time_skip"] > 0 for e in edges) or any(d["kind"] in CELL_PARAMS or d["kind"] in UNITS
-                                                             for d in nodes.values())
+    recurrent = any(e["time_skip"] > 0 for e in edges) or any(d["kind"] in PORTS for d in nodes.values())
     for e in edges:
         if e["kind"] == "pool" and e.get("op") == "fractional_max":
             raise UnsupportedError(
@@ -185,11 +186,11 @@ def _segments(s: Structure) -> list[Level]:
             continue
         if d["kind"] == "simple":
             key: tuple[Any, ...] = ("simple", _act(d["activation"]), d.get("cap"), d.get("slope"))
-        elif d["kind"] in CELL_PARAMS or d["kind"] in UNITS:
+        elif d["kind"] in PORTS:
             key = ("cell", d["kind"])
         else:
             raise UnsupportedError(f"node {n}: ONNX export does not know nodes of kind {d['kind']!r}")
-        seg = keys[lv].setdefault(key, Segment(key, [], UNITS.get(d["kind"], 1)))
+        seg = keys[lv].setdefault(key, Segment(key, [], PORTS.get(d["kind"], 1)))
         seg.nodes.append(n)
     for lv in levels:
         lv.segments = list(keys[lv.index].values())
