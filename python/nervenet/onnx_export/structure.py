@@ -6,6 +6,7 @@ of one kind) and its feature maps."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -63,6 +64,14 @@ class Structure:
     groups: dict[tuple[str, int], tuple[int, int, tuple[int, ...]]]  # (kind, owner) -> start, stop, shape
     place: dict[int, tuple[int, int]] = field(default_factory=dict)  # scalar node -> (level, output column)
     recurrent: bool = False
+
+    @functools.cached_property
+    def incoming(self) -> dict[int, list[dict[str, Any]]]:
+        """Each node's incoming edges."""
+        out: dict[int, list[dict[str, Any]]] = {}
+        for e in self.edges:
+            out.setdefault(e["dst"], []).append(e)
+        return out
 
     def weight(self, e: dict[str, Any]) -> np.ndarray:
         """An edge's weight(s): its group's values, else its fixed weight (1 for identity edges)."""
