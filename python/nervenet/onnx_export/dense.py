@@ -23,12 +23,10 @@ Source = tuple[Any, ...]
 def source_of(s: Structure, e: dict[str, Any]) -> tuple[Source, int, int]:
     """Where edge ``e`` reads: its source, the first row within it and how many rows."""
     src, k = e["src"], e["time_skip"]
-    shape = s.map_shape(src)
     if src in s.input_at:
-        rows = 1 if shape is None else int(np.prod(shape))
-        return ("x", k), s.input_at[src], rows
-    if shape is not None:
-        return ("map", src, 0), 0, int(np.prod(shape))
+        return ("x", k), s.input_at[src], s.size(src)
+    if s.map_shape(src) is not None:
+        return ("map", src, 0), 0, s.size(src)
     level, col = s.place[src]
     return ("level", level, k), col, 1
 
@@ -37,7 +35,7 @@ def source_width(s: Structure, src: Source) -> int:
     if src[0] == "x":
         return s.n_inputs
     if src[0] == "map":
-        return int(np.prod(s.map_shape(src[1])))
+        return s.size(src[1])
     return s.levels[src[1]].width
 
 

@@ -72,8 +72,4 @@ def _zeros(b: Builder, rows: str, k: int, w: int) -> str:
 
 
 def len_out(s: Structure) -> int:
-    total = 0
-    for n in s.outputs:
-        shape = s.map_shape(n)
-        total += 1 if shape is None else shape[0] * shape[1] * shape[2]
-    return total
+    return sum(s.size(n) for n in s.outputs)

@@ -109,6 +109,11 @@ class Structure:
         shape = self.nodes[node].get("shape")
         return None if shape is None else tuple(shape)
 
+    def size(self, node: int) -> int:
+        """The values a node outputs: 1, or its feature map's C * H * W."""
+        shape = self.nodes[node].get("shape")
+        return 1 if shape is None else int(np.prod(shape))
+
 
 def read(net: Any) -> Structure:
     """The export's view of ``net`` (a :class:`~nervenet.Network`)."""
@@ -130,16 +135,13 @@ def read(net: Any) -> Structure:
             raise UnsupportedError(f"edge {e['id']}: a recurrent edge touching a feature map is not exportable")
     level_of = _levels(nodes, edges, inputs)
     groups = {(grp.kind, grp.owner): (grp.start, grp.stop, grp.shape) for grp in net.groups}
-    at, input_at = 0, {}
+    s = Structure(nodes, edges, inputs, outputs, level_of, [], {}, 0, net._image, net.parameters, groups,
+                  recurrent=recurrent)
     # X's columns follow the engine's input rows: scalar inputs by id, then
     # input maps by (height, width, id) (plan/layout.rs orders every level so)
     for n in sorted(inputs, key=lambda n: (1, tuple(nodes[n]["shape"][1:]), n) if "shape" in nodes[n] else (0, (), n)):
-        input_at[n] = at
-        shape = nodes[n].get("shape")
-        at += int(np.prod(shape)) if shape is not None else 1
-    image = net._image
-    s = Structure(nodes, edges, inputs, outputs, level_of, [], input_at, at, image, net.parameters, groups,
-                  recurrent=recurrent)
+        s.input_at[n] = s.n_inputs
+        s.n_inputs += s.size(n)
     s.levels = _segments(s)
     return s
 
