@@ -86,8 +86,8 @@ class Builder:
         return xs[0] if len(xs) == 1 else self.op("Sum", list(xs), hint)
 
     def zeros_like_rows(self, x: str, shape: Sequence[int]) -> str:
-        """Zeros of shape ``(*lead, N, *shape)`` where N is x's first dimension
-        (``lead`` empty): a zero state of the right batch size."""
+        """Zeros of shape ``(N, *shape)``, N being x's first dimension: a zero
+        state of the right batch size."""
         n = self.op("Shape", [x], "batch", start=0, end=1)
         full = self.op("Concat", [n, self.ints(list(shape))], "shape", axis=0)
         zero = self.onnx.helper.make_tensor("zero", self.elem, [1], [0])

@@ -21,17 +21,17 @@ class Arith:
     def _t(self, v: object) -> str:
         return v if isinstance(v, str) else self.b.const(v)
 
-    def mul(self, *xs: object) -> str:
+    def _fold(self, op: str, xs: tuple[object, ...]) -> str:
         out = self._t(xs[0])
         for x in xs[1:]:
-            out = self.b.op("Mul", [out, self._t(x)], "mul")
+            out = self.b.op(op, [out, self._t(x)], op.lower())
         return out
 
+    def mul(self, *xs: object) -> str:
+        return self._fold("Mul", xs)
+
     def add(self, *xs: object) -> str:
-        out = self._t(xs[0])
-        for x in xs[1:]:
-            out = self.b.op("Add", [out, self._t(x)], "add")
-        return out
+        return self._fold("Add", xs)
 
     def sub(self, a: object, c: object) -> str:
         return self.b.op("Sub", [self._t(a), self._t(c)], "sub")

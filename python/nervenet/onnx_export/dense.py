@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from .builder import Builder
-from .structure import UNITS, Level, Structure
+from .structure import PORTS, Level, Structure
 
 #: A source of a level: ("x", skip), ("level", index, skip) or ("map", node, 0).
 Source = tuple[Any, ...]
@@ -23,12 +23,10 @@ Source = tuple[Any, ...]
 def source_of(s: Structure, e: dict[str, Any]) -> tuple[Source, int, int]:
     """Where edge ``e`` reads: its source, the first row within it and how many rows."""
     src, k = e["src"], e["time_skip"]
-    shape = s.map_shape(src)
     if src in s.input_at:
-        rows = 1 if shape is None else int(np.prod(shape))
-        return ("x", k), s.input_at[src], rows
-    if shape is not None:
-        return ("map", src, 0), 0, int(np.prod(shape))
+        return ("x", k), s.input_at[src], s.size(src)
+    if s.map_shape(src) is not None:
+        return ("map", src, 0), 0, s.size(src)
     level, col = s.place[src]
     return ("level", level, k), col, 1
 
@@ -37,7 +35,7 @@ def source_width(s: Structure, src: Source) -> int:
     if src[0] == "x":
         return s.n_inputs
     if src[0] == "map":
-        return int(np.prod(s.map_shape(src[1])))
+        return s.size(src[1])
     return s.levels[src[1]].width
 
 
@@ -56,42 +54,41 @@ def level_product(b: Builder, s: Structure, lv: Level, incoming: list[dict[str, 
                 has_bias = True
                 value = np.asarray(value).reshape(-1)
                 bias[[col_of[(n, p)] for p in range(value.size)]] = value
-    sources: dict[Source, int] = {}
-    # Scalar edges as flat lists (source, row in it, weight, column);
+    ordinal: dict[Source, int] = {}  # source -> its index in first-seen order
+    # Scalar edges as flat lists (source index, row in it, weight, column);
     # a flattening edge (a map into a scalar node) as a block of rows.
     src_of, row_of, weight_of, col_list = [], [], [], []
-    blocks: list[tuple[Source, int, np.ndarray, int]] = []
+    blocks: list[tuple[int, int, np.ndarray, int]] = []
     for e in incoming:
         if e["kind"] not in ("weight", "identity"):
             raise UnsupportedError(f"edge {e['id']}: a {e['kind']} edge into scalar node {e['dst']}")
         kind = s.nodes[e["dst"]]["kind"]
         port = e["port"]
-        if port >= UNITS.get(kind, 1):
+        if port >= PORTS.get(kind, 1):
             raise UnsupportedError(f"edge {e['id']}: port {port} of node {e['dst']} ({kind})")
         src, row, rows = source_of(s, e)
-        sources.setdefault(src, 0)
+        index = ordinal.setdefault(src, len(ordinal))
         if rows == 1:
-            src_of.append(src)
+            src_of.append(index)
             row_of.append(row)
             weight_of.append(s.scalar_weight(e))
             col_list.append(col_of[(e["dst"], port)])
         else:
-            blocks.append((src, row, np.asarray(s.weight(e)).reshape(-1), col_of[(e["dst"], port)]))
-    if not sources:  # nodes fed by nothing: their biases, at the batch's size
-        sources[("x", 0)] = 0
-    order = sorted(sources, key=repr)
-    at = 0
-    for src in order:
-        sources[src] = at
-        at += source_width(s, src)
-    rows_all = np.concatenate([np.array([sources[src] + r for src, r in zip(src_of, row_of)], dtype=np.int64)]
-                              + [np.arange(sources[src] + r, sources[src] + r + w.size) for src, r, w, _ in blocks])
+            blocks.append((index, row, np.asarray(s.weight(e)).reshape(-1), col_of[(e["dst"], port)]))
+    if not ordinal:  # nodes fed by nothing: their biases, at the batch's size
+        ordinal[("x", 0)] = 0
+    order = sorted(ordinal, key=repr)
+    widths = [source_width(s, src) for src in order]
+    at = sum(widths)
+    start = np.zeros(len(order), dtype=np.int64)  # first row of each source in the concatenation
+    start[[ordinal[src] for src in order]] = np.cumsum([0, *widths[:-1]])
+    rows_all = np.concatenate([start[np.array(src_of, dtype=np.int64)] + np.array(row_of, dtype=np.int64)]
+                              + [start[i] + r + np.arange(w.size) for i, r, w, _ in blocks])
     cols_all = np.concatenate([np.array(col_list, dtype=np.int64)] + [np.full(w.size, c) for *_, w, c in blocks])
     w_all = np.concatenate([np.array(weight_of, dtype=np.float64)] + [w for _, _, w, _ in blocks])
-    entries = len(w_all) > 0
     x = b.concat([fetch(src) for src in order], axis=-1, hint="sources")
     density = len(w_all) / max(1, at * lv.columns)
-    if density >= dense_min_density or not entries:
+    if density >= dense_min_density or w_all.size == 0:
         weights = np.zeros((at, lv.columns), dtype=b.dtype)
         np.add.at(weights, (rows_all, cols_all), w_all)
         z = b.op("MatMul", [x, b.const(weights, "weights")], "z")

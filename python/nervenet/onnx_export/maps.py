@@ -18,14 +18,14 @@ from .builder import Builder
 from .structure import Structure
 
 
-def level_maps(b: Builder, s: Structure, maps: list[int], incoming: dict[int, list[dict[str, Any]]],
-               fetch: Callable[[int], str], batch_of: str) -> dict[int, str]:
+def level_maps(b: Builder, s: Structure, maps: list[int], fetch: Callable[[int], str],
+               batch_of: str) -> dict[int, str]:
     """The (N, C, H, W) tensors of a level's maps."""
     parts: dict[int, list[str]] = {m: [] for m in maps}
     convs: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     pools: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for m in maps:
-        for e in incoming.get(m, []):
+        for e in s.incoming.get(m, []):
             src_shape = s.map_shape(e["src"])
             if src_shape is None or e["kind"] == "weight":
                 raise UnsupportedError(f"edge {e['id']}: a {e['kind']} edge from node {e['src']} into feature map {m}")

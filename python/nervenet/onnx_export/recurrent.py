@@ -58,8 +58,7 @@ def scan(b: Builder, s: Structure, x: str, dense_min_density: float) -> str:
         [body.value_info(n, [needs[u], "N", width(s, u)]) for u, n in zip(units, state_out)] + [body.value_info(y, ["N", len_out(s)])],
     )
     first = b.op("Gather", [x, b.const(0, "k", np.int64)], "x0", axis=1)
-    initial = [b.op("Unsqueeze", [b.zeros_like_rows(first, [width(s, u)]), b.ints([0])], "zero_state")
-               if needs[u] == 1 else _zeros(b, first, needs[u], width(s, u)) for u in units]
+    initial = [_zeros(b, first, needs[u], width(s, u)) for u in units]
     outs = b.op("Scan", initial + [x], "scan", outputs=len(units) + 1, body=graph, num_scan_inputs=1,
                 scan_input_axes=[1], scan_output_axes=[1])
     return outs[-1] if isinstance(outs, list) else outs
@@ -67,13 +66,9 @@ def scan(b: Builder, s: Structure, x: str, dense_min_density: float) -> str:
 
 def _zeros(b: Builder, rows: str, k: int, w: int) -> str:
     """Zeros (k, N, w), N being rows' first dimension."""
-    z = b.zeros_like_rows(rows, [w])
-    return b.op("Tile", [b.op("Unsqueeze", [z, b.ints([0])], "zero_state"), b.ints([k, 1, 1])], "zero_state")
+    z = b.op("Unsqueeze", [b.zeros_like_rows(rows, [w]), b.ints([0])], "zero_state")
+    return z if k == 1 else b.op("Tile", [z, b.ints([k, 1, 1])], "zero_state")
 
 
 def len_out(s: Structure) -> int:
-    total = 0
-    for n in s.outputs:
-        shape = s.map_shape(n)
-        total += 1 if shape is None else shape[0] * shape[1] * shape[2]
-    return total
+    return sum(s.size(n) for n in s.outputs)

@@ -66,9 +66,6 @@ def match(s: Structure) -> Optional[list[int]]:
 def emit(b: Builder, s: Structure, x: str, layers: list[int]) -> str:
     """(N, T, n_outputs) from X (N, T, n_inputs)."""
     h = b.op("Transpose", [x], "time_major", perm=[1, 0, 2])
-    incoming: dict[int, list[dict]] = {}
-    for e in s.edges:
-        incoming.setdefault(e["dst"], []).append(e)
     for index in layers:
         seg = s.levels[index].segments[0]
         kind, units = seg.key[1], seg.nodes
@@ -78,13 +75,13 @@ def emit(b: Builder, s: Structure, x: str, layers: list[int]) -> str:
         w = np.zeros((4, len(units), width_in))
         r = np.zeros((4, len(units), len(units)))
         for n in units:
-            for e in incoming.get(n, []):
+            for e in s.incoming.get(n, []):
                 src = e["src"]
                 if e["time_skip"] == 0:
                     at = s.input_at[src] if index == 1 else s.place[src][1]
-                    w[e["port"], col[n], at] += float(s.weight(e))
+                    w[e["port"], col[n], at] += s.scalar_weight(e)
                 else:
-                    r[e["port"], col[n], col[src]] += float(s.weight(e))
+                    r[e["port"], col[n], col[src]] += s.scalar_weight(e)
         bias = np.stack([np.zeros(4) if s.bias(n) is None else np.asarray(s.bias(n), dtype=np.float64).reshape(-1)
                          for n in units], axis=1)  # (4 gates, H)
         if op == "LSTM":

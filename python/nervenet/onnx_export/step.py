@@ -30,10 +30,6 @@ class Step:
         self.maps: dict[int, str] = {}  # map node -> (N, C, H, W)
         self.flat: dict[int, str] = {}
         self.states: dict[Any, str] = {}  # ("c", level, segment) -> (N, k) new cell state
-        incoming: dict[int, list[dict[str, Any]]] = {}
-        for e in s.edges:
-            incoming.setdefault(e["dst"], []).append(e)
-        self.incoming = incoming
 
     def run(self) -> None:
         for lv in self.s.levels[1:]:
@@ -44,9 +40,9 @@ class Step:
         carry a leading time axis: every column operation is on the last)."""
         lv = self.s.levels[index]
         if lv.maps:
-            self.maps.update(level_maps(self.b, self.s, lv.maps, self.incoming, self.map, self.x))
+            self.maps.update(level_maps(self.b, self.s, lv.maps, self.map, self.x))
         if lv.segments:
-            edges = [e for seg in lv.segments for n in seg.nodes for e in self.incoming.get(n, [])]
+            edges = [e for seg in lv.segments for n in seg.nodes for e in self.s.incoming.get(n, [])]
             z = level_product(self.b, self.s, lv, edges, self.fetch, self.dense_min_density)
             outs = [self._segment(lv.index, i, z) for i in range(len(lv.segments))]
             self.levels[lv.index] = self.b.concat(outs, axis=-1, hint=f"level{lv.index}")

@@ -6,15 +6,18 @@ of one kind) and its feature maps."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
 
+from .. import _core
 from ..errors import UnsupportedError
 
-UNITS = {"lstm_unit": 4, "gru_unit": 4}
+#: Every memory cell kind -> its input ports (4 for the standard units), from the core's vocabulary.
+PORTS = {kind: len(_core.cell_ports(kind)) for kind in _core.cell_kinds()}
 #: Each cell's own parameters, in the order its group stores them.
 CELL_PARAMS = {
     "lstm": ("w_f", "u_f", "b_f", "w_i", "u_i", "b_i", "w_o", "u_o", "b_o", "w_c", "b_c"),
@@ -62,6 +65,14 @@ class Structure:
     place: dict[int, tuple[int, int]] = field(default_factory=dict)  # scalar node -> (level, output column)
     recurrent: bool = False
 
+    @functools.cached_property
+    def incoming(self) -> dict[int, list[dict[str, Any]]]:
+        """Each node's incoming edges."""
+        out: dict[int, list[dict[str, Any]]] = {}
+        for e in self.edges:
+            out.setdefault(e["dst"], []).append(e)
+        return out
+
     def weight(self, e: dict[str, Any]) -> np.ndarray:
         """An edge's weight(s): its group's values, else its fixed weight (1 for identity edges)."""
         v = self._group("edge", e["id"])
@@ -98,6 +109,11 @@ class Structure:
         shape = self.nodes[node].get("shape")
         return None if shape is None else tuple(shape)
 
+    def size(self, node: int) -> int:
+        """The values a node outputs: 1, or its feature map's C * H * W."""
+        shape = self.nodes[node].get("shape")
+        return 1 if shape is None else int(np.prod(shape))
+
 
 def read(net: Any) -> Structure:
     """The export's view of ``net`` (a :class:`~nervenet.Network`)."""
@@ -106,8 +122,7 @@ def read(net: Any) -> Structure:
     nodes = {n: d for n, d in nodes.items() if d["enabled"]}
     edges = [e for e in _edges(g) if e["enabled"] and e["src"] in nodes and e["dst"] in nodes]
     inputs, outputs = g.inputs(), g.outputs()
-    recurrent = any(e["time_skip"] > 0 for e in edges) or any(d["kind"] in CELL_PARAMS or d["kind"] in UNITS
-                                                             for d in nodes.values())
+    recurrent = any(e["time_skip"] > 0 for e in edges) or any(d["kind"] in PORTS for d in nodes.values())
     for e in edges:
         if e["kind"] == "pool" and e.get("op") == "fractional_max":
             raise UnsupportedError(
@@ -120,16 +135,13 @@ def read(net: Any) -> Structure:
             raise UnsupportedError(f"edge {e['id']}: a recurrent edge touching a feature map is not exportable")
     level_of = _levels(nodes, edges, inputs)
     groups = {(grp.kind, grp.owner): (grp.start, grp.stop, grp.shape) for grp in net.groups}
-    at, input_at = 0, {}
+    s = Structure(nodes, edges, inputs, outputs, level_of, [], {}, 0, net._image, net.parameters, groups,
+                  recurrent=recurrent)
     # X's columns follow the engine's input rows: scalar inputs by id, then
     # input maps by (height, width, id) (plan/layout.rs orders every level so)
     for n in sorted(inputs, key=lambda n: (1, tuple(nodes[n]["shape"][1:]), n) if "shape" in nodes[n] else (0, (), n)):
-        input_at[n] = at
-        shape = nodes[n].get("shape")
-        at += int(np.prod(shape)) if shape is not None else 1
-    image = net._image
-    s = Structure(nodes, edges, inputs, outputs, level_of, [], input_at, at, image, net.parameters, groups,
-                  recurrent=recurrent)
+        s.input_at[n] = s.n_inputs
+        s.n_inputs += s.size(n)
     s.levels = _segments(s)
     return s
 
@@ -185,11 +197,11 @@ def _segments(s: Structure) -> list[Level]:
             continue
         if d["kind"] == "simple":
             key: tuple[Any, ...] = ("simple", _act(d["activation"]), d.get("cap"), d.get("slope"))
-        elif d["kind"] in CELL_PARAMS or d["kind"] in UNITS:
+        elif d["kind"] in PORTS:
             key = ("cell", d["kind"])
         else:
             raise UnsupportedError(f"node {n}: ONNX export does not know nodes of kind {d['kind']!r}")
-        seg = keys[lv].setdefault(key, Segment(key, [], UNITS.get(d["kind"], 1)))
+        seg = keys[lv].setdefault(key, Segment(key, [], PORTS.get(d["kind"], 1)))
         seg.nodes.append(n)
     for lv in levels:
         lv.segments = list(keys[lv.index].values())
